@@ -1,0 +1,298 @@
+//! The `qtwin` command line: `check`, `run`, `generate`, `bench`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ledger::Ledger;
+use crate::ledger::report::{Report, state_json, write_timeseries_csv};
+use crate::scene::{self, Scene, SceneError, load_scene, validate};
+use crate::sim::{RunOptions, Simulation};
+
+#[derive(Parser, Debug)]
+#[command(name = "qtwin", version, about = "A digital twin of a city warmed by its micro quantum data centres")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate a scene: parse errors with file:line:column, then every semantic error (exit 2).
+    Check { scene: PathBuf },
+    /// Run a scene headless and report.
+    Run(RunArgs),
+    /// Write a generated city.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        buildings: usize,
+        #[arg(long, default_value_t = 3)]
+        sites: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure simulated ticks per second (riverside and a generated city).
+    Bench {
+        /// Scene to time (default: scenes/riverside.ron).
+        #[arg(long)]
+        scene: Option<PathBuf>,
+        /// Also time a generated city of this many buildings (0 = skip).
+        #[arg(long, default_value_t = 10_000)]
+        generated_buildings: usize,
+        /// Simulated days per timing.
+        #[arg(long, default_value_t = 2.0)]
+        days: f64,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    pub scene: PathBuf,
+    /// Simulated days (default 7).
+    #[arg(long, conflicts_with = "hours")]
+    pub days: Option<f64>,
+    /// Simulated hours.
+    #[arg(long)]
+    pub hours: Option<f64>,
+    /// Tick length, s (default: the scene's, 60 s).
+    #[arg(long)]
+    pub tick: Option<f64>,
+    /// Seed (default: the scene's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Rayon threads (results do not depend on it).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Write one CSV row per tick.
+    #[arg(long)]
+    pub timeseries: Option<PathBuf>,
+    /// Write the final state by id as JSON.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// No progress bar or table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run_cli(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn set_threads(n: Option<usize>) {
+    if let Some(n) = n {
+        // Fails only if a pool exists already; then it is kept.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+}
+
+/// Loads and validates a scene; on failure prints every problem and returns exit code 2.
+pub fn load_checked(path: &Path) -> Result<Scene, (ExitCode, String)> {
+    let scene = load_scene(path).map_err(|e| (ExitCode::from(2), e.to_string()))?;
+    validate(&scene).map_err(|issues| {
+        (
+            ExitCode::from(2),
+            format!("{}: {}", path.display(), SceneError::Invalid(issues)),
+        )
+    })?;
+    Ok(scene)
+}
+
+fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Check { scene } => match load_checked(&scene) {
+            Ok(s) => {
+                println!(
+                    "{}: ok — \"{}\": {} buildings, {} nodes, {} pipes, {} plants, {} quantum sites",
+                    scene.display(),
+                    s.name,
+                    s.buildings.len(),
+                    s.heat_network.nodes.len(),
+                    s.heat_network.pipes.len(),
+                    s.plants.len(),
+                    s.quantum_sites.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err((code, msg)) => {
+                eprintln!("{msg}");
+                Ok(code)
+            }
+        },
+        Command::Run(args) => run_command(args),
+        Command::Generate {
+            buildings,
+            sites,
+            seed,
+            out,
+        } => {
+            let t = Instant::now();
+            let s = scene::generate::generate_city(&scene::generate::GenerateOptions { buildings, sites, seed });
+            std::fs::write(&out, scene::to_ron(&s))?;
+            println!(
+                "{}: {} buildings, {} nodes, {} pipes, {} quantum sites ({:.2} s)",
+                out.display(),
+                s.buildings.len(),
+                s.heat_network.nodes.len(),
+                s.heat_network.pipes.len(),
+                s.quantum_sites.len(),
+                t.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            scene,
+            generated_buildings,
+            days,
+            threads,
+        } => {
+            set_threads(threads);
+            let path = scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
+            let s = match load_checked(&path) {
+                Ok(s) => s,
+                Err((code, msg)) => {
+                    eprintln!("{msg}");
+                    return Ok(code);
+                }
+            };
+            println!("{}", bench_line(&s.name, &s, days));
+            if generated_buildings > 0 {
+                let g = scene::generate::generate_city(&scene::generate::GenerateOptions {
+                    buildings: generated_buildings,
+                    sites: 5,
+                    seed: 1,
+                });
+                println!("{}", bench_line(&format!("generated {generated_buildings}"), &g, days));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Times a whole run (world build included) and formats the result.
+pub fn bench_line(name: &str, s: &Scene, days: f64) -> String {
+    let r = bench_scene(s, days);
+    format!(
+        "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
+        s.buildings.len(),
+        s.heat_network.pipes.len(),
+        r.loops,
+        r.ticks,
+        r.run_s,
+        r.ticks as f64 / r.run_s,
+        r.build_s
+    )
+}
+
+/// Result of a timing.
+pub struct BenchResult {
+    pub ticks: u64,
+    pub build_s: f64,
+    pub run_s: f64,
+    pub loops: usize,
+}
+
+pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
+    let t0 = Instant::now();
+    let mut sim = Simulation::new_unchecked(s, &RunOptions::default());
+    let build_s = t0.elapsed().as_secs_f64();
+    let ticks = (days * 86_400.0 / sim.clock().tick_s).round() as u64;
+    let t1 = Instant::now();
+    sim.run_ticks(ticks);
+    let run_s = t1.elapsed().as_secs_f64();
+    BenchResult {
+        ticks,
+        build_s,
+        run_s,
+        loops: sim.res::<crate::hydraulics::Network>().loops.len(),
+    }
+}
+
+fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    set_threads(args.threads);
+    let scene = match load_checked(&args.scene) {
+        Ok(s) => s,
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            return Ok(code);
+        }
+    };
+    let opts = RunOptions {
+        seed: args.seed,
+        tick_s: args.tick,
+    };
+    if let Some(t) = args.tick
+        && !(0.1..=3600.0).contains(&t)
+    {
+        eprintln!("--tick {t} is outside [0.1, 3600] s");
+        return Ok(ExitCode::from(2));
+    }
+    let mut sim = Simulation::new(&scene, &opts)?;
+    if args.timeseries.is_some() {
+        sim.res_mut::<Ledger>().record_series();
+    }
+    let seconds = match (args.days, args.hours) {
+        (_, Some(h)) => h * 3600.0,
+        (Some(d), None) => d * 86_400.0,
+        (None, None) => 7.0 * 86_400.0,
+    };
+    let ticks = (seconds / sim.clock().tick_s).round().max(0.0) as u64;
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(ticks);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {pos}/{len} ticks  {per_sec}  eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b
+    };
+    let t0 = Instant::now();
+    let chunk = (ticks / 200).max(1);
+    let mut done = 0;
+    while done < ticks {
+        let n = chunk.min(ticks - done);
+        sim.run_ticks(n);
+        done += n;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    let wall = t0.elapsed().as_secs_f64();
+    let report = Report::from_sim(&sim);
+    if !args.quiet {
+        print!("{}", report.summary_table());
+        println!(
+            "  ({:.2} s wall, {:.0} ticks/s)",
+            wall,
+            if wall > 0.0 { ticks as f64 / wall } else { 0.0 }
+        );
+    }
+    if let Some(p) = &args.report {
+        std::fs::write(p, report.to_json())?;
+    }
+    if let Some(p) = &args.state {
+        std::fs::write(p, serde_json::to_string_pretty(&state_json(&sim))? + "\n")?;
+    }
+    if let Some(p) = &args.timeseries {
+        let f = std::fs::File::create(p)?;
+        write_timeseries_csv(sim.res::<Ledger>(), std::io::BufWriter::new(f))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

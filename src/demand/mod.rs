@@ -1,0 +1,435 @@
+//! Demand: each building's heat (space heating, hot water, absorption cooling) and electricity,
+//! and the flow its substation asks of the heat network.
+//!
+//! # Model (quasi-steady, one value per tick)
+//! - **Space heating** `Q_sh = max(0, H·(T_set − T_out) − Q_int − Q_sol)` with `H` the building's
+//!   heat-loss coefficient (transmission + ventilation, W/K) — given, or from its energy class as
+//!   [`ENERGY_CLASS_W_M2K`] × heated area; internal gains `Q_int` = use-dependent W/m² × area ×
+//!   occupancy (EN ISO 13790 / SIA 2024 typical values); solar gains `Q_sol = 0.02·GHI·area`
+//!   (window-to-floor 0.15 × g-value 0.5 × shading and frame 0.27).
+//! - **Hot water** has a daily profile by use (normalised to a mean of 1); its mean is set so that
+//!   hot water is `hot_water_share` of the building's annual heat demand in the scene's climate.
+//!   It needs a supply of at least `dhw_min_supply_temp_c`; below, it is unmet.
+//! - **Absorption cooling**: cooling load `peak·clamp((T_out − 22)/10, 0, 1)·occupancy`, driven by
+//!   network heat at a single-effect LiBr COP of 0.7.
+//! - **Electricity**: use-dependent W/m² with occupied and unoccupied levels.
+//! - **Substation**: asks for `ṁ = Q/(c_p·(T_s − T_r))` with `T_s` the supply temperature it saw last
+//!   tick and `T_r` its design return temperature, capped at 1.25 × its design flow (design heat load
+//!   at the design outdoor temperature and design supply temperature).
+//!
+//! Explicit consumers of test networks take a fixed mass flow or a fixed heat demand.
+//!
+//! Units: W, kg/s, °C.
+
+use bevy::prelude::*;
+use rayon::prelude::*;
+
+use crate::hydraulics::Network;
+use crate::scene::{BuildingUse, ConsumerDemand, Envelope, Scene};
+use crate::sim::{SimClock, SimSet};
+use crate::thermal::ThermalState;
+use crate::weather::WeatherNow;
+
+/// Heat-loss coefficient per m² of heated floor for energy classes A–G, W/(m²·K). Chosen so that the
+/// design heat load at ΔT = 32 K spans ~15 W/m² (A, near passive house) to ~90 W/m² (G, unrenovated
+/// pre-1950 stock), as in the TABULA/EPISCOPE building typologies.
+pub const ENERGY_CLASS_W_M2K: [(char, f64); 7] = [
+    ('A', 0.45),
+    ('B', 0.7),
+    ('C', 1.0),
+    ('D', 1.35),
+    ('E', 1.75),
+    ('F', 2.2),
+    ('G', 2.8),
+];
+
+/// W/(m²·K) of an energy class (D for an unknown letter).
+pub fn energy_class_w_m2k(class: char) -> f64 {
+    ENERGY_CLASS_W_M2K
+        .iter()
+        .find(|(c, _)| *c == class)
+        .map(|(_, v)| *v)
+        .unwrap_or(1.35)
+}
+
+/// Single-effect LiBr absorption chiller COP.
+pub const ABSORPTION_COP: f64 = 0.7;
+/// Share of GHI × floor area that enters as solar gain.
+const SOLAR_GAIN_FACTOR: f64 = 0.02;
+
+/// Per-use constants: internal gains when occupied (W/m²), electricity occupied and unoccupied
+/// (W/m²), occupied hours [start, end), weekdays only.
+struct UseProfile {
+    gains_w_m2: f64,
+    elec_occupied_w_m2: f64,
+    elec_idle_w_m2: f64,
+    hours: (f64, f64),
+    weekdays_only: bool,
+    dhw: [f64; 24],
+}
+
+const FLAT: [f64; 24] = [1.0; 24];
+const DHW_HOME: [f64; 24] = [
+    0.3, 0.2, 0.2, 0.2, 0.3, 0.8, 2.0, 2.6, 1.8, 1.0, 0.8, 0.8, 1.0, 0.9, 0.7, 0.7, 0.9, 1.3, 1.8,
+    1.9, 1.6, 1.2, 0.7, 0.4,
+];
+const DHW_DAY: [f64; 24] = [
+    0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.6, 1.6, 2.2, 2.0, 1.9, 2.1, 2.3, 2.0, 1.8, 1.7, 1.5, 1.0, 0.5,
+    0.3, 0.2, 0.2, 0.1, 0.1,
+];
+
+const ALL_USES: [BuildingUse; 6] = [
+    BuildingUse::Residential,
+    BuildingUse::Office,
+    BuildingUse::Retail,
+    BuildingUse::School,
+    BuildingUse::Hospital,
+    BuildingUse::Industrial,
+];
+
+fn profile(u: BuildingUse) -> UseProfile {
+    match u {
+        BuildingUse::Residential => UseProfile {
+            gains_w_m2: 3.5,
+            elec_occupied_w_m2: 4.5,
+            elec_idle_w_m2: 2.5,
+            hours: (6.0, 23.0),
+            weekdays_only: false,
+            dhw: DHW_HOME,
+        },
+        BuildingUse::Office => UseProfile {
+            gains_w_m2: 9.0,
+            elec_occupied_w_m2: 14.0,
+            elec_idle_w_m2: 3.0,
+            hours: (7.0, 19.0),
+            weekdays_only: true,
+            dhw: DHW_DAY,
+        },
+        BuildingUse::Retail => UseProfile {
+            gains_w_m2: 10.0,
+            elec_occupied_w_m2: 18.0,
+            elec_idle_w_m2: 4.0,
+            hours: (8.0, 20.0),
+            weekdays_only: false,
+            dhw: DHW_DAY,
+        },
+        BuildingUse::School => UseProfile {
+            gains_w_m2: 8.0,
+            elec_occupied_w_m2: 9.0,
+            elec_idle_w_m2: 2.0,
+            hours: (7.5, 16.5),
+            weekdays_only: true,
+            dhw: DHW_DAY,
+        },
+        BuildingUse::Hospital => UseProfile {
+            gains_w_m2: 6.0,
+            elec_occupied_w_m2: 14.0,
+            elec_idle_w_m2: 14.0,
+            hours: (0.0, 24.0),
+            weekdays_only: false,
+            dhw: FLAT,
+        },
+        BuildingUse::Industrial => UseProfile {
+            gains_w_m2: 6.0,
+            elec_occupied_w_m2: 20.0,
+            elec_idle_w_m2: 6.0,
+            hours: (6.0, 22.0),
+            weekdays_only: true,
+            dhw: DHW_DAY,
+        },
+    }
+}
+
+/// Normalises a 24-hour profile to a mean of 1.
+fn normalised(p: &[f64; 24]) -> [f64; 24] {
+    let m = p.iter().sum::<f64>() / 24.0;
+    let mut out = *p;
+    out.iter_mut().for_each(|x| *x /= m);
+    out
+}
+
+/// Every building, as compact arrays.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Buildings {
+    pub ids: Vec<String>,
+    pub use_: Vec<BuildingUse>,
+    pub heated_area_m2: Vec<f64>,
+    /// Heat-loss coefficient, W/K.
+    pub h_w_k: Vec<f64>,
+    /// Mean hot-water power, W.
+    pub dhw_mean_w: Vec<f64>,
+    pub cooling_peak_w: Vec<f64>,
+    /// Design heat load, W (space heating at the design outdoor temperature plus mean hot water).
+    pub design_heat_w: Vec<f64>,
+    pub bus: Vec<Option<u32>>,
+    // ---- per tick ----
+    pub space_heat_w: Vec<f64>,
+    pub dhw_w: Vec<f64>,
+    pub cooling_heat_w: Vec<f64>,
+    pub electricity_w: Vec<f64>,
+}
+
+impl Buildings {
+    pub fn from_scene(scene: &Scene, _net: &Network) -> Self {
+        let n = scene.buildings.len();
+        let t_set = scene.sim.indoor_setpoint_c;
+        let monthly: Option<[f64; 12]> = match &scene.climate {
+            crate::scene::Climate::Monthly(m) => Some(m.mean_temp_c),
+            crate::scene::Climate::Fixed(f) => Some([f.outdoor_temp_c; 12]),
+        };
+        let bus_index = |b: &Option<String>| -> Option<u32> {
+            let g = scene.grid.as_ref()?;
+            let b = b.as_ref()?;
+            g.buses.iter().position(|x| &x.id == b).map(|i| i as u32)
+        };
+        let mut s = Buildings {
+            space_heat_w: vec![0.0; n],
+            dhw_w: vec![0.0; n],
+            cooling_heat_w: vec![0.0; n],
+            electricity_w: vec![0.0; n],
+            ..Default::default()
+        };
+        for b in &scene.buildings {
+            let area = b.heated_area();
+            let h = match b.envelope {
+                Envelope::HeatLossWK(h) => h,
+                Envelope::EnergyClass(c) => energy_class_w_m2k(c) * area,
+            };
+            let prof = profile(b.use_);
+            let occ_share = occupied_share(&prof);
+            let gains_mean = prof.gains_w_m2 * area * occ_share;
+            // Mean space-heating power over a year of monthly means.
+            let mean_sh = monthly
+                .map(|m| {
+                    m.iter()
+                        .map(|t| (h * (t_set - t) - gains_mean).max(0.0))
+                        .sum::<f64>()
+                        / 12.0
+                })
+                .unwrap_or(0.0);
+            let share = b.hot_water_share.clamp(0.0, 0.95);
+            let dhw_mean = share / (1.0 - share) * mean_sh;
+            s.ids.push(b.id.clone());
+            s.use_.push(b.use_);
+            s.heated_area_m2.push(area);
+            s.h_w_k.push(h);
+            s.dhw_mean_w.push(dhw_mean);
+            s.cooling_peak_w.push(b.absorption_cooling_peak_w);
+            s.design_heat_w
+                .push(h * (t_set - scene.heat_network.design_outdoor_temp_c) + dhw_mean);
+            s.bus.push(bus_index(&b.bus));
+        }
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+fn occupied_share(p: &UseProfile) -> f64 {
+    let h = (p.hours.1 - p.hours.0) / 24.0;
+    if p.weekdays_only { h * 5.0 / 7.0 } else { h }
+}
+
+/// What an explicit or building consumer is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConsumerKind {
+    Building(u32),
+    Fixed(ConsumerDemand),
+}
+
+/// Every heat consumer (buildings first, in scene order, then explicit consumers).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Consumers {
+    pub kind: Vec<ConsumerKind>,
+    pub node: Vec<Option<u32>>,
+    pub return_temp_c: Vec<f64>,
+    pub max_mass_flow_kg_s: Vec<f64>,
+    // ---- per tick ----
+    /// Heat asked for, W (all of it, hot water included).
+    pub demand_w: Vec<f64>,
+    /// Part of the demand that is hot water (needs the minimum supply temperature), W.
+    pub dhw_w: Vec<f64>,
+    /// Requested (and granted) mass flow, kg/s.
+    pub mass_flow_kg_s: Vec<f64>,
+    pub delivered_w: Vec<f64>,
+    pub unmet_w: Vec<f64>,
+    /// Return temperature actually leaving the substation, °C.
+    pub return_out_c: Vec<f64>,
+}
+
+impl Consumers {
+    pub fn from_scene(scene: &Scene, net: &Network, buildings: &Buildings) -> Self {
+        let hn = &scene.heat_network;
+        let cp = scene.fluid.cp_j_kg_k;
+        let t_sup_design = hn.supply_temp_at_design_c.unwrap_or(hn.supply_temp_c);
+        let mut s = Consumers::default();
+        for (i, b) in scene.buildings.iter().enumerate() {
+            let t_ret = b.return_temp_c.unwrap_or(hn.return_temp_c);
+            let node = b.node.as_ref().and_then(|n| net.node(n));
+            s.kind.push(ConsumerKind::Building(i as u32));
+            s.node.push(node);
+            s.return_temp_c.push(t_ret);
+            let design_q = buildings.design_heat_w[i] + b.absorption_cooling_peak_w / ABSORPTION_COP;
+            s.max_mass_flow_kg_s
+                .push(1.25 * design_q / (cp * (t_sup_design - t_ret).max(5.0)));
+        }
+        for c in &hn.consumers {
+            s.kind.push(ConsumerKind::Fixed(c.demand));
+            s.node.push(net.node(&c.node));
+            s.return_temp_c.push(c.return_temp_c);
+            s.max_mass_flow_kg_s.push(match c.demand {
+                ConsumerDemand::MassFlowKgS(m) => m,
+                ConsumerDemand::HeatW(q) => q / (cp * 5.0),
+            });
+        }
+        let n = s.kind.len();
+        s.demand_w = vec![0.0; n];
+        s.dhw_w = vec![0.0; n];
+        s.mass_flow_kg_s = vec![0.0; n];
+        s.delivered_w = vec![0.0; n];
+        s.unmet_w = vec![0.0; n];
+        s.return_out_c = s.return_temp_c.clone();
+        s
+    }
+    pub fn len(&self) -> usize {
+        self.kind.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty()
+    }
+}
+
+pub struct DemandPlugin;
+
+impl Plugin for DemandPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(
+            FixedUpdate,
+            (building_demand, substation_requests)
+                .chain()
+                .in_set(SimSet::Demand),
+        );
+    }
+}
+
+/// Above this many buildings the per-building map runs on rayon (a pure map: same results).
+const PARALLEL_THRESHOLD: usize = 4096;
+
+#[derive(Clone, Copy)]
+struct DemandInputs {
+    t_out: f64,
+    t_set: f64,
+    ghi: f64,
+    /// Hot-water profile factor of this hour, by use (index `BuildingUse as usize`).
+    dhw_factor: [f64; 6],
+    hour_f: f64,
+    weekend: bool,
+}
+
+#[inline]
+fn one_building(
+    inp: &DemandInputs,
+    use_: BuildingUse,
+    area: f64,
+    h: f64,
+    dhw_mean: f64,
+    cool_peak: f64,
+) -> (f64, f64, f64, f64) {
+    let p = profile(use_);
+    let occupied = inp.hour_f >= p.hours.0
+        && inp.hour_f < p.hours.1
+        && !(p.weekdays_only && inp.weekend);
+    let occ = if occupied { 1.0 } else { 0.0 };
+    let gains = p.gains_w_m2 * area * occ + SOLAR_GAIN_FACTOR * inp.ghi * area;
+    let space = (h * (inp.t_set - inp.t_out) - gains).max(0.0);
+    let dhw = dhw_mean * inp.dhw_factor[use_ as usize];
+    let cooling = cool_peak * ((inp.t_out - 22.0) / 10.0).clamp(0.0, 1.0) * occ;
+    let elec = area
+        * if occupied {
+            p.elec_occupied_w_m2
+        } else {
+            p.elec_idle_w_m2
+        };
+    (space, dhw, cooling / ABSORPTION_COP, elec)
+}
+
+fn building_demand(
+    clock: Res<SimClock>,
+    weather: Res<WeatherNow>,
+    spec: Res<crate::sim::SceneSpec>,
+    mut b: ResMut<Buildings>,
+) {
+    let hour = (weather.hour_of_day.floor() as usize).min(23);
+    let day_index = (clock.abs_seconds() / 86_400.0).floor() as i64;
+    let inp = DemandInputs {
+        t_out: weather.outdoor_temp_c,
+        t_set: spec.scene.sim.indoor_setpoint_c,
+        ghi: weather.ghi_w_m2,
+        dhw_factor: ALL_USES.map(|u| normalised(&profile(u).dhw)[hour]),
+        hour_f: weather.hour_of_day,
+        // Day 0 of the year is taken as a Monday.
+        weekend: day_index.rem_euclid(7) >= 5,
+    };
+    let b = &mut *b;
+    let n = b.ids.len();
+    let out: Vec<(f64, f64, f64, f64)> = if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
+        (0..n)
+            .into_par_iter()
+            .map(|i| one_building(&inp, b.use_[i], b.heated_area_m2[i], b.h_w_k[i], b.dhw_mean_w[i], b.cooling_peak_w[i]))
+            .collect()
+    } else {
+        (0..n)
+            .map(|i| one_building(&inp, b.use_[i], b.heated_area_m2[i], b.h_w_k[i], b.dhw_mean_w[i], b.cooling_peak_w[i]))
+            .collect()
+    };
+    for (i, (s, d, c, e)) in out.into_iter().enumerate() {
+        b.space_heat_w[i] = s;
+        b.dhw_w[i] = d;
+        b.cooling_heat_w[i] = c;
+        b.electricity_w[i] = e;
+    }
+}
+
+fn substation_requests(
+    b: Res<Buildings>,
+    net: Res<Network>,
+    thermal: Res<ThermalState>,
+    mut c: ResMut<Consumers>,
+) {
+    let cp = net.cp_j_kg_k;
+    let c = &mut *c;
+    for i in 0..c.kind.len() {
+        let (demand, dhw) = match c.kind[i] {
+            ConsumerKind::Building(bi) => {
+                let bi = bi as usize;
+                (b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi], b.dhw_w[bi])
+            }
+            ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
+            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
+        };
+        c.demand_w[i] = demand;
+        c.dhw_w[i] = dhw;
+        let flow = match c.node[i] {
+            Some(node) if net.is_supplied(node) => match c.kind[i] {
+                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
+                _ => {
+                    let dt = thermal.supply_node_temp_c[node as usize] - c.return_temp_c[i];
+                    if demand <= 0.0 {
+                        0.0
+                    } else if dt < 5.0 {
+                        c.max_mass_flow_kg_s[i]
+                    } else {
+                        (demand / (cp * dt)).min(c.max_mass_flow_kg_s[i])
+                    }
+                }
+            },
+            _ => 0.0,
+        };
+        c.mass_flow_kg_s[i] = flow;
+    }
+}

@@ -1,0 +1,201 @@
+//! The loop-flow Newton solver and the pipe friction law (see the parent module's doc).
+
+use super::Network;
+
+/// Darcy friction factor at Reynolds number `re` and relative roughness `rel_rough` (ε/d).
+pub fn friction_factor(re: f64, rel_rough: f64) -> f64 {
+    let lam = |re: f64| 64.0 / re.max(1e-9);
+    let turb = |re: f64| {
+        let x = (rel_rough / 3.7 + 5.74 / re.powf(0.9)).log10();
+        0.25 / (x * x)
+    };
+    if re < 2000.0 {
+        lam(re)
+    } else if re > 4000.0 {
+        turb(re)
+    } else {
+        let w = (re - 2000.0) / 2000.0;
+        (1.0 - w) * lam(2000.0) + w * turb(4000.0)
+    }
+}
+
+/// Pressure drop along pipe `k` for mass flow `q` (kg/s) in its from→to sense, Pa (signed like `q`).
+pub fn pressure_drop_pa(net: &Network, k: usize, q: f64) -> f64 {
+    pressure_drop_and_slope(net, k, q).0
+}
+
+/// Pressure drop and its derivative with respect to the mass flow.
+#[inline]
+fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
+    let d = net.pipe_diameter_m[k];
+    let l = net.pipe_length_m[k];
+    let rho = net.density_kg_m3;
+    let mu = net.viscosity_pa_s;
+    let area = std::f64::consts::PI * 0.25 * d * d;
+    // Hagen–Poiseuille resistance, Pa per kg/s: the laminar limit and the floor of the slope.
+    let r_lam = 128.0 * mu * l / (std::f64::consts::PI * rho * d.powi(4));
+    let aq = q.abs();
+    let re = aq * d / (area * mu);
+    if re < 2000.0 {
+        return (r_lam * q, r_lam);
+    }
+    let f = friction_factor(re, net.pipe_roughness_m[k] / d);
+    let k2 = f * l / d / (2.0 * rho * area * area);
+    let dp = k2 * aq * q;
+    // d(f q|q|)/dq ≈ 2 f |q| in turbulent flow (f varies slowly); never below the laminar slope.
+    (dp, (2.0 * k2 * aq).max(r_lam))
+}
+
+/// Reusable buffers of the solver.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    subtree: Vec<f64>,
+    tree_flow: Vec<f64>,
+    slope: Vec<f64>,
+    dp: Vec<f64>,
+    resid: Vec<f64>,
+    jac: Vec<f64>,
+}
+
+impl Scratch {
+    pub fn new(net: &Network) -> Self {
+        let l = net.loops.len();
+        Self {
+            subtree: vec![0.0; net.node_count()],
+            tree_flow: vec![0.0; net.pipe_count()],
+            slope: vec![0.0; net.pipe_count()],
+            dp: vec![0.0; net.pipe_count()],
+            resid: vec![0.0; l],
+            jac: vec![0.0; l * l],
+        }
+    }
+}
+
+/// Loops close when every loop's pressure residual is below this, Pa.
+pub const LOOP_TOLERANCE_PA: f64 = 0.01;
+const MAX_ITERATIONS: u32 = 50;
+
+/// Solves the pipe flows for the given node injections (the root of each part takes the rest).
+/// `loop_flow` is the warm start and is updated. Returns (iterations, largest residual in Pa).
+pub fn solve(
+    net: &Network,
+    injection: &[f64],
+    loop_flow: &mut [f64],
+    flow: &mut [f64],
+    s: &mut Scratch,
+) -> (u32, f64) {
+    // Tree flows forced by continuity: accumulate subtrees from the leaves up.
+    s.subtree.copy_from_slice(injection);
+    s.tree_flow.iter_mut().for_each(|x| *x = 0.0);
+    for &u in net.bfs_order.iter().rev() {
+        let ui = u as usize;
+        let par = net.parent[ui];
+        if par == u32::MAX {
+            continue;
+        }
+        // Net injection of the subtree flows out through the parent pipe, towards the parent.
+        let k = net.parent_pipe[ui] as usize;
+        s.tree_flow[k] = -s.subtree[ui] * net.parent_sign[ui];
+        s.subtree[par as usize] += s.subtree[ui];
+    }
+    // Parts without a source carry nothing.
+    for &u in &net.bfs_order {
+        let c = net.component[u as usize] as usize;
+        if net.component_root[c].is_none() && net.parent[u as usize] != u32::MAX {
+            s.tree_flow[net.parent_pipe[u as usize] as usize] = 0.0;
+        }
+    }
+    let nl = net.loops.len();
+    let apply = |flow: &mut [f64], tree: &[f64], loop_flow: &[f64]| {
+        flow.copy_from_slice(tree);
+        for (l, lp) in net.loops.iter().enumerate() {
+            let x = loop_flow[l];
+            for &(p, sg) in lp {
+                flow[p as usize] += sg * x;
+            }
+        }
+    };
+    for (l, lp) in net.loops.iter().enumerate() {
+        // A loop in a part without a source carries nothing either.
+        let p0 = lp[0].0 as usize;
+        if net.component_root[net.component[net.pipe_from[p0] as usize] as usize].is_none() {
+            loop_flow[l] = 0.0;
+        }
+    }
+    apply(flow, &s.tree_flow, loop_flow);
+    if nl == 0 {
+        return (0, 0.0);
+    }
+    let mut iters = 0;
+    let mut max_r;
+    loop {
+        // Residuals and slopes.
+        for k in 0..net.pipe_count() {
+            if !net.pipe_loops[k].is_empty() {
+                let (dp, sl) = pressure_drop_and_slope(net, k, flow[k]);
+                s.dp[k] = dp;
+                s.slope[k] = sl;
+            }
+        }
+        max_r = 0.0f64;
+        for (l, lp) in net.loops.iter().enumerate() {
+            let r: f64 = lp.iter().map(|&(p, sg)| sg * s.dp[p as usize]).sum();
+            s.resid[l] = r;
+            max_r = max_r.max(r.abs());
+        }
+        if max_r < LOOP_TOLERANCE_PA || iters >= MAX_ITERATIONS {
+            break;
+        }
+        // Jacobian J_lk = Σ_p s_lp s_kp slope_p.
+        s.jac.iter_mut().for_each(|x| *x = 0.0);
+        for (k, loops) in net.pipe_loops.iter().enumerate() {
+            let sl = s.slope[k];
+            for &(a, sa) in loops {
+                for &(b, sb) in loops {
+                    s.jac[a as usize * nl + b as usize] += sa * sb * sl;
+                }
+            }
+        }
+        cholesky_solve(&mut s.jac, &mut s.resid, nl);
+        for l in 0..nl {
+            loop_flow[l] -= s.resid[l];
+        }
+        apply(flow, &s.tree_flow, loop_flow);
+        iters += 1;
+    }
+    (iters, max_r)
+}
+
+/// Solves `A x = b` in place (`b` becomes `x`) for a symmetric positive definite `A` (n×n, row
+/// major), by Cholesky factorisation. A non-positive pivot (a degenerate loop) is floored.
+fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) {
+    for j in 0..n {
+        let mut d = a[j * n + j];
+        for k in 0..j {
+            d -= a[j * n + k] * a[j * n + k];
+        }
+        let d = d.max(1e-300).sqrt();
+        a[j * n + j] = d;
+        for i in j + 1..n {
+            let mut v = a[i * n + j];
+            for k in 0..j {
+                v -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = v / d;
+        }
+    }
+    for i in 0..n {
+        let mut v = b[i];
+        for k in 0..i {
+            v -= a[i * n + k] * b[k];
+        }
+        b[i] = v / a[i * n + i];
+    }
+    for i in (0..n).rev() {
+        let mut v = b[i];
+        for k in i + 1..n {
+            v -= a[k * n + i] * b[k];
+        }
+        b[i] = v / a[i * n + i];
+    }
+}

@@ -1,0 +1,238 @@
+//! Ledger: the energy balance of every tick, running totals and the KPIs a planner reads.
+//!
+//! # Heat balance (checked every tick)
+//! `generation = delivered + pipe losses + tank losses + dumped + ΔE_pipes + ΔE_tanks`, where
+//! generation is the heat of heat pumps, boilers and fixed sources, `ΔE_pipes = c_p·Δ(Σ m·T)` over
+//! all water parcels, and `ΔE_tanks` the tanks' stored heat. Every term is computed independently
+//! (node mixing, consumer extraction, parcel decay, tank state), so the balance checks the whole
+//! thermal bookkeeping; the relative error is `|residual| / max(|terms|)`.
+//!
+//! # CO₂
+//! - Scenario: gas burnt by boilers × 0.202 kg/kWh (natural gas, IPCC 2006: 56.1 t/TJ) plus grid
+//!   imports × the hour's carbon intensity. Exports are not credited.
+//! - Baseline ([`GAS_BOILER_EFFICIENCY`], [`REMOTE_DC_PUE`]): the same city, its whole heat demand
+//!   met by individual gas boilers at 90 % efficiency; its buildings' electricity from the same
+//!   grid after the same PV and wind (no battery, no heat pumps, no network pumps); and the same
+//!   quantum computing done in a remote data centre on the same grid, drawing the sites'
+//!   electricity × PUE 1.4, its heat wasted.
+//!
+//! Units: J internally; the report is in kWh, kg and shares (0–1).
+
+pub mod report;
+
+use bevy::prelude::*;
+
+use crate::demand::{Buildings, Consumers};
+use crate::grid::GridState;
+use crate::hydraulics::HydraulicState;
+use crate::plants::Stations;
+use crate::quantum::Sites;
+use crate::sim::{SimClock, SimSet};
+use crate::thermal::ThermalState;
+use crate::weather::WeatherNow;
+
+/// kg CO₂ per kWh of natural gas burnt (lower heating value).
+pub const GAS_CO2_KG_KWH: f64 = 0.202;
+/// Efficiency of the baseline's individual gas boilers.
+pub const GAS_BOILER_EFFICIENCY: f64 = 0.9;
+/// Power usage effectiveness of the baseline's remote data centre.
+pub const REMOTE_DC_PUE: f64 = 1.4;
+const J_PER_KWH: f64 = 3.6e6;
+
+/// Running totals, J (or kg for CO₂).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Ledger {
+    pub ticks: u64,
+    pub heat_demand_j: f64,
+    pub heat_delivered_j: f64,
+    pub unmet_heat_j: f64,
+    pub waste_heat_recovered_j: f64,
+    pub waste_heat_available_j: f64,
+    pub heat_pump_heat_j: f64,
+    pub boiler_heat_j: f64,
+    pub boiler_gas_j: f64,
+    pub source_heat_j: f64,
+    pub heat_pump_electricity_j: f64,
+    pub pump_electricity_j: f64,
+    pub pipe_losses_j: f64,
+    pub tank_losses_j: f64,
+    pub dumped_j: f64,
+    pub quantum_site_electricity_j: f64,
+    pub building_electricity_j: f64,
+    pub electricity_load_j: f64,
+    pub pv_j: f64,
+    pub wind_j: f64,
+    pub grid_import_j: f64,
+    pub grid_export_j: f64,
+    pub unserved_j: f64,
+    pub curtailed_j: f64,
+    pub co2_kg: f64,
+    pub co2_baseline_kg: f64,
+    pub max_balance_error_rel: f64,
+    /// Balance residual of the last tick, J, and its relative size.
+    pub last_residual_j: f64,
+    pub last_error_rel: f64,
+    /// Optional per-tick time series.
+    pub series: Option<Vec<TickRecord>>,
+    prev_tank_j: Option<f64>,
+}
+
+/// One row of the time series.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TickRecord {
+    pub time_s: f64,
+    pub outdoor_temp_c: f64,
+    pub ground_temp_c: f64,
+    pub supply_setpoint_c: f64,
+    pub heat_demand_w: f64,
+    pub heat_delivered_w: f64,
+    pub unmet_heat_w: f64,
+    pub heat_pump_heat_w: f64,
+    pub waste_heat_recovered_w: f64,
+    pub boiler_heat_w: f64,
+    pub heat_losses_w: f64,
+    pub tank_energy_kwh: f64,
+    pub pump_power_w: f64,
+    pub quantum_site_power_w: f64,
+    pub pv_w: f64,
+    pub wind_w: f64,
+    pub electricity_load_w: f64,
+    pub battery_w: f64,
+    pub grid_import_w: f64,
+    pub grid_export_w: f64,
+    pub carbon_g_kwh: f64,
+    pub balance_error_rel: f64,
+}
+
+impl Ledger {
+    /// An empty ledger whose tanks start holding `tank_energy_j`.
+    pub fn new(tank_energy_j: f64) -> Self {
+        Self {
+            prev_tank_j: Some(tank_energy_j),
+            ..Default::default()
+        }
+    }
+    /// Starts recording a per-tick time series.
+    pub fn record_series(&mut self) {
+        self.series = Some(Vec::new());
+    }
+}
+
+pub struct LedgerPlugin;
+
+impl Plugin for LedgerPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(
+            FixedUpdate,
+            (account, finish_tick).chain().in_set(SimSet::Ledger),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn account(
+    clock: Res<SimClock>,
+    weather: Res<WeatherNow>,
+    th: Res<ThermalState>,
+    st: Res<Stations>,
+    hs: Res<HydraulicState>,
+    consumers: Res<Consumers>,
+    buildings: Res<Buildings>,
+    sites: Res<Sites>,
+    grid: Res<GridState>,
+    mut l: ResMut<Ledger>,
+) {
+    let dt = clock.tick_s;
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let hp = sum(&st.hp_heat_w) * dt;
+    let boiler = sum(&st.boiler_heat_w) * dt;
+    let source = sum(&st.source_heat_w) * dt;
+    let generation = hp + boiler + source;
+    let tank_loss = sum(&st.tank_loss_w) * dt;
+    let dumped = sum(&st.dumped_w) * dt;
+    let tank_now = st.tank_energy_j();
+    let tank_before = l.prev_tank_j.unwrap_or(tank_now);
+    let d_tank = tank_now - tank_before;
+    let d_pipes = th.stored_j - th.stored_before_j;
+    let out = th.delivered_j + th.loss_j + tank_loss + dumped + d_pipes + d_tank;
+    let residual = generation - out;
+    let scale = [generation, th.delivered_j, th.loss_j, d_pipes.abs(), d_tank.abs(), tank_loss, dumped]
+        .into_iter()
+        .fold(1.0, f64::max);
+    let rel = residual.abs() / scale;
+    l.prev_tank_j = Some(tank_now);
+    l.last_residual_j = residual;
+    l.last_error_rel = rel;
+    l.max_balance_error_rel = l.max_balance_error_rel.max(rel);
+
+    let demand = sum(&consumers.demand_w) * dt;
+    let delivered = th.delivered_j;
+    let unmet = sum(&consumers.unmet_w) * dt;
+    let recovered = sum(&sites.recovered_w) * dt;
+    let site_elec = sum(&sites.electricity_w) * dt;
+    let bldg_elec = sum(&buildings.electricity_w) * dt;
+    let ci_kg_per_j = grid.carbon_now_g_kwh / 1000.0 / J_PER_KWH;
+    let gas = sum(&st.boiler_gas_w) * dt;
+
+    l.ticks += 1;
+    l.heat_demand_j += demand;
+    l.heat_delivered_j += delivered;
+    l.unmet_heat_j += unmet;
+    l.waste_heat_recovered_j += recovered;
+    l.waste_heat_available_j += sum(&sites.recoverable_w) * dt;
+    l.heat_pump_heat_j += hp;
+    l.boiler_heat_j += boiler;
+    l.boiler_gas_j += gas;
+    l.source_heat_j += source;
+    l.heat_pump_electricity_j += sum(&st.hp_electricity_w) * dt;
+    l.pump_electricity_j += hs.pump_power_w * dt;
+    l.pipe_losses_j += th.loss_j;
+    l.tank_losses_j += tank_loss;
+    l.dumped_j += dumped;
+    l.quantum_site_electricity_j += site_elec;
+    l.building_electricity_j += bldg_elec;
+    l.electricity_load_j += grid.load_w * dt;
+    l.pv_j += grid.pv_w * dt;
+    l.wind_j += grid.wind_w * dt;
+    l.grid_import_j += grid.import_w * dt;
+    l.grid_export_j += grid.export_w * dt;
+    l.unserved_j += grid.unserved_w * dt;
+    l.curtailed_j += grid.curtailed_w * dt;
+    l.co2_kg += gas / J_PER_KWH * GAS_CO2_KG_KWH + grid.import_w * dt * ci_kg_per_j;
+    let baseline_import = (bldg_elec - (grid.pv_w + grid.wind_w) * dt).max(0.0);
+    l.co2_baseline_kg += demand / GAS_BOILER_EFFICIENCY / J_PER_KWH * GAS_CO2_KG_KWH
+        + (baseline_import + site_elec * REMOTE_DC_PUE) * ci_kg_per_j;
+
+    if let Some(series) = l.series.as_mut() {
+        series.push(TickRecord {
+            time_s: clock.time_s,
+            outdoor_temp_c: weather.outdoor_temp_c,
+            ground_temp_c: weather.ground_temp_c,
+            supply_setpoint_c: st.setpoint_c.first().copied().unwrap_or(0.0),
+            heat_demand_w: demand / dt,
+            heat_delivered_w: delivered / dt,
+            unmet_heat_w: unmet / dt,
+            heat_pump_heat_w: hp / dt,
+            waste_heat_recovered_w: recovered / dt,
+            boiler_heat_w: boiler / dt,
+            heat_losses_w: (th.loss_j + tank_loss) / dt,
+            tank_energy_kwh: tank_now / J_PER_KWH,
+            pump_power_w: hs.pump_power_w,
+            quantum_site_power_w: site_elec / dt,
+            pv_w: grid.pv_w,
+            wind_w: grid.wind_w,
+            electricity_load_w: grid.load_w,
+            battery_w: grid.battery_w,
+            grid_import_w: grid.import_w,
+            grid_export_w: grid.export_w,
+            carbon_g_kwh: grid.carbon_now_g_kwh,
+            balance_error_rel: rel,
+        });
+    }
+}
+
+/// Moves the clock past the tick just computed.
+fn finish_tick(mut clock: ResMut<SimClock>) {
+    clock.tick += 1;
+    clock.time_s = clock.tick as f64 * clock.tick_s;
+}

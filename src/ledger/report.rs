@@ -1,0 +1,292 @@
+//! The run report (JSON), the final state by id (JSON), the time series (CSV) and the summary
+//! table printed after a headless run.
+//!
+//! The report holds no wall-clock time or host detail, so the same scene, seed and tick give the
+//! same bytes on any machine and thread count.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::Ledger;
+use crate::demand::{ConsumerKind, Consumers};
+use crate::grid::GridState;
+use crate::hydraulics::{HydraulicState, Network};
+use crate::plants::Stations;
+use crate::quantum::Sites;
+use crate::scene::scene_hash;
+use crate::sim::{SceneSpec, SimClock, Simulation};
+use crate::thermal::ThermalState;
+
+const J_PER_KWH: f64 = 3.6e6;
+
+/// The KPIs of a run, in the units their names say.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Kpis {
+    pub heat_demand_kwh: f64,
+    pub heat_delivered_kwh: f64,
+    pub unmet_heat_kwh: f64,
+    pub waste_heat_recovered_kwh: f64,
+    /// Recovered quantum waste heat over delivered heat.
+    pub waste_heat_share: f64,
+    /// Heat-pump heat (waste heat plus the heat pumps' electricity) over generated heat.
+    pub heat_pump_share: f64,
+    pub boiler_heat_kwh: f64,
+    pub boiler_gas_kwh: f64,
+    pub heat_pump_electricity_kwh: f64,
+    pub pump_electricity_kwh: f64,
+    /// Pipe and tank losses to the ground and surroundings.
+    pub heat_losses_kwh: f64,
+    pub quantum_site_electricity_kwh: f64,
+    pub building_electricity_kwh: f64,
+    pub electricity_load_kwh: f64,
+    pub pv_kwh: f64,
+    pub wind_kwh: f64,
+    pub grid_import_kwh: f64,
+    pub grid_export_kwh: f64,
+    /// Share of the city's electricity load met by local PV and wind (directly or via batteries).
+    pub renewable_share: f64,
+    pub co2_kg: f64,
+    pub co2_baseline_kg: f64,
+    pub max_energy_balance_error_rel: f64,
+}
+
+impl Kpis {
+    pub fn from_ledger(l: &Ledger) -> Self {
+        let kwh = |j: f64| j / J_PER_KWH;
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let generation = l.heat_pump_heat_j + l.boiler_heat_j + l.source_heat_j;
+        Kpis {
+            heat_demand_kwh: kwh(l.heat_demand_j),
+            heat_delivered_kwh: kwh(l.heat_delivered_j),
+            unmet_heat_kwh: kwh(l.unmet_heat_j),
+            waste_heat_recovered_kwh: kwh(l.waste_heat_recovered_j),
+            waste_heat_share: ratio(l.waste_heat_recovered_j, l.heat_delivered_j),
+            heat_pump_share: ratio(l.heat_pump_heat_j, generation),
+            boiler_heat_kwh: kwh(l.boiler_heat_j),
+            boiler_gas_kwh: kwh(l.boiler_gas_j),
+            heat_pump_electricity_kwh: kwh(l.heat_pump_electricity_j),
+            pump_electricity_kwh: kwh(l.pump_electricity_j),
+            heat_losses_kwh: kwh(l.pipe_losses_j + l.tank_losses_j),
+            quantum_site_electricity_kwh: kwh(l.quantum_site_electricity_j),
+            building_electricity_kwh: kwh(l.building_electricity_j),
+            electricity_load_kwh: kwh(l.electricity_load_j),
+            pv_kwh: kwh(l.pv_j),
+            wind_kwh: kwh(l.wind_j),
+            grid_import_kwh: kwh(l.grid_import_j),
+            grid_export_kwh: kwh(l.grid_export_j),
+            renewable_share: ratio(
+                (l.electricity_load_j - l.grid_import_j - l.unserved_j).max(0.0),
+                l.electricity_load_j,
+            ),
+            co2_kg: l.co2_kg,
+            co2_baseline_kg: l.co2_baseline_kg,
+            max_energy_balance_error_rel: l.max_balance_error_rel,
+        }
+    }
+}
+
+/// What a run writes with `--report`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub qtwin_version: String,
+    pub scene: String,
+    pub scene_hash: String,
+    pub seed: u64,
+    pub tick_s: f64,
+    pub ticks: u64,
+    pub simulated_s: f64,
+    pub start_day_of_year: u32,
+    pub kpis: Kpis,
+}
+
+impl Report {
+    pub fn from_sim(sim: &Simulation) -> Self {
+        let spec = sim.res::<SceneSpec>();
+        let clock = sim.res::<SimClock>();
+        Report {
+            qtwin_version: env!("CARGO_PKG_VERSION").to_string(),
+            scene: spec.scene.name.clone(),
+            scene_hash: scene_hash(&spec.scene),
+            seed: spec.seed,
+            tick_s: clock.tick_s,
+            ticks: clock.tick,
+            simulated_s: clock.time_s,
+            start_day_of_year: clock.start_day_of_year,
+            kpis: Kpis::from_ledger(sim.res::<Ledger>()),
+        }
+    }
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises") + "\n"
+    }
+    /// The summary table printed after a run.
+    pub fn summary_table(&self) -> String {
+        let k = &self.kpis;
+        let rows: Vec<(&str, String)> = vec![
+            ("heat demand", format!("{:.0} kWh", k.heat_demand_kwh)),
+            ("heat delivered", format!("{:.0} kWh", k.heat_delivered_kwh)),
+            ("unmet heat", format!("{:.1} kWh", k.unmet_heat_kwh)),
+            ("waste heat recovered", format!("{:.0} kWh", k.waste_heat_recovered_kwh)),
+            ("waste heat share of delivered", format!("{:.1} %", 100.0 * k.waste_heat_share)),
+            ("heat-pump share of heat", format!("{:.1} %", 100.0 * k.heat_pump_share)),
+            ("boiler heat", format!("{:.0} kWh", k.boiler_heat_kwh)),
+            ("heat-pump electricity", format!("{:.0} kWh", k.heat_pump_electricity_kwh)),
+            ("pump electricity", format!("{:.0} kWh", k.pump_electricity_kwh)),
+            ("heat losses", format!("{:.0} kWh", k.heat_losses_kwh)),
+            ("quantum-site electricity", format!("{:.0} kWh", k.quantum_site_electricity_kwh)),
+            ("grid import / export", format!("{:.0} / {:.0} kWh", k.grid_import_kwh, k.grid_export_kwh)),
+            ("renewable share", format!("{:.1} %", 100.0 * k.renewable_share)),
+            ("CO2 / baseline", format!("{:.0} / {:.0} kg", k.co2_kg, k.co2_baseline_kg)),
+            ("max energy-balance error", format!("{:.2e}", k.max_energy_balance_error_rel)),
+        ];
+        let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let mut s = format!(
+            "{} — {} ticks of {} s ({:.1} days), seed {}\n",
+            self.scene,
+            self.ticks,
+            self.tick_s,
+            self.simulated_s / 86_400.0,
+            self.seed
+        );
+        for (name, v) in rows {
+            s += &format!("  {name:<w$}  {v:>18}\n");
+        }
+        s
+    }
+}
+
+/// The final state of the world by id (`--state`).
+pub fn state_json(sim: &Simulation) -> Value {
+    let net = sim.res::<Network>();
+    let hs = sim.res::<HydraulicState>();
+    let th = sim.res::<ThermalState>();
+    let c = sim.res::<Consumers>();
+    let st = sim.res::<Stations>();
+    let sites = sim.res::<Sites>();
+    let grid = sim.res::<GridState>();
+    let spec = sim.res::<SceneSpec>();
+    let clock = sim.res::<SimClock>();
+    let nodes: Vec<Value> = (0..net.node_count())
+        .map(|i| {
+            json!({
+                "id": net.node_ids[i],
+                "supply_temp_c": th.supply_node_temp_c[i],
+                "return_temp_c": th.return_node_temp_c[i],
+                "supply_pressure_pa": hs.supply_pressure_pa[i],
+                "return_pressure_pa": hs.return_pressure_pa[i],
+            })
+        })
+        .collect();
+    let pipes: Vec<Value> = (0..net.pipe_count())
+        .map(|k| {
+            json!({
+                "id": net.pipe_ids[k],
+                "mass_flow_kg_s": hs.pipe_flow_kg_s[k],
+                "velocity_m_s": hs.velocity_m_s(net, k),
+                "supply_inlet_temp_c": th.supply_in_c[k],
+                "supply_outlet_temp_c": th.supply_out_c[k],
+                "return_inlet_temp_c": th.return_in_c[k],
+                "return_outlet_temp_c": th.return_out_c[k],
+                "heat_loss_w": th.pipe_loss_w[k],
+            })
+        })
+        .collect();
+    let scene = &spec.scene;
+    let consumers: Vec<Value> = (0..c.len())
+        .map(|i| {
+            let (kind, id) = match c.kind[i] {
+                ConsumerKind::Building(b) => ("building", scene.buildings[b as usize].id.clone()),
+                ConsumerKind::Fixed(_) => (
+                    "consumer",
+                    scene.heat_network.consumers[i - scene.buildings.len()].id.clone(),
+                ),
+            };
+            json!({
+                "id": id,
+                "kind": kind,
+                "demand_w": c.demand_w[i],
+                "delivered_w": c.delivered_w[i],
+                "unmet_w": c.unmet_w[i],
+                "mass_flow_kg_s": c.mass_flow_kg_s[i],
+                "return_temp_c": c.return_out_c[i],
+            })
+        })
+        .collect();
+    let sites_v: Vec<Value> = (0..sites.len())
+        .map(|i| {
+            json!({
+                "id": sites.ids[i],
+                "online": sites.online[i],
+                "utilisation": sites.utilisation[i],
+                "electricity_w": sites.electricity_w[i],
+                "heat_w": sites.heat_w[i],
+                "recoverable_heat_w": sites.recoverable_w[i],
+                "recovered_heat_w": sites.recovered_w[i],
+            })
+        })
+        .collect();
+    let stations: Vec<Value> = (0..st.len())
+        .map(|s| {
+            let plants: Vec<String> = st.heat_pumps[s]
+                .iter()
+                .map(|h| h.id.clone())
+                .chain(st.boilers[s].iter().map(|b| b.id.clone()))
+                .chain(st.tank[s].iter().map(|t| t.id.clone()))
+                .collect();
+            json!({
+                "node": net.node_ids[st.node[s] as usize],
+                "plants": plants,
+                "reference": st.is_reference[s],
+                "mass_flow_kg_s": st.mass_flow_kg_s[s],
+                "supply_temp_c": st.supply_out_c[s],
+                "return_temp_c": st.return_in_c[s],
+                "heat_w": st.heat_w[s],
+                "heat_pump_heat_w": st.hp_heat_w[s],
+                "heat_pump_cop": st.hp_cop[s],
+                "heat_pump_electricity_w": st.hp_electricity_w[s],
+                "boiler_heat_w": st.boiler_heat_w[s],
+                "boiler_gas_w": st.boiler_gas_w[s],
+                "tank_charge_w": st.tank_charge_w[s],
+                "tank_energy_kwh": st.tank[s].as_ref().map(|t| t.energy_j / J_PER_KWH),
+                "pump_head_pa": hs.station_head_pa[s],
+                "pump_power_w": hs.station_pump_power_w[s],
+            })
+        })
+        .collect();
+    let feeders: Vec<Value> = (0..grid.feeder_ids.len())
+        .map(|k| {
+            json!({
+                "id": grid.feeder_ids[k],
+                "power_w": grid.feeder_flow_w[k],
+                "loading": grid.feeder_loading[k],
+            })
+        })
+        .collect();
+    json!({
+        "time_s": clock.time_s,
+        "ticks": clock.tick,
+        "nodes": nodes,
+        "pipes": pipes,
+        "consumers": consumers,
+        "quantum_sites": sites_v,
+        "stations": stations,
+        "grid": {
+            "pv_w": grid.pv_w,
+            "wind_w": grid.wind_w,
+            "load_w": grid.load_w,
+            "battery_w": grid.battery_w,
+            "import_w": grid.import_w,
+            "export_w": grid.export_w,
+            "feeders": feeders,
+        },
+    })
+}
+
+/// Writes the ledger's time series as CSV.
+pub fn write_timeseries_csv(l: &Ledger, w: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut wr = csv::Writer::from_writer(w);
+    for r in l.series.iter().flatten() {
+        wr.serialize(r)?;
+    }
+    wr.flush()?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! # qtwin — a digital twin of a city warmed by its micro quantum data centres
+//!
+//! Small quantum data centres ("micro quantum sites") sit inside the city. Their waste heat is
+//! lifted by heat pumps into a district-heating network that warms buildings; an electrical grid
+//! with PV, wind, batteries and an import connection powers them; city services send them quantum
+//! jobs. This crate holds the scene format, the simulation (a Bevy ECS world run headless under
+//! `MinimalPlugins`) and the command line.
+//!
+//! ## Layout
+//! - [`scene`] — the RON scene format, its validation and the city generator.
+//! - [`sim`] — the tick order ([`sim::SimSet`]), the clock, building a world from a scene.
+//! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
+//!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
+//! - [`cli`] — `qtwin check | run | generate | bench`.
+//!
+//! ## Glossary
+//! - **Node** — a junction of the heat network; **pipe** — a supply/return pipe pair between nodes.
+//! - **Station** — a node where plants make heat (heat pumps, boilers, fixed sources) and pumps push
+//!   the water; the **reference station** of a connected part holds its pressure and closes its
+//!   mass balance.
+//! - **Consumer** — a building's substation (or a test consumer) taking heat from the network.
+//! - **Substation** — the heat exchanger of a building; asks for a mass flow to meet its demand.
+//! - **Waste heat recovered** — heat the heat pumps took from quantum sites' warm water.
+//! - **Tick** — one step of simulated time (default 60 s), one run of `FixedUpdate`.
+//!
+//! ## Conventions
+//! SI units; names carry them (`power_w`, `temp_c`, `mass_flow_kg_s`). Scene objects have stable
+//! string ids. Randomness is seeded only; the same scene and seed give bit-identical reports.
+
+pub mod cli;
+pub mod demand;
+pub mod grid;
+pub mod hydraulics;
+pub mod ledger;
+pub mod plants;
+pub mod quantum;
+pub mod scene;
+pub mod sim;
+pub mod thermal;
+pub mod weather;
+
+pub use bevy;

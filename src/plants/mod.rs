@@ -1,0 +1,399 @@
+//! Plants: heat pumps on quantum-site waste heat, gas boilers, storage tanks, circulation pumps,
+//! and ideal fixed-temperature sources, grouped into **stations** (all plants at one node).
+//!
+//! # Dispatch, each tick ([`crate::sim::SimSet::Plants`])
+//! 1. The supply set-point follows the outdoor reset curve: `supply_temp_c` at 15 °C outdoors and
+//!    above, rising linearly to `supply_temp_at_design_c` at the design outdoor temperature.
+//! 2. Each heat pump's COP is a Carnot fraction `η` of the ideal between its source and sink,
+//!    `COP = η·T_h/(T_h − T_c)` with `T_h` = set-point + 3 K (condenser approach) and `T_c` = the site's
+//!    recovered-water temperature − 3 K (evaporator approach), in kelvin, kept within 1.5–10.
+//!    Its potential heat is `min(capacity, Q_src·COP/(COP − 1))`, `Q_src` the site's recoverable heat.
+//! 3. Every station but the reference of its part of the network delivers its heat pumps' potential
+//!    and its tank's discharge (free and stored heat first): `ṁ = Q/(c_p·(T_set − T_r))`, with `T_r`
+//!    its return temperature of the last tick, scaled down together if they would exceed the
+//!    consumers' flow. The reference station takes the rest of the flow with all its plants.
+//! 4. A station whose plants cannot reach the set-point at its flow sends out what they can:
+//!    `T_out = T_r + Q_max/(ṁ·c_p)`.
+//!
+//! # Settling ([`crate::sim::SimSet::Thermal`], after the thermal pass)
+//! The heat a station actually gave is `ṁ·c_p·(T_out − T_r)` with the return temperature that
+//! arrived this tick. It is split in merit order: heat pump (up to its potential), then storage
+//! discharge, then boilers; surplus heat-pump potential charges the tank. Heat-pump electricity is
+//! `Q/COP`, the waste heat it used `Q − Q/COP`; boiler gas is `Q/η`. Tank losses are `UA·(T_tank − 15 °C)`.
+//!
+//! Units: W, J, kg/s, °C. Reference for COP: Carnot fractions of 0.45–0.6 for large water-to-water
+//! heat pumps (David et al., Energies 10(4) 578 (2017), "Heat Roadmap Europe: large-scale electric
+//! heat pumps in district heating systems").
+
+use bevy::prelude::*;
+
+use crate::demand::Consumers;
+use crate::hydraulics::Network;
+use crate::quantum::Sites;
+use crate::scene::{Plant, Scene};
+use crate::sim::{SceneSpec, SimClock, SimSet};
+use crate::weather::WeatherNow;
+
+/// Condenser and evaporator approach temperatures, K.
+const APPROACH_K: f64 = 3.0;
+/// Ambient temperature around storage tanks, °C.
+const TANK_AMBIENT_C: f64 = 15.0;
+
+#[derive(Debug, Clone)]
+pub struct HeatPumpUnit {
+    pub id: String,
+    pub site: u32,
+    pub capacity_w: f64,
+    pub carnot_fraction: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BoilerUnit {
+    pub id: String,
+    pub capacity_w: f64,
+    pub efficiency: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TankUnit {
+    pub id: String,
+    pub capacity_j: f64,
+    pub max_power_w: f64,
+    pub loss_w_k: f64,
+    pub delta_t_k: f64,
+    /// Stored heat above the empty state, J.
+    pub energy_j: f64,
+}
+
+/// Every station (a node with heat-making plants), as arrays of per-station values.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Stations {
+    pub node: Vec<u32>,
+    pub is_reference: Vec<bool>,
+    pub heat_pumps: Vec<Vec<HeatPumpUnit>>,
+    pub boilers: Vec<Vec<BoilerUnit>>,
+    pub tank: Vec<Option<TankUnit>>,
+    pub fixed_source_c: Vec<Option<f64>>,
+    pub pump_efficiency: Vec<f64>,
+    // ---- per tick ----
+    pub setpoint_c: Vec<f64>,
+    pub mass_flow_kg_s: Vec<f64>,
+    pub supply_out_c: Vec<f64>,
+    /// Return temperature that arrived at the station this tick (last tick's during dispatch), °C.
+    pub return_in_c: Vec<f64>,
+    /// Heat given to the network this tick, W (can be slightly negative at no flow).
+    pub heat_w: Vec<f64>,
+    pub hp_cop: Vec<f64>,
+    pub hp_potential_w: Vec<f64>,
+    pub hp_heat_w: Vec<f64>,
+    pub hp_electricity_w: Vec<f64>,
+    /// Waste heat the heat pumps took from their sites, W.
+    pub hp_source_w: Vec<f64>,
+    pub boiler_heat_w: Vec<f64>,
+    pub boiler_gas_w: Vec<f64>,
+    pub source_heat_w: Vec<f64>,
+    /// Tank charging (+) or discharging (−), W.
+    pub tank_charge_w: Vec<f64>,
+    pub tank_loss_w: Vec<f64>,
+    /// Heat the station could not place (return hotter than supply), W.
+    pub dumped_w: Vec<f64>,
+}
+
+impl Stations {
+    pub fn from_scene(scene: &Scene, net: &Network, sites: &Sites) -> Self {
+        let mut s = Stations::default();
+        let mut station_of_node = std::collections::HashMap::new();
+        for p in scene.plants.iter().filter(|p| p.is_heat_source()) {
+            let Some(node) = net.node(p.node()) else { continue };
+            station_of_node.entry(node).or_insert_with(|| {
+                s.node.push(node);
+                s.node.len() - 1
+            });
+        }
+        let n = s.node.len();
+        s.is_reference = s.node.iter().map(|&nd| net.root_of(nd) == Some(nd)).collect();
+        s.heat_pumps = vec![Vec::new(); n];
+        s.boilers = vec![Vec::new(); n];
+        s.tank = vec![None; n];
+        s.fixed_source_c = vec![None; n];
+        s.pump_efficiency = vec![0.65; n];
+        let cp = scene.fluid.cp_j_kg_k;
+        let rho = scene.fluid.density_kg_m3;
+        for p in &scene.plants {
+            let Some(node) = net.node(p.node()) else { continue };
+            let Some(&st) = station_of_node.get(&node) else {
+                continue; // a pump or tank at a node without a heat source: inert
+            };
+            match p {
+                Plant::HeatPump {
+                    id,
+                    site,
+                    capacity_w,
+                    carnot_fraction,
+                    ..
+                } => {
+                    if let Some(si) = sites.ids.iter().position(|x| x == site) {
+                        s.heat_pumps[st].push(HeatPumpUnit {
+                            id: id.clone(),
+                            site: si as u32,
+                            capacity_w: *capacity_w,
+                            carnot_fraction: *carnot_fraction,
+                        });
+                    }
+                }
+                Plant::GasBoiler {
+                    id,
+                    capacity_w,
+                    efficiency,
+                    ..
+                } => s.boilers[st].push(BoilerUnit {
+                    id: id.clone(),
+                    capacity_w: *capacity_w,
+                    efficiency: *efficiency,
+                }),
+                Plant::Storage {
+                    id,
+                    volume_m3,
+                    max_power_w,
+                    delta_t_k,
+                    loss_w_k,
+                    initial_soc,
+                    ..
+                } => {
+                    let cap = volume_m3 * rho * cp * delta_t_k;
+                    s.tank[st] = Some(TankUnit {
+                        id: id.clone(),
+                        capacity_j: cap,
+                        max_power_w: *max_power_w,
+                        loss_w_k: *loss_w_k,
+                        delta_t_k: *delta_t_k,
+                        energy_j: cap * initial_soc,
+                    });
+                }
+                Plant::CirculationPump { efficiency, .. } => s.pump_efficiency[st] = *efficiency,
+                Plant::FixedSource { supply_temp_c, .. } => s.fixed_source_c[st] = Some(*supply_temp_c),
+            }
+        }
+        let z = vec![0.0; n];
+        s.setpoint_c = vec![scene.heat_network.supply_temp_c; n];
+        s.mass_flow_kg_s = z.clone();
+        s.supply_out_c = s.setpoint_c.clone();
+        s.return_in_c = vec![scene.heat_network.return_temp_c; n];
+        s.heat_w = z.clone();
+        s.hp_cop = z.clone();
+        s.hp_potential_w = z.clone();
+        s.hp_heat_w = z.clone();
+        s.hp_electricity_w = z.clone();
+        s.hp_source_w = z.clone();
+        s.boiler_heat_w = z.clone();
+        s.boiler_gas_w = z.clone();
+        s.source_heat_w = z.clone();
+        s.tank_charge_w = z.clone();
+        s.tank_loss_w = z.clone();
+        s.dumped_w = z;
+        s
+    }
+    pub fn len(&self) -> usize {
+        self.node.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.node.is_empty()
+    }
+    /// Total stored heat in tanks, J.
+    pub fn tank_energy_j(&self) -> f64 {
+        self.tank.iter().flatten().map(|t| t.energy_j).sum()
+    }
+}
+
+/// Carnot-fraction COP of a heat pump between a source at `source_c` and a sink at `sink_c`.
+pub fn heat_pump_cop(carnot_fraction: f64, source_c: f64, sink_c: f64) -> f64 {
+    let th = sink_c + APPROACH_K + 273.15;
+    let tc = source_c - APPROACH_K + 273.15;
+    if th - tc <= 1.0 {
+        return 10.0;
+    }
+    (carnot_fraction * th / (th - tc)).clamp(1.5, 10.0)
+}
+
+/// Supply set-point from the outdoor reset curve.
+pub fn supply_setpoint_c(net: &crate::scene::HeatNetwork, outdoor_c: f64) -> f64 {
+    match net.supply_temp_at_design_c {
+        None => net.supply_temp_c,
+        Some(design) => {
+            let mild = 15.0;
+            let f = ((mild - outdoor_c) / (mild - net.design_outdoor_temp_c)).clamp(0.0, 1.0);
+            net.supply_temp_c + f * (design - net.supply_temp_c)
+        }
+    }
+}
+
+pub struct PlantsPlugin;
+
+impl Plugin for PlantsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(FixedUpdate, dispatch.in_set(SimSet::Plants))
+            .add_systems(
+                FixedUpdate,
+                settle
+                    .in_set(SimSet::Thermal)
+                    .after(crate::thermal::thermal_pass),
+            );
+    }
+}
+
+fn dispatch(
+    spec: Res<SceneSpec>,
+    clock: Res<SimClock>,
+    weather: Res<WeatherNow>,
+    net: Res<Network>,
+    sites: Res<Sites>,
+    consumers: Res<Consumers>,
+    mut st: ResMut<Stations>,
+) {
+    let cp = net.cp_j_kg_k;
+    let dt = clock.tick_s;
+    let setpoint = supply_setpoint_c(&spec.scene.heat_network, weather.outdoor_temp_c);
+    let st = &mut *st;
+    let n = st.len();
+    // Potentials.
+    let mut free_w = vec![0.0; n];
+    let mut cap_w = vec![0.0; n];
+    for s in 0..n {
+        let sp = st.fixed_source_c[s].unwrap_or(setpoint);
+        st.setpoint_c[s] = sp;
+        let mut pot = 0.0;
+        let mut cop_sum = 0.0;
+        for hp in &st.heat_pumps[s] {
+            let si = hp.site as usize;
+            let cop = heat_pump_cop(hp.carnot_fraction, sites.water_temp_c[si], sp);
+            let p = (sites.recoverable_w[si] * cop / (cop - 1.0)).min(hp.capacity_w);
+            pot += p;
+            cop_sum += cop * p;
+        }
+        st.hp_potential_w[s] = pot;
+        st.hp_cop[s] = if pot > 0.0 { cop_sum / pot } else { 0.0 };
+        let discharge = st.tank[s]
+            .as_ref()
+            .map(|t| t.max_power_w.min(t.energy_j / dt))
+            .unwrap_or(0.0);
+        free_w[s] = pot + discharge;
+        let boilers: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        cap_w[s] = if st.fixed_source_c[s].is_some() {
+            f64::INFINITY
+        } else {
+            pot + discharge + boilers
+        };
+    }
+    // Flow each part of the network asks for.
+    let ncomp = net.component_root.len();
+    let mut demand_flow = vec![0.0; ncomp];
+    for (c, node) in consumers.node.iter().enumerate() {
+        if let Some(node) = node {
+            demand_flow[net.component[*node as usize] as usize] += consumers.mass_flow_kg_s[c];
+        }
+    }
+    let mut others = vec![0.0; ncomp];
+    for s in 0..n {
+        st.mass_flow_kg_s[s] = 0.0;
+        if st.is_reference[s] {
+            continue;
+        }
+        let dt_k = (st.setpoint_c[s] - st.return_in_c[s]).max(5.0);
+        let m = free_w[s] / (cp * dt_k);
+        st.mass_flow_kg_s[s] = m;
+        others[net.component[st.node[s] as usize] as usize] += m;
+    }
+    for s in 0..n {
+        let c = net.component[st.node[s] as usize] as usize;
+        if st.is_reference[s] {
+            // The hydraulics closes the balance exactly; this is its estimate.
+            st.mass_flow_kg_s[s] = (demand_flow[c] - others[c]).max(0.0);
+        } else if others[c] > demand_flow[c] && others[c] > 0.0 {
+            st.mass_flow_kg_s[s] *= demand_flow[c] / others[c];
+        }
+    }
+    for s in 0..n {
+        let m = st.mass_flow_kg_s[s];
+        st.supply_out_c[s] = if m > 0.0 && cap_w[s].is_finite() {
+            st.setpoint_c[s].min(st.return_in_c[s] + cap_w[s] / (m * cp))
+        } else {
+            st.setpoint_c[s]
+        };
+    }
+}
+
+/// Splits each station's actual heat among its plants, after the thermal pass.
+pub fn settle(clock: Res<SimClock>, net: Res<Network>, mut st: ResMut<Stations>, mut sites: ResMut<Sites>) {
+    let cp = net.cp_j_kg_k;
+    let dt = clock.tick_s;
+    let st = &mut *st;
+    for s in 0..st.len() {
+        let q = st.mass_flow_kg_s[s] * cp * (st.supply_out_c[s] - st.return_in_c[s]);
+        st.heat_w[s] = q;
+        let (mut hp, mut boiler, mut source, mut charge, mut dumped) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let need = q.max(0.0);
+        if q < 0.0 {
+            dumped = -q;
+        }
+        if st.fixed_source_c[s].is_some() {
+            source = need;
+        } else {
+            let pot = st.hp_potential_w[s];
+            hp = need.min(pot);
+            let mut rest = need - hp;
+            if let Some(t) = st.tank[s].as_mut() {
+                if rest > 0.0 {
+                    let d = rest.min(t.max_power_w).min(t.energy_j / dt);
+                    charge = -d;
+                    rest -= d;
+                } else {
+                    let c = (pot - hp).min(t.max_power_w).min((t.capacity_j - t.energy_j) / dt).max(0.0);
+                    charge = c;
+                    hp += c;
+                }
+            }
+            if st.boilers[s].is_empty() {
+                // No boiler: the heat pumps (or the station's own water) cover the estimate error.
+                hp += rest;
+            } else {
+                boiler = rest;
+            }
+        }
+        let cop = if st.hp_cop[s] > 0.0 { st.hp_cop[s] } else { 3.0 };
+        st.hp_heat_w[s] = hp;
+        st.hp_electricity_w[s] = hp / cop;
+        st.hp_source_w[s] = hp - hp / cop;
+        st.boiler_heat_w[s] = boiler;
+        let cap: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        st.boiler_gas_w[s] = if cap > 0.0 {
+            st.boilers[s]
+                .iter()
+                .map(|b| boiler * b.capacity_w / cap / b.efficiency)
+                .sum()
+        } else {
+            0.0
+        };
+        st.source_heat_w[s] = source;
+        st.tank_charge_w[s] = charge;
+        st.dumped_w[s] = dumped;
+        st.tank_loss_w[s] = 0.0;
+        if let Some(t) = st.tank[s].as_mut() {
+            let soc = if t.capacity_j > 0.0 { t.energy_j / t.capacity_j } else { 0.0 };
+            let t_tank = st.return_in_c[s] + soc * t.delta_t_k;
+            let loss = (t.loss_w_k * (t_tank - TANK_AMBIENT_C)).max(0.0).min((t.energy_j / dt + charge).max(0.0));
+            st.tank_loss_w[s] = loss;
+            t.energy_j = (t.energy_j + (charge - loss) * dt).max(0.0);
+        }
+        // Give each site back the waste heat its heat pump took, shared by what each offered.
+        let offered: f64 = st.heat_pumps[s]
+            .iter()
+            .map(|h| sites.recoverable_w[h.site as usize])
+            .sum();
+        if offered > 0.0 {
+            for u in &st.heat_pumps[s] {
+                let si = u.site as usize;
+                sites.recovered_w[si] += st.hp_source_w[s] * sites.recoverable_w[si] / offered;
+            }
+        }
+    }
+}

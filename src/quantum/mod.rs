@@ -1,0 +1,122 @@
+//! Micro quantum sites: their electricity and where it ends up as heat.
+//!
+//! # Model
+//! A site draws `P = P_compressor + (P_electronics + P_servers)·(s_idle + (1 − s_idle)·u)` with
+//! `P_electronics = qubits × electronics_w_per_qubit`, `s_idle` the idle share and `u` the
+//! utilisation (0–1). The pulse-tube compressors run continuously (their load barely depends on
+//! the qubits' work). All electricity ends as heat (the cryostat's few watts at 4 K and microwatts
+//! at 10 mK are themselves lifted to room temperature by the compressor). The share
+//! `recoverable_heat_share` (water-cooled compressors, liquid-cooled racks) is available as warm
+//! water at `recovered_water_temp_c` to the site's heat pump; what the heat pump does not take, and
+//! the rest, goes to air through dry coolers.
+//!
+//! The utilisation comes from the scene until the job schedule sets it each tick (a later part of
+//! this module: the scheduler writes [`Sites::utilisation`] in [`crate::sim::SimSet::Quantum`]
+//! before [`site_power`] runs).
+//!
+//! Typical numbers: a dilution refrigerator's pulse-tube compressor draws 7–12 kW (Bluefors,
+//! Oxford Instruments data sheets), room-temperature control electronics 20–100 W per qubit
+//! (Krinner et al., EPJ Quantum Technology 6, 2 (2019)); classical co-processing servers dominate
+//! the power of a hybrid site.
+//!
+//! Units: W, °C.
+
+use bevy::prelude::*;
+
+use crate::hydraulics::Network;
+use crate::scene::Scene;
+use crate::sim::SimSet;
+
+/// Every micro quantum site, as compact arrays.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Sites {
+    pub ids: Vec<String>,
+    pub qubits: Vec<u32>,
+    pub compressor_w: Vec<f64>,
+    pub electronics_w: Vec<f64>,
+    pub servers_w: Vec<f64>,
+    pub idle_share: Vec<f64>,
+    pub recoverable_share: Vec<f64>,
+    pub water_temp_c: Vec<f64>,
+    pub node: Vec<Option<u32>>,
+    pub bus: Vec<Option<u32>>,
+    // ---- per tick ----
+    /// Utilisation, 0–1 (set by the job schedule; the scene's value until then).
+    pub utilisation: Vec<f64>,
+    /// Whether the site is running (a site that is down draws and gives nothing).
+    pub online: Vec<bool>,
+    pub electricity_w: Vec<f64>,
+    /// All of it ends as heat, W.
+    pub heat_w: Vec<f64>,
+    /// Heat available as warm water to the heat pump, W.
+    pub recoverable_w: Vec<f64>,
+    /// Heat the heat pump actually took, W (set when the stations settle).
+    pub recovered_w: Vec<f64>,
+}
+
+impl Sites {
+    pub fn from_scene(scene: &Scene, net: &Network) -> Self {
+        let mut s = Sites::default();
+        let bus_index = |b: &Option<String>| -> Option<u32> {
+            let g = scene.grid.as_ref()?;
+            let b = b.as_ref()?;
+            g.buses.iter().position(|x| &x.id == b).map(|i| i as u32)
+        };
+        for q in &scene.quantum_sites {
+            s.ids.push(q.id.clone());
+            s.qubits.push(q.qubits);
+            s.compressor_w.push(q.compressor_power_w);
+            s.electronics_w.push(q.qubits as f64 * q.electronics_w_per_qubit);
+            s.servers_w.push(q.servers_power_w);
+            s.idle_share.push(q.idle_share);
+            s.recoverable_share.push(q.recoverable_heat_share);
+            s.water_temp_c.push(q.recovered_water_temp_c);
+            s.node.push(q.node.as_ref().and_then(|n| net.node(n)));
+            s.bus.push(bus_index(&q.bus));
+            s.utilisation.push(q.utilisation);
+            s.online.push(true);
+        }
+        let n = s.ids.len();
+        s.electricity_w = vec![0.0; n];
+        s.heat_w = vec![0.0; n];
+        s.recoverable_w = vec![0.0; n];
+        s.recovered_w = vec![0.0; n];
+        s
+    }
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// Electricity of site `i` at utilisation `u`, W.
+    pub fn power_at(&self, i: usize, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        let load = self.idle_share[i] + (1.0 - self.idle_share[i]) * u;
+        self.compressor_w[i] + (self.electronics_w[i] + self.servers_w[i]) * load
+    }
+}
+
+pub struct QuantumPlugin;
+
+impl Plugin for QuantumPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(FixedUpdate, site_power.in_set(SimSet::Quantum));
+    }
+}
+
+/// Electricity and heat of every site from its utilisation.
+pub fn site_power(mut sites: ResMut<Sites>) {
+    let s = &mut *sites;
+    for i in 0..s.ids.len() {
+        let p = if s.online[i] {
+            s.power_at(i, s.utilisation[i])
+        } else {
+            0.0
+        };
+        s.electricity_w[i] = p;
+        s.heat_w[i] = p;
+        s.recoverable_w[i] = p * s.recoverable_share[i];
+        s.recovered_w[i] = 0.0;
+    }
+}

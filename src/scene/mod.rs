@@ -1,0 +1,742 @@
+//! The scene format: what a city is made of, as a RON file with stable string ids.
+//!
+//! A scene is plain data (`serde`), read by [`load_scene_str`], checked by [`validate`] and turned
+//! into an ECS world by [`crate::sim::spawn_scene`]. Positions are metres on a local plane (x east,
+//! y north). Every entity has a string id that is stable across edits and unique within its kind;
+//! references between entities use those ids. The file carries a `format_version`
+//! ([`SCENE_FORMAT_VERSION`]); a file of another version is refused with a clear message.
+//!
+//! Units are SI and the field names say them (`length_m`, `power_w`, `temp_c`, `kg_s`).
+//!
+//! # Layout of the heat network
+//! The district-heating network is given once as nodes and pipes; each pipe stands for a supply pipe
+//! and a return pipe laid side by side on the same route (the usual twin-pipe layout), with the same
+//! length and diameter. The hydraulics of the return mirror the supply; the temperatures of the two
+//! are computed separately, each losing heat to the ground.
+//!
+//! Heat enters at **stations**: nodes where plants stand (heat pumps on a quantum site's waste heat,
+//! gas boilers, storage tanks, or an ideal fixed-temperature source for engineering test networks).
+//! Heat leaves at **consumers**: buildings (demand from the building model) and, for test networks,
+//! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature.
+
+pub mod generate;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use validate::{SceneError, ValidationIssue, validate};
+
+/// The version of the scene format this build reads and writes.
+pub const SCENE_FORMAT_VERSION: u32 = 1;
+
+/// A whole scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    pub format_version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every random process in the scene (weather noise, and later job arrivals).
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub sim: SimSettings,
+    #[serde(default)]
+    pub fluid: Fluid,
+    pub climate: Climate,
+    #[serde(default)]
+    pub buildings: Vec<Building>,
+    pub heat_network: HeatNetwork,
+    #[serde(default)]
+    pub plants: Vec<Plant>,
+    #[serde(default)]
+    pub quantum_sites: Vec<QuantumSite>,
+    #[serde(default)]
+    pub grid: Option<Grid>,
+    /// Map features drawn by the view (streets, river, parks); no physics.
+    #[serde(default)]
+    pub map: Vec<MapFeature>,
+}
+
+/// Simulation settings stored with the scene; the command line may override them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimSettings {
+    /// Length of one simulation tick, s.
+    pub tick_s: f64,
+    /// Day of the year (1 = 1 January) at which the simulation starts, at midnight.
+    pub start_day_of_year: u32,
+    /// Indoor set-point of heated buildings, °C.
+    pub indoor_setpoint_c: f64,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            tick_s: 60.0,
+            start_day_of_year: 15,
+            indoor_setpoint_c: 20.0,
+        }
+    }
+}
+
+/// Properties of the network water, taken constant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fluid {
+    pub cp_j_kg_k: f64,
+    pub density_kg_m3: f64,
+    /// Dynamic viscosity, Pa·s.
+    pub viscosity_pa_s: f64,
+}
+
+impl Default for Fluid {
+    fn default() -> Self {
+        // Water at about 70 °C (IAPWS-IF97): ρ = 977.8 kg/m³, μ = 4.04e-4 Pa·s; c_p of 4182 J/(kg·K)
+        // as used by pandapipes' reference cases.
+        Self {
+            cp_j_kg_k: 4182.0,
+            density_kg_m3: 977.8,
+            viscosity_pa_s: 4.04e-4,
+        }
+    }
+}
+
+/// The weather the city lives in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Climate {
+    /// A real climate: monthly means, a diurnal swing and seeded smooth noise.
+    Monthly(MonthlyClimate),
+    /// Constant conditions for engineering test networks: no weather at all.
+    Fixed(FixedClimate),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyClimate {
+    /// Latitude, degrees north (for the sun's path).
+    pub latitude_deg: f64,
+    /// Monthly mean outdoor air temperature, January first, °C.
+    pub mean_temp_c: [f64; 12],
+    /// Monthly mean peak-to-peak daily temperature swing, K.
+    pub diurnal_swing_k: [f64; 12],
+    /// Monthly mean daily global horizontal irradiation, kWh/(m²·day).
+    pub daily_irradiation_kwh_m2: [f64; 12],
+    /// Monthly mean wind speed at 10 m, m/s.
+    pub mean_wind_m_s: [f64; 12],
+    /// Standard deviation of the day-to-day temperature anomaly, K.
+    #[serde(default = "default_temp_noise")]
+    pub temp_noise_k: f64,
+    /// Ground temperature at pipe depth: if set, fixed; otherwise from the Kusuda model.
+    #[serde(default)]
+    pub ground_temp_c: Option<f64>,
+}
+
+fn default_temp_noise() -> f64 {
+    3.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedClimate {
+    pub outdoor_temp_c: f64,
+    pub ground_temp_c: f64,
+    #[serde(default)]
+    pub irradiance_w_m2: f64,
+    #[serde(default)]
+    pub wind_m_s: f64,
+}
+
+/// What a building is used for; sets internal gains, hot-water and electricity profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuildingUse {
+    Residential,
+    Office,
+    Retail,
+    School,
+    Hospital,
+    Industrial,
+}
+
+/// How well a building keeps its heat.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Envelope {
+    /// Heat-loss coefficient (transmission + ventilation), W/K.
+    HeatLossWK(f64),
+    /// An energy class, A (best) to G; mapped to W/(m²·K) of heated area (see `demand`).
+    EnergyClass(char),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Building {
+    pub id: String,
+    /// Footprint polygon, counter-clockwise, m.
+    pub footprint: Vec<[f64; 2]>,
+    pub floors: u32,
+    #[serde(default = "default_floor_height")]
+    pub floor_height_m: f64,
+    #[serde(rename = "use")]
+    pub use_: BuildingUse,
+    /// Heated floor area, m²; default 85 % of footprint area × floors.
+    #[serde(default)]
+    pub heated_area_m2: Option<f64>,
+    pub envelope: Envelope,
+    /// Domestic hot water's share of the building's annual heat demand (0–0.6).
+    #[serde(default = "default_dhw_share")]
+    pub hot_water_share: f64,
+    /// Peak cooling load served by a heat-driven absorption chiller, W (0 = none).
+    #[serde(default)]
+    pub absorption_cooling_peak_w: f64,
+    /// Heat-network node of its substation; `None` = not connected (all heat demand unmet).
+    pub node: Option<String>,
+    /// Electrical bus it draws from.
+    #[serde(default)]
+    pub bus: Option<String>,
+    /// Design return temperature of its substation, °C (default: network's).
+    #[serde(default)]
+    pub return_temp_c: Option<f64>,
+}
+
+fn default_floor_height() -> f64 {
+    3.2
+}
+fn default_dhw_share() -> f64 {
+    0.2
+}
+
+impl Building {
+    /// Footprint area by the shoelace formula, m².
+    pub fn footprint_area_m2(&self) -> f64 {
+        polygon_area(&self.footprint)
+    }
+    /// Heated floor area, m².
+    pub fn heated_area(&self) -> f64 {
+        self.heated_area_m2
+            .unwrap_or_else(|| 0.85 * self.footprint_area_m2() * self.floors as f64)
+    }
+    /// Centroid of the footprint (vertex mean), m.
+    pub fn centre(&self) -> [f64; 2] {
+        let n = self.footprint.len().max(1) as f64;
+        let (sx, sy) = self
+            .footprint
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p[0], b + p[1]));
+        [sx / n, sy / n]
+    }
+}
+
+/// Area of a simple polygon, m² (absolute value of the shoelace sum).
+pub fn polygon_area(poly: &[[f64; 2]]) -> f64 {
+    let n = poly.len();
+    if n < 3 {
+        return 0.0;
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        let a = poly[i];
+        let b = poly[(i + 1) % n];
+        s += a[0] * b[1] - b[0] * a[1];
+    }
+    0.5 * s.abs()
+}
+
+/// The district-heating network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeatNetwork {
+    /// Supply temperature set-point at the stations, °C.
+    pub supply_temp_c: f64,
+    /// Outdoor reset: supply set-point rises linearly to this value at `design_outdoor_temp_c`.
+    #[serde(default)]
+    pub supply_temp_at_design_c: Option<f64>,
+    /// Design outdoor temperature (for the reset curve and substation sizing), °C.
+    #[serde(default = "default_design_outdoor")]
+    pub design_outdoor_temp_c: f64,
+    /// Design return temperature of substations, °C.
+    pub return_temp_c: f64,
+    /// Pressure held at the reference station's supply outlet, Pa (gauge).
+    #[serde(default = "default_supply_pressure")]
+    pub supply_pressure_pa: f64,
+    /// Pressure held at the reference station's return inlet, Pa (gauge).
+    #[serde(default = "default_return_pressure")]
+    pub return_pressure_pa: f64,
+    /// Smallest differential pressure a substation needs, Pa.
+    #[serde(default = "default_min_dp")]
+    pub min_substation_dp_pa: f64,
+    /// Hot water needs at least this supply temperature, °C (Legionella, tap at 50 °C+).
+    #[serde(default = "default_dhw_min")]
+    pub dhw_min_supply_temp_c: f64,
+    pub nodes: Vec<Node>,
+    pub pipes: Vec<Pipe>,
+    /// Explicit consumers (engineering test networks).
+    #[serde(default)]
+    pub consumers: Vec<Consumer>,
+}
+
+fn default_design_outdoor() -> f64 {
+    -12.0
+}
+fn default_supply_pressure() -> f64 {
+    6.0e5
+}
+fn default_return_pressure() -> f64 {
+    2.0e5
+}
+fn default_min_dp() -> f64 {
+    5.0e4
+}
+fn default_dhw_min() -> f64 {
+    55.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub id: String,
+    pub pos: [f64; 2],
+    #[serde(default)]
+    pub elevation_m: f64,
+}
+
+/// Pipe size: an inner diameter or a nominal size (DN, EN 253 steel service pipe).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum PipeSize {
+    InnerDiameterM(f64),
+    Dn(u32),
+}
+
+/// How a pipe loses heat.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum PipeInsulation {
+    /// EN 253 pre-insulated series 1, 2 or 3 (3 = thickest insulation).
+    Series(u8),
+    /// Linear heat-loss coefficient, W/(m·K), between water and ground.
+    LinearWmK(f64),
+    /// Heat-transfer coefficient per inner surface area, W/(m²·K).
+    SurfaceWm2K(f64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipe {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    /// Route length, m; default the straight distance between the nodes.
+    #[serde(default)]
+    pub length_m: Option<f64>,
+    pub size: PipeSize,
+    pub insulation: PipeInsulation,
+    /// Absolute roughness, m.
+    #[serde(default = "default_roughness")]
+    pub roughness_m: f64,
+    /// Depth of the pipe's axis below ground, m.
+    #[serde(default = "default_burial")]
+    pub burial_depth_m: f64,
+}
+
+fn default_roughness() -> f64 {
+    1.0e-5 * 4.5
+}
+fn default_burial() -> f64 {
+    0.8
+}
+
+/// What an explicit consumer takes from the network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum ConsumerDemand {
+    /// A fixed mass flow, kg/s.
+    MassFlowKgS(f64),
+    /// A fixed heat demand, W.
+    HeatW(f64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    pub id: String,
+    pub node: String,
+    pub demand: ConsumerDemand,
+    /// Fixed return temperature, °C.
+    pub return_temp_c: f64,
+}
+
+/// A plant at a heat-network node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Plant {
+    /// A heat pump lifting a quantum site's recoverable waste heat to the supply temperature.
+    HeatPump {
+        id: String,
+        node: String,
+        /// The quantum site whose waste heat is its source.
+        site: String,
+        /// Maximum heat output, W.
+        capacity_w: f64,
+        /// Fraction of the Carnot COP reached (typically 0.45–0.6).
+        carnot_fraction: f64,
+    },
+    /// A gas boiler.
+    GasBoiler {
+        id: String,
+        node: String,
+        capacity_w: f64,
+        /// Heat out over gas in (lower heating value).
+        efficiency: f64,
+    },
+    /// A hot-water storage tank at a station, charged by surplus heat-pump heat.
+    Storage {
+        id: String,
+        node: String,
+        volume_m3: f64,
+        max_power_w: f64,
+        /// Temperature spread between charged and empty, K.
+        delta_t_k: f64,
+        /// Heat-loss coefficient of the tank to its surroundings, W/K.
+        loss_w_k: f64,
+        /// State of charge at start, 0–1.
+        initial_soc: f64,
+    },
+    /// The circulation pump set of a station.
+    CirculationPump {
+        id: String,
+        node: String,
+        /// Wire-to-water efficiency.
+        efficiency: f64,
+        /// Largest differential pressure it can give, Pa.
+        max_head_pa: f64,
+    },
+    /// An ideal source at a fixed supply temperature (engineering test networks).
+    FixedSource {
+        id: String,
+        node: String,
+        supply_temp_c: f64,
+    },
+}
+
+impl Plant {
+    pub fn id(&self) -> &str {
+        match self {
+            Plant::HeatPump { id, .. }
+            | Plant::GasBoiler { id, .. }
+            | Plant::Storage { id, .. }
+            | Plant::CirculationPump { id, .. }
+            | Plant::FixedSource { id, .. } => id,
+        }
+    }
+    pub fn node(&self) -> &str {
+        match self {
+            Plant::HeatPump { node, .. }
+            | Plant::GasBoiler { node, .. }
+            | Plant::Storage { node, .. }
+            | Plant::CirculationPump { node, .. }
+            | Plant::FixedSource { node, .. } => node,
+        }
+    }
+    /// Whether the plant makes heat (so its node is a station).
+    pub fn is_heat_source(&self) -> bool {
+        matches!(
+            self,
+            Plant::HeatPump { .. } | Plant::GasBoiler { .. } | Plant::FixedSource { .. }
+        )
+    }
+}
+
+/// A micro quantum site: a small quantum data centre in the city.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuantumSite {
+    pub id: String,
+    pub pos: [f64; 2],
+    pub qubits: u32,
+    /// Electrical power of the cryostat's pulse-tube compressor(s), W.
+    pub compressor_power_w: f64,
+    /// Room-temperature control electronics per qubit at full load, W.
+    pub electronics_w_per_qubit: f64,
+    /// Classical servers (control, compilation, error mitigation) at full load, W.
+    pub servers_power_w: f64,
+    /// Share of the electronics' and servers' power drawn when idle (0–1).
+    #[serde(default = "default_idle_share")]
+    pub idle_share: f64,
+    /// Share of all heat recoverable to water (compressor and liquid-cooled racks), 0–1.
+    pub recoverable_heat_share: f64,
+    /// Temperature of that recovered water, °C.
+    pub recovered_water_temp_c: f64,
+    /// Mean utilisation used until the job schedule drives it (0–1).
+    #[serde(default = "default_utilisation")]
+    pub utilisation: f64,
+    /// Heat-network node of its heat pump (if any).
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Electrical bus it draws from.
+    #[serde(default)]
+    pub bus: Option<String>,
+    /// Footprint of its building, for the view (m); the site draws no space heat.
+    #[serde(default)]
+    pub footprint: Vec<[f64; 2]>,
+}
+
+fn default_idle_share() -> f64 {
+    0.4
+}
+fn default_utilisation() -> f64 {
+    0.6
+}
+
+/// The electrical grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grid {
+    pub buses: Vec<Bus>,
+    /// Feeders between buses; operated radially from the connection bus.
+    pub feeders: Vec<Feeder>,
+    #[serde(default)]
+    pub pv: Vec<PvArray>,
+    #[serde(default)]
+    pub wind: Vec<WindTurbine>,
+    #[serde(default)]
+    pub batteries: Vec<Battery>,
+    pub connection: GridConnection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bus {
+    pub id: String,
+    pub pos: [f64; 2],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feeder {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub capacity_w: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PvArray {
+    pub id: String,
+    pub bus: String,
+    /// Peak power at 1000 W/m², W.
+    pub peak_w: f64,
+    /// Performance ratio (inverter, temperature, soiling), 0–1.
+    #[serde(default = "default_pr")]
+    pub performance_ratio: f64,
+    /// Where it stands (e.g. a roof), for the view.
+    #[serde(default)]
+    pub building: Option<String>,
+}
+
+fn default_pr() -> f64 {
+    0.8
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindTurbine {
+    pub id: String,
+    pub bus: String,
+    pub pos: [f64; 2],
+    pub rated_w: f64,
+    pub hub_height_m: f64,
+    #[serde(default = "default_cut_in")]
+    pub cut_in_m_s: f64,
+    #[serde(default = "default_rated_speed")]
+    pub rated_speed_m_s: f64,
+    #[serde(default = "default_cut_out")]
+    pub cut_out_m_s: f64,
+}
+
+fn default_cut_in() -> f64 {
+    3.0
+}
+fn default_rated_speed() -> f64 {
+    12.0
+}
+fn default_cut_out() -> f64 {
+    25.0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Battery {
+    pub id: String,
+    pub bus: String,
+    pub capacity_wh: f64,
+    pub max_power_w: f64,
+    /// Round-trip efficiency, 0–1 (split evenly between charge and discharge).
+    pub round_trip_efficiency: f64,
+    pub initial_soc: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridConnection {
+    pub bus: String,
+    pub import_capacity_w: f64,
+    pub export_capacity_w: f64,
+    /// Carbon intensity of imported electricity for each hour of the day, g CO₂/kWh.
+    pub carbon_intensity_g_kwh: [f64; 24],
+    /// Monthly factor on that profile (winter grids are dirtier), January first.
+    #[serde(default = "default_monthly_factor")]
+    pub monthly_factor: [f64; 12],
+}
+
+fn default_monthly_factor() -> [f64; 12] {
+    [1.0; 12]
+}
+
+/// Things drawn on the map that carry no physics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum MapFeature {
+    Street {
+        points: Vec<[f64; 2]>,
+        width_m: f64,
+    },
+    River {
+        points: Vec<[f64; 2]>,
+        width_m: f64,
+    },
+    Park {
+        polygon: Vec<[f64; 2]>,
+    },
+}
+
+/// A scene file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {msg}")]
+    Parse {
+        path: String,
+        line: usize,
+        col: usize,
+        msg: String,
+    },
+    #[error("{path}: format_version {found} is not supported (this qtwin reads version {SCENE_FORMAT_VERSION})")]
+    Version { path: String, found: u32 },
+}
+
+/// Parses a scene from RON text; `path` is used in messages only.
+pub fn load_scene_str(text: &str, path: &str) -> Result<Scene, LoadError> {
+    let scene: Scene = ron::Options::default()
+        .from_str(text)
+        .map_err(|e| LoadError::Parse {
+            path: path.to_string(),
+            line: e.position.line,
+            col: e.position.col,
+            msg: e.code.to_string(),
+        })?;
+    if scene.format_version != SCENE_FORMAT_VERSION {
+        return Err(LoadError::Version {
+            path: path.to_string(),
+            found: scene.format_version,
+        });
+    }
+    Ok(scene)
+}
+
+/// Reads and parses a scene file.
+pub fn load_scene(path: &std::path::Path) -> Result<Scene, LoadError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: p.clone(),
+        source,
+    })?;
+    load_scene_str(&text, &p)
+}
+
+/// Writes a scene as pretty RON.
+pub fn to_ron(scene: &Scene) -> String {
+    let cfg = ron::ser::PrettyConfig::new()
+        .depth_limit(4)
+        .separate_tuple_members(false)
+        .compact_arrays(true);
+    ron::ser::to_string_pretty(scene, cfg).expect("a scene always serialises")
+}
+
+/// SHA-256 of the scene's canonical serialisation (independent of the file's formatting), hex.
+pub fn scene_hash(scene: &Scene) -> String {
+    let canonical = ron::ser::to_string(scene).expect("a scene always serialises");
+    let digest = Sha256::digest(canonical.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// EN 253 steel service pipe: nominal size → (inner diameter m, linear heat-loss coefficient W/(m·K)
+/// for insulation series 1, 2, 3). Diameters from EN 10217/EN 253 outer diameters and wall
+/// thicknesses; heat-loss coefficients for a single buried pipe at 0.8 m depth, after Logstor's
+/// and Isoplus' published catalogue values (λ_PUR = 0.026 W/(m·K), λ_soil = 1.5 W/(m·K)).
+pub const DN_TABLE: &[(u32, f64, [f64; 3])] = &[
+    (20, 0.0217, [0.130, 0.110, 0.100]),
+    (25, 0.0285, [0.149, 0.126, 0.112]),
+    (32, 0.0372, [0.172, 0.142, 0.126]),
+    (40, 0.0431, [0.189, 0.152, 0.134]),
+    (50, 0.0545, [0.210, 0.168, 0.146]),
+    (65, 0.0703, [0.240, 0.190, 0.162]),
+    (80, 0.0825, [0.254, 0.201, 0.172]),
+    (100, 0.1071, [0.271, 0.216, 0.183]),
+    (125, 0.1325, [0.309, 0.242, 0.204]),
+    (150, 0.1603, [0.357, 0.275, 0.229]),
+    (200, 0.2101, [0.383, 0.297, 0.248]),
+    (250, 0.2630, [0.410, 0.317, 0.265]),
+    (300, 0.3127, [0.454, 0.347, 0.289]),
+    (350, 0.3444, [0.462, 0.360, 0.298]),
+    (400, 0.3938, [0.501, 0.382, 0.316]),
+    (500, 0.4954, [0.545, 0.417, 0.344]),
+    (600, 0.5958, [0.585, 0.449, 0.369]),
+];
+
+/// Looks up a nominal size.
+pub fn dn_entry(dn: u32) -> Option<&'static (u32, f64, [f64; 3])> {
+    DN_TABLE.iter().find(|e| e.0 == dn)
+}
+
+impl Pipe {
+    /// Inner diameter, m (None for an unknown DN).
+    pub fn inner_diameter_m(&self) -> Option<f64> {
+        match self.size {
+            PipeSize::InnerDiameterM(d) => Some(d),
+            PipeSize::Dn(dn) => dn_entry(dn).map(|e| e.1),
+        }
+    }
+    /// Linear heat-loss coefficient, W/(m·K) (None when it cannot be determined).
+    pub fn linear_loss_w_mk(&self) -> Option<f64> {
+        let d = self.inner_diameter_m()?;
+        match self.insulation {
+            PipeInsulation::LinearWmK(u) => Some(u),
+            PipeInsulation::SurfaceWm2K(u) => Some(u * std::f64::consts::PI * d),
+            PipeInsulation::Series(s) => {
+                let idx = (s as usize).checked_sub(1).filter(|i| *i < 3)?;
+                match self.size {
+                    PipeSize::Dn(dn) => dn_entry(dn).map(|e| e.2[idx]),
+                    // Nearest DN by inner diameter.
+                    PipeSize::InnerDiameterM(d) => DN_TABLE
+                        .iter()
+                        .min_by(|a, b| (a.1 - d).abs().total_cmp(&(b.1 - d).abs()))
+                        .map(|e| e.2[idx]),
+                }
+            }
+        }
+    }
+}
+
+impl Scene {
+    /// Straight distance between two node positions if the pipe gives no length.
+    pub fn pipe_length_m(&self, pipe: &Pipe) -> Option<f64> {
+        if let Some(l) = pipe.length_m {
+            return Some(l);
+        }
+        let a = self.heat_network.nodes.iter().find(|n| n.id == pipe.from)?;
+        let b = self.heat_network.nodes.iter().find(|n| n.id == pipe.to)?;
+        Some(((a.pos[0] - b.pos[0]).powi(2) + (a.pos[1] - b.pos[1]).powi(2)).sqrt())
+    }
+}

@@ -1,0 +1,523 @@
+//! Semantic checks of a parsed scene: every problem is listed, none panics.
+//!
+//! The checks: duplicate and unknown ids, a pipe joining a node to itself, non-positive lengths and
+//! diameters, values outside their physical range, plants and sites that reference the wrong kind
+//! of thing, and a connected part of the heat network that has consumers but no heat source.
+
+use super::*;
+use std::collections::{HashMap, HashSet};
+
+/// One semantic problem, with the entity it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationIssue {
+    /// Dotted path of the offending entity, e.g. `heat_network.pipes[p12]`.
+    pub at: String,
+    pub msg: String,
+}
+
+impl std::fmt::Display for ValidationIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.msg)
+    }
+}
+
+/// Everything that can be wrong with a scene file.
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{} problem(s):\n{}", .0.len(), .0.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ValidationIssue>),
+}
+
+struct Checker {
+    issues: Vec<ValidationIssue>,
+}
+
+impl Checker {
+    fn err(&mut self, at: impl Into<String>, msg: impl Into<String>) {
+        self.issues.push(ValidationIssue {
+            at: at.into(),
+            msg: msg.into(),
+        });
+    }
+    fn range(&mut self, at: &str, name: &str, v: f64, lo: f64, hi: f64) {
+        if !v.is_finite() || v < lo || v > hi {
+            self.err(at, format!("{name} = {v} is outside [{lo}, {hi}]"));
+        }
+    }
+    fn positive(&mut self, at: &str, name: &str, v: f64) {
+        if !v.is_finite() || v <= 0.0 {
+            self.err(at, format!("{name} = {v} must be positive"));
+        }
+    }
+    fn ids<'a>(&mut self, kind: &str, ids: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
+        let mut seen = HashSet::new();
+        for id in ids {
+            if id.is_empty() {
+                self.err(kind, "an id is empty");
+            } else if !seen.insert(id) {
+                self.err(format!("{kind}[{id}]"), "duplicate id");
+            }
+        }
+        seen
+    }
+}
+
+/// Checks a scene; `Ok(())` or every problem found.
+pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
+    let mut c = Checker { issues: Vec::new() };
+    let s = &scene.sim;
+    c.range("sim", "tick_s", s.tick_s, 0.1, 3600.0);
+    c.range(
+        "sim",
+        "start_day_of_year",
+        s.start_day_of_year as f64,
+        1.0,
+        365.0,
+    );
+    c.range("sim", "indoor_setpoint_c", s.indoor_setpoint_c, 5.0, 30.0);
+    c.range("fluid", "cp_j_kg_k", scene.fluid.cp_j_kg_k, 1000.0, 6000.0);
+    c.range(
+        "fluid",
+        "density_kg_m3",
+        scene.fluid.density_kg_m3,
+        500.0,
+        1200.0,
+    );
+    c.range(
+        "fluid",
+        "viscosity_pa_s",
+        scene.fluid.viscosity_pa_s,
+        1e-5,
+        1e-1,
+    );
+
+    match &scene.climate {
+        Climate::Monthly(m) => {
+            c.range("climate", "latitude_deg", m.latitude_deg, -90.0, 90.0);
+            for i in 0..12 {
+                c.range("climate", "mean_temp_c", m.mean_temp_c[i], -60.0, 50.0);
+                c.range("climate", "diurnal_swing_k", m.diurnal_swing_k[i], 0.0, 40.0);
+                c.range(
+                    "climate",
+                    "daily_irradiation_kwh_m2",
+                    m.daily_irradiation_kwh_m2[i],
+                    0.0,
+                    12.0,
+                );
+                c.range("climate", "mean_wind_m_s", m.mean_wind_m_s[i], 0.0, 40.0);
+            }
+            c.range("climate", "temp_noise_k", m.temp_noise_k, 0.0, 20.0);
+            if let Some(g) = m.ground_temp_c {
+                c.range("climate", "ground_temp_c", g, -30.0, 50.0);
+            }
+        }
+        Climate::Fixed(f) => {
+            c.range("climate", "outdoor_temp_c", f.outdoor_temp_c, -60.0, 60.0);
+            c.range("climate", "ground_temp_c", f.ground_temp_c, -30.0, 60.0);
+            c.range("climate", "irradiance_w_m2", f.irradiance_w_m2, 0.0, 1400.0);
+            c.range("climate", "wind_m_s", f.wind_m_s, 0.0, 60.0);
+        }
+    }
+
+    let net = &scene.heat_network;
+    c.range(
+        "heat_network",
+        "supply_temp_c",
+        net.supply_temp_c,
+        10.0,
+        140.0,
+    );
+    c.range(
+        "heat_network",
+        "return_temp_c",
+        net.return_temp_c,
+        5.0,
+        net.supply_temp_c.max(5.0),
+    );
+    if let Some(t) = net.supply_temp_at_design_c {
+        c.range("heat_network", "supply_temp_at_design_c", t, 10.0, 140.0);
+    }
+    c.range(
+        "heat_network",
+        "min_substation_dp_pa",
+        net.min_substation_dp_pa,
+        0.0,
+        1e6,
+    );
+
+    let node_ids = c.ids(
+        "heat_network.nodes",
+        net.nodes.iter().map(|n| n.id.as_str()),
+    );
+    c.ids(
+        "heat_network.pipes",
+        net.pipes.iter().map(|p| p.id.as_str()),
+    );
+    for n in &net.nodes {
+        if !(n.pos[0].is_finite() && n.pos[1].is_finite()) {
+            c.err(format!("heat_network.nodes[{}]", n.id), "position is not finite");
+        }
+    }
+    for p in &net.pipes {
+        let at = format!("heat_network.pipes[{}]", p.id);
+        for (end, id) in [("from", &p.from), ("to", &p.to)] {
+            if !node_ids.contains(id.as_str()) {
+                c.err(&at, format!("{end} = \"{id}\" is not a node"));
+            }
+        }
+        if p.from == p.to {
+            c.err(&at, format!("joins node \"{}\" to itself", p.from));
+        }
+        match scene.pipe_length_m(p) {
+            Some(l) if l.is_finite() && l > 0.0 => {}
+            Some(l) => c.err(&at, format!("length_m = {l} must be positive")),
+            None => {}
+        }
+        match p.size {
+            PipeSize::InnerDiameterM(d) => c.range(&at, "inner diameter (m)", d, 0.005, 2.0),
+            PipeSize::Dn(dn) => {
+                if dn_entry(dn).is_none() {
+                    c.err(&at, format!("DN{dn} is not a known nominal size"));
+                }
+            }
+        }
+        match p.insulation {
+            PipeInsulation::Series(s) if !(1..=3).contains(&s) => {
+                c.err(&at, format!("insulation series {s} must be 1, 2 or 3"))
+            }
+            PipeInsulation::LinearWmK(u) => c.range(&at, "linear heat loss (W/(m·K))", u, 0.0, 50.0),
+            PipeInsulation::SurfaceWm2K(u) => {
+                c.range(&at, "surface heat transfer (W/(m²·K))", u, 0.0, 500.0)
+            }
+            _ => {}
+        }
+        c.range(&at, "roughness_m", p.roughness_m, 0.0, 0.01);
+        c.range(&at, "burial_depth_m", p.burial_depth_m, 0.0, 10.0);
+    }
+    c.ids(
+        "heat_network.consumers",
+        net.consumers.iter().map(|p| p.id.as_str()),
+    );
+    for k in &net.consumers {
+        let at = format!("heat_network.consumers[{}]", k.id);
+        if !node_ids.contains(k.node.as_str()) {
+            c.err(&at, format!("node = \"{}\" is not a node", k.node));
+        }
+        match k.demand {
+            ConsumerDemand::MassFlowKgS(m) => c.range(&at, "mass flow (kg/s)", m, 0.0, 1e4),
+            ConsumerDemand::HeatW(q) => c.range(&at, "heat demand (W)", q, 0.0, 1e9),
+        }
+        c.range(&at, "return_temp_c", k.return_temp_c, 0.0, 140.0);
+    }
+
+    let bus_ids: HashSet<&str> = match &scene.grid {
+        Some(g) => c.ids("grid.buses", g.buses.iter().map(|b| b.id.as_str())),
+        None => HashSet::new(),
+    };
+    let check_bus = |c: &mut Checker, at: &str, bus: &Option<String>| {
+        if let Some(b) = bus {
+            if scene.grid.is_none() {
+                c.err(at, format!("bus = \"{b}\" but the scene has no grid"));
+            } else if !bus_ids.contains(b.as_str()) {
+                c.err(at, format!("bus = \"{b}\" is not a bus"));
+            }
+        }
+    };
+
+    let building_ids = c.ids("buildings", scene.buildings.iter().map(|b| b.id.as_str()));
+    for b in &scene.buildings {
+        let at = format!("buildings[{}]", b.id);
+        if b.footprint.len() < 3 {
+            c.err(&at, "footprint needs at least 3 corners");
+        } else if b.footprint_area_m2() <= 0.0 {
+            c.err(&at, "footprint has zero area");
+        }
+        c.range(&at, "floors", b.floors as f64, 1.0, 200.0);
+        c.range(&at, "floor_height_m", b.floor_height_m, 2.0, 10.0);
+        if let Some(a) = b.heated_area_m2 {
+            c.positive(&at, "heated_area_m2", a);
+        }
+        match b.envelope {
+            Envelope::HeatLossWK(h) => c.range(&at, "heat-loss coefficient (W/K)", h, 0.0, 1e7),
+            Envelope::EnergyClass(k) => {
+                if !('A'..='G').contains(&k) {
+                    c.err(&at, format!("energy class '{k}' must be A to G"));
+                }
+            }
+        }
+        c.range(&at, "hot_water_share", b.hot_water_share, 0.0, 0.6);
+        c.range(
+            &at,
+            "absorption_cooling_peak_w",
+            b.absorption_cooling_peak_w,
+            0.0,
+            1e8,
+        );
+        if let Some(n) = &b.node
+            && !node_ids.contains(n.as_str())
+        {
+            c.err(&at, format!("node = \"{n}\" is not a node"));
+        }
+        if let Some(t) = b.return_temp_c {
+            c.range(&at, "return_temp_c", t, 5.0, 100.0);
+        }
+        check_bus(&mut c, &at, &b.bus);
+    }
+
+    let site_ids = c.ids(
+        "quantum_sites",
+        scene.quantum_sites.iter().map(|s| s.id.as_str()),
+    );
+    for s in &scene.quantum_sites {
+        let at = format!("quantum_sites[{}]", s.id);
+        c.range(&at, "qubits", s.qubits as f64, 1.0, 10_000.0);
+        c.range(&at, "compressor_power_w", s.compressor_power_w, 0.0, 1e6);
+        c.range(
+            &at,
+            "electronics_w_per_qubit",
+            s.electronics_w_per_qubit,
+            0.0,
+            1e4,
+        );
+        c.range(&at, "servers_power_w", s.servers_power_w, 0.0, 1e7);
+        c.range(&at, "idle_share", s.idle_share, 0.0, 1.0);
+        c.range(
+            &at,
+            "recoverable_heat_share",
+            s.recoverable_heat_share,
+            0.0,
+            1.0,
+        );
+        c.range(
+            &at,
+            "recovered_water_temp_c",
+            s.recovered_water_temp_c,
+            5.0,
+            90.0,
+        );
+        c.range(&at, "utilisation", s.utilisation, 0.0, 1.0);
+        if let Some(n) = &s.node
+            && !node_ids.contains(n.as_str())
+        {
+            c.err(&at, format!("node = \"{n}\" is not a node"));
+        }
+        check_bus(&mut c, &at, &s.bus);
+    }
+
+    c.ids("plants", scene.plants.iter().map(|p| p.id()));
+    let mut pumps_at: HashMap<&str, usize> = HashMap::new();
+    for p in &scene.plants {
+        let at = format!("plants[{}]", p.id());
+        if !node_ids.contains(p.node()) {
+            c.err(&at, format!("node = \"{}\" is not a node", p.node()));
+        }
+        match p {
+            Plant::HeatPump {
+                site,
+                capacity_w,
+                carnot_fraction,
+                ..
+            } => {
+                if !site_ids.contains(site.as_str()) {
+                    c.err(&at, format!("site = \"{site}\" is not a quantum site"));
+                }
+                c.positive(&at, "capacity_w", *capacity_w);
+                c.range(&at, "carnot_fraction", *carnot_fraction, 0.05, 0.9);
+            }
+            Plant::GasBoiler {
+                capacity_w,
+                efficiency,
+                ..
+            } => {
+                c.positive(&at, "capacity_w", *capacity_w);
+                c.range(&at, "efficiency", *efficiency, 0.3, 1.1);
+            }
+            Plant::Storage {
+                volume_m3,
+                max_power_w,
+                delta_t_k,
+                loss_w_k,
+                initial_soc,
+                ..
+            } => {
+                c.positive(&at, "volume_m3", *volume_m3);
+                c.positive(&at, "max_power_w", *max_power_w);
+                c.range(&at, "delta_t_k", *delta_t_k, 1.0, 100.0);
+                c.range(&at, "loss_w_k", *loss_w_k, 0.0, 1e5);
+                c.range(&at, "initial_soc", *initial_soc, 0.0, 1.0);
+            }
+            Plant::CirculationPump {
+                efficiency,
+                max_head_pa,
+                node,
+                ..
+            } => {
+                c.range(&at, "efficiency", *efficiency, 0.05, 1.0);
+                c.positive(&at, "max_head_pa", *max_head_pa);
+                *pumps_at.entry(node.as_str()).or_default() += 1;
+            }
+            Plant::FixedSource { supply_temp_c, .. } => {
+                c.range(&at, "supply_temp_c", *supply_temp_c, 0.0, 150.0)
+            }
+        }
+    }
+    for (node, n) in pumps_at {
+        if n > 1 {
+            c.err(
+                format!("plants@{node}"),
+                format!("{n} circulation pumps at one node; give one pump set per station"),
+            );
+        }
+    }
+
+    if let Some(g) = &scene.grid {
+        c.ids("grid.feeders", g.feeders.iter().map(|f| f.id.as_str()));
+        for f in &g.feeders {
+            let at = format!("grid.feeders[{}]", f.id);
+            for (end, id) in [("from", &f.from), ("to", &f.to)] {
+                if !bus_ids.contains(id.as_str()) {
+                    c.err(&at, format!("{end} = \"{id}\" is not a bus"));
+                }
+            }
+            if f.from == f.to {
+                c.err(&at, format!("joins bus \"{}\" to itself", f.from));
+            }
+            c.positive(&at, "capacity_w", f.capacity_w);
+        }
+        let mut seen = HashSet::new();
+        for (kind, id, bus) in g
+            .pv
+            .iter()
+            .map(|p| ("grid.pv", &p.id, &p.bus))
+            .chain(g.wind.iter().map(|w| ("grid.wind", &w.id, &w.bus)))
+            .chain(g.batteries.iter().map(|b| ("grid.batteries", &b.id, &b.bus)))
+        {
+            let at = format!("{kind}[{id}]");
+            if !seen.insert(id.as_str()) {
+                c.err(&at, "duplicate id");
+            }
+            if !bus_ids.contains(bus.as_str()) {
+                c.err(&at, format!("bus = \"{bus}\" is not a bus"));
+            }
+        }
+        for p in &g.pv {
+            let at = format!("grid.pv[{}]", p.id);
+            c.range(&at, "peak_w", p.peak_w, 0.0, 1e9);
+            c.range(&at, "performance_ratio", p.performance_ratio, 0.1, 1.0);
+            if let Some(b) = &p.building
+                && !building_ids.contains(b.as_str())
+            {
+                c.err(&at, format!("building = \"{b}\" is not a building"));
+            }
+        }
+        for w in &g.wind {
+            let at = format!("grid.wind[{}]", w.id);
+            c.range(&at, "rated_w", w.rated_w, 0.0, 2e7);
+            c.range(&at, "hub_height_m", w.hub_height_m, 5.0, 250.0);
+            if !(0.0 <= w.cut_in_m_s && w.cut_in_m_s < w.rated_speed_m_s && w.rated_speed_m_s < w.cut_out_m_s) {
+                c.err(&at, "wind speeds must satisfy 0 ≤ cut_in < rated < cut_out");
+            }
+        }
+        for b in &g.batteries {
+            let at = format!("grid.batteries[{}]", b.id);
+            c.positive(&at, "capacity_wh", b.capacity_wh);
+            c.positive(&at, "max_power_w", b.max_power_w);
+            c.range(&at, "round_trip_efficiency", b.round_trip_efficiency, 0.3, 1.0);
+            c.range(&at, "initial_soc", b.initial_soc, 0.0, 1.0);
+        }
+        let k = &g.connection;
+        if !bus_ids.contains(k.bus.as_str()) {
+            c.err("grid.connection", format!("bus = \"{}\" is not a bus", k.bus));
+        }
+        c.range("grid.connection", "import_capacity_w", k.import_capacity_w, 0.0, 1e10);
+        c.range("grid.connection", "export_capacity_w", k.export_capacity_w, 0.0, 1e10);
+        for v in k.carbon_intensity_g_kwh {
+            c.range("grid.connection", "carbon_intensity_g_kwh", v, 0.0, 2000.0);
+        }
+        for v in k.monthly_factor {
+            c.range("grid.connection", "monthly_factor", v, 0.0, 5.0);
+        }
+        // Radial operation: the feeders must form a forest (no loop).
+        let index: HashMap<&str, usize> = g.buses.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let mut dsu = Dsu::new(g.buses.len());
+        for f in &g.feeders {
+            if let (Some(&a), Some(&b)) = (index.get(f.from.as_str()), index.get(f.to.as_str()))
+                && a != b
+                && !dsu.union(a, b)
+            {
+                c.err(
+                    format!("grid.feeders[{}]", f.id),
+                    "closes a loop; the grid is operated radially (open one feeder of each loop)",
+                );
+            }
+        }
+    }
+
+    // Islands of the heat network that have consumers but no heat source.
+    if c.issues.iter().all(|i| !i.at.starts_with("heat_network.pipes")) {
+        let index: HashMap<&str, usize> = net.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let mut dsu = Dsu::new(net.nodes.len());
+        for p in &net.pipes {
+            dsu.union(index[p.from.as_str()], index[p.to.as_str()]);
+        }
+        let mut has_source = vec![false; net.nodes.len()];
+        for p in scene.plants.iter().filter(|p| p.is_heat_source()) {
+            if let Some(&i) = index.get(p.node()) {
+                let r = dsu.find(i);
+                has_source[r] = true;
+            }
+        }
+        let mut reported = HashSet::new();
+        let consumers = scene
+            .buildings
+            .iter()
+            .filter_map(|b| b.node.as_deref().map(|n| (format!("buildings[{}]", b.id), n)))
+            .chain(net.consumers.iter().map(|k| (format!("heat_network.consumers[{}]", k.id), k.node.as_str())));
+        for (at, node) in consumers {
+            if let Some(&i) = index.get(node) {
+                let r = dsu.find(i);
+                if !has_source[r] && reported.insert(r) {
+                    c.err(
+                        at,
+                        format!(
+                            "node \"{node}\" lies on a part of the heat network with consumers but no heat source"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    if c.issues.is_empty() { Ok(()) } else { Err(c.issues) }
+}
+
+/// Disjoint-set union with path halving.
+pub(crate) struct Dsu {
+    parent: Vec<usize>,
+}
+
+impl Dsu {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n).collect(),
+        }
+    }
+    pub(crate) fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+    /// Joins two sets; false when they were already one.
+    pub(crate) fn union(&mut self, a: usize, b: usize) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        self.parent[ra.max(rb)] = ra.min(rb);
+        true
+    }
+}

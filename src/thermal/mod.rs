@@ -1,0 +1,597 @@
+//! Thermal: temperatures travelling with the water through supply and return pipes, mixing at
+//! nodes, heat to consumers, and heat lost to the ground.
+//!
+//! # Model
+//! **Plug flow** (Lagrangian, as the IBPSA/Modelica `PlugFlowPipe`, van der Heijde et al. 2017):
+//! each pipe holds a queue of water parcels, each with a mass and a temperature. In a tick with
+//! mass flow ṁ, a parcel of ṁ·Δt enters at the upstream node's temperature and the same mass leaves
+//! from the other end, oldest first, so a temperature front travels at the water's speed and reaches
+//! the outlet after `L/v` (the pipe's mass over the flow), not at once. Water that passes right
+//! through in one tick leaves after exactly its residence time `M/ṁ`.
+//!
+//! **Heat loss**: a parcel relaxes towards the ground temperature `T_g` as
+//! `T(t) = T_g + (T₀ − T_g)·e^{−t/τ}` with `τ = ρ·A·c_p/U'` (`U'` the linear heat-loss coefficient,
+//! W/(m·K); a coefficient per inner surface `U` gives `U' = U·π·d`). For each part of a parcel that
+//! leaves during the tick, the decay is averaged exactly over its exit times. At steady flow this
+//! reproduces the analytic solution `T(x) = T_g + (T_in − T_g)·exp(−U'·x/(ṁ·c_p))`.
+//!
+//! **Nodes** have no volume: they mix their inflows by mass flow. They are processed in the
+//! topological order of this tick's flow (a potential flow has no directed cycle), so pipes whose
+//! water passes through within one tick pass on this tick's temperature.
+//!
+//! **Consumers** take `ṁ` at their node's supply temperature and give back
+//! `T_r = T_s − Q/(ṁ·c_p)` with `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`; hot water is not
+//! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
+//! Fixed-flow test consumers return at their fixed temperature.
+//!
+//! The return network mirrors the supply's flows backwards; its nodes mix consumer returns with
+//! arriving return pipes, and stations take their flow at the mixed return temperature.
+//!
+//! A new parcel within 1 mK of the one at the inlet joins it, and a pipe keeps at most
+//! [`MAX_PARCELS`] by merging at its inlet (mass-weighted: energy is conserved exactly); only
+//! very slow flows (residence over 256 ticks) reach that cap.
+//!
+//! Units: kg, kg/s, °C, W, J.
+
+use std::collections::VecDeque;
+
+use bevy::prelude::*;
+
+use crate::demand::{ConsumerKind, Consumers};
+use crate::hydraulics::{HydraulicState, Network};
+use crate::plants::Stations;
+use crate::scene::{ConsumerDemand, Scene};
+use crate::sim::{SceneSpec, SimClock, SimSet};
+use crate::weather::WeatherNow;
+
+/// Most parcels one pipe keeps.
+pub const MAX_PARCELS: usize = 256;
+/// Neighbouring parcels closer than this are merged, K.
+const MERGE_TOLERANCE_K: f64 = 1e-3;
+/// Flows below this are taken as no flow, kg/s.
+const NO_FLOW_KG_S: f64 = 1e-9;
+
+/// A parcel of water. Its temperature is stored relative to its pipe's common decay transform:
+/// `T = D·theta + C` (see [`PipeWater`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parcel {
+    pub mass_kg: f64,
+    theta: f64,
+}
+
+/// One pipe's water, from its `from` end (front) to its `to` end (back).
+///
+/// Every parcel in a pipe relaxes towards the same ground temperature by the same factor each
+/// tick, so the decay is kept as one affine map per pipe, `T = D·θ + C`: a tick multiplies `D` by
+/// `f = e^{−Δt/τ}` and sets `C ← f·C + (1 − f)·T_g`, in O(1) whatever the number of parcels. The
+/// sums `Σm` and `Σm·θ` give the stored heat and the tick's loss in O(1) too; they are recomputed
+/// exactly from the parcels now and then so rounding cannot drift.
+#[derive(Debug, Clone)]
+pub struct PipeWater {
+    parcels: VecDeque<Parcel>,
+    d: f64,
+    c: f64,
+    sum_m: f64,
+    sum_m_theta: f64,
+    ops: u32,
+}
+
+/// What flowed out of a pipe in a tick.
+#[derive(Debug, Clone, Copy, Default)]
+struct Outflow {
+    mass_kg: f64,
+    /// Mass × temperature, kg·K (times c_p gives energy).
+    mass_temp: f64,
+    /// Heat lost to the ground this tick, J / c_p (kg·K).
+    loss_mass_temp: f64,
+}
+
+/// Mean of e^{−t/τ} for t uniform in [t0, t1]; `inv_tau` = 1/τ.
+#[inline]
+fn mean_decay(t0: f64, t1: f64, inv_tau: f64) -> f64 {
+    if inv_tau == 0.0 {
+        return 1.0;
+    }
+    let w = t1 - t0;
+    if w * inv_tau < 1e-9 {
+        return (-(t0 + 0.5 * w) * inv_tau).exp();
+    }
+    ((-t0 * inv_tau).exp() - (-t1 * inv_tau).exp()) / (w * inv_tau)
+}
+
+impl PipeWater {
+    fn filled(mass_kg: f64, temp_c: f64) -> Self {
+        Self {
+            parcels: VecDeque::from([Parcel { mass_kg, theta: temp_c }]),
+            d: 1.0,
+            c: 0.0,
+            sum_m: mass_kg,
+            sum_m_theta: mass_kg * temp_c,
+            ops: 0,
+        }
+    }
+
+    #[inline]
+    fn temp_of(&self, p: &Parcel) -> f64 {
+        self.d * p.theta + self.c
+    }
+
+    /// The parcels from the `from` end to the `to` end: (mass kg, temperature °C).
+    pub fn parcels(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.parcels.iter().map(|p| (p.mass_kg, self.temp_of(p)))
+    }
+
+    /// Number of parcels held.
+    pub fn len(&self) -> usize {
+        self.parcels.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.parcels.is_empty()
+    }
+
+    /// Heat content relative to 0 °C divided by c_p, kg·K.
+    pub fn mass_temp(&self) -> f64 {
+        self.d * self.sum_m_theta + self.c * self.sum_m
+    }
+
+    /// Temperature at the `to` end (back) or `from` end (front).
+    pub fn end_temp(&self, at_to_end: bool) -> f64 {
+        let p = if at_to_end { self.parcels.back() } else { self.parcels.front() };
+        p.map(|p| self.temp_of(p)).unwrap_or(0.0)
+    }
+
+    fn push(&mut self, forward: bool, mass_kg: f64, temp_c: f64) {
+        let theta = (temp_c - self.c) / self.d;
+        self.sum_m += mass_kg;
+        self.sum_m_theta += mass_kg * theta;
+        let inlet = if forward { self.parcels.front_mut() } else { self.parcels.back_mut() };
+        match inlet {
+            Some(p) if ((p.theta - theta) * self.d).abs() < MERGE_TOLERANCE_K => {
+                let m = p.mass_kg + mass_kg;
+                p.theta = (p.mass_kg * p.theta + mass_kg * theta) / m;
+                p.mass_kg = m;
+            }
+            _ => {
+                let np = Parcel { mass_kg, theta };
+                if forward {
+                    self.parcels.push_front(np);
+                } else {
+                    self.parcels.push_back(np);
+                }
+            }
+        }
+        if self.parcels.len() > MAX_PARCELS {
+            // Merge the two parcels at the inlet (O(1)); reached only by very slow flows.
+            let (a, b) = if forward {
+                (self.parcels.pop_front().unwrap(), self.parcels.pop_front().unwrap())
+            } else {
+                (self.parcels.pop_back().unwrap(), self.parcels.pop_back().unwrap())
+            };
+            let m = a.mass_kg + b.mass_kg;
+            let np = Parcel {
+                mass_kg: m,
+                theta: (a.mass_kg * a.theta + b.mass_kg * b.theta) / m,
+            };
+            if forward {
+                self.parcels.push_front(np);
+            } else {
+                self.parcels.push_back(np);
+            }
+        }
+    }
+
+    /// Applies one tick's decay to every parcel held (O(1)); returns the loss, kg·K.
+    fn decay_all(&mut self, f: f64, t_g: f64) -> f64 {
+        let loss = (1.0 - f) * (self.mass_temp() - t_g * self.sum_m);
+        self.d *= f;
+        self.c = f * self.c + (1.0 - f) * t_g;
+        if self.d < 1e-100 {
+            self.renormalise();
+        }
+        loss
+    }
+
+    /// Folds `D` and `C` into the parcels and recomputes the sums exactly.
+    fn renormalise(&mut self) {
+        let (d, c) = (self.d, self.c);
+        for p in self.parcels.iter_mut() {
+            p.theta = d * p.theta + c;
+        }
+        self.d = 1.0;
+        self.c = 0.0;
+        self.sum_m = self.parcels.iter().map(|p| p.mass_kg).sum();
+        self.sum_m_theta = self.parcels.iter().map(|p| p.mass_kg * p.theta).sum();
+        self.ops = 0;
+    }
+
+    /// Advances the pipe by one tick: `flow` (kg/s) in the from→to sense, `t_in` the temperature
+    /// entering at the upstream end, `pipe_mass` its water, `inv_tau` 1/τ, `t_g` the ground.
+    fn advance(&mut self, flow: f64, t_in: f64, dt: f64, pipe_mass: f64, inv_tau: f64, t_g: f64) -> Outflow {
+        let mut out = Outflow::default();
+        let q = flow.abs();
+        let full = (-dt * inv_tau).exp();
+        self.ops += 1;
+        if self.ops > 4096 {
+            self.renormalise();
+        }
+        if q < NO_FLOW_KG_S {
+            out.loss_mass_temp = self.decay_all(full, t_g);
+            return out;
+        }
+        let forward = flow > 0.0;
+        let m_in = q * dt;
+        // Old water leaves from the downstream end, oldest first; each part decays until it leaves.
+        let mut y = 0.0; // mass already out
+        let leave = m_in.min(pipe_mass);
+        while y < leave * (1.0 - 1e-15) {
+            let p = if forward { self.parcels.back() } else { self.parcels.front() };
+            let Some(&p) = p else { break };
+            let take = p.mass_kg.min(leave - y);
+            let f = mean_decay(y / q, (y + take) / q, inv_tau);
+            let t_now = self.temp_of(&p);
+            let t_exit = t_g + (t_now - t_g) * f;
+            out.mass_kg += take;
+            out.mass_temp += take * t_exit;
+            out.loss_mass_temp += take * (t_now - t_exit);
+            y += take;
+            self.sum_m -= take;
+            self.sum_m_theta -= take * p.theta;
+            if take >= p.mass_kg * (1.0 - 1e-15) {
+                if forward {
+                    self.parcels.pop_back();
+                } else {
+                    self.parcels.pop_front();
+                }
+            } else {
+                let pm = if forward { self.parcels.back_mut() } else { self.parcels.front_mut() };
+                if let Some(pm) = pm {
+                    pm.mass_kg -= take;
+                }
+            }
+        }
+        if self.parcels.is_empty() {
+            self.sum_m = 0.0;
+            self.sum_m_theta = 0.0;
+        }
+        // What stays decays for the whole tick.
+        out.loss_mass_temp += self.decay_all(full, t_g);
+        // New water: if more than the pipe holds enters, the surplus passes right through after
+        // exactly the residence time M/ṁ.
+        let residence = pipe_mass / q;
+        let (m_stay, stay_decay) = if m_in > pipe_mass {
+            let through = m_in - pipe_mass;
+            let t_exit = t_g + (t_in - t_g) * (-residence * inv_tau).exp();
+            out.mass_kg += through;
+            out.mass_temp += through * t_exit;
+            out.loss_mass_temp += through * (t_in - t_exit);
+            (pipe_mass, mean_decay(0.0, residence, inv_tau))
+        } else {
+            (m_in, mean_decay(0.0, dt, inv_tau))
+        };
+        let t_stay = t_g + (t_in - t_g) * stay_decay;
+        out.loss_mass_temp += m_stay * (t_in - t_stay);
+        self.push(forward, m_stay, t_stay);
+        out
+    }
+}
+
+/// Temperatures of the network and the energy terms of the last tick.
+#[derive(Resource, Debug, Clone)]
+pub struct ThermalState {
+    pub supply: Vec<PipeWater>,
+    pub ret: Vec<PipeWater>,
+    pub supply_node_temp_c: Vec<f64>,
+    pub return_node_temp_c: Vec<f64>,
+    /// Per pipe: inlet and outlet temperature of the supply and return pipe this tick, °C.
+    pub supply_in_c: Vec<f64>,
+    pub supply_out_c: Vec<f64>,
+    pub return_in_c: Vec<f64>,
+    pub return_out_c: Vec<f64>,
+    /// Heat lost to the ground by each pipe pair (supply + return) this tick, W.
+    pub pipe_loss_w: Vec<f64>,
+    /// Energy terms of the last tick, J.
+    pub loss_j: f64,
+    pub delivered_j: f64,
+    pub station_heat_j: f64,
+    /// Water energy in all pipes relative to 0 °C (c_p·Σ m·T), J, at the end of the last tick and before it.
+    pub stored_j: f64,
+    pub stored_before_j: f64,
+    inv_tau: Vec<f64>,
+    order: Vec<u32>,
+    order_signs: Vec<i8>,
+    /// Per node (CSR): supply pipes leaving it along the flow, and supply pipes arriving (the
+    /// return pipes leaving it).
+    out_start: Vec<u32>,
+    out_list: Vec<u32>,
+    in_start: Vec<u32>,
+    in_list: Vec<u32>,
+    in_mass: Vec<f64>,
+    in_mt: Vec<f64>,
+}
+
+impl ThermalState {
+    pub fn new(scene: &Scene, net: &Network) -> Self {
+        let hn = &scene.heat_network;
+        let np = net.pipe_count();
+        let nn = net.node_count();
+        let cp = net.cp_j_kg_k;
+        let inv_tau = (0..np)
+            .map(|k| {
+                let d = net.pipe_diameter_m[k];
+                let area = std::f64::consts::PI * 0.25 * d * d;
+                net.pipe_loss_w_mk[k] / (net.density_kg_m3 * area * cp)
+            })
+            .collect();
+        let supply: Vec<PipeWater> = (0..np).map(|k| PipeWater::filled(net.pipe_mass_kg[k], hn.supply_temp_c)).collect();
+        let ret: Vec<PipeWater> = (0..np).map(|k| PipeWater::filled(net.pipe_mass_kg[k], hn.return_temp_c)).collect();
+        let stored = cp * supply.iter().chain(&ret).map(|p| p.mass_temp()).sum::<f64>();
+        Self {
+            supply,
+            ret,
+            supply_node_temp_c: vec![hn.supply_temp_c; nn],
+            return_node_temp_c: vec![hn.return_temp_c; nn],
+            supply_in_c: vec![hn.supply_temp_c; np],
+            supply_out_c: vec![hn.supply_temp_c; np],
+            return_in_c: vec![hn.return_temp_c; np],
+            return_out_c: vec![hn.return_temp_c; np],
+            pipe_loss_w: vec![0.0; np],
+            loss_j: 0.0,
+            delivered_j: 0.0,
+            station_heat_j: 0.0,
+            stored_j: stored,
+            stored_before_j: stored,
+            inv_tau,
+            order: Vec::new(),
+            order_signs: Vec::new(),
+            out_start: Vec::new(),
+            out_list: Vec::new(),
+            in_start: Vec::new(),
+            in_list: Vec::new(),
+            in_mass: vec![0.0; nn],
+            in_mt: vec![0.0; nn],
+        }
+    }
+}
+
+pub struct ThermalPlugin;
+
+impl Plugin for ThermalPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(FixedUpdate, thermal_pass.in_set(SimSet::Thermal));
+    }
+}
+
+/// Recomputes the topological order of nodes along this tick's supply flow if the flow pattern
+/// changed (Kahn's algorithm; nodes on a directed cycle, which a converged potential flow cannot
+/// have, are appended in index order).
+fn update_order(th: &mut ThermalState, net: &Network, flow: &[f64]) {
+    let signs: Vec<i8> = flow
+        .iter()
+        .map(|&q| if q > NO_FLOW_KG_S { 1 } else if q < -NO_FLOW_KG_S { -1 } else { 0 })
+        .collect();
+    if signs == th.order_signs && !th.order.is_empty() {
+        return;
+    }
+    let nn = net.node_count();
+    let mut indeg = vec![0u32; nn];
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); nn];
+    for (k, &sg) in signs.iter().enumerate() {
+        let (a, b) = (net.pipe_from[k], net.pipe_to[k]);
+        let (u, v) = match sg {
+            1 => (a, b),
+            -1 => (b, a),
+            _ => continue,
+        };
+        out[u as usize].push(v);
+        indeg[v as usize] += 1;
+    }
+    let mut order = Vec::with_capacity(nn);
+    let mut stack: Vec<u32> = (0..nn as u32).rev().filter(|&i| indeg[i as usize] == 0).collect();
+    while let Some(u) = stack.pop() {
+        order.push(u);
+        for &v in &out[u as usize] {
+            indeg[v as usize] -= 1;
+            if indeg[v as usize] == 0 {
+                stack.push(v);
+            }
+        }
+    }
+    if order.len() < nn {
+        let mut seen = vec![false; nn];
+        order.iter().for_each(|&u| seen[u as usize] = true);
+        order.extend((0..nn as u32).filter(|&u| !seen[u as usize]));
+    }
+    th.order = order;
+    // CSR lists of pipes leaving and entering each node along the flow.
+    let mut out_start = vec![0u32; nn + 1];
+    let mut in_start = vec![0u32; nn + 1];
+    for (k, &sg) in signs.iter().enumerate() {
+        let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
+        match sg {
+            1 => {
+                out_start[a + 1] += 1;
+                in_start[b + 1] += 1;
+            }
+            -1 => {
+                out_start[b + 1] += 1;
+                in_start[a + 1] += 1;
+            }
+            _ => {}
+        }
+    }
+    for i in 0..nn {
+        out_start[i + 1] += out_start[i];
+        in_start[i + 1] += in_start[i];
+    }
+    let mut out_list = vec![0u32; out_start[nn] as usize];
+    let mut in_list = vec![0u32; in_start[nn] as usize];
+    let (mut oc, mut ic) = (out_start.clone(), in_start.clone());
+    for (k, &sg) in signs.iter().enumerate() {
+        let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
+        let (u, v) = match sg {
+            1 => (a, b),
+            -1 => (b, a),
+            _ => continue,
+        };
+        out_list[oc[u] as usize] = k as u32;
+        oc[u] += 1;
+        in_list[ic[v] as usize] = k as u32;
+        ic[v] += 1;
+    }
+    th.out_start = out_start;
+    th.out_list = out_list;
+    th.in_start = in_start;
+    th.in_list = in_list;
+    th.order_signs = signs;
+}
+
+/// Supply pass, consumers, return pass; then the energy terms of the tick.
+pub fn thermal_pass(
+    clock: Res<SimClock>,
+    spec: Res<SceneSpec>,
+    weather: Res<WeatherNow>,
+    net: Res<Network>,
+    hs: Res<HydraulicState>,
+    mut consumers: ResMut<Consumers>,
+    mut st: ResMut<Stations>,
+    mut th: ResMut<ThermalState>,
+) {
+    let th = &mut *th;
+    let st = &mut *st;
+    let c = &mut *consumers;
+    let dt = clock.tick_s;
+    let cp = net.cp_j_kg_k;
+    let t_g = weather.ground_temp_c;
+    let dhw_min = spec.scene.heat_network.dhw_min_supply_temp_c;
+    let flow = &hs.pipe_flow_kg_s;
+    update_order(th, &net, flow);
+    // Adjacency by node: pipes leaving a node along the supply flow.
+    let np = net.pipe_count();
+    let mut loss_mt = 0.0;
+    th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
+
+    // Consumers and stations by node (small lists; built per tick from the arrays).
+    // ---- supply ----
+    th.in_mass.iter_mut().for_each(|x| *x = 0.0);
+    th.in_mt.iter_mut().for_each(|x| *x = 0.0);
+    for s in 0..st.len() {
+        let n = st.node[s] as usize;
+        let m = st.mass_flow_kg_s[s] * dt;
+        th.in_mass[n] += m;
+        th.in_mt[n] += m * st.supply_out_c[s];
+    }
+    for oi in 0..th.order.len() {
+        let ui = th.order[oi] as usize;
+        if th.in_mass[ui] > 0.0 {
+            th.supply_node_temp_c[ui] = th.in_mt[ui] / th.in_mass[ui];
+        }
+        let t_u = th.supply_node_temp_c[ui];
+        for j in th.out_start[ui]..th.out_start[ui + 1] {
+            let k = th.out_list[j as usize] as usize;
+            let o = th.supply[k].advance(flow[k], t_u, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
+            let v = if flow[k] > 0.0 { net.pipe_to[k] } else { net.pipe_from[k] } as usize;
+            th.in_mass[v] += o.mass_kg;
+            th.in_mt[v] += o.mass_temp;
+            th.supply_in_c[k] = t_u;
+            if o.mass_kg > 0.0 {
+                th.supply_out_c[k] = o.mass_temp / o.mass_kg;
+            }
+            loss_mt += o.loss_mass_temp;
+            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+        }
+    }
+    // Pipes without flow still cool.
+    for k in 0..np {
+        if flow[k].abs() < NO_FLOW_KG_S {
+            let o = th.supply[k].advance(0.0, 0.0, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
+            loss_mt += o.loss_mass_temp;
+            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+            th.supply_in_c[k] = th.supply[k].end_temp(false);
+            th.supply_out_c[k] = th.supply[k].end_temp(true);
+        }
+    }
+
+    // ---- consumers ----
+    let mut delivered_j = 0.0;
+    th.in_mass.iter_mut().for_each(|x| *x = 0.0);
+    th.in_mt.iter_mut().for_each(|x| *x = 0.0);
+    for i in 0..c.len() {
+        let m = c.mass_flow_kg_s[i];
+        let node = match c.node[i] {
+            Some(n) if m > 0.0 => n as usize,
+            _ => {
+                c.delivered_w[i] = 0.0;
+                c.unmet_w[i] = c.demand_w[i];
+                c.return_out_c[i] = c.return_temp_c[i];
+                continue;
+            }
+        };
+        let t_s = th.supply_node_temp_c[node];
+        let (q, t_r) = match c.kind[i] {
+            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
+                (m * cp * (t_s - c.return_temp_c[i]), c.return_temp_c[i])
+            }
+            _ => {
+                let want = c.demand_w[i] - if t_s < dhw_min { c.dhw_w[i] } else { 0.0 };
+                let can = m * cp * (t_s - c.return_temp_c[i]);
+                let q = want.min(can).max(0.0);
+                (q, t_s - q / (m * cp))
+            }
+        };
+        c.delivered_w[i] = q;
+        c.unmet_w[i] = match c.kind[i] {
+            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => 0.0,
+            _ => (c.demand_w[i] - q).max(0.0),
+        };
+        c.return_out_c[i] = t_r;
+        delivered_j += q * dt;
+        th.in_mass[node] += m * dt;
+        th.in_mt[node] += m * dt * t_r;
+    }
+
+    // ---- return: flows run backwards, so the reverse order is topological ----
+    for oi in (0..th.order.len()).rev() {
+        let ui = th.order[oi] as usize;
+        if th.in_mass[ui] > 0.0 {
+            th.return_node_temp_c[ui] = th.in_mt[ui] / th.in_mass[ui];
+        }
+        let t_u = th.return_node_temp_c[ui];
+        for j in th.in_start[ui]..th.in_start[ui + 1] {
+            let k = th.in_list[j as usize] as usize;
+            let o = th.ret[k].advance(-flow[k], t_u, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
+            let v = if flow[k] > 0.0 { net.pipe_from[k] } else { net.pipe_to[k] } as usize;
+            th.in_mass[v] += o.mass_kg;
+            th.in_mt[v] += o.mass_temp;
+            th.return_in_c[k] = t_u;
+            if o.mass_kg > 0.0 {
+                th.return_out_c[k] = o.mass_temp / o.mass_kg;
+            }
+            loss_mt += o.loss_mass_temp;
+            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+        }
+    }
+    for k in 0..np {
+        if flow[k].abs() < NO_FLOW_KG_S {
+            let o = th.ret[k].advance(0.0, 0.0, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
+            loss_mt += o.loss_mass_temp;
+            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+            th.return_in_c[k] = th.ret[k].end_temp(true);
+            th.return_out_c[k] = th.ret[k].end_temp(false);
+        }
+    }
+    // Stations take their flow at the mixed return temperature of their node.
+    let mut station_j = 0.0;
+    for s in 0..st.len() {
+        let n = st.node[s] as usize;
+        if st.mass_flow_kg_s[s] > 0.0 {
+            st.return_in_c[s] = th.return_node_temp_c[n];
+        }
+        station_j += st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c[s]);
+    }
+
+    th.loss_j = loss_mt * cp;
+    th.delivered_j = delivered_j;
+    th.station_heat_j = station_j;
+    th.stored_before_j = th.stored_j;
+    th.stored_j = cp * th.supply.iter().chain(&th.ret).map(|p| p.mass_temp()).sum::<f64>();
+}
