@@ -1,0 +1,252 @@
+//! Physics against references and invariants, on the headless world (`MinimalPlugins`).
+
+use qtwin::demand::Consumers;
+use qtwin::hydraulics::{HydraulicState, Network};
+use qtwin::ledger::Ledger;
+use qtwin::ledger::report::Report;
+use qtwin::plants::Stations;
+use qtwin::quantum::Sites;
+use qtwin::scene::{self, Scene, load_scene};
+use qtwin::sim::{RunOptions, Simulation};
+use qtwin::thermal::ThermalState;
+
+fn scene(path: &str) -> Scene {
+    load_scene(std::path::Path::new(path)).unwrap()
+}
+
+fn sim(s: &Scene) -> Simulation {
+    Simulation::new(s, &RunOptions::default()).unwrap()
+}
+
+/// pandapipes' single-pipe case: the supply temperature 1–6 km down a line of 1 km pipes.
+#[test]
+fn single_pipe_matches_the_analytic_solution() {
+    let s = scene("tests/scenes/single_pipe.ron");
+    let mut w = sim(&s);
+    // The 6 km take 7.2 h to flush at 0.23 m/s; 12 h is steady.
+    w.run_ticks(12 * 60);
+    let th = w.res::<ThermalState>();
+    let net = w.res::<Network>();
+    let expected_k = [320.916, 314.063, 308.892, 304.990, 302.047, 299.826];
+    for (km, exp) in expected_k.iter().enumerate() {
+        let node = net.node(&format!("n{}", km + 1)).unwrap() as usize;
+        let got = th.supply_node_temp_c[node] + 273.15;
+        assert!(
+            (got - exp).abs() < 0.01,
+            "{} km: {got:.4} K, expected {exp} K",
+            km + 1
+        );
+    }
+    // And the analytic formula itself at the outlet, to more digits than the published table.
+    let u_lin = 5.0 * std::f64::consts::PI * 0.075;
+    let analytic = 293.0 + 37.0 * (-u_lin * 6000.0 / 4182.0).exp();
+    let got = th.supply_node_temp_c[6] + 273.15;
+    assert!((got - analytic).abs() < 1e-3, "{got} vs {analytic}");
+    // Every pipe carries the consumer's 1 kg/s.
+    let hs = w.res::<HydraulicState>();
+    for q in &hs.pipe_flow_kg_s {
+        assert!((q - 1.0).abs() < 1e-12);
+    }
+}
+
+/// A step of the source temperature travels with the water: it reaches the outlet of a pipe after
+/// length / velocity, not at once.
+#[test]
+fn temperature_step_arrives_after_the_transit_time() {
+    let s = scene("tests/scenes/single_pipe.ron");
+    let mut w = sim(&s);
+    w.run_ticks(12 * 60); // steady at 56.85 °C inlet
+    let before = w.res::<ThermalState>().supply_node_temp_c[1];
+    // Step the source up by 10 K.
+    w.res_mut::<Stations>().fixed_source_c[0] = Some(66.85);
+    let net = w.res::<Network>();
+    let (mass, rho, d) = (net.pipe_mass_kg[0], net.density_kg_m3, net.pipe_diameter_m[0]);
+    let velocity = 1.0 / (rho * std::f64::consts::PI * 0.25 * d * d);
+    let transit_s = 1000.0 / velocity;
+    assert!((transit_s - mass / 1.0).abs() < 1e-6);
+    let tick = w.clock().tick_s;
+    let ticks_before_arrival = (transit_s / tick).floor() as u64 - 1;
+    w.run_ticks(ticks_before_arrival);
+    let still = w.res::<ThermalState>().supply_node_temp_c[1];
+    assert!(
+        (still - before).abs() < 1e-6,
+        "the step arrived early: {before} → {still} after {} s of a {transit_s:.0} s transit",
+        ticks_before_arrival as f64 * tick
+    );
+    w.run_ticks(3);
+    let after = w.res::<ThermalState>().supply_node_temp_c[1];
+    // 10 K at the inlet, damped by the 1 km loss factor 0.7545.
+    assert!(after - before > 7.0, "step not arrived: {before} → {after}");
+    assert!(after - before < 7.6, "{before} → {after}");
+}
+
+/// The heat balance closes to rounding on every tick of a simulated week of riverside.
+#[test]
+fn riverside_week_balances_energy_every_tick() {
+    let s = scene("scenes/riverside.ron");
+    let mut w = sim(&s);
+    let mut worst: f64 = 0.0;
+    for _ in 0..7 * 24 * 60 {
+        w.step();
+        let l = w.res::<Ledger>();
+        assert!(l.last_error_rel.is_finite());
+        worst = worst.max(l.last_error_rel);
+    }
+    assert!(worst < 1e-9, "worst relative balance error {worst:e}");
+    let k = Report::from_sim(&w).kpis;
+    // A January week in a northern city: the network delivers nearly all demand, the sites'
+    // waste heat is a real share of it, and losses are a few per cent.
+    assert!(k.heat_demand_kwh > 1e5);
+    assert!(k.unmet_heat_kwh < 0.01 * k.heat_demand_kwh, "{k:?}");
+    assert!(k.waste_heat_share > 0.03 && k.waste_heat_share < 0.5, "{k:?}");
+    let loss_share = k.heat_losses_kwh / (k.heat_delivered_kwh + k.heat_losses_kwh);
+    assert!(loss_share > 0.005 && loss_share < 0.2, "loss share {loss_share}");
+    assert!(k.co2_kg < k.co2_baseline_kg, "{k:?}");
+    assert!(k.max_energy_balance_error_rel < 1e-9);
+}
+
+fn assert_all_finite(w: &Simulation) {
+    let th = w.res::<ThermalState>();
+    let hs = w.res::<HydraulicState>();
+    let c = w.res::<Consumers>();
+    let l = w.res::<Ledger>();
+    for v in th
+        .supply_node_temp_c
+        .iter()
+        .chain(&th.return_node_temp_c)
+        .chain(&hs.pipe_flow_kg_s)
+        .chain(&hs.supply_pressure_pa)
+        .chain(&c.delivered_w)
+        .chain(&c.unmet_w)
+    {
+        assert!(v.is_finite());
+    }
+    assert!(l.last_error_rel < 1e-9, "{}", l.last_error_rel);
+    let k = Report::from_sim(w).kpis;
+    let json = serde_json::to_value(&k).unwrap();
+    for (name, v) in json.as_object().unwrap() {
+        assert!(v.as_f64().unwrap().is_finite(), "{name} = {v}");
+    }
+}
+
+#[test]
+fn zero_demand_gives_no_nan() {
+    let mut s = scene("scenes/riverside.ron");
+    // A hot summer with no hot water: nothing to heat.
+    s.climate = scene::Climate::Fixed(scene::FixedClimate {
+        outdoor_temp_c: 25.0,
+        ground_temp_c: 15.0,
+        irradiance_w_m2: 0.0,
+        wind_m_s: 0.0,
+    });
+    for b in s.buildings.iter_mut() {
+        b.hot_water_share = 0.0;
+        b.absorption_cooling_peak_w = 0.0;
+    }
+    let mut w = sim(&s);
+    w.run_ticks(600);
+    assert_all_finite(&w);
+    let hs = w.res::<HydraulicState>();
+    assert!(hs.pipe_flow_kg_s.iter().all(|q| q.abs() < 1e-9));
+    let k = Report::from_sim(&w).kpis;
+    assert_eq!(k.heat_demand_kwh, 0.0);
+    // With no flow the pipes still cool towards the ground, and that is a loss.
+    assert!(k.heat_losses_kwh > 0.0);
+}
+
+#[test]
+fn all_sites_off_gives_no_nan_and_no_waste_heat() {
+    let s = scene("scenes/riverside.ron");
+    let mut w = sim(&s);
+    {
+        let mut sites = w.res_mut::<Sites>();
+        sites.online.iter_mut().for_each(|o| *o = false);
+    }
+    w.run_ticks(600);
+    assert_all_finite(&w);
+    let k = Report::from_sim(&w).kpis;
+    assert_eq!(k.waste_heat_recovered_kwh, 0.0);
+    assert_eq!(k.quantum_site_electricity_kwh, 0.0);
+    assert!(k.boiler_heat_kwh > 0.0);
+}
+
+#[test]
+fn disconnected_consumer_gives_no_nan_and_counts_unmet() {
+    let mut s = scene("scenes/riverside.ron");
+    s.buildings[0].node = None;
+    let mut w = sim(&s);
+    w.run_ticks(300);
+    assert_all_finite(&w);
+    let c = w.res::<Consumers>();
+    assert_eq!(c.delivered_w[0], 0.0);
+    assert_eq!(c.unmet_w[0], c.demand_w[0]);
+    assert!(c.demand_w[0] > 0.0);
+}
+
+/// The loop method closes every loop: the pressure drop around each fundamental loop is zero, and
+/// continuity holds at every node.
+#[test]
+fn meshed_network_closes_loops_and_mass_balance() {
+    let s = scene("scenes/riverside.ron");
+    let mut w = sim(&s);
+    w.run_ticks(120);
+    let net = w.res::<Network>();
+    assert!(net.loops.len() >= 3, "riverside is meshed");
+    let hs = w.res::<HydraulicState>();
+    for lp in &net.loops {
+        let r: f64 = lp
+            .iter()
+            .map(|&(p, sg)| sg * qtwin::hydraulics::pressure_drop_pa(net, p as usize, hs.pipe_flow_kg_s[p as usize]))
+            .sum();
+        assert!(r.abs() < 0.05, "loop residual {r} Pa");
+    }
+    // Continuity: injections plus pipe flows sum to zero at every node but the references.
+    let st = w.res::<Stations>();
+    let mut balance = hs.node_injection_kg_s.clone();
+    for (s_i, &node) in st.node.iter().enumerate() {
+        if st.is_reference[s_i] {
+            balance[node as usize] += st.mass_flow_kg_s[s_i];
+        }
+    }
+    for k in 0..net.pipe_count() {
+        balance[net.pipe_from[k] as usize] -= hs.pipe_flow_kg_s[k];
+        balance[net.pipe_to[k] as usize] += hs.pipe_flow_kg_s[k];
+    }
+    let total: f64 = hs.pipe_flow_kg_s.iter().map(|q| q.abs()).sum();
+    for b in balance {
+        assert!(b.abs() < 1e-9 * total, "node imbalance {b} kg/s");
+    }
+}
+
+/// Better insulation loses less heat; a lower supply temperature gives the heat pumps a higher COP.
+#[test]
+fn physics_moves_the_right_way() {
+    let base = scene("scenes/riverside.ron");
+    let run = |s: &Scene| {
+        let mut w = sim(s);
+        w.run_ticks(24 * 60);
+        (Report::from_sim(&w).kpis, w.res::<Stations>().hp_cop.clone())
+    };
+    let (k0, cop0) = run(&base);
+    let mut better = base.clone();
+    for p in better.heat_network.pipes.iter_mut() {
+        p.insulation = scene::PipeInsulation::Series(3);
+    }
+    let mut worse = base.clone();
+    for p in worse.heat_network.pipes.iter_mut() {
+        p.insulation = scene::PipeInsulation::Series(1);
+    }
+    let (kb, _) = run(&better);
+    let (kw, _) = run(&worse);
+    assert!(kb.heat_losses_kwh < k0.heat_losses_kwh && k0.heat_losses_kwh < kw.heat_losses_kwh);
+    let mut cooler = base.clone();
+    cooler.heat_network.supply_temp_c -= 10.0;
+    cooler.heat_network.supply_temp_at_design_c = cooler.heat_network.supply_temp_at_design_c.map(|t| t - 10.0);
+    let (kc, cop_c) = run(&cooler);
+    for (a, b) in cop0.iter().zip(&cop_c) {
+        if *a > 0.0 {
+            assert!(b > a, "COP {a} → {b}");
+        }
+    }
+    assert!(kc.heat_losses_kwh < k0.heat_losses_kwh);
+}
