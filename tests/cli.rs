@@ -34,7 +34,10 @@ fn check_accepts_the_shipped_scenes() {
 fn check_reports_parse_errors_with_line_and_column() {
     let (code, msg) = check("tests/scenes/broken/syntax.ron");
     assert_eq!(code, 2);
-    assert!(msg.contains("tests/scenes/broken/syntax.ron:10:22:"), "{msg}");
+    assert!(
+        msg.contains("tests/scenes/broken/syntax.ron:10:22:"),
+        "{msg}"
+    );
     let (code, msg) = check("tests/scenes/broken/version.ron");
     assert_eq!(code, 2);
     assert!(msg.contains("format_version 99 is not supported"), "{msg}");
@@ -68,7 +71,10 @@ fn check_lists_every_semantic_error() {
         "{msg}"
     );
     // `run` refuses an invalid scene the same way.
-    let out = qtwin().args(["run", "tests/scenes/broken/island.ron", "-q"]).output().unwrap();
+    let out = qtwin()
+        .args(["run", "tests/scenes/broken/island.ron", "-q"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -80,15 +86,31 @@ fn run_report(scene: &str, extra: &[&str], name: &str) -> String {
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read_to_string(report).unwrap()
 }
 
 #[test]
 fn reports_are_bit_identical_across_runs_and_thread_counts() {
-    let a = run_report("scenes/riverside.ron", &["--days", "2", "--threads", "1"], "r1.json");
-    let b = run_report("scenes/riverside.ron", &["--days", "2", "--threads", "2"], "r2.json");
-    let c = run_report("scenes/riverside.ron", &["--days", "2", "--threads", "1"], "r3.json");
+    let a = run_report(
+        "scenes/riverside.ron",
+        &["--days", "2", "--threads", "1"],
+        "r1.json",
+    );
+    let b = run_report(
+        "scenes/riverside.ron",
+        &["--days", "2", "--threads", "2"],
+        "r2.json",
+    );
+    let c = run_report(
+        "scenes/riverside.ron",
+        &["--days", "2", "--threads", "1"],
+        "r3.json",
+    );
     assert_eq!(a, b);
     assert_eq!(a, c);
     let v: serde_json::Value = serde_json::from_str(&a).unwrap();
@@ -116,7 +138,11 @@ fn reports_are_bit_identical_across_runs_and_thread_counts() {
         assert!(v["kpis"][key].is_number(), "kpis.{key} missing");
     }
     // Another seed gives other weather, so another report.
-    let d = run_report("scenes/riverside.ron", &["--days", "2", "--seed", "8"], "r4.json");
+    let d = run_report(
+        "scenes/riverside.ron",
+        &["--days", "2", "--seed", "8"],
+        "r4.json",
+    );
     assert_ne!(a, d);
 }
 
@@ -125,7 +151,16 @@ fn reports_are_bit_identical_across_runs_and_thread_counts() {
 fn parallel_demand_is_deterministic() {
     let city = tmp("city5000.ron");
     let out = qtwin()
-        .args(["generate", "--buildings", "5000", "--sites", "3", "--seed", "5", "--out"])
+        .args([
+            "generate",
+            "--buildings",
+            "5000",
+            "--sites",
+            "3",
+            "--seed",
+            "5",
+            "--out",
+        ])
         .arg(&city)
         .output()
         .unwrap();
@@ -141,20 +176,38 @@ fn run_writes_state_and_timeseries() {
     let state = tmp("state.json");
     let series = tmp("series.csv");
     let out = qtwin()
-        .args(["run", "scenes/riverside.ron", "--hours", "3", "--tick", "120", "-q", "--state"])
+        .args([
+            "run",
+            "scenes/riverside.ron",
+            "--hours",
+            "3",
+            "--tick",
+            "120",
+            "-q",
+            "--state",
+        ])
         .arg(&state)
         .arg("--timeseries")
         .arg(&series)
         .output()
         .unwrap();
     assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
     assert_eq!(v["ticks"], 90);
     let pipes = v["pipes"].as_array().unwrap();
     assert_eq!(pipes.len(), 61);
-    assert!(pipes.iter().any(|p| p["mass_flow_kg_s"].as_f64().unwrap().abs() > 1.0));
+    assert!(
+        pipes
+            .iter()
+            .any(|p| p["mass_flow_kg_s"].as_f64().unwrap().abs() > 1.0)
+    );
     let nodes = v["nodes"].as_array().unwrap();
-    assert!(nodes.iter().all(|n| n["supply_temp_c"].as_f64().unwrap() > n["return_temp_c"].as_f64().unwrap()));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["supply_temp_c"].as_f64().unwrap() > n["return_temp_c"].as_f64().unwrap())
+    );
     assert_eq!(v["quantum_sites"].as_array().unwrap().len(), 3);
     let csv = std::fs::read_to_string(series).unwrap();
     assert_eq!(csv.lines().count(), 91);

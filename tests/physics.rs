@@ -60,7 +60,11 @@ fn temperature_step_arrives_after_the_transit_time() {
     // Step the source up by 10 K.
     w.res_mut::<Stations>().fixed_source_c[0] = Some(66.85);
     let net = w.res::<Network>();
-    let (mass, rho, d) = (net.pipe_mass_kg[0], net.density_kg_m3, net.pipe_diameter_m[0]);
+    let (mass, rho, d) = (
+        net.pipe_mass_kg[0],
+        net.density_kg_m3,
+        net.pipe_diameter_m[0],
+    );
     let velocity = 1.0 / (rho * std::f64::consts::PI * 0.25 * d * d);
     let transit_s = 1000.0 / velocity;
     assert!((transit_s - mass / 1.0).abs() < 1e-6);
@@ -98,9 +102,15 @@ fn riverside_week_balances_energy_every_tick() {
     // waste heat is a real share of it, and losses are a few per cent.
     assert!(k.heat_demand_kwh > 1e5);
     assert!(k.unmet_heat_kwh < 0.01 * k.heat_demand_kwh, "{k:?}");
-    assert!(k.waste_heat_share > 0.03 && k.waste_heat_share < 0.5, "{k:?}");
+    assert!(
+        k.waste_heat_share > 0.03 && k.waste_heat_share < 0.5,
+        "{k:?}"
+    );
     let loss_share = k.heat_losses_kwh / (k.heat_delivered_kwh + k.heat_losses_kwh);
-    assert!(loss_share > 0.005 && loss_share < 0.2, "loss share {loss_share}");
+    assert!(
+        loss_share > 0.005 && loss_share < 0.2,
+        "loss share {loss_share}"
+    );
     assert!(k.co2_kg < k.co2_baseline_kg, "{k:?}");
     assert!(k.max_energy_balance_error_rel < 1e-9);
 }
@@ -196,7 +206,13 @@ fn meshed_network_closes_loops_and_mass_balance() {
     for lp in &net.loops {
         let r: f64 = lp
             .iter()
-            .map(|&(p, sg)| sg * qtwin::hydraulics::pressure_drop_pa(net, p as usize, hs.pipe_flow_kg_s[p as usize]))
+            .map(|&(p, sg)| {
+                sg * qtwin::hydraulics::pressure_drop_pa(
+                    net,
+                    p as usize,
+                    hs.pipe_flow_kg_s[p as usize],
+                )
+            })
             .sum();
         assert!(r.abs() < 0.05, "loop residual {r} Pa");
     }
@@ -225,7 +241,10 @@ fn physics_moves_the_right_way() {
     let run = |s: &Scene| {
         let mut w = sim(s);
         w.run_ticks(24 * 60);
-        (Report::from_sim(&w).kpis, w.res::<Stations>().hp_cop.clone())
+        (
+            Report::from_sim(&w).kpis,
+            w.res::<Stations>().hp_cop.clone(),
+        )
     };
     let (k0, cop0) = run(&base);
     let mut better = base.clone();
@@ -241,7 +260,10 @@ fn physics_moves_the_right_way() {
     assert!(kb.heat_losses_kwh < k0.heat_losses_kwh && k0.heat_losses_kwh < kw.heat_losses_kwh);
     let mut cooler = base.clone();
     cooler.heat_network.supply_temp_c -= 10.0;
-    cooler.heat_network.supply_temp_at_design_c = cooler.heat_network.supply_temp_at_design_c.map(|t| t - 10.0);
+    cooler.heat_network.supply_temp_at_design_c = cooler
+        .heat_network
+        .supply_temp_at_design_c
+        .map(|t| t - 10.0);
     let (kc, cop_c) = run(&cooler);
     for (a, b) in cop0.iter().zip(&cop_c) {
         if *a > 0.0 {

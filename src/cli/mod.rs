@@ -12,7 +12,11 @@ use crate::scene::{self, Scene, SceneError, load_scene, validate};
 use crate::sim::{RunOptions, Simulation};
 
 #[derive(Parser, Debug)]
-#[command(name = "qtwin", version, about = "A digital twin of a city warmed by its micro quantum data centres")]
+#[command(
+    name = "qtwin",
+    version,
+    about = "A digital twin of a city warmed by its micro quantum data centres"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +38,23 @@ pub enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run an OpenQASM 2.0 circuit on the statevector simulator and print its counts.
+    Qasm {
+        file: PathBuf,
+        #[arg(long, default_value_t = 1024)]
+        shots: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Noise profile: ideal, default (a 12 mK device of today), warm (150 mK mixing chamber).
+        #[arg(long, default_value = "ideal")]
+        noise: String,
+        /// Write the noiseless final statevector as JSON (Qiskit index order).
+        #[arg(long)]
+        statevector: Option<PathBuf>,
+        /// Apply every gate on its own (for comparisons).
+        #[arg(long)]
+        no_fusion: bool,
     },
     /// Measure simulated ticks per second (riverside and a generated city).
     Bench {
@@ -98,7 +119,9 @@ pub fn main() -> ExitCode {
 fn set_threads(n: Option<usize>) {
     if let Some(n) = n {
         // Fails only if a pool exists already; then it is kept.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
 }
 
@@ -136,6 +159,30 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         },
         Command::Run(args) => run_command(args),
+        Command::Qasm {
+            file,
+            shots,
+            seed,
+            noise,
+            statevector,
+            no_fusion,
+        } => {
+            let src = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            match crate::quantum::qasm::run_qasm_cli(&src, shots, seed, &noise, !no_fusion) {
+                Ok(run) => {
+                    print!("{}", run.format_counts());
+                    if let Some(p) = statevector {
+                        let f = std::io::BufWriter::new(std::fs::File::create(&p)?);
+                        crate::quantum::qasm::write_statevector_json(&run.statevector, f)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Command::Generate {
             buildings,
             sites,
@@ -143,7 +190,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             out,
         } => {
             let t = Instant::now();
-            let s = scene::generate::generate_city(&scene::generate::GenerateOptions { buildings, sites, seed });
+            let s = scene::generate::generate_city(&scene::generate::GenerateOptions {
+                buildings,
+                sites,
+                seed,
+            });
             std::fs::write(&out, scene::to_ron(&s))?;
             println!(
                 "{}: {} buildings, {} nodes, {} pipes, {} quantum sites ({:.2} s)",
@@ -178,7 +229,10 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     sites: 5,
                     seed: 1,
                 });
-                println!("{}", bench_line(&format!("generated {generated_buildings}"), &g, days));
+                println!(
+                    "{}",
+                    bench_line(&format!("generated {generated_buildings}"), &g, days)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -189,10 +243,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
 pub fn bench_line(name: &str, s: &Scene, days: f64) -> String {
     let r = bench_scene(s, days);
     format!(
-        "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
+        "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops ({:.1} Newton it./tick)  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
         s.buildings.len(),
         s.heat_network.pipes.len(),
         r.loops,
+        r.newton_per_tick,
         r.ticks,
         r.run_s,
         r.ticks as f64 / r.run_s,
@@ -206,6 +261,7 @@ pub struct BenchResult {
     pub build_s: f64,
     pub run_s: f64,
     pub loops: usize,
+    pub newton_per_tick: f64,
 }
 
 pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
@@ -221,6 +277,7 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
         build_s,
         run_s,
         loops: sim.res::<crate::hydraulics::Network>().loops.len(),
+        newton_per_tick: sim.res::<crate::hydraulics::HydraulicState>().iterations_total as f64 / ticks.max(1) as f64,
     }
 }
 
@@ -258,9 +315,11 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     } else {
         let b = indicatif::ProgressBar::new(ticks);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {pos}/{len} ticks  {per_sec}  eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:40}] {pos}/{len} ticks  {per_sec}  eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         b
     };

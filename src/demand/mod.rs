@@ -87,58 +87,60 @@ const ALL_USES: [BuildingUse; 6] = [
     BuildingUse::Industrial,
 ];
 
-fn profile(u: BuildingUse) -> UseProfile {
-    match u {
-        BuildingUse::Residential => UseProfile {
-            gains_w_m2: 3.5,
-            elec_occupied_w_m2: 4.5,
-            elec_idle_w_m2: 2.5,
-            hours: (6.0, 23.0),
-            weekdays_only: false,
-            dhw: DHW_HOME,
-        },
-        BuildingUse::Office => UseProfile {
-            gains_w_m2: 9.0,
-            elec_occupied_w_m2: 14.0,
-            elec_idle_w_m2: 3.0,
-            hours: (7.0, 19.0),
-            weekdays_only: true,
-            dhw: DHW_DAY,
-        },
-        BuildingUse::Retail => UseProfile {
-            gains_w_m2: 10.0,
-            elec_occupied_w_m2: 18.0,
-            elec_idle_w_m2: 4.0,
-            hours: (8.0, 20.0),
-            weekdays_only: false,
-            dhw: DHW_DAY,
-        },
-        BuildingUse::School => UseProfile {
-            gains_w_m2: 8.0,
-            elec_occupied_w_m2: 9.0,
-            elec_idle_w_m2: 2.0,
-            hours: (7.5, 16.5),
-            weekdays_only: true,
-            dhw: DHW_DAY,
-        },
-        BuildingUse::Hospital => UseProfile {
-            gains_w_m2: 6.0,
-            elec_occupied_w_m2: 14.0,
-            elec_idle_w_m2: 14.0,
-            hours: (0.0, 24.0),
-            weekdays_only: false,
-            dhw: FLAT,
-        },
-        BuildingUse::Industrial => UseProfile {
-            gains_w_m2: 6.0,
-            elec_occupied_w_m2: 20.0,
-            elec_idle_w_m2: 6.0,
-            hours: (6.0, 22.0),
-            weekdays_only: true,
-            dhw: DHW_DAY,
-        },
-    }
+fn profile(u: BuildingUse) -> &'static UseProfile {
+    &PROFILES[u as usize]
 }
+
+static PROFILES: [UseProfile; 6] = [
+    UseProfile {
+        gains_w_m2: 3.5,
+        elec_occupied_w_m2: 4.5,
+        elec_idle_w_m2: 2.5,
+        hours: (6.0, 23.0),
+        weekdays_only: false,
+        dhw: DHW_HOME,
+    },
+    UseProfile {
+        gains_w_m2: 9.0,
+        elec_occupied_w_m2: 14.0,
+        elec_idle_w_m2: 3.0,
+        hours: (7.0, 19.0),
+        weekdays_only: true,
+        dhw: DHW_DAY,
+    },
+    UseProfile {
+        gains_w_m2: 10.0,
+        elec_occupied_w_m2: 18.0,
+        elec_idle_w_m2: 4.0,
+        hours: (8.0, 20.0),
+        weekdays_only: false,
+        dhw: DHW_DAY,
+    },
+    UseProfile {
+        gains_w_m2: 8.0,
+        elec_occupied_w_m2: 9.0,
+        elec_idle_w_m2: 2.0,
+        hours: (7.5, 16.5),
+        weekdays_only: true,
+        dhw: DHW_DAY,
+    },
+    UseProfile {
+        gains_w_m2: 6.0,
+        elec_occupied_w_m2: 14.0,
+        elec_idle_w_m2: 14.0,
+        hours: (0.0, 24.0),
+        weekdays_only: false,
+        dhw: FLAT,
+    },
+    UseProfile {
+        gains_w_m2: 6.0,
+        elec_occupied_w_m2: 20.0,
+        elec_idle_w_m2: 6.0,
+        hours: (6.0, 22.0),
+        weekdays_only: true,
+        dhw: DHW_DAY,
+    },
+];
 
 /// Normalises a 24-hour profile to a mean of 1.
 fn normalised(p: &[f64; 24]) -> [f64; 24] {
@@ -274,7 +276,8 @@ impl Consumers {
             s.kind.push(ConsumerKind::Building(i as u32));
             s.node.push(node);
             s.return_temp_c.push(t_ret);
-            let design_q = buildings.design_heat_w[i] + b.absorption_cooling_peak_w / ABSORPTION_COP;
+            let design_q =
+                buildings.design_heat_w[i] + b.absorption_cooling_peak_w / ABSORPTION_COP;
             s.max_mass_flow_kg_s
                 .push(1.25 * design_q / (cp * (t_sup_design - t_ret).max(5.0)));
         }
@@ -341,9 +344,8 @@ fn one_building(
     cool_peak: f64,
 ) -> (f64, f64, f64, f64) {
     let p = profile(use_);
-    let occupied = inp.hour_f >= p.hours.0
-        && inp.hour_f < p.hours.1
-        && !(p.weekdays_only && inp.weekend);
+    let occupied =
+        inp.hour_f >= p.hours.0 && inp.hour_f < p.hours.1 && !(p.weekdays_only && inp.weekend);
     let occ = if occupied { 1.0 } else { 0.0 };
     let gains = p.gains_w_m2 * area * occ + SOLAR_GAIN_FACTOR * inp.ghi * area;
     let space = (h * (inp.t_set - inp.t_out) - gains).max(0.0);
@@ -377,16 +379,35 @@ fn building_demand(
     };
     let b = &mut *b;
     let n = b.ids.len();
-    let out: Vec<(f64, f64, f64, f64)> = if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
-        (0..n)
-            .into_par_iter()
-            .map(|i| one_building(&inp, b.use_[i], b.heated_area_m2[i], b.h_w_k[i], b.dhw_mean_w[i], b.cooling_peak_w[i]))
-            .collect()
-    } else {
-        (0..n)
-            .map(|i| one_building(&inp, b.use_[i], b.heated_area_m2[i], b.h_w_k[i], b.dhw_mean_w[i], b.cooling_peak_w[i]))
-            .collect()
-    };
+    let out: Vec<(f64, f64, f64, f64)> =
+        if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    one_building(
+                        &inp,
+                        b.use_[i],
+                        b.heated_area_m2[i],
+                        b.h_w_k[i],
+                        b.dhw_mean_w[i],
+                        b.cooling_peak_w[i],
+                    )
+                })
+                .collect()
+        } else {
+            (0..n)
+                .map(|i| {
+                    one_building(
+                        &inp,
+                        b.use_[i],
+                        b.heated_area_m2[i],
+                        b.h_w_k[i],
+                        b.dhw_mean_w[i],
+                        b.cooling_peak_w[i],
+                    )
+                })
+                .collect()
+        };
     for (i, (s, d, c, e)) in out.into_iter().enumerate() {
         b.space_heat_w[i] = s;
         b.dhw_w[i] = d;
@@ -407,7 +428,10 @@ fn substation_requests(
         let (demand, dhw) = match c.kind[i] {
             ConsumerKind::Building(bi) => {
                 let bi = bi as usize;
-                (b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi], b.dhw_w[bi])
+                (
+                    b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi],
+                    b.dhw_w[bi],
+                )
             }
             ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),

@@ -123,11 +123,24 @@ impl GridState {
             export_capacity_w: g.connection.export_capacity_w,
             carbon_g_kwh: g.connection.carbon_intensity_g_kwh,
             monthly_factor: g.connection.monthly_factor,
-            pv: g.pv.iter().map(|p| (idx(&p.bus), p.peak_w, p.performance_ratio)).collect(),
+            pv: g
+                .pv
+                .iter()
+                .map(|p| (idx(&p.bus), p.peak_w, p.performance_ratio))
+                .collect(),
             wind: g
                 .wind
                 .iter()
-                .map(|w| (idx(&w.bus), w.rated_w, w.hub_height_m, w.cut_in_m_s, w.rated_speed_m_s, w.cut_out_m_s))
+                .map(|w| {
+                    (
+                        idx(&w.bus),
+                        w.rated_w,
+                        w.hub_height_m,
+                        w.cut_in_m_s,
+                        w.rated_speed_m_s,
+                        w.cut_out_m_s,
+                    )
+                })
                 .collect(),
             batteries: g
                 .batteries
@@ -150,7 +163,14 @@ impl GridState {
 }
 
 /// Wind turbine power at 10 m wind speed `v10`.
-pub fn wind_power_w(v10: f64, rated_w: f64, hub_m: f64, cut_in: f64, rated_speed: f64, cut_out: f64) -> f64 {
+pub fn wind_power_w(
+    v10: f64,
+    rated_w: f64,
+    hub_m: f64,
+    cut_in: f64,
+    rated_speed: f64,
+    cut_out: f64,
+) -> f64 {
     let v = v10 * (hub_m / 10.0).powf(1.0 / 7.0);
     if v < cut_in || v >= cut_out {
         0.0
@@ -200,9 +220,15 @@ fn grid_balance(
         add_load(g, on_bus(sites.bus[i]), sites.electricity_w[i]);
     }
     for s in 0..stations.len() {
-        let site_bus = stations.heat_pumps[s].first().and_then(|h| sites.bus[h.site as usize]);
+        let site_bus = stations.heat_pumps[s]
+            .first()
+            .and_then(|h| sites.bus[h.site as usize]);
         let bus = on_bus(site_bus);
-        add_load(g, bus, stations.hp_electricity_w[s] + hs.station_pump_power_w[s]);
+        add_load(
+            g,
+            bus,
+            stations.hp_electricity_w[s] + hs.station_pump_power_w[s],
+        );
     }
     g.load_w = load;
     let mut pv = 0.0;

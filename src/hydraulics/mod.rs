@@ -112,6 +112,7 @@ impl Network {
             pipe_loops: Vec::new(),
             node_index,
         };
+        let positions = scene.node_positions();
         for p in &net.pipes {
             let (Some(&a), Some(&b)) = (s.node_index.get(&p.from), s.node_index.get(&p.to)) else {
                 continue; // an invalid scene: validation reports it
@@ -120,7 +121,7 @@ impl Network {
                 continue;
             }
             let d = p.inner_diameter_m().unwrap_or(0.1);
-            let l = scene.pipe_length_m(p).unwrap_or(1.0).max(1e-3);
+            let l = Scene::pipe_length_m(&positions, p).unwrap_or(1.0).max(1e-3);
             s.pipe_ids.push(p.id.clone());
             s.pipe_from.push(a);
             s.pipe_to.push(b);
@@ -203,7 +204,11 @@ impl Network {
                         in_tree[k as usize] = true;
                         s.parent[v as usize] = u;
                         s.parent_pipe[v as usize] = k;
-                        s.parent_sign[v as usize] = if s.pipe_from[k as usize] == u { 1.0 } else { -1.0 };
+                        s.parent_sign[v as usize] = if s.pipe_from[k as usize] == u {
+                            1.0
+                        } else {
+                            -1.0
+                        };
                         depth[v as usize] = depth[u as usize] + 1;
                         queue.push_back(v);
                     }
@@ -277,6 +282,8 @@ pub struct HydraulicState {
     pub pump_power_w: f64,
     /// Newton iterations of the last solve and the largest loop residual left, Pa.
     pub iterations: u32,
+    /// Newton iterations summed over the run.
+    pub iterations_total: u64,
     pub max_loop_residual_pa: f64,
     /// Scratch space of the solver.
     scratch: solver::Scratch,
@@ -294,6 +301,7 @@ impl HydraulicState {
             station_pump_power_w: vec![0.0; stations.len()],
             pump_power_w: 0.0,
             iterations: 0,
+            iterations_total: 0,
             max_loop_residual_pa: 0.0,
             scratch: solver::Scratch::new(net),
         }
@@ -344,6 +352,7 @@ fn solve_hydraulics(
         &mut hs.scratch,
     );
     hs.iterations = iters;
+    hs.iterations_total += iters as u64;
     hs.max_loop_residual_pa = resid;
 
     // Pressures down each tree from the reference: supply falls along the flow, return rises.

@@ -156,9 +156,17 @@ fn account(
     let d_pipes = th.stored_j - th.stored_before_j;
     let out = th.delivered_j + th.loss_j + tank_loss + dumped + d_pipes + d_tank;
     let residual = generation - out;
-    let scale = [generation, th.delivered_j, th.loss_j, d_pipes.abs(), d_tank.abs(), tank_loss, dumped]
-        .into_iter()
-        .fold(1.0, f64::max);
+    let scale = [
+        generation,
+        th.delivered_j,
+        th.loss_j,
+        d_pipes.abs(),
+        d_tank.abs(),
+        tank_loss,
+        dumped,
+    ]
+    .into_iter()
+    .fold(1.0, f64::max);
     let rel = residual.abs() / scale;
     l.prev_tank_j = Some(tank_now);
     l.last_residual_j = residual;

@@ -125,18 +125,48 @@ impl Report {
             ("heat demand", format!("{:.0} kWh", k.heat_demand_kwh)),
             ("heat delivered", format!("{:.0} kWh", k.heat_delivered_kwh)),
             ("unmet heat", format!("{:.1} kWh", k.unmet_heat_kwh)),
-            ("waste heat recovered", format!("{:.0} kWh", k.waste_heat_recovered_kwh)),
-            ("waste heat share of delivered", format!("{:.1} %", 100.0 * k.waste_heat_share)),
-            ("heat-pump share of heat", format!("{:.1} %", 100.0 * k.heat_pump_share)),
+            (
+                "waste heat recovered",
+                format!("{:.0} kWh", k.waste_heat_recovered_kwh),
+            ),
+            (
+                "waste heat share of delivered",
+                format!("{:.1} %", 100.0 * k.waste_heat_share),
+            ),
+            (
+                "heat-pump share of heat",
+                format!("{:.1} %", 100.0 * k.heat_pump_share),
+            ),
             ("boiler heat", format!("{:.0} kWh", k.boiler_heat_kwh)),
-            ("heat-pump electricity", format!("{:.0} kWh", k.heat_pump_electricity_kwh)),
-            ("pump electricity", format!("{:.0} kWh", k.pump_electricity_kwh)),
+            (
+                "heat-pump electricity",
+                format!("{:.0} kWh", k.heat_pump_electricity_kwh),
+            ),
+            (
+                "pump electricity",
+                format!("{:.0} kWh", k.pump_electricity_kwh),
+            ),
             ("heat losses", format!("{:.0} kWh", k.heat_losses_kwh)),
-            ("quantum-site electricity", format!("{:.0} kWh", k.quantum_site_electricity_kwh)),
-            ("grid import / export", format!("{:.0} / {:.0} kWh", k.grid_import_kwh, k.grid_export_kwh)),
-            ("renewable share", format!("{:.1} %", 100.0 * k.renewable_share)),
-            ("CO2 / baseline", format!("{:.0} / {:.0} kg", k.co2_kg, k.co2_baseline_kg)),
-            ("max energy-balance error", format!("{:.2e}", k.max_energy_balance_error_rel)),
+            (
+                "quantum-site electricity",
+                format!("{:.0} kWh", k.quantum_site_electricity_kwh),
+            ),
+            (
+                "grid import / export",
+                format!("{:.0} / {:.0} kWh", k.grid_import_kwh, k.grid_export_kwh),
+            ),
+            (
+                "renewable share",
+                format!("{:.1} %", 100.0 * k.renewable_share),
+            ),
+            (
+                "CO2 / baseline",
+                format!("{:.0} / {:.0} kg", k.co2_kg, k.co2_baseline_kg),
+            ),
+            (
+                "max energy-balance error",
+                format!("{:.2e}", k.max_energy_balance_error_rel),
+            ),
         ];
         let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let mut s = format!(
@@ -197,7 +227,9 @@ pub fn state_json(sim: &Simulation) -> Value {
                 ConsumerKind::Building(b) => ("building", scene.buildings[b as usize].id.clone()),
                 ConsumerKind::Fixed(_) => (
                     "consumer",
-                    scene.heat_network.consumers[i - scene.buildings.len()].id.clone(),
+                    scene.heat_network.consumers[i - scene.buildings.len()]
+                        .id
+                        .clone(),
                 ),
             };
             json!({

@@ -11,7 +11,8 @@
 //! 3. Every station but the reference of its part of the network delivers its heat pumps' potential
 //!    and its tank's discharge (free and stored heat first): `ṁ = Q/(c_p·(T_set − T_r))`, with `T_r`
 //!    its return temperature of the last tick, scaled down together if they would exceed the
-//!    consumers' flow. The reference station takes the rest of the flow with all its plants.
+//!    consumers' flow. The rest of the flow is shared by the stations with boilers in proportion
+//!    to their capacity; the reference station closes the mass balance.
 //! 4. A station whose plants cannot reach the set-point at its flow sends out what they can:
 //!    `T_out = T_r + Q_max/(ṁ·c_p)`.
 //!
@@ -104,14 +105,20 @@ impl Stations {
         let mut s = Stations::default();
         let mut station_of_node = std::collections::HashMap::new();
         for p in scene.plants.iter().filter(|p| p.is_heat_source()) {
-            let Some(node) = net.node(p.node()) else { continue };
+            let Some(node) = net.node(p.node()) else {
+                continue;
+            };
             station_of_node.entry(node).or_insert_with(|| {
                 s.node.push(node);
                 s.node.len() - 1
             });
         }
         let n = s.node.len();
-        s.is_reference = s.node.iter().map(|&nd| net.root_of(nd) == Some(nd)).collect();
+        s.is_reference = s
+            .node
+            .iter()
+            .map(|&nd| net.root_of(nd) == Some(nd))
+            .collect();
         s.heat_pumps = vec![Vec::new(); n];
         s.boilers = vec![Vec::new(); n];
         s.tank = vec![None; n];
@@ -120,7 +127,9 @@ impl Stations {
         let cp = scene.fluid.cp_j_kg_k;
         let rho = scene.fluid.density_kg_m3;
         for p in &scene.plants {
-            let Some(node) = net.node(p.node()) else { continue };
+            let Some(node) = net.node(p.node()) else {
+                continue;
+            };
             let Some(&st) = station_of_node.get(&node) else {
                 continue; // a pump or tank at a node without a heat source: inert
             };
@@ -171,7 +180,9 @@ impl Stations {
                     });
                 }
                 Plant::CirculationPump { efficiency, .. } => s.pump_efficiency[st] = *efficiency,
-                Plant::FixedSource { supply_temp_c, .. } => s.fixed_source_c[st] = Some(*supply_temp_c),
+                Plant::FixedSource { supply_temp_c, .. } => {
+                    s.fixed_source_c[st] = Some(*supply_temp_c)
+                }
             }
         }
         let z = vec![0.0; n];
@@ -292,25 +303,37 @@ fn dispatch(
             demand_flow[net.component[*node as usize] as usize] += consumers.mass_flow_kg_s[c];
         }
     }
-    let mut others = vec![0.0; ncomp];
+    // Free heat first: every non-reference station sends what its heat pumps and tank can give.
+    let mut free_flow = vec![0.0; ncomp];
+    let mut boiler_cap = vec![0.0; ncomp];
+    let mut free_m = vec![0.0; n];
     for s in 0..n {
-        st.mass_flow_kg_s[s] = 0.0;
-        if st.is_reference[s] {
-            continue;
+        let c = net.component[st.node[s] as usize] as usize;
+        boiler_cap[c] += st.boilers[s].iter().map(|b| b.capacity_w).sum::<f64>();
+        if !st.is_reference[s] {
+            let dt_k = (st.setpoint_c[s] - st.return_in_c[s]).max(5.0);
+            free_m[s] = free_w[s] / (cp * dt_k);
+            free_flow[c] += free_m[s];
         }
-        let dt_k = (st.setpoint_c[s] - st.return_in_c[s]).max(5.0);
-        let m = free_w[s] / (cp * dt_k);
-        st.mass_flow_kg_s[s] = m;
-        others[net.component[st.node[s] as usize] as usize] += m;
     }
     for s in 0..n {
         let c = net.component[st.node[s] as usize] as usize;
-        if st.is_reference[s] {
-            // The hydraulics closes the balance exactly; this is its estimate.
-            st.mass_flow_kg_s[s] = (demand_flow[c] - others[c]).max(0.0);
-        } else if others[c] > demand_flow[c] && others[c] > 0.0 {
-            st.mass_flow_kg_s[s] *= demand_flow[c] / others[c];
-        }
+        // Too much free heat for the demand: all free stations turn down together.
+        let scale = if free_flow[c] > demand_flow[c] && free_flow[c] > 0.0 {
+            demand_flow[c] / free_flow[c]
+        } else {
+            1.0
+        };
+        let rest = (demand_flow[c] - free_flow[c]).max(0.0);
+        let cap: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        // The rest is shared by the boiler stations in proportion to their capacity; the
+        // reference's share is its estimate (the hydraulics closes the balance exactly).
+        let boiler_share = if boiler_cap[c] > 0.0 { rest * cap / boiler_cap[c] } else { 0.0 };
+        st.mass_flow_kg_s[s] = if st.is_reference[s] {
+            if boiler_cap[c] > 0.0 { boiler_share } else { rest }
+        } else {
+            free_m[s] * scale + boiler_share
+        };
     }
     for s in 0..n {
         let m = st.mass_flow_kg_s[s];
@@ -323,7 +346,12 @@ fn dispatch(
 }
 
 /// Splits each station's actual heat among its plants, after the thermal pass.
-pub fn settle(clock: Res<SimClock>, net: Res<Network>, mut st: ResMut<Stations>, mut sites: ResMut<Sites>) {
+pub fn settle(
+    clock: Res<SimClock>,
+    net: Res<Network>,
+    mut st: ResMut<Stations>,
+    mut sites: ResMut<Sites>,
+) {
     let cp = net.cp_j_kg_k;
     let dt = clock.tick_s;
     let st = &mut *st;
@@ -347,7 +375,10 @@ pub fn settle(clock: Res<SimClock>, net: Res<Network>, mut st: ResMut<Stations>,
                     charge = -d;
                     rest -= d;
                 } else {
-                    let c = (pot - hp).min(t.max_power_w).min((t.capacity_j - t.energy_j) / dt).max(0.0);
+                    let c = (pot - hp)
+                        .min(t.max_power_w)
+                        .min((t.capacity_j - t.energy_j) / dt)
+                        .max(0.0);
                     charge = c;
                     hp += c;
                 }
@@ -359,7 +390,11 @@ pub fn settle(clock: Res<SimClock>, net: Res<Network>, mut st: ResMut<Stations>,
                 boiler = rest;
             }
         }
-        let cop = if st.hp_cop[s] > 0.0 { st.hp_cop[s] } else { 3.0 };
+        let cop = if st.hp_cop[s] > 0.0 {
+            st.hp_cop[s]
+        } else {
+            3.0
+        };
         st.hp_heat_w[s] = hp;
         st.hp_electricity_w[s] = hp / cop;
         st.hp_source_w[s] = hp - hp / cop;
@@ -378,9 +413,15 @@ pub fn settle(clock: Res<SimClock>, net: Res<Network>, mut st: ResMut<Stations>,
         st.dumped_w[s] = dumped;
         st.tank_loss_w[s] = 0.0;
         if let Some(t) = st.tank[s].as_mut() {
-            let soc = if t.capacity_j > 0.0 { t.energy_j / t.capacity_j } else { 0.0 };
+            let soc = if t.capacity_j > 0.0 {
+                t.energy_j / t.capacity_j
+            } else {
+                0.0
+            };
             let t_tank = st.return_in_c[s] + soc * t.delta_t_k;
-            let loss = (t.loss_w_k * (t_tank - TANK_AMBIENT_C)).max(0.0).min((t.energy_j / dt + charge).max(0.0));
+            let loss = (t.loss_w_k * (t_tank - TANK_AMBIENT_C))
+                .max(0.0)
+                .min((t.energy_j / dt + charge).max(0.0));
             st.tank_loss_w[s] = loss;
             t.energy_j = (t.energy_j + (charge - loss) * dt).max(0.0);
         }

@@ -21,6 +21,10 @@
 //!
 //! Units: W, °C.
 
+pub mod noise;
+pub mod qasm;
+pub mod statevector;
+
 use bevy::prelude::*;
 
 use crate::hydraulics::Network;
@@ -66,7 +70,8 @@ impl Sites {
             s.ids.push(q.id.clone());
             s.qubits.push(q.qubits);
             s.compressor_w.push(q.compressor_power_w);
-            s.electronics_w.push(q.qubits as f64 * q.electronics_w_per_qubit);
+            s.electronics_w
+                .push(q.qubits as f64 * q.electronics_w_per_qubit);
             s.servers_w.push(q.servers_power_w);
             s.idle_share.push(q.idle_share);
             s.recoverable_share.push(q.recoverable_heat_share);

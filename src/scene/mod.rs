@@ -594,17 +594,9 @@ fn default_monthly_factor() -> [f64; 12] {
 /// Things drawn on the map that carry no physics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MapFeature {
-    Street {
-        points: Vec<[f64; 2]>,
-        width_m: f64,
-    },
-    River {
-        points: Vec<[f64; 2]>,
-        width_m: f64,
-    },
-    Park {
-        polygon: Vec<[f64; 2]>,
-    },
+    Street { points: Vec<[f64; 2]>, width_m: f64 },
+    River { points: Vec<[f64; 2]>, width_m: f64 },
+    Park { polygon: Vec<[f64; 2]> },
 }
 
 /// A scene file could not be read.
@@ -622,7 +614,9 @@ pub enum LoadError {
         col: usize,
         msg: String,
     },
-    #[error("{path}: format_version {found} is not supported (this qtwin reads version {SCENE_FORMAT_VERSION})")]
+    #[error(
+        "{path}: format_version {found} is not supported (this qtwin reads version {SCENE_FORMAT_VERSION})"
+    )]
     Version { path: String, found: u32 },
 }
 
@@ -730,13 +724,26 @@ impl Pipe {
 }
 
 impl Scene {
-    /// Straight distance between two node positions if the pipe gives no length.
-    pub fn pipe_length_m(&self, pipe: &Pipe) -> Option<f64> {
+    /// Positions of the heat network's nodes by id.
+    pub fn node_positions(&self) -> std::collections::HashMap<&str, [f64; 2]> {
+        self.heat_network
+            .nodes
+            .iter()
+            .map(|n| (n.id.as_str(), n.pos))
+            .collect()
+    }
+
+    /// A pipe's length: given, or the straight distance between its nodes (`None` if a node is
+    /// unknown). `positions` is [`Scene::node_positions`].
+    pub fn pipe_length_m(
+        positions: &std::collections::HashMap<&str, [f64; 2]>,
+        pipe: &Pipe,
+    ) -> Option<f64> {
         if let Some(l) = pipe.length_m {
             return Some(l);
         }
-        let a = self.heat_network.nodes.iter().find(|n| n.id == pipe.from)?;
-        let b = self.heat_network.nodes.iter().find(|n| n.id == pipe.to)?;
-        Some(((a.pos[0] - b.pos[0]).powi(2) + (a.pos[1] - b.pos[1]).powi(2)).sqrt())
+        let a = positions.get(pipe.from.as_str())?;
+        let b = positions.get(pipe.to.as_str())?;
+        Some(((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
     }
 }

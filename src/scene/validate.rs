@@ -98,7 +98,13 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             c.range("climate", "latitude_deg", m.latitude_deg, -90.0, 90.0);
             for i in 0..12 {
                 c.range("climate", "mean_temp_c", m.mean_temp_c[i], -60.0, 50.0);
-                c.range("climate", "diurnal_swing_k", m.diurnal_swing_k[i], 0.0, 40.0);
+                c.range(
+                    "climate",
+                    "diurnal_swing_k",
+                    m.diurnal_swing_k[i],
+                    0.0,
+                    40.0,
+                );
                 c.range(
                     "climate",
                     "daily_irradiation_kwh_m2",
@@ -157,9 +163,13 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     );
     for n in &net.nodes {
         if !(n.pos[0].is_finite() && n.pos[1].is_finite()) {
-            c.err(format!("heat_network.nodes[{}]", n.id), "position is not finite");
+            c.err(
+                format!("heat_network.nodes[{}]", n.id),
+                "position is not finite",
+            );
         }
     }
+    let positions = scene.node_positions();
     for p in &net.pipes {
         let at = format!("heat_network.pipes[{}]", p.id);
         for (end, id) in [("from", &p.from), ("to", &p.to)] {
@@ -170,7 +180,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         if p.from == p.to {
             c.err(&at, format!("joins node \"{}\" to itself", p.from));
         }
-        match scene.pipe_length_m(p) {
+        match Scene::pipe_length_m(&positions, p) {
             Some(l) if l.is_finite() && l > 0.0 => {}
             Some(l) => c.err(&at, format!("length_m = {l} must be positive")),
             None => {}
@@ -187,7 +197,9 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             PipeInsulation::Series(s) if !(1..=3).contains(&s) => {
                 c.err(&at, format!("insulation series {s} must be 1, 2 or 3"))
             }
-            PipeInsulation::LinearWmK(u) => c.range(&at, "linear heat loss (W/(m·K))", u, 0.0, 50.0),
+            PipeInsulation::LinearWmK(u) => {
+                c.range(&at, "linear heat loss (W/(m·K))", u, 0.0, 50.0)
+            }
             PipeInsulation::SurfaceWm2K(u) => {
                 c.range(&at, "surface heat transfer (W/(m²·K))", u, 0.0, 500.0)
             }
@@ -387,12 +399,15 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             c.positive(&at, "capacity_w", f.capacity_w);
         }
         let mut seen = HashSet::new();
-        for (kind, id, bus) in g
-            .pv
-            .iter()
-            .map(|p| ("grid.pv", &p.id, &p.bus))
-            .chain(g.wind.iter().map(|w| ("grid.wind", &w.id, &w.bus)))
-            .chain(g.batteries.iter().map(|b| ("grid.batteries", &b.id, &b.bus)))
+        for (kind, id, bus) in
+            g.pv.iter()
+                .map(|p| ("grid.pv", &p.id, &p.bus))
+                .chain(g.wind.iter().map(|w| ("grid.wind", &w.id, &w.bus)))
+                .chain(
+                    g.batteries
+                        .iter()
+                        .map(|b| ("grid.batteries", &b.id, &b.bus)),
+                )
         {
             let at = format!("{kind}[{id}]");
             if !seen.insert(id.as_str()) {
@@ -416,7 +431,10 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             let at = format!("grid.wind[{}]", w.id);
             c.range(&at, "rated_w", w.rated_w, 0.0, 2e7);
             c.range(&at, "hub_height_m", w.hub_height_m, 5.0, 250.0);
-            if !(0.0 <= w.cut_in_m_s && w.cut_in_m_s < w.rated_speed_m_s && w.rated_speed_m_s < w.cut_out_m_s) {
+            if !(0.0 <= w.cut_in_m_s
+                && w.cut_in_m_s < w.rated_speed_m_s
+                && w.rated_speed_m_s < w.cut_out_m_s)
+            {
                 c.err(&at, "wind speeds must satisfy 0 ≤ cut_in < rated < cut_out");
             }
         }
@@ -424,15 +442,36 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             let at = format!("grid.batteries[{}]", b.id);
             c.positive(&at, "capacity_wh", b.capacity_wh);
             c.positive(&at, "max_power_w", b.max_power_w);
-            c.range(&at, "round_trip_efficiency", b.round_trip_efficiency, 0.3, 1.0);
+            c.range(
+                &at,
+                "round_trip_efficiency",
+                b.round_trip_efficiency,
+                0.3,
+                1.0,
+            );
             c.range(&at, "initial_soc", b.initial_soc, 0.0, 1.0);
         }
         let k = &g.connection;
         if !bus_ids.contains(k.bus.as_str()) {
-            c.err("grid.connection", format!("bus = \"{}\" is not a bus", k.bus));
+            c.err(
+                "grid.connection",
+                format!("bus = \"{}\" is not a bus", k.bus),
+            );
         }
-        c.range("grid.connection", "import_capacity_w", k.import_capacity_w, 0.0, 1e10);
-        c.range("grid.connection", "export_capacity_w", k.export_capacity_w, 0.0, 1e10);
+        c.range(
+            "grid.connection",
+            "import_capacity_w",
+            k.import_capacity_w,
+            0.0,
+            1e10,
+        );
+        c.range(
+            "grid.connection",
+            "export_capacity_w",
+            k.export_capacity_w,
+            0.0,
+            1e10,
+        );
         for v in k.carbon_intensity_g_kwh {
             c.range("grid.connection", "carbon_intensity_g_kwh", v, 0.0, 2000.0);
         }
@@ -440,7 +479,12 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             c.range("grid.connection", "monthly_factor", v, 0.0, 5.0);
         }
         // Radial operation: the feeders must form a forest (no loop).
-        let index: HashMap<&str, usize> = g.buses.iter().enumerate().map(|(i, b)| (b.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = g
+            .buses
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.as_str(), i))
+            .collect();
         let mut dsu = Dsu::new(g.buses.len());
         for f in &g.feeders {
             if let (Some(&a), Some(&b)) = (index.get(f.from.as_str()), index.get(f.to.as_str()))
@@ -456,8 +500,16 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     }
 
     // Islands of the heat network that have consumers but no heat source.
-    if c.issues.iter().all(|i| !i.at.starts_with("heat_network.pipes")) {
-        let index: HashMap<&str, usize> = net.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    if c.issues
+        .iter()
+        .all(|i| !i.at.starts_with("heat_network.pipes"))
+    {
+        let index: HashMap<&str, usize> = net
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
         let mut dsu = Dsu::new(net.nodes.len());
         for p in &net.pipes {
             dsu.union(index[p.from.as_str()], index[p.to.as_str()]);
@@ -473,8 +525,16 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         let consumers = scene
             .buildings
             .iter()
-            .filter_map(|b| b.node.as_deref().map(|n| (format!("buildings[{}]", b.id), n)))
-            .chain(net.consumers.iter().map(|k| (format!("heat_network.consumers[{}]", k.id), k.node.as_str())));
+            .filter_map(|b| {
+                b.node
+                    .as_deref()
+                    .map(|n| (format!("buildings[{}]", b.id), n))
+            })
+            .chain(
+                net.consumers
+                    .iter()
+                    .map(|k| (format!("heat_network.consumers[{}]", k.id), k.node.as_str())),
+            );
         for (at, node) in consumers {
             if let Some(&i) = index.get(node) {
                 let r = dsu.find(i);
@@ -490,7 +550,11 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
     }
 
-    if c.issues.is_empty() { Ok(()) } else { Err(c.issues) }
+    if c.issues.is_empty() {
+        Ok(())
+    } else {
+        Err(c.issues)
+    }
 }
 
 /// Disjoint-set union with path halving.

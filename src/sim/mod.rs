@@ -175,18 +175,62 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
         }));
     };
     let net = &scene.heat_network;
-    spawn_all(world, Kind::Building, scene.buildings.iter().map(|b| b.id.as_str()).collect());
-    spawn_all(world, Kind::Node, net.nodes.iter().map(|b| b.id.as_str()).collect());
-    spawn_all(world, Kind::Pipe, net.pipes.iter().map(|b| b.id.as_str()).collect());
-    spawn_all(world, Kind::Consumer, net.consumers.iter().map(|b| b.id.as_str()).collect());
-    spawn_all(world, Kind::Plant, scene.plants.iter().map(|b| b.id()).collect());
-    spawn_all(world, Kind::Site, scene.quantum_sites.iter().map(|b| b.id.as_str()).collect());
+    spawn_all(
+        world,
+        Kind::Building,
+        scene.buildings.iter().map(|b| b.id.as_str()).collect(),
+    );
+    spawn_all(
+        world,
+        Kind::Node,
+        net.nodes.iter().map(|b| b.id.as_str()).collect(),
+    );
+    spawn_all(
+        world,
+        Kind::Pipe,
+        net.pipes.iter().map(|b| b.id.as_str()).collect(),
+    );
+    spawn_all(
+        world,
+        Kind::Consumer,
+        net.consumers.iter().map(|b| b.id.as_str()).collect(),
+    );
+    spawn_all(
+        world,
+        Kind::Plant,
+        scene.plants.iter().map(|b| b.id()).collect(),
+    );
+    spawn_all(
+        world,
+        Kind::Site,
+        scene.quantum_sites.iter().map(|b| b.id.as_str()).collect(),
+    );
     if let Some(g) = &scene.grid {
-        spawn_all(world, Kind::Bus, g.buses.iter().map(|b| b.id.as_str()).collect());
-        spawn_all(world, Kind::Feeder, g.feeders.iter().map(|b| b.id.as_str()).collect());
-        spawn_all(world, Kind::Pv, g.pv.iter().map(|b| b.id.as_str()).collect());
-        spawn_all(world, Kind::Wind, g.wind.iter().map(|b| b.id.as_str()).collect());
-        spawn_all(world, Kind::Battery, g.batteries.iter().map(|b| b.id.as_str()).collect());
+        spawn_all(
+            world,
+            Kind::Bus,
+            g.buses.iter().map(|b| b.id.as_str()).collect(),
+        );
+        spawn_all(
+            world,
+            Kind::Feeder,
+            g.feeders.iter().map(|b| b.id.as_str()).collect(),
+        );
+        spawn_all(
+            world,
+            Kind::Pv,
+            g.pv.iter().map(|b| b.id.as_str()).collect(),
+        );
+        spawn_all(
+            world,
+            Kind::Wind,
+            g.wind.iter().map(|b| b.id.as_str()).collect(),
+        );
+        spawn_all(
+            world,
+            Kind::Battery,
+            g.batteries.iter().map(|b| b.id.as_str()).collect(),
+        );
     }
 
     let weather = crate::weather::WeatherModel::new(&scene.climate, seed);
@@ -229,7 +273,8 @@ impl Simulation {
     /// Builds the world from a scene the caller has validated (or deliberately not).
     pub fn new_unchecked(scene: &Scene, opts: &RunOptions) -> Self {
         let mut app = App::new();
-        app.add_plugins(MinimalPlugins).add_plugins(SimulationPlugin);
+        app.add_plugins(MinimalPlugins)
+            .add_plugins(SimulationPlugin);
         spawn_scene(app.world_mut(), scene, opts);
         app.finish();
         app.cleanup();
@@ -257,7 +302,9 @@ impl Simulation {
     pub fn res<R: Resource>(&self) -> &R {
         self.app.world().resource::<R>()
     }
-    pub fn res_mut<R: Resource<Mutability = bevy::ecs::component::Mutable>>(&mut self) -> Mut<'_, R> {
+    pub fn res_mut<R: Resource<Mutability = bevy::ecs::component::Mutable>>(
+        &mut self,
+    ) -> Mut<'_, R> {
         self.app.world_mut().resource_mut::<R>()
     }
     pub fn clock(&self) -> &SimClock {

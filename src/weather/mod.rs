@@ -149,7 +149,8 @@ impl WeatherModel {
                 let day_index = (t_days).floor() as i64;
                 let integral = self.day_integral_s(m.latitude_deg, day.floor(), day_index);
                 let sin_alpha = sin_solar_elevation(m.latitude_deg, day, hour).max(0.0);
-                let cloud = (1.0 + 0.9 * self.cloud_noise.get([day_index as f64 * 0.61, 0.5]) / 0.35)
+                let cloud = (1.0
+                    + 0.9 * self.cloud_noise.get([day_index as f64 * 0.61, 0.5]) / 0.35)
                     .clamp(0.25, 1.6);
                 let h_day_j = monthly_interp(&m.daily_irradiation_kwh_m2, day) * 3.6e6 * cloud;
                 let ghi = if integral > 0.0 {
@@ -162,7 +163,9 @@ impl WeatherModel {
                     * (1.0 + 0.6 * self.wind_noise.get([t_days * 2.0, 0.13]) / FBM_STD))
                     .max(0.0);
 
-                let ground = m.ground_temp_c.unwrap_or_else(|| kusuda_ground_temp_c(&m.mean_temp_c, day, PIPE_DEPTH_M));
+                let ground = m
+                    .ground_temp_c
+                    .unwrap_or_else(|| kusuda_ground_temp_c(&m.mean_temp_c, day, PIPE_DEPTH_M));
                 WeatherNow {
                     outdoor_temp_c: outdoor,
                     ground_temp_c: ground,
@@ -185,7 +188,14 @@ impl WeatherModel {
         let n = 288;
         let dt = 86_400.0 / n as f64;
         let sum: f64 = (0..n)
-            .map(|i| sin_solar_elevation(lat, day_floor + 0.5 / 86_400.0, (i as f64 + 0.5) * dt / 3600.0).max(0.0))
+            .map(|i| {
+                sin_solar_elevation(
+                    lat,
+                    day_floor + 0.5 / 86_400.0,
+                    (i as f64 + 0.5) * dt / 3600.0,
+                )
+                .max(0.0)
+            })
             .sum::<f64>()
             * dt;
         self.day_integral = (day_index, sum);
@@ -219,7 +229,11 @@ impl Plugin for WeatherPlugin {
     }
 }
 
-fn update_weather(clock: Res<SimClock>, mut model: ResMut<WeatherModel>, mut now: ResMut<WeatherNow>) {
+fn update_weather(
+    clock: Res<SimClock>,
+    mut model: ResMut<WeatherModel>,
+    mut now: ResMut<WeatherNow>,
+) {
     *now = model.sample(clock.abs_seconds());
 }
 
@@ -231,7 +245,9 @@ mod tests {
     fn hamburg() -> Climate {
         Climate::Monthly(MonthlyClimate {
             latitude_deg: 53.5,
-            mean_temp_c: [1.0, 1.5, 4.2, 8.4, 12.9, 15.9, 18.1, 17.8, 14.3, 10.0, 5.6, 2.2],
+            mean_temp_c: [
+                1.0, 1.5, 4.2, 8.4, 12.9, 15.9, 18.1, 17.8, 14.3, 10.0, 5.6, 2.2,
+            ],
             diurnal_swing_k: [4.0, 5.0, 6.5, 8.0, 9.0, 9.0, 9.0, 8.5, 7.5, 6.0, 4.5, 4.0],
             daily_irradiation_kwh_m2: [0.6, 1.2, 2.3, 3.7, 4.9, 5.3, 5.1, 4.3, 2.8, 1.6, 0.8, 0.5],
             mean_wind_m_s: [5.0, 4.8, 4.6, 4.2, 3.9, 3.7, 3.6, 3.6, 3.9, 4.3, 4.7, 5.0],
@@ -242,7 +258,9 @@ mod tests {
 
     #[test]
     fn interpolation_hits_monthly_means_at_mid_month() {
-        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
+        let v = [
+            1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0,
+        ];
         for (k, d) in MID_MONTH.iter().enumerate() {
             assert!((monthly_interp(&v, *d) - v[k]).abs() < 1e-12);
         }
@@ -272,11 +290,18 @@ mod tests {
         let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
         // A month's mean lies within a few kelvin of the climate (the anomaly has σ = 3 K and a
         // three-day time scale, so a month averages it down to about ±1.5 K).
-        assert!((mean(&jan) - 1.0).abs() < 3.5, "January mean {}", mean(&jan));
+        assert!(
+            (mean(&jan) - 1.0).abs() < 3.5,
+            "January mean {}",
+            mean(&jan)
+        );
         assert!((mean(&jul) - 18.1).abs() < 3.5, "July mean {}", mean(&jul));
         // June's irradiation is about 30 days × 5.3 kWh/m² (cloudiness varies it).
         let june_kwh = june_irr_j / 3.6e6;
-        assert!(june_kwh > 0.6 * 30.0 * 5.3 && june_kwh < 1.4 * 30.0 * 5.3, "{june_kwh}");
+        assert!(
+            june_kwh > 0.6 * 30.0 * 5.3 && june_kwh < 1.4 * 30.0 * 5.3,
+            "{june_kwh}"
+        );
     }
 
     #[test]
@@ -291,12 +316,21 @@ mod tests {
 
     #[test]
     fn ground_is_damped_and_lags_the_air() {
-        let m = [1.0, 1.5, 4.2, 8.4, 12.9, 15.9, 18.1, 17.8, 14.3, 10.0, 5.6, 2.2];
-        let temps: Vec<f64> = (0..365).map(|d| kusuda_ground_temp_c(&m, d as f64, 0.8)).collect();
+        let m = [
+            1.0, 1.5, 4.2, 8.4, 12.9, 15.9, 18.1, 17.8, 14.3, 10.0, 5.6, 2.2,
+        ];
+        let temps: Vec<f64> = (0..365)
+            .map(|d| kusuda_ground_temp_c(&m, d as f64, 0.8))
+            .collect();
         let max = temps.iter().cloned().fold(f64::MIN, f64::max);
         let min = temps.iter().cloned().fold(f64::MAX, f64::min);
         assert!(max - min < 17.1 - 1.0 && max - min > 5.0);
-        let coldest_day = temps.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        let coldest_day = temps
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
         assert!(coldest_day > 20 && coldest_day < 80, "{coldest_day}");
     }
 }
