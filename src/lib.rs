@@ -37,6 +37,8 @@ pub mod quantum;
 pub mod scene;
 pub mod sim;
 pub mod thermal;
+#[cfg(feature = "view")]
+pub mod view;
 pub mod weather;
 
 pub use bevy;

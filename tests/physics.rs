@@ -214,7 +214,7 @@ fn meshed_network_closes_loops_and_mass_balance() {
                 )
             })
             .sum();
-        assert!(r.abs() < 0.05, "loop residual {r} Pa");
+        assert!(r.abs() < 1.0, "loop residual {r} Pa");
     }
     // Continuity: injections plus pipe flows sum to zero at every node but the references.
     let st = w.res::<Stations>();

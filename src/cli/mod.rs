@@ -39,6 +39,24 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Open a scene in the 3D view (needs the `view` feature, on by default).
+    #[cfg(feature = "view")]
+    View {
+        /// Scene to open (default: scenes/riverside.ron).
+        scene: Option<PathBuf>,
+        /// Render, save a PNG and exit.
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+        /// Window size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720")]
+        size: String,
+        /// Simulated ticks to run before the first frame.
+        #[arg(long, default_value_t = 0)]
+        after_ticks: u64,
+        /// Map layer: supply, demand, quantum, unmet, feeders, carbon, jobs.
+        #[arg(long)]
+        layer: Option<String>,
+    },
     /// Run an OpenQASM 2.0 circuit on the statevector simulator and print its counts.
     Qasm {
         file: PathBuf,
@@ -56,8 +74,11 @@ pub enum Command {
         #[arg(long)]
         no_fusion: bool,
     },
-    /// Measure simulated ticks per second (riverside and a generated city).
+    /// Measure simulated ticks per second (riverside and a generated city); `bench render`
+    /// times the 3D view rendered offscreen.
     Bench {
+        #[command(subcommand)]
+        what: Option<BenchWhat>,
         /// Scene to time (default: scenes/riverside.ron).
         #[arg(long)]
         scene: Option<PathBuf>,
@@ -69,6 +90,21 @@ pub enum Command {
         days: f64,
         #[arg(long)]
         threads: Option<usize>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Frame times of the 3D view rendered offscreen (no window, no display).
+    Render {
+        /// Scene (default scenes/riverside.ron); `generated:N` for a generated city of N buildings.
+        scene: Option<String>,
+        #[arg(long, default_value = "1280x720")]
+        size: String,
+        #[arg(long, default_value_t = 120)]
+        frames: usize,
+        #[arg(long, default_value_t = 30)]
+        warmup: usize,
     },
 }
 
@@ -106,6 +142,22 @@ pub struct RunArgs {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // `qtwin` alone opens the demo in the view (when built with it).
+    #[cfg(feature = "view")]
+    if std::env::args().len() == 1 {
+        let exit = crate::view::run_view(crate::view::ViewOptions {
+            scene: PathBuf::from("scenes/riverside.ron"),
+            screenshot: None,
+            size: (1600, 900),
+            after_ticks: 0,
+            layer: None,
+        });
+        return if exit.is_success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     let cli = Cli::parse();
     match run_cli(cli) {
         Ok(code) => code,
@@ -159,6 +211,35 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         },
         Command::Run(args) => run_command(args),
+        #[cfg(feature = "view")]
+        Command::View {
+            scene,
+            screenshot,
+            size,
+            after_ticks,
+            layer,
+        } => {
+            let size =
+                parse_size(&size).ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
+            let layer = match layer.as_deref() {
+                None => None,
+                Some(l) => {
+                    Some(parse_layer(l).ok_or_else(|| format!("--layer {l}: unknown layer"))?)
+                }
+            };
+            let exit = crate::view::run_view(crate::view::ViewOptions {
+                scene: scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron")),
+                screenshot,
+                size,
+                after_ticks,
+                layer,
+            });
+            Ok(if exit.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Qasm {
             file,
             shots,
@@ -167,7 +248,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             statevector,
             no_fusion,
         } => {
-            let src = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let src =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             match crate::quantum::qasm::run_qasm_cli(&src, shots, seed, &noise, !no_fusion) {
                 Ok(run) => {
                     print!("{}", run.format_counts());
@@ -208,11 +290,65 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
+            what,
             scene,
             generated_buildings,
             days,
             threads,
         } => {
+            #[cfg(feature = "view")]
+            if let Some(BenchWhat::Render {
+                scene,
+                size,
+                frames,
+                warmup,
+            }) = what
+            {
+                let size = parse_size(&size)
+                    .ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
+                let (name, s) = match scene.as_deref() {
+                    Some(g) if g.starts_with("generated:") => {
+                        let n: usize = g["generated:".len()..]
+                            .parse()
+                            .map_err(|_| format!("{g}: expected generated:N"))?;
+                        let s = scene::generate::generate_city(&scene::generate::GenerateOptions {
+                            buildings: n,
+                            sites: 5,
+                            seed: 1,
+                        });
+                        (g.to_string(), s)
+                    }
+                    other => {
+                        let p = PathBuf::from(other.unwrap_or("scenes/riverside.ron"));
+                        match load_checked(&p) {
+                            Ok(s) => (p.display().to_string(), s),
+                            Err((code, msg)) => {
+                                eprintln!("{msg}");
+                                return Ok(code);
+                            }
+                        }
+                    }
+                };
+                let st = crate::view::bench::bench_render(&s, size.0, size.1, warmup, frames);
+                println!(
+                    "{name}: {} buildings, {}x{}, {} frames: median {:.2} ms, p95 {:.2} ms, mean {:.2} ms ({:.0} fps) on {}",
+                    s.buildings.len(),
+                    size.0,
+                    size.1,
+                    st.frames,
+                    st.median_ms,
+                    st.p95_ms,
+                    st.mean_ms,
+                    1e3 / st.median_ms.max(1e-9),
+                    st.adapter
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            #[cfg(not(feature = "view"))]
+            if what.is_some() {
+                eprintln!("this qtwin was built without the `view` feature");
+                return Ok(ExitCode::from(2));
+            }
             set_threads(threads);
             let path = scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
             let s = match load_checked(&path) {
@@ -237,6 +373,27 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[cfg(feature = "view")]
+fn parse_size(s: &str) -> Option<(u32, u32)> {
+    let (w, h) = s.split_once(['x', 'X'])?;
+    Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
+}
+
+#[cfg(feature = "view")]
+fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
+    use crate::view::world3d::Layer;
+    Some(match s {
+        "supply" => Layer::SupplyTemperature,
+        "demand" => Layer::HeatDemand,
+        "quantum" => Layer::QuantumHeatShare,
+        "unmet" => Layer::UnmetHeat,
+        "feeders" => Layer::FeederLoading,
+        "carbon" => Layer::Carbon,
+        "jobs" => Layer::JobLoad,
+        _ => return None,
+    })
 }
 
 /// Times a whole run (world build included) and formats the result.
@@ -277,7 +434,10 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
         build_s,
         run_s,
         loops: sim.res::<crate::hydraulics::Network>().loops.len(),
-        newton_per_tick: sim.res::<crate::hydraulics::HydraulicState>().iterations_total as f64 / ticks.max(1) as f64,
+        newton_per_tick: sim
+            .res::<crate::hydraulics::HydraulicState>()
+            .iterations_total as f64
+            / ticks.max(1) as f64,
     }
 }
 

@@ -320,44 +320,40 @@ impl Plugin for DemandPlugin {
     }
 }
 
-/// Above this many buildings the per-building map runs on rayon (a pure map: same results).
-const PARALLEL_THRESHOLD: usize = 4096;
+/// Above this many buildings the per-building loop runs on rayon, in fixed chunks (a pure map:
+/// same results for any thread count).
+const PARALLEL_THRESHOLD: usize = 50_000;
+const CHUNK: usize = 4096;
 
-#[derive(Clone, Copy)]
-struct DemandInputs {
-    t_out: f64,
-    t_set: f64,
-    ghi: f64,
-    /// Hot-water profile factor of this hour, by use (index `BuildingUse as usize`).
-    dhw_factor: [f64; 6],
-    hour_f: f64,
-    weekend: bool,
+/// This tick's per-use factors: everything in a building's demand that does not depend on the
+/// building itself.
+#[derive(Clone, Copy, Default)]
+struct UseFactors {
+    /// Internal plus solar gains per m² of heated floor, W/m².
+    gains_w_m2: f64,
+    dhw_factor: f64,
+    /// Occupancy (0 or 1) times the cooling load fraction.
+    cooling_factor: f64,
+    elec_w_m2: f64,
 }
 
-#[inline]
-fn one_building(
-    inp: &DemandInputs,
-    use_: BuildingUse,
-    area: f64,
-    h: f64,
-    dhw_mean: f64,
-    cool_peak: f64,
-) -> (f64, f64, f64, f64) {
-    let p = profile(use_);
-    let occupied =
-        inp.hour_f >= p.hours.0 && inp.hour_f < p.hours.1 && !(p.weekdays_only && inp.weekend);
-    let occ = if occupied { 1.0 } else { 0.0 };
-    let gains = p.gains_w_m2 * area * occ + SOLAR_GAIN_FACTOR * inp.ghi * area;
-    let space = (h * (inp.t_set - inp.t_out) - gains).max(0.0);
-    let dhw = dhw_mean * inp.dhw_factor[use_ as usize];
-    let cooling = cool_peak * ((inp.t_out - 22.0) / 10.0).clamp(0.0, 1.0) * occ;
-    let elec = area
-        * if occupied {
-            p.elec_occupied_w_m2
-        } else {
-            p.elec_idle_w_m2
-        };
-    (space, dhw, cooling / ABSORPTION_COP, elec)
+fn use_factors(t_out: f64, ghi: f64, hour_f: f64, weekend: bool) -> [UseFactors; 6] {
+    let hour = (hour_f.floor() as usize).min(23);
+    ALL_USES.map(|u| {
+        let p = profile(u);
+        let occupied = hour_f >= p.hours.0 && hour_f < p.hours.1 && !(p.weekdays_only && weekend);
+        let occ = if occupied { 1.0 } else { 0.0 };
+        UseFactors {
+            gains_w_m2: p.gains_w_m2 * occ + SOLAR_GAIN_FACTOR * ghi,
+            dhw_factor: normalised(&p.dhw)[hour],
+            cooling_factor: ((t_out - 22.0) / 10.0).clamp(0.0, 1.0) * occ / ABSORPTION_COP,
+            elec_w_m2: if occupied {
+                p.elec_occupied_w_m2
+            } else {
+                p.elec_idle_w_m2
+            },
+        }
+    })
 }
 
 fn building_demand(
@@ -366,53 +362,57 @@ fn building_demand(
     spec: Res<crate::sim::SceneSpec>,
     mut b: ResMut<Buildings>,
 ) {
-    let hour = (weather.hour_of_day.floor() as usize).min(23);
     let day_index = (clock.abs_seconds() / 86_400.0).floor() as i64;
-    let inp = DemandInputs {
-        t_out: weather.outdoor_temp_c,
-        t_set: spec.scene.sim.indoor_setpoint_c,
-        ghi: weather.ghi_w_m2,
-        dhw_factor: ALL_USES.map(|u| normalised(&profile(u).dhw)[hour]),
-        hour_f: weather.hour_of_day,
-        // Day 0 of the year is taken as a Monday.
-        weekend: day_index.rem_euclid(7) >= 5,
-    };
+    // Day 0 of the year is taken as a Monday.
+    let weekend = day_index.rem_euclid(7) >= 5;
+    let f = use_factors(
+        weather.outdoor_temp_c,
+        weather.ghi_w_m2,
+        weather.hour_of_day,
+        weekend,
+    );
+    let dt_in_out = spec.scene.sim.indoor_setpoint_c - weather.outdoor_temp_c;
     let b = &mut *b;
     let n = b.ids.len();
-    let out: Vec<(f64, f64, f64, f64)> =
-        if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
-            (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    one_building(
-                        &inp,
-                        b.use_[i],
-                        b.heated_area_m2[i],
-                        b.h_w_k[i],
-                        b.dhw_mean_w[i],
-                        b.cooling_peak_w[i],
-                    )
-                })
-                .collect()
-        } else {
-            (0..n)
-                .map(|i| {
-                    one_building(
-                        &inp,
-                        b.use_[i],
-                        b.heated_area_m2[i],
-                        b.h_w_k[i],
-                        b.dhw_mean_w[i],
-                        b.cooling_peak_w[i],
-                    )
-                })
-                .collect()
-        };
-    for (i, (s, d, c, e)) in out.into_iter().enumerate() {
-        b.space_heat_w[i] = s;
-        b.dhw_w[i] = d;
-        b.cooling_heat_w[i] = c;
-        b.electricity_w[i] = e;
+    let Buildings {
+        use_,
+        heated_area_m2,
+        h_w_k,
+        dhw_mean_w,
+        cooling_peak_w,
+        space_heat_w,
+        dhw_w,
+        cooling_heat_w,
+        electricity_w,
+        ..
+    } = b;
+    let kernel = |r: std::ops::Range<usize>,
+                  sh: &mut [f64],
+                  dh: &mut [f64],
+                  ch: &mut [f64],
+                  el: &mut [f64]| {
+        for (j, i) in r.enumerate() {
+            let u = &f[use_[i] as usize];
+            let area = heated_area_m2[i];
+            sh[j] = (h_w_k[i] * dt_in_out - u.gains_w_m2 * area).max(0.0);
+            dh[j] = dhw_mean_w[i] * u.dhw_factor;
+            ch[j] = cooling_peak_w[i] * u.cooling_factor;
+            el[j] = area * u.elec_w_m2;
+        }
+    };
+    if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
+        space_heat_w
+            .par_chunks_mut(CHUNK)
+            .zip(dhw_w.par_chunks_mut(CHUNK))
+            .zip(cooling_heat_w.par_chunks_mut(CHUNK))
+            .zip(electricity_w.par_chunks_mut(CHUNK))
+            .enumerate()
+            .for_each(|(c, (((sh, dh), ch), el))| {
+                let start = c * CHUNK;
+                kernel(start..start + sh.len(), sh, dh, ch, el)
+            });
+    } else {
+        kernel(0..n, space_heat_w, dhw_w, cooling_heat_w, electricity_w);
     }
 }
 

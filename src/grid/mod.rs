@@ -232,13 +232,15 @@ fn grid_balance(
     }
     g.load_w = load;
     let mut pv = 0.0;
-    for &(bus, peak, pr) in &g.pv.clone() {
+    for k in 0..g.pv.len() {
+        let (bus, peak, pr) = g.pv[k];
         let p = peak * weather.ghi_w_m2 / 1000.0 * pr;
         g.bus_gen_w[bus as usize] += p;
         pv += p;
     }
     let mut wind = 0.0;
-    for &(bus, rated, hub, ci, rs, co) in &g.wind.clone() {
+    for k in 0..g.wind.len() {
+        let (bus, rated, hub, ci, rs, co) = g.wind[k];
         let p = wind_power_w(weather.wind_m_s, rated, hub, ci, rs, co);
         g.bus_gen_w[bus as usize] += p;
         wind += p;

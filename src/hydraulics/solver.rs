@@ -72,7 +72,7 @@ impl Scratch {
 }
 
 /// Loops close when every loop's pressure residual is below this, Pa.
-pub const LOOP_TOLERANCE_PA: f64 = 0.01;
+pub const LOOP_TOLERANCE_PA: f64 = 1.0;
 const MAX_ITERATIONS: u32 = 50;
 
 /// Solves the pipe flows for the given node injections (the root of each part takes the rest).

@@ -16,6 +16,11 @@
 //!   quantum computing done in a remote data centre on the same grid, drawing the sites'
 //!   electricity × PUE 1.4, its heat wasted.
 //!
+//! # Quantum jobs
+//! The job log's totals (see [`crate::quantum::schedule`]) are copied every tick; the sites'
+//! electricity is also charged with the grid's carbon intensity of its tick
+//! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre.
+//!
 //! Units: J internally; the report is in kWh, kg and shares (0–1).
 
 pub mod report;
@@ -27,6 +32,7 @@ use crate::grid::GridState;
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
+use crate::quantum::schedule::JobLog;
 use crate::sim::{SimClock, SimSet};
 use crate::thermal::ThermalState;
 use crate::weather::WeatherNow;
@@ -68,6 +74,10 @@ pub struct Ledger {
     pub curtailed_j: f64,
     pub co2_kg: f64,
     pub co2_baseline_kg: f64,
+    /// CO₂ of the quantum sites' electricity at the grid's carbon intensity of each tick, kg.
+    pub quantum_site_co2_kg: f64,
+    /// The job log's totals after the last tick.
+    pub quantum_jobs: crate::quantum::schedule::JobTotals,
     pub max_balance_error_rel: f64,
     /// Balance residual of the last tick, J, and its relative size.
     pub last_residual_j: f64,
@@ -140,6 +150,7 @@ fn account(
     buildings: Res<Buildings>,
     sites: Res<Sites>,
     grid: Res<GridState>,
+    jobs: Option<Res<JobLog>>,
     mut l: ResMut<Ledger>,
 ) {
     let dt = clock.tick_s;
@@ -207,6 +218,10 @@ fn account(
     l.unserved_j += grid.unserved_w * dt;
     l.curtailed_j += grid.curtailed_w * dt;
     l.co2_kg += gas / J_PER_KWH * GAS_CO2_KG_KWH + grid.import_w * dt * ci_kg_per_j;
+    l.quantum_site_co2_kg += site_elec * ci_kg_per_j;
+    if let Some(j) = jobs {
+        l.quantum_jobs = j.totals.clone();
+    }
     let baseline_import = (bldg_elec - (grid.pv_w + grid.wind_w) * dt).max(0.0);
     l.co2_baseline_kg += demand / GAS_BOILER_EFFICIENCY / J_PER_KWH * GAS_CO2_KG_KWH
         + (baseline_import + site_elec * REMOTE_DC_PUE) * ci_kg_per_j;

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::Ledger;
+use super::{GAS_BOILER_EFFICIENCY, GAS_CO2_KG_KWH, Ledger, REMOTE_DC_PUE};
 use crate::demand::{ConsumerKind, Consumers};
 use crate::grid::GridState;
 use crate::hydraulics::{HydraulicState, Network};
@@ -48,6 +48,33 @@ pub struct Kpis {
     pub co2_kg: f64,
     pub co2_baseline_kg: f64,
     pub max_energy_balance_error_rel: f64,
+    // ---- quantum jobs (0 when there were none; means over completed jobs) ----
+    #[serde(default)]
+    pub quantum_jobs_submitted: u64,
+    #[serde(default)]
+    pub quantum_jobs_completed: u64,
+    #[serde(default)]
+    pub quantum_jobs_missed_deadline: u64,
+    #[serde(default)]
+    pub quantum_jobs_rejected: u64,
+    /// From submission to start, s.
+    #[serde(default)]
+    pub mean_job_wait_s: f64,
+    /// Estimated from the calibration the job ran under.
+    #[serde(default)]
+    pub mean_job_success_probability: f64,
+    /// Mean sampled cut over maximum cut of the traffic (QAOA MaxCut) jobs.
+    #[serde(default)]
+    pub mean_qaoa_approximation_ratio: f64,
+    /// Round trip between a job's district and the site that ran it, ms.
+    #[serde(default)]
+    pub mean_latency_ms_local: f64,
+    /// Round trip of the same jobs to a remote cloud data centre, ms.
+    #[serde(default)]
+    pub mean_latency_ms_remote: f64,
+    /// The sites' electricity over the run per completed job.
+    #[serde(default)]
+    pub quantum_energy_per_job_kwh: f64,
 }
 
 impl Kpis {
@@ -55,6 +82,8 @@ impl Kpis {
         let kwh = |j: f64| j / J_PER_KWH;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let generation = l.heat_pump_heat_j + l.boiler_heat_j + l.source_heat_j;
+        let q = &l.quantum_jobs;
+        let done = q.completed as f64;
         Kpis {
             heat_demand_kwh: kwh(l.heat_demand_j),
             heat_delivered_kwh: kwh(l.heat_delivered_j),
@@ -81,6 +110,99 @@ impl Kpis {
             co2_kg: l.co2_kg,
             co2_baseline_kg: l.co2_baseline_kg,
             max_energy_balance_error_rel: l.max_balance_error_rel,
+            quantum_jobs_submitted: q.submitted,
+            quantum_jobs_completed: q.completed,
+            quantum_jobs_missed_deadline: q.missed_deadline,
+            quantum_jobs_rejected: q.rejected,
+            mean_job_wait_s: ratio(q.wait_s_sum, done),
+            mean_job_success_probability: ratio(q.success_probability_sum, done),
+            mean_qaoa_approximation_ratio: ratio(q.qaoa_ratio_sum, q.qaoa_jobs as f64),
+            mean_latency_ms_local: 1e3 * ratio(q.latency_local_s_sum, done),
+            mean_latency_ms_remote: 1e3 * ratio(q.latency_remote_s_sum, done),
+            quantum_energy_per_job_kwh: ratio(kwh(l.quantum_site_electricity_j), done),
+        }
+    }
+}
+
+/// "A small quantum data centre in the city vs a traditional remote one", for the same jobs.
+///
+/// - Energy: the sites' electricity, against the same computing in a remote data centre drawing
+///   it × PUE [`REMOTE_DC_PUE`] (the ledger's baseline).
+/// - Latency: mean round trip of the completed jobs to the site that ran them, against the
+///   remote data centre (fibre and routing from the scene's `quantum_jobs.network`).
+/// - Heat: the sites' waste heat recovered by heat pumps into the network, against none (a
+///   remote data centre's heat is wasted); it stands in for gas-boiler heat
+///   ([`GAS_BOILER_EFFICIENCY`], [`GAS_CO2_KG_KWH`]).
+/// - CO₂: both electricity demands at the grid's carbon intensity of each hour (the baseline's
+///   assumption that the remote data centre sits on a grid like this one), then net of the gas
+///   the recovered heat saves.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QuantumVsDatacentre {
+    pub jobs_completed: u64,
+    pub local: DatacentreSide,
+    pub remote: DatacentreSide,
+    pub remote_pue: f64,
+    pub remote_fibre_km: f64,
+    pub remote_routing_rtt_ms: f64,
+}
+
+/// One side of [`QuantumVsDatacentre`].
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatacentreSide {
+    pub electricity_kwh: f64,
+    /// Per completed job (0 without jobs).
+    pub energy_per_job_kwh: f64,
+    pub mean_latency_ms: f64,
+    pub heat_reused_kwh: f64,
+    /// CO₂ of the electricity.
+    pub co2_kg: f64,
+    /// Gas-boiler CO₂ the reused heat avoids.
+    pub co2_avoided_by_heat_reuse_kg: f64,
+    pub net_co2_kg: f64,
+}
+
+impl QuantumVsDatacentre {
+    pub fn from_ledger(l: &Ledger, net: &crate::scene::FibreNetwork) -> Self {
+        let k = Kpis::from_ledger(l);
+        let per_job = |e: f64| {
+            if k.quantum_jobs_completed > 0 {
+                e / k.quantum_jobs_completed as f64
+            } else {
+                0.0
+            }
+        };
+        let elec = l.quantum_site_electricity_j / J_PER_KWH;
+        let heat = l.waste_heat_recovered_j / J_PER_KWH;
+        let avoided = heat / GAS_BOILER_EFFICIENCY * GAS_CO2_KG_KWH;
+        let remote_elec = elec * REMOTE_DC_PUE;
+        let remote_co2 = l.quantum_site_co2_kg * REMOTE_DC_PUE;
+        QuantumVsDatacentre {
+            jobs_completed: k.quantum_jobs_completed,
+            local: DatacentreSide {
+                electricity_kwh: elec,
+                energy_per_job_kwh: per_job(elec),
+                mean_latency_ms: k.mean_latency_ms_local,
+                heat_reused_kwh: heat,
+                co2_kg: l.quantum_site_co2_kg,
+                co2_avoided_by_heat_reuse_kg: avoided,
+                net_co2_kg: l.quantum_site_co2_kg - avoided,
+            },
+            remote: DatacentreSide {
+                electricity_kwh: remote_elec,
+                energy_per_job_kwh: per_job(remote_elec),
+                mean_latency_ms: if k.quantum_jobs_completed > 0 {
+                    k.mean_latency_ms_remote
+                } else {
+                    0.0
+                },
+                heat_reused_kwh: 0.0,
+                co2_kg: remote_co2,
+                co2_avoided_by_heat_reuse_kg: 0.0,
+                net_co2_kg: remote_co2,
+            },
+            remote_pue: REMOTE_DC_PUE,
+            remote_fibre_km: net.remote_fibre_m / 1e3,
+            remote_routing_rtt_ms: net.remote_routing_rtt_s * 1e3,
         }
     }
 }
@@ -97,6 +219,7 @@ pub struct Report {
     pub simulated_s: f64,
     pub start_day_of_year: u32,
     pub kpis: Kpis,
+    pub quantum_vs_datacentre: QuantumVsDatacentre,
 }
 
 impl Report {
@@ -113,6 +236,10 @@ impl Report {
             simulated_s: clock.time_s,
             start_day_of_year: clock.start_day_of_year,
             kpis: Kpis::from_ledger(sim.res::<Ledger>()),
+            quantum_vs_datacentre: QuantumVsDatacentre::from_ledger(
+                sim.res::<Ledger>(),
+                &spec.scene.quantum_jobs.clone().unwrap_or_default().network,
+            ),
         }
     }
     pub fn to_json(&self) -> String {
@@ -162,6 +289,38 @@ impl Report {
             (
                 "CO2 / baseline",
                 format!("{:.0} / {:.0} kg", k.co2_kg, k.co2_baseline_kg),
+            ),
+            (
+                "quantum jobs done/missed/rej.",
+                format!(
+                    "{} / {} / {} of {}",
+                    k.quantum_jobs_completed,
+                    k.quantum_jobs_missed_deadline,
+                    k.quantum_jobs_rejected,
+                    k.quantum_jobs_submitted
+                ),
+            ),
+            (
+                "job wait / success probability",
+                format!(
+                    "{:.1} s / {:.3}",
+                    k.mean_job_wait_s, k.mean_job_success_probability
+                ),
+            ),
+            (
+                "QAOA approximation ratio",
+                format!("{:.3}", k.mean_qaoa_approximation_ratio),
+            ),
+            (
+                "job latency local / remote",
+                format!(
+                    "{:.2} / {:.1} ms",
+                    k.mean_latency_ms_local, k.mean_latency_ms_remote
+                ),
+            ),
+            (
+                "quantum energy per job",
+                format!("{:.2} kWh", k.quantum_energy_per_job_kwh),
             ),
             (
                 "max energy-balance error",
@@ -243,11 +402,23 @@ pub fn state_json(sim: &Simulation) -> Value {
             })
         })
         .collect();
+    let sched = sim
+        .world()
+        .get_resource::<crate::quantum::schedule::QuantumScheduler>();
     let sites_v: Vec<Value> = (0..sites.len())
         .map(|i| {
+            let dev = sched.and_then(|s| s.devices.get(i));
             json!({
                 "id": sites.ids[i],
                 "online": sites.online[i],
+                "compressor_on": sites.compressor_on[i],
+                "mixing_chamber_mk": sites.mixing_chamber_k[i] * 1e3,
+                "status": dev.map(|d| d.status),
+                "queued_jobs": dev.map(|d| d.queue.len()),
+                "running_job": dev.and_then(|d| d.running.as_ref().map(|r| r.job)),
+                "t1_us": dev.map(|d| d.calibration.effective_t1_s() * 1e6),
+                "t2_us": dev.map(|d| d.calibration.effective_t2_s() * 1e6),
+                "readout_error": dev.map(|d| d.calibration.readout_error),
                 "utilisation": sites.utilisation[i],
                 "electricity_w": sites.electricity_w[i],
                 "heat_w": sites.heat_w[i],

@@ -328,9 +328,17 @@ fn dispatch(
         let cap: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
         // The rest is shared by the boiler stations in proportion to their capacity; the
         // reference's share is its estimate (the hydraulics closes the balance exactly).
-        let boiler_share = if boiler_cap[c] > 0.0 { rest * cap / boiler_cap[c] } else { 0.0 };
+        let boiler_share = if boiler_cap[c] > 0.0 {
+            rest * cap / boiler_cap[c]
+        } else {
+            0.0
+        };
         st.mass_flow_kg_s[s] = if st.is_reference[s] {
-            if boiler_cap[c] > 0.0 { boiler_share } else { rest }
+            if boiler_cap[c] > 0.0 {
+                boiler_share
+            } else {
+                rest
+            }
         } else {
             free_m[s] * scale + boiler_share
         };

@@ -10,9 +10,21 @@
 //! water at `recovered_water_temp_c` to the site's heat pump; what the heat pump does not take, and
 //! the rest, goes to air through dry coolers.
 //!
-//! The utilisation comes from the scene until the job schedule sets it each tick (a later part of
-//! this module: the scheduler writes [`Sites::utilisation`] in [`crate::sim::SimSet::Quantum`]
-//! before [`site_power`] runs).
+//! The utilisation is set every tick by the job schedule ([`schedule`]): the site's background
+//! load (the scene's `utilisation`: work for customers outside the city, which keeps a hybrid
+//! site's servers busy) plus the city's jobs' busy share of the rest of the tick,
+//! `u = u_base + (1 − u_base)·busy`. The compressor runs while the site is online and [`Sites::compressor_on`]; a site
+//! whose compressor is stopped draws no compressor power and its cryostat warms.
+//!
+//! # The quantum part of the twin
+//! - [`schedule`] — jobs from city services (Poisson arrivals), queues, policies (FIFO, EDF,
+//!   fidelity-aware), calibration windows, failover, the job log; systems in
+//!   [`crate::sim::SimSet::Quantum`]: [`schedule::run_jobs`], then [`step_cryostats`], then
+//!   [`site_power`].
+//! - [`jobs`] — the services' problems and circuits (QAOA MaxCut, unit-commitment QAOA,
+//!   hardware-efficient ansatz), run times, latencies, execution under noise.
+//! - [`cryostat`] — the mixing-chamber temperature as a state (cool-down, warm-up).
+//! - [`noise`], [`statevector`], [`qasm`] — the simulator.
 //!
 //! Typical numbers: a dilution refrigerator's pulse-tube compressor draws 7–12 kW (Bluefors,
 //! Oxford Instruments data sheets), room-temperature control electronics 20–100 W per qubit
@@ -21,8 +33,11 @@
 //!
 //! Units: W, °C.
 
+pub mod cryostat;
+pub mod jobs;
 pub mod noise;
 pub mod qasm;
+pub mod schedule;
 pub mod statevector;
 
 use bevy::prelude::*;
@@ -44,9 +59,17 @@ pub struct Sites {
     pub water_temp_c: Vec<f64>,
     pub node: Vec<Option<u32>>,
     pub bus: Vec<Option<u32>>,
+    /// Position on the map, m.
+    pub pos: Vec<[f64; 2]>,
+    /// Whether the pulse-tube compressor runs (it also stops while the site is offline).
+    pub compressor_on: Vec<bool>,
+    /// Mixing-chamber temperature of the cryostat, K (a state; see [`cryostat`]).
+    pub mixing_chamber_k: Vec<f64>,
     // ---- per tick ----
     /// Utilisation, 0–1 (set by the job schedule; the scene's value until then).
     pub utilisation: Vec<f64>,
+    /// Background utilisation from the scene (work from outside the city), 0–1.
+    pub base_utilisation: Vec<f64>,
     /// Whether the site is running (a site that is down draws and gives nothing).
     pub online: Vec<bool>,
     pub electricity_w: Vec<f64>,
@@ -61,6 +84,10 @@ pub struct Sites {
 impl Sites {
     pub fn from_scene(scene: &Scene, net: &Network) -> Self {
         let mut s = Sites::default();
+        let base_k = scene.quantum_jobs.as_ref().map_or_else(
+            || crate::scene::Cryostat::default().base_temp_k,
+            |q| q.cryostat.base_temp_k,
+        );
         let bus_index = |b: &Option<String>| -> Option<u32> {
             let g = scene.grid.as_ref()?;
             let b = b.as_ref()?;
@@ -79,7 +106,11 @@ impl Sites {
             s.node.push(q.node.as_ref().and_then(|n| net.node(n)));
             s.bus.push(bus_index(&q.bus));
             s.utilisation.push(q.utilisation);
+            s.base_utilisation.push(q.utilisation);
             s.online.push(true);
+            s.pos.push(q.pos);
+            s.compressor_on.push(true);
+            s.mixing_chamber_k.push(base_k);
         }
         let n = s.ids.len();
         s.electricity_w = vec![0.0; n];
@@ -94,11 +125,16 @@ impl Sites {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
-    /// Electricity of site `i` at utilisation `u`, W.
+    /// Electricity of site `i` at utilisation `u`, W (the compressor's only while it runs).
     pub fn power_at(&self, i: usize, u: f64) -> f64 {
         let u = u.clamp(0.0, 1.0);
         let load = self.idle_share[i] + (1.0 - self.idle_share[i]) * u;
-        self.compressor_w[i] + (self.electronics_w[i] + self.servers_w[i]) * load
+        let compressor = if self.compressor_on[i] {
+            self.compressor_w[i]
+        } else {
+            0.0
+        };
+        compressor + (self.electronics_w[i] + self.servers_w[i]) * load
     }
 }
 
@@ -106,7 +142,27 @@ pub struct QuantumPlugin;
 
 impl Plugin for QuantumPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(FixedUpdate, site_power.in_set(SimSet::Quantum));
+        app.add_systems(
+            FixedUpdate,
+            (schedule::run_jobs, step_cryostats, site_power)
+                .chain()
+                .in_set(SimSet::Quantum),
+        );
+    }
+}
+
+/// Moves every site's mixing-chamber temperature on by one tick: towards base while its
+/// compressor runs (online and `compressor_on`), warming otherwise.
+pub fn step_cryostats(
+    clock: Res<crate::sim::SimClock>,
+    sched: Res<schedule::QuantumScheduler>,
+    mut sites: ResMut<Sites>,
+) {
+    let c = &sched.cfg.cryostat;
+    let s = &mut *sites;
+    for i in 0..s.ids.len() {
+        let on = s.online[i] && s.compressor_on[i];
+        s.mixing_chamber_k[i] = cryostat::step(c, s.mixing_chamber_k[i], on, clock.tick_s);
     }
 }
 

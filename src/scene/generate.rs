@@ -2198,6 +2198,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         quantum_sites: sites,
         grid: Some(grid),
         map: plan.map,
+        quantum_jobs: None,
     }
 }
 

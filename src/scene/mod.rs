@@ -38,7 +38,7 @@ pub struct Scene {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Seed of every random process in the scene (weather noise, and later job arrivals).
+    /// Seed of every random process in the scene (weather noise, quantum job arrivals and runs).
     #[serde(default)]
     pub seed: u64,
     #[serde(default)]
@@ -58,6 +58,10 @@ pub struct Scene {
     /// Map features drawn by the view (streets, river, parks); no physics.
     #[serde(default)]
     pub map: Vec<MapFeature>,
+    /// City services' quantum jobs and how the sites run them; `None` = the documented defaults
+    /// ([`QuantumJobs::default`]), so every scene with quantum sites runs jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantum_jobs: Option<QuantumJobs>,
 }
 
 /// Simulation settings stored with the scene; the command line may override them.
@@ -464,7 +468,8 @@ pub struct QuantumSite {
     pub recoverable_heat_share: f64,
     /// Temperature of that recovered water, °C.
     pub recovered_water_temp_c: f64,
-    /// Mean utilisation used until the job schedule drives it (0–1).
+    /// Background utilisation (0–1): work for customers outside the city that keeps the site's
+    /// servers and control electronics busy; the city's jobs add to it.
     #[serde(default = "default_utilisation")]
     pub utilisation: f64,
     /// Heat-network node of its heat pump (if any).
@@ -483,6 +488,247 @@ fn default_idle_share() -> f64 {
 }
 fn default_utilisation() -> f64 {
     0.6
+}
+
+/// How a site orders its queue and where a job is sent (see [`crate::quantum::schedule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SchedulingPolicy {
+    /// First come, first served; a job goes to the site where it would start soonest.
+    Fifo,
+    /// Earliest deadline first (then higher priority); sites chosen as for `Fifo`.
+    #[default]
+    EarliestDeadlineFirst,
+    /// The site with the highest estimated success probability among those that meet the
+    /// deadline (latency and queue included); queues ordered by deadline.
+    FidelityAware,
+}
+
+/// The quantum jobs of the city's services and the devices that run them. Every field has a
+/// default (see [`crate::quantum`] for the model and the sources of the numbers). A service left
+/// out takes its own defaults ([`QuantumJobs::default`]: traffic 12/h by day and 3/h by night,
+/// 6–10 qubits, p = 1, 20 000 shots, 120 s; grid balancing 6/h, 4–8 qubits, p = 2, 10 000 shots,
+/// 300 s; sensing 8/h and 4/h, 6–10 qubits, 3 layers, 50 000 shots, 30 min); a service given
+/// in part takes [`JobService::default`] for the fields it leaves out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuantumJobs {
+    /// `false`: no jobs; the sites keep the scene's `utilisation`.
+    pub enabled: bool,
+    pub policy: SchedulingPolicy,
+    /// Traffic-signal coordination: QAOA MaxCut over a district's intersections.
+    pub traffic: JobService,
+    /// Grid balancing: QAOA on a small unit-commitment QUBO.
+    pub grid_balancing: JobService,
+    /// Environmental sensing: a hardware-efficient variational circuit (RY layers, CX chain).
+    pub sensing: JobService,
+    /// Per-job compilation, loading and result hand-back on the site's servers, s.
+    pub overhead_s: f64,
+    /// Active reset of the qubits after every shot, s.
+    pub reset_s: f64,
+    /// At most this many shots of a job are simulated (the job still occupies the device for
+    /// all its shots).
+    pub max_simulated_shots: u32,
+    /// Noise trajectories per simulated job; the simulated shots are drawn from their final states.
+    pub trajectories: u32,
+    /// Hour of the day at which the first site's daily calibration starts; the others follow
+    /// one after another.
+    pub calibration_hour: f64,
+    /// Length of a calibration window (no jobs run), s.
+    pub calibration_duration_s: f64,
+    /// Log-normal spread (σ of ln) of a site's T1, T2 and gate errors around `device`: a fixed
+    /// part per chip and half of it redrawn at every calibration.
+    pub calibration_spread: f64,
+    /// Nominal qubits of every site at base temperature.
+    pub device: QuantumDevice,
+    pub cryostat: Cryostat,
+    pub network: FibreNetwork,
+}
+
+impl Default for QuantumJobs {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            policy: SchedulingPolicy::default(),
+            traffic: JobService {
+                day_rate_per_h: 12.0,
+                night_rate_per_h: 3.0,
+                min_qubits: 6,
+                max_qubits: 10,
+                layers: 1,
+                shots: 20_000,
+                deadline_s: 120.0,
+                priority: 2,
+            },
+            grid_balancing: JobService {
+                day_rate_per_h: 6.0,
+                night_rate_per_h: 6.0,
+                min_qubits: 4,
+                max_qubits: 8,
+                layers: 2,
+                shots: 10_000,
+                deadline_s: 300.0,
+                priority: 3,
+            },
+            sensing: JobService {
+                day_rate_per_h: 8.0,
+                night_rate_per_h: 4.0,
+                min_qubits: 6,
+                max_qubits: 10,
+                layers: 3,
+                shots: 50_000,
+                deadline_s: 1800.0,
+                priority: 1,
+            },
+            overhead_s: 1.0,
+            reset_s: 1e-6,
+            max_simulated_shots: 128,
+            trajectories: 16,
+            calibration_hour: 3.0,
+            calibration_duration_s: 1200.0,
+            calibration_spread: 0.15,
+            device: QuantumDevice::default(),
+            cryostat: Cryostat::default(),
+            network: FibreNetwork::default(),
+        }
+    }
+}
+
+/// One city service's stream of quantum jobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobService {
+    /// Mean arrivals per hour from 06:00 to 22:00 (Poisson).
+    pub day_rate_per_h: f64,
+    /// Mean arrivals per hour from 22:00 to 06:00.
+    pub night_rate_per_h: f64,
+    /// Qubits of a job: uniform in `[min_qubits, max_qubits]`.
+    pub min_qubits: u32,
+    pub max_qubits: u32,
+    /// QAOA layers `p` (traffic, grid balancing) or ansatz layers (sensing).
+    pub layers: u32,
+    /// Shots a job asks for.
+    pub shots: u64,
+    /// Time from submission by which the result must be back, s.
+    pub deadline_s: f64,
+    /// Larger = more important (breaks deadline ties).
+    pub priority: u8,
+}
+
+impl Default for JobService {
+    fn default() -> Self {
+        Self {
+            day_rate_per_h: 0.0,
+            night_rate_per_h: 0.0,
+            min_qubits: 6,
+            max_qubits: 8,
+            layers: 1,
+            shots: 1000,
+            deadline_s: 300.0,
+            priority: 1,
+        }
+    }
+}
+
+/// Nominal base-temperature calibration of a site's (identical) qubits
+/// (see [`crate::quantum::noise::QubitCalibration`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuantumDevice {
+    pub t1_s: f64,
+    pub t2_s: f64,
+    pub freq_hz: f64,
+    /// Readout error at base temperature (the thermal excited population is added on top).
+    pub readout_error: f64,
+    pub gate_time_1q_s: f64,
+    pub gate_time_2q_s: f64,
+    pub readout_time_s: f64,
+    pub error_1q: f64,
+    pub error_2q: f64,
+}
+
+impl Default for QuantumDevice {
+    fn default() -> Self {
+        let c = crate::quantum::noise::QubitCalibration::default();
+        Self {
+            t1_s: c.t1_s,
+            t2_s: c.t2_s,
+            freq_hz: c.freq_hz,
+            readout_error: c.readout_error,
+            gate_time_1q_s: c.gate_time_1q_s,
+            gate_time_2q_s: c.gate_time_2q_s,
+            readout_time_s: c.readout_time_s,
+            error_1q: c.error_1q,
+            error_2q: c.error_2q,
+        }
+    }
+}
+
+/// The dilution refrigerator of every site (see [`crate::quantum::cryostat`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cryostat {
+    /// Mixing-chamber base temperature with the compressor running, K.
+    pub base_temp_k: f64,
+    /// Above this mixing-chamber temperature a site takes no jobs, K.
+    pub too_warm_k: f64,
+    /// Cool-down time constant near base temperature, s.
+    pub cool_tau_low_s: f64,
+    /// Extra cool-down time constant well above `cool_knee_k` (recondensing the mixture), s.
+    pub cool_tau_high_s: f64,
+    /// Temperature at which the cool-down slows from the low to the high time constant, K.
+    pub cool_knee_k: f64,
+    /// Warm-up rate of ln T with the compressor stopped, at low temperature, 1/s.
+    pub warm_rate_per_s: f64,
+    /// Temperature scale at which the warm-up of ln T slows (heat capacity grows), K.
+    pub warm_knee_k: f64,
+    /// Highest temperature the model follows, K (the 4 K plate's).
+    pub warm_limit_k: f64,
+}
+
+impl Default for Cryostat {
+    fn default() -> Self {
+        Self {
+            base_temp_k: 0.012,
+            too_warm_k: 0.050,
+            cool_tau_low_s: 1200.0,
+            cool_tau_high_s: 13.0 * 3600.0,
+            cool_knee_k: 0.7,
+            warm_rate_per_s: 0.3 / 60.0,
+            warm_knee_k: 0.1,
+            warm_limit_k: 4.0,
+        }
+    }
+}
+
+/// The city's fibre network and the remote data centre the report compares with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FibreNetwork {
+    /// Fibre route length over straight distance (streets are not straight).
+    pub route_factor: f64,
+    /// Speed of light in fibre, m/s (5 µs/km).
+    pub fibre_speed_m_s: f64,
+    /// Switching delay per hop, s.
+    pub hop_delay_s: f64,
+    /// Hops between a district and a site in the city.
+    pub city_hops: u32,
+    /// Fibre length to the remote data centre, m.
+    pub remote_fibre_m: f64,
+    /// Extra round-trip time of internet routing and queueing to the remote data centre, s.
+    pub remote_routing_rtt_s: f64,
+}
+
+impl Default for FibreNetwork {
+    fn default() -> Self {
+        Self {
+            route_factor: 1.4,
+            fibre_speed_m_s: 2.0e8,
+            hop_delay_s: 50e-6,
+            city_hops: 3,
+            remote_fibre_m: 800e3,
+            remote_routing_rtt_s: 0.020,
+        }
+    }
 }
 
 /// The electrical grid.

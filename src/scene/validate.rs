@@ -2,7 +2,8 @@
 //!
 //! The checks: duplicate and unknown ids, a pipe joining a node to itself, non-positive lengths and
 //! diameters, values outside their physical range, plants and sites that reference the wrong kind
-//! of thing, and a connected part of the heat network that has consumers but no heat source.
+//! of thing, a connected part of the heat network that has consumers but no heat source, and the
+//! ranges of the quantum job settings (`quantum_jobs`).
 
 use super::*;
 use std::collections::{HashMap, HashSet};
@@ -318,6 +319,10 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         check_bus(&mut c, &at, &s.bus);
     }
 
+    if let Some(q) = &scene.quantum_jobs {
+        check_quantum_jobs(&mut c, q);
+    }
+
     c.ids("plants", scene.plants.iter().map(|p| p.id()));
     let mut pumps_at: HashMap<&str, usize> = HashMap::new();
     for p in &scene.plants {
@@ -584,4 +589,103 @@ impl Dsu {
         self.parent[ra.max(rb)] = ra.min(rb);
         true
     }
+}
+
+/// Ranges of the quantum job settings; jobs are simulated, so they must stay small.
+fn check_quantum_jobs(c: &mut Checker, q: &QuantumJobs) {
+    let at = "quantum_jobs";
+    for (name, s) in [
+        ("traffic", &q.traffic),
+        ("grid_balancing", &q.grid_balancing),
+        ("sensing", &q.sensing),
+    ] {
+        let at = format!("quantum_jobs.{name}");
+        c.range(&at, "day_rate_per_h", s.day_rate_per_h, 0.0, 10_000.0);
+        c.range(&at, "night_rate_per_h", s.night_rate_per_h, 0.0, 10_000.0);
+        // The smallest problems need 2 qubits; the simulator keeps jobs to at most 14.
+        c.range(&at, "min_qubits", s.min_qubits as f64, 2.0, 14.0);
+        c.range(&at, "max_qubits", s.max_qubits as f64, 2.0, 14.0);
+        if s.min_qubits > s.max_qubits {
+            c.err(
+                &at,
+                format!(
+                    "min_qubits = {} is more than max_qubits = {}",
+                    s.min_qubits, s.max_qubits
+                ),
+            );
+        }
+        c.range(&at, "layers", s.layers as f64, 1.0, 10.0);
+        c.range(&at, "shots", s.shots as f64, 1.0, 1e10);
+        c.positive(&at, "deadline_s", s.deadline_s);
+    }
+    c.range(at, "overhead_s", q.overhead_s, 0.0, 3600.0);
+    c.range(at, "reset_s", q.reset_s, 0.0, 1e-3);
+    c.range(
+        at,
+        "max_simulated_shots",
+        q.max_simulated_shots as f64,
+        1.0,
+        1e5,
+    );
+    c.range(at, "trajectories", q.trajectories as f64, 1.0, 1e4);
+    c.range(at, "calibration_hour", q.calibration_hour, 0.0, 24.0);
+    c.range(
+        at,
+        "calibration_duration_s",
+        q.calibration_duration_s,
+        0.0,
+        6.0 * 3600.0,
+    );
+    c.range(at, "calibration_spread", q.calibration_spread, 0.0, 1.0);
+    let d = &q.device;
+    let at = "quantum_jobs.device";
+    c.positive(at, "t1_s", d.t1_s);
+    c.positive(at, "t2_s", d.t2_s);
+    if d.t2_s > 2.0 * d.t1_s {
+        c.err(at, format!("t2_s = {} exceeds 2 × t1_s", d.t2_s));
+    }
+    c.range(at, "freq_hz", d.freq_hz, 1e8, 1e11);
+    c.range(at, "readout_error", d.readout_error, 0.0, 0.5);
+    c.range(at, "error_1q", d.error_1q, 0.0, 0.5);
+    c.range(at, "error_2q", d.error_2q, 0.0, 0.5);
+    c.range(at, "gate_time_1q_s", d.gate_time_1q_s, 1e-10, 1e-5);
+    c.range(at, "gate_time_2q_s", d.gate_time_2q_s, 1e-10, 1e-4);
+    c.range(at, "readout_time_s", d.readout_time_s, 1e-9, 1e-3);
+    let k = &q.cryostat;
+    let at = "quantum_jobs.cryostat";
+    c.range(at, "base_temp_k", k.base_temp_k, 0.001, 1.0);
+    if k.too_warm_k <= k.base_temp_k || !k.too_warm_k.is_finite() {
+        c.err(
+            at,
+            format!(
+                "too_warm_k = {} must be above base_temp_k = {}",
+                k.too_warm_k, k.base_temp_k
+            ),
+        );
+    }
+    c.positive(at, "cool_tau_low_s", k.cool_tau_low_s);
+    c.range(at, "cool_tau_high_s", k.cool_tau_high_s, 0.0, 1e7);
+    c.positive(at, "cool_knee_k", k.cool_knee_k);
+    c.positive(at, "warm_rate_per_s", k.warm_rate_per_s);
+    c.positive(at, "warm_knee_k", k.warm_knee_k);
+    if k.warm_limit_k < k.too_warm_k || !k.warm_limit_k.is_finite() {
+        c.err(
+            at,
+            format!("warm_limit_k = {} is below too_warm_k", k.warm_limit_k),
+        );
+    }
+    let n = &q.network;
+    let at = "quantum_jobs.network";
+    c.range(at, "route_factor", n.route_factor, 1.0, 5.0);
+    c.range(at, "fibre_speed_m_s", n.fibre_speed_m_s, 1e8, 3e8);
+    c.range(at, "hop_delay_s", n.hop_delay_s, 0.0, 0.1);
+    c.range(at, "city_hops", n.city_hops as f64, 0.0, 100.0);
+    c.range(at, "remote_fibre_m", n.remote_fibre_m, 0.0, 4e7);
+    c.range(
+        at,
+        "remote_routing_rtt_s",
+        n.remote_routing_rtt_s,
+        0.0,
+        10.0,
+    );
 }

@@ -7,7 +7,9 @@
 //! 2. [`SimSet::Weather`] — outdoor and ground temperature, irradiance, wind (`weather`).
 //! 3. [`SimSet::Demand`] — each building's heat and electricity demand and its substation's flow
 //!    request at the supply temperature it saw last tick (`demand`).
-//! 4. [`SimSet::Quantum`] — micro quantum sites: load, electricity, waste heat (`quantum`).
+//! 4. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
+//!    simulated on the statevector simulator), cryostats, then load, electricity, waste heat
+//!    (`quantum`).
 //! 5. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
 //!    flow, heat-pump potential (`plants`).
 //! 6. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
@@ -248,6 +250,10 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
     world.insert_resource(buildings);
     world.insert_resource(consumers);
     world.insert_resource(sites);
+    world.insert_resource(crate::quantum::schedule::QuantumScheduler::from_scene(
+        scene, seed,
+    ));
+    world.insert_resource(crate::quantum::schedule::JobLog::default());
     world.insert_resource(stations);
     world.insert_resource(hydraulic);
     world.insert_resource(thermal);

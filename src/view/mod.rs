@@ -1,0 +1,343 @@
+//! The 3D view (feature `view`): the city rendered with Bevy's PBR renderer, the simulation running
+//! in `FixedUpdate` behind it, egui panels to control time, pick layers, read KPIs and inspect.
+//!
+//! The view only reads the simulation's resources and writes its controls (speed, pause, step,
+//! jump); the simulation never depends on it. One simulated tick per `FixedUpdate`: the fixed
+//! timestep is the tick (60 s) and virtual time runs at the chosen speed (1×, 60×, 600×, 3600×).
+//! Bevy clamps each frame's virtual time to 250 ms of real time, so at most that much simulated
+//! time (15 ticks at 3600×) is computed per frame: the app never freezes, and the top bar says
+//! when it is falling behind the chosen speed.
+//!
+//! `qtwin view SCENE --screenshot FILE.png [--size WxH] [--after-ticks N]` renders, saves a PNG
+//! and exits (used by the README's picture and by the rendering test under Xvfb).
+
+pub mod bench;
+pub mod camera;
+pub mod colormap;
+pub mod ui;
+pub mod world3d;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::diagnostic::FrameTimeDiagnosticsPlugin;
+use bevy::picking::prelude::*;
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::window::{PresentMode, WindowResolution};
+use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
+
+use crate::scene::{Scene, SceneError, load_scene, validate};
+use crate::sim::{RunOptions, SimClock, SimSet, SimulationPlugin, spawn_scene};
+use camera::{OrbitCamera, PointerOverUi};
+use ui::{KpiHistory, SceneErrors, Selection, SimControl};
+use world3d::{CityBounds, MapSettings, Pick};
+
+/// Options of `qtwin view`.
+#[derive(Debug, Clone)]
+pub struct ViewOptions {
+    pub scene: PathBuf,
+    pub screenshot: Option<PathBuf>,
+    pub size: (u32, u32),
+    pub after_ticks: u64,
+    pub layer: Option<world3d::Layer>,
+}
+
+/// Screenshot mode state.
+#[derive(Resource, Debug)]
+struct ShotPlan {
+    path: PathBuf,
+    frames: u32,
+    requested: bool,
+    done: bool,
+}
+
+#[derive(Resource, Default)]
+struct ShotDone(bool);
+
+/// Loads the scene (or its errors) and runs the windowed app until it is closed.
+pub fn run_view(opts: ViewOptions) -> AppExit {
+    let loaded: Result<Scene, String> = load_scene(&opts.scene)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            validate(&s).map(|_| s).map_err(|issues| {
+                format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues))
+            })
+        });
+    let title = match &loaded {
+        Ok(s) => format!("qtwin — {}", s.name),
+        Err(_) => "qtwin — scene errors".to_string(),
+    };
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(opts.size.0, opts.size.1),
+            present_mode: if opts.screenshot.is_some() {
+                PresentMode::AutoNoVsync
+            } else {
+                PresentMode::AutoVsync
+            },
+            fit_canvas_to_parent: true,
+            ..default()
+        }),
+        ..default()
+    }))
+    .add_plugins((
+        EguiPlugin::default(),
+        MeshPickingPlugin,
+        FrameTimeDiagnosticsPlugin::default(),
+    ))
+    .insert_resource(ClearColor(Color::srgb(0.62, 0.76, 0.90)))
+    .insert_resource(bevy::light::GlobalAmbientLight {
+        color: Color::srgb(0.85, 0.9, 1.0),
+        brightness: 900.0,
+        ..default()
+    })
+    .init_resource::<PointerOverUi>()
+    .init_resource::<MapSettings>()
+    .init_resource::<SimControl>()
+    .init_resource::<Selection>()
+    .init_resource::<ShotDone>()
+    .add_systems(Update, camera::orbit_camera);
+
+    if let Some(l) = opts.layer {
+        app.insert_resource(MapSettings {
+            layer: l,
+            ..default()
+        });
+    }
+    match loaded {
+        Err(msg) => {
+            eprintln!("{msg}");
+            app.insert_resource(SceneErrors(Some(msg)))
+                .add_systems(Startup, spawn_error_camera)
+                .add_systems(EguiPrimaryContextPass, ui::error_panel);
+        }
+        Ok(scene) => {
+            app.add_plugins(SimulationPlugin)
+                .init_resource::<SceneErrors>()
+                .init_resource::<KpiHistory>()
+                .add_systems(
+                    Startup,
+                    (world3d::spawn_city, spawn_camera_and_light).chain(),
+                )
+                .add_systems(
+                    Update,
+                    (
+                        drive_time,
+                        world3d::color_layers,
+                        world3d::move_particles,
+                        world3d::site_glow,
+                        world3d::spin_rotors,
+                        world3d::draw_grid,
+                    ),
+                )
+                .add_systems(FixedUpdate, ui::sample_history.after(SimSet::Ledger))
+                .add_systems(EguiPrimaryContextPass, ui::panels)
+                .add_observer(on_click);
+            spawn_scene(app.world_mut(), &scene, &RunOptions::default());
+            let tick = app.world().resource::<SimClock>().tick_s;
+            app.insert_resource(Time::<Fixed>::from_seconds(tick));
+            // Warm up the world before the first frame if asked (screenshots of a running city).
+            for _ in 0..opts.after_ticks {
+                app.world_mut().run_schedule(FixedUpdate);
+            }
+        }
+    }
+    if let Some(path) = opts.screenshot {
+        app.insert_resource(ShotPlan {
+            path,
+            frames: 0,
+            requested: false,
+            done: false,
+        })
+        .add_systems(Update, screenshot_driver);
+        // Hold the simulation still so the picture shows the state after `after_ticks`.
+        app.world_mut().resource_mut::<SimControl>().paused = true;
+    }
+    app.run()
+}
+
+fn spawn_error_camera(mut commands: Commands) {
+    commands.spawn(Camera2d);
+}
+
+/// The camera a scene opens with: framed on the whole district.
+pub fn initial_camera(bounds: &CityBounds) -> OrbitCamera {
+    OrbitCamera::new(bounds.centre, bounds.radius * 1.75)
+}
+
+/// Where a ground point of the scene appears in the opening view of a `width`×`height` window,
+/// in pixels from the top left (`None` if behind the camera). Uses Bevy's default perspective
+/// (vertical field of view π/4).
+pub fn initial_screen_position(
+    scene: &Scene,
+    p: [f64; 2],
+    h: f32,
+    width: u32,
+    height: u32,
+) -> Option<Vec2> {
+    let net = crate::hydraulics::Network::from_scene(scene);
+    let cam = initial_camera(&world3d::city_bounds(scene, &net));
+    let view = cam.transform().to_matrix().inverse();
+    let proj = Mat4::perspective_infinite_reverse_rh(
+        std::f32::consts::FRAC_PI_4,
+        width as f32 / height as f32,
+        0.1,
+    );
+    let clip = proj * view * world3d::to3(p, h).extend(1.0);
+    if clip.w <= 0.0 {
+        return None;
+    }
+    let ndc = clip.truncate() / clip.w;
+    Some(Vec2::new(
+        (ndc.x + 1.0) * 0.5 * width as f32,
+        (1.0 - ndc.y) * 0.5 * height as f32,
+    ))
+}
+
+/// Render to this target instead of the window (offscreen benchmark).
+#[derive(Resource, Clone)]
+pub struct OffscreenTarget(pub bevy::camera::RenderTarget);
+
+fn spawn_camera_and_light(
+    mut commands: Commands,
+    bounds: Res<CityBounds>,
+    offscreen: Option<Res<OffscreenTarget>>,
+) {
+    let cam = initial_camera(&bounds);
+    let mut camera = commands.spawn((
+        Camera3d::default(),
+        Msaa::Sample4,
+        cam.transform(),
+        cam,
+        DistanceFog {
+            color: Color::srgba(0.70, 0.80, 0.92, 1.0),
+            falloff: FogFalloff::Linear {
+                start: bounds.radius * 3.0,
+                end: bounds.radius * 9.0,
+            },
+            ..default()
+        },
+    ));
+    if let Some(t) = offscreen {
+        camera.insert(t.0.clone());
+    }
+    commands.spawn((
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: true,
+            ..default()
+        },
+        bevy::light::CascadeShadowConfigBuilder {
+            num_cascades: 3,
+            maximum_distance: bounds.radius * 4.0,
+            first_cascade_far_bound: bounds.radius * 0.6,
+            ..default()
+        }
+        .build(),
+        Transform::from_xyz(0.0, 0.0, 0.0).looking_at(Vec3::new(-0.55, -0.45, -0.7), Vec3::Y),
+    ));
+}
+
+/// Speed, pause, single step and jump-ahead, with a wall-time budget per frame.
+fn drive_time(world: &mut World) {
+    let real_dt = world.resource::<Time<Real>>().delta_secs_f64();
+    let ctl = world.resource::<SimControl>().clone();
+    {
+        let mut v = world.resource_mut::<Time<Virtual>>();
+        if ctl.paused || ctl.jump_to_s.is_some() {
+            if !v.is_paused() {
+                v.pause();
+            }
+        } else {
+            if v.is_paused() {
+                v.unpause();
+            }
+            v.set_relative_speed_f64(ctl.speed);
+            v.set_max_delta(Duration::from_millis(250));
+        }
+    }
+    let before = world.resource::<SimClock>().time_s;
+    if ctl.step_requested {
+        world.run_schedule(FixedUpdate);
+        world.resource_mut::<SimControl>().step_requested = false;
+    }
+    if let Some(target) = ctl.jump_to_s {
+        let start = std::time::Instant::now();
+        while world.resource::<SimClock>().time_s < target && start.elapsed().as_secs_f64() < 0.04 {
+            world.run_schedule(FixedUpdate);
+        }
+        if world.resource::<SimClock>().time_s >= target {
+            world.resource_mut::<SimControl>().jump_to_s = None;
+        }
+    }
+    // Achieved speed: simulated seconds per real second over this frame (FixedUpdate ran before
+    // Update this frame, so the clock moved by the fixed steps of the frame as well).
+    let _ = before;
+    let now = world.resource::<SimClock>().time_s;
+    let mut last = world.get_resource_or_insert_with(|| LastSimTime(now));
+    let advanced = now - last.0;
+    last.0 = now;
+    if real_dt > 0.0 {
+        let mut c = world.resource_mut::<SimControl>();
+        let inst = advanced / real_dt;
+        c.achieved_speed = 0.9 * c.achieved_speed + 0.1 * inst;
+    }
+}
+
+#[derive(Resource)]
+struct LastSimTime(f64);
+
+/// Click selects an object for the inspector; a double click also flies the camera to it.
+fn on_click(
+    click: On<Pointer<Click>>,
+    picks: Query<(&Pick, &GlobalTransform)>,
+    time: Res<Time<Real>>,
+    over_ui: Res<PointerOverUi>,
+    mut sel: ResMut<Selection>,
+    mut cams: Query<&mut OrbitCamera>,
+    mut last: Local<(Option<Entity>, f32)>,
+) {
+    if over_ui.0 {
+        return;
+    }
+    let e = click.entity;
+    let Ok((pick, gt)) = picks.get(e) else { return };
+    if sel.pick != Some(*pick) {
+        sel.history.clear();
+    }
+    sel.pick = Some(*pick);
+    let now = time.elapsed_secs();
+    if last.0 == Some(e) && now - last.1 < 0.4 {
+        for mut cam in &mut cams {
+            let size = gt.scale().length().clamp(10.0, 400.0);
+            cam.target = Some((gt.translation(), (size * 4.0).clamp(60.0, 1500.0)));
+        }
+    }
+    *last = (Some(e), now);
+}
+
+fn screenshot_driver(
+    mut commands: Commands,
+    mut plan: ResMut<ShotPlan>,
+    done: Res<ShotDone>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    plan.frames += 1;
+    // Give the renderer time to build its pipelines (software Vulkan compiles shaders slowly).
+    if !plan.requested && plan.frames >= 40 {
+        plan.requested = true;
+        commands
+            .spawn(Screenshot::primary_window())
+            .observe(save_to_disk(plan.path.clone()))
+            .observe(|_: On<ScreenshotCaptured>, mut done: ResMut<ShotDone>| done.0 = true);
+    }
+    if done.0 && !plan.done {
+        plan.done = true;
+        println!("saved {}", plan.path.display());
+    } else if plan.done {
+        exit.write(AppExit::Success);
+    }
+}

@@ -1,0 +1,595 @@
+//! The panels (bevy_egui): time controls, layers and legend, the KPI dashboard, the inspector, and
+//! a scene's errors when it cannot be loaded.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::camera::PointerOverUi;
+use super::world3d::{Layer, MapSettings, Pick};
+use crate::demand::{Buildings, Consumers};
+use crate::grid::GridState;
+use crate::hydraulics::{HydraulicState, Network};
+use crate::ledger::Ledger;
+use crate::ledger::report::Kpis;
+use crate::plants::Stations;
+use crate::quantum::Sites;
+use crate::sim::{Kind, SceneSpec, SimClock};
+use crate::thermal::ThermalState;
+
+/// How fast simulated time runs, and requests from the panels.
+#[derive(Resource, Debug, Clone)]
+pub struct SimControl {
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    pub paused: bool,
+    pub step_requested: bool,
+    /// Run ahead (as fast as possible) until this simulated time, s.
+    pub jump_to_s: Option<f64>,
+    /// Measured simulated seconds per real second.
+    pub achieved_speed: f64,
+    pub jump_day: f64,
+}
+
+impl Default for SimControl {
+    fn default() -> Self {
+        Self {
+            speed: 600.0,
+            paused: false,
+            step_requested: false,
+            jump_to_s: None,
+            achieved_speed: 0.0,
+            jump_day: 1.0,
+        }
+    }
+}
+
+/// KPI history sampled every simulated quarter hour.
+#[derive(Resource, Debug, Default)]
+pub struct KpiHistory {
+    pub t_h: Vec<f64>,
+    pub waste_share: Vec<f64>,
+    pub unmet_kw: Vec<f64>,
+    pub co2_kg: Vec<f64>,
+    pub co2_base_kg: Vec<f64>,
+    pub renewable: Vec<f64>,
+    pub heat_mw: Vec<f64>,
+    pub hp_mw: Vec<f64>,
+    prev: Option<(f64, f64, f64)>,
+}
+
+/// The object picked for inspection, and its recent values.
+#[derive(Resource, Debug, Default)]
+pub struct Selection {
+    pub pick: Option<Pick>,
+    pub history: Vec<(f64, f64, f64)>,
+}
+
+/// Errors of a scene that could not be loaded (shown instead of a city).
+#[derive(Resource, Debug, Default)]
+pub struct SceneErrors(pub Option<String>);
+
+/// Samples the KPI history (FixedUpdate, after the ledger).
+pub fn sample_history(
+    clock: Res<SimClock>,
+    l: Res<Ledger>,
+    st: Res<Stations>,
+    c: Res<Consumers>,
+    mut h: ResMut<KpiHistory>,
+    sel: Option<ResMut<Selection>>,
+    th: Res<ThermalState>,
+    hs: Res<HydraulicState>,
+    sites: Res<Sites>,
+) {
+    // Per-object history: every tick, last 2 simulated days.
+    if let Some(mut sel) = sel
+        && let Some(p) = sel.pick
+    {
+        let i = p.index as usize;
+        let (a, b) = match p.kind {
+            Kind::Building => (c.delivered_w[i] / 1e3, c.unmet_w[i] / 1e3),
+            Kind::Pipe => (hs.pipe_flow_kg_s[i], th.supply_out_c[i]),
+            Kind::Site => (sites.electricity_w[i] / 1e3, sites.recovered_w[i] / 1e3),
+            _ => (0.0, 0.0),
+        };
+        sel.history.push((clock.time_s / 3600.0, a, b));
+        let cap = (2.0 * 86_400.0 / clock.tick_s) as usize;
+        if sel.history.len() > cap {
+            let extra = sel.history.len() - cap;
+            sel.history.drain(..extra);
+        }
+    }
+    let every = (900.0 / clock.tick_s).max(1.0) as u64;
+    if !clock.tick.is_multiple_of(every) {
+        return;
+    }
+    let k = Kpis::from_ledger(&l);
+    let t = clock.time_s / 3600.0;
+    h.t_h.push(t);
+    h.waste_share.push(100.0 * k.waste_heat_share);
+    h.unmet_kw.push(c.unmet_w.iter().sum::<f64>() / 1e3);
+    h.co2_kg.push(k.co2_kg);
+    h.co2_base_kg.push(k.co2_baseline_kg);
+    h.renewable.push(100.0 * k.renewable_share);
+    h.heat_mw.push(st.heat_w.iter().sum::<f64>() / 1e6);
+    h.hp_mw.push(st.hp_heat_w.iter().sum::<f64>() / 1e6);
+    h.prev = Some((t, k.co2_kg, k.co2_baseline_kg));
+}
+
+fn line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
+    let pts: Vec<[f64; 2]> = t.iter().zip(v).map(|(a, b)| [*a, *b]).collect();
+    Line::new(name.to_string(), PlotPoints::from(pts))
+}
+
+fn big_number(ui: &mut egui::Ui, label: &str, value: String, tip: &str) {
+    ui.vertical(|ui| {
+        ui.label(egui::RichText::new(label).small());
+        ui.label(egui::RichText::new(value).size(20.0).strong())
+            .on_hover_text(tip);
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn panels(
+    mut contexts: EguiContexts,
+    mut ctl: ResMut<SimControl>,
+    mut settings: ResMut<MapSettings>,
+    mut over_ui: ResMut<PointerOverUi>,
+    clock: Res<SimClock>,
+    l: Res<Ledger>,
+    hist: Res<KpiHistory>,
+    sel: Res<Selection>,
+    world_refs: WorldRefs,
+    diagnostics: Res<bevy::diagnostic::DiagnosticsStore>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let ctx = &ctx;
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "qtwin_root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    let fps = diagnostics
+        .get(&bevy::diagnostic::FrameTimeDiagnosticsPlugin::FPS)
+        .and_then(|d| d.smoothed())
+        .unwrap_or(0.0);
+
+    egui::Panel::top("time").show(&mut root, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            let spec_name = world_refs.spec.scene.name.clone();
+            ui.heading(format!("qtwin — {spec_name}"));
+            ui.separator();
+            let day = (clock.start_day_of_year as f64 - 1.0) + clock.time_s / 86_400.0;
+            let h = (clock.time_s / 3600.0 + 0.0).rem_euclid(24.0);
+            ui.label(
+                egui::RichText::new(format!(
+                    "day {} {:02}:{:02}",
+                    day.floor() as i64 + 1,
+                    h.floor() as i64,
+                    ((h.fract()) * 60.0).floor() as i64
+                ))
+                .monospace()
+                .size(16.0),
+            );
+            ui.separator();
+            if ui
+                .button(if ctl.paused { "▶ play" } else { "⏸ pause" })
+                .clicked()
+            {
+                ctl.paused = !ctl.paused;
+            }
+            if ui
+                .add_enabled(ctl.paused, egui::Button::new("step"))
+                .clicked()
+            {
+                ctl.step_requested = true;
+            }
+            for s in [1.0, 60.0, 600.0, 3600.0] {
+                if ui
+                    .selectable_label(ctl.speed == s, format!("{}×", s as u32))
+                    .clicked()
+                {
+                    ctl.speed = s;
+                    ctl.paused = false;
+                }
+            }
+            ui.separator();
+            ui.label("jump to day");
+            ui.add(
+                egui::DragValue::new(&mut ctl.jump_day)
+                    .range(1.0..=365.0)
+                    .speed(0.1),
+            );
+            if ui.button("go").clicked() {
+                let target = (ctl.jump_day - clock.start_day_of_year as f64).max(0.0) * 86_400.0;
+                if target > clock.time_s {
+                    ctl.jump_to_s = Some(target);
+                }
+            }
+            if let Some(t) = ctl.jump_to_s {
+                ui.label(format!(
+                    "running ahead… {:.0} %",
+                    100.0 * clock.time_s / t.max(1.0)
+                ));
+            }
+            ui.separator();
+            let behind =
+                !ctl.paused && ctl.jump_to_s.is_none() && ctl.achieved_speed < 0.8 * ctl.speed;
+            if behind {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 120, 40),
+                    format!(
+                        "falling behind: {:.0}× of {:.0}×",
+                        ctl.achieved_speed, ctl.speed
+                    ),
+                );
+            } else {
+                ui.label(format!("{:.0}× real time", ctl.achieved_speed));
+            }
+            ui.label(format!("{fps:.0} fps"));
+        });
+    });
+
+    egui::Panel::left("layers").default_size(200.0).min_size(200.0).show(&mut root, |ui| {
+        ui.heading("Layers");
+        for layer in Layer::ALL {
+            ui.radio_value(&mut settings.layer, layer, layer.name());
+        }
+        ui.separator();
+        let (map, lo, hi, unit) = settings.layer.legend();
+        ui.label(egui::RichText::new(settings.layer.name()).strong());
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(170.0, 16.0), egui::Sense::hover());
+        let painter = ui.painter();
+        let steps = 40;
+        for i in 0..steps {
+            let x0 = rect.left() + rect.width() * i as f32 / steps as f32;
+            let x1 = rect.left() + rect.width() * (i + 1) as f32 / steps as f32;
+            let [r, g, b] = map.rgb(i as f32 / (steps - 1) as f32);
+            painter.rect_filled(
+                egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1, rect.bottom())),
+                0.0,
+                egui::Color32::from_rgb(r, g, b),
+            );
+        }
+        ui.horizontal(|ui| {
+            ui.label(format!("{lo:.0}"));
+            ui.add_space(100.0);
+            ui.label(format!("{hi:.0} {unit}"));
+        });
+        ui.label(egui::RichText::new("Pipes: supply (outer) and return tubes, coloured by water temperature 40–95 °C; dots move with the water (60× speed).").small());
+        ui.separator();
+        ui.checkbox(&mut settings.show_pipes, "heat network");
+        ui.checkbox(&mut settings.show_particles, "flow particles");
+        ui.checkbox(&mut settings.show_grid, "electrical feeders");
+        ui.separator();
+        ui.label(egui::RichText::new("Drag: orbit · right drag: pan · wheel: zoom · double-click: focus · R: reset").small());
+    });
+
+    let k = Kpis::from_ledger(&l);
+    egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
+        ui.heading("City KPIs");
+        let saved = if k.co2_baseline_kg > 0.0 { 1.0 - k.co2_kg / k.co2_baseline_kg } else { 0.0 };
+        ui.horizontal(|ui| {
+            big_number(ui, "waste heat recovered", format!("{:.1} MWh", k.waste_heat_recovered_kwh / 1e3), "heat the heat pumps took from the quantum sites");
+            big_number(ui, "heat from quantum sites", format!("{:.1} %", 100.0 * k.waste_heat_share), "recovered waste heat / delivered heat");
+        });
+        ui.horizontal(|ui| {
+            big_number(ui, "unmet heat", format!("{:.2} MWh", k.unmet_heat_kwh / 1e3), "demand the network could not meet");
+            big_number(ui, "CO₂ vs baseline", format!("{:+.1} %", -100.0 * saved), "against gas boilers + a remote data centre");
+        });
+        ui.horizontal(|ui| {
+            big_number(ui, "renewable share", format!("{:.0} %", 100.0 * k.renewable_share), "electricity load met by local PV and wind");
+            big_number(ui, "heat delivered", format!("{:.0} MWh", k.heat_delivered_kwh / 1e3), "");
+        });
+        {
+            let s = &world_refs.sites;
+            let busy: f64 = s.utilisation.iter().sum::<f64>() / s.len().max(1) as f64;
+            ui.label(format!(
+                "{} quantum sites · mean load {:.0} % · {:.0} kW electricity · {:.0} kW heat recovered",
+                s.len(),
+                100.0 * busy,
+                s.electricity_w.iter().sum::<f64>() / 1e3,
+                s.recovered_w.iter().sum::<f64>() / 1e3
+            ));
+        }
+        ui.separator();
+        let h = &*hist;
+        ui.label("heat produced and from heat pumps (MW)");
+        Plot::new("heat").height(110.0).legend(Legend::default()).show(ui, |p| {
+            p.line(line("network heat", &h.t_h, &h.heat_mw));
+            p.line(line("heat pumps", &h.t_h, &h.hp_mw));
+        });
+        ui.label("share of heat from quantum waste heat (%) · renewable share (%)");
+        Plot::new("share").height(110.0).legend(Legend::default()).show(ui, |p| {
+            p.line(line("waste heat", &h.t_h, &h.waste_share));
+            p.line(line("renewable", &h.t_h, &h.renewable));
+        });
+        ui.label("CO₂ so far (t): twin vs baseline");
+        Plot::new("co2").height(110.0).legend(Legend::default()).show(ui, |p| {
+            let t: Vec<f64> = h.co2_kg.iter().map(|x| x / 1e3).collect();
+            let b: Vec<f64> = h.co2_base_kg.iter().map(|x| x / 1e3).collect();
+            p.line(line("twin", &h.t_h, &t));
+            p.line(line("baseline", &h.t_h, &b));
+        });
+        ui.label("unmet heat (kW)");
+        Plot::new("unmet").height(90.0).show(ui, |p| {
+            p.line(line("unmet", &h.t_h, &h.unmet_kw));
+        });
+        ui.label(egui::RichText::new(format!("energy balance error ≤ {:.1e}", k.max_energy_balance_error_rel)).small());
+    });
+
+    if let Some(p) = sel.pick {
+        egui::Window::new("Inspect")
+            .default_pos(egui::pos2(240.0, 80.0))
+            .show(ctx, |ui| {
+                inspect(ui, p, &world_refs, &sel.history);
+            });
+    }
+    over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
+    Ok(())
+}
+
+/// Shown instead of the city when the scene cannot be loaded.
+pub fn error_panel(
+    mut contexts: EguiContexts,
+    errors: Res<SceneErrors>,
+    mut over_ui: ResMut<PointerOverUi>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let msg = errors.0.clone().unwrap_or_default();
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        "qtwin_root".into(),
+        egui::UiBuilder::new()
+            .layer_id(egui::LayerId::background())
+            .max_rect(ctx.viewport_rect()),
+    );
+    egui::CentralPanel::default().show(&mut root, |ui| {
+        ui.heading("This scene cannot be loaded");
+        ui.add_space(8.0);
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.label(
+                egui::RichText::new(msg)
+                    .monospace()
+                    .color(egui::Color32::from_rgb(220, 80, 60)),
+            );
+        });
+        ui.add_space(8.0);
+        ui.label("Fix the file and open it again (`qtwin check FILE` prints the same list).");
+    });
+    over_ui.0 = true;
+    Ok(())
+}
+
+/// Read access to the world state the inspector shows.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct WorldRefs<'w> {
+    pub spec: Res<'w, SceneSpec>,
+    pub net: Res<'w, Network>,
+    pub hs: Res<'w, HydraulicState>,
+    pub th: Res<'w, ThermalState>,
+    pub c: Res<'w, Consumers>,
+    pub b: Res<'w, Buildings>,
+    pub st: Res<'w, Stations>,
+    pub sites: Res<'w, Sites>,
+    pub grid: Res<'w, GridState>,
+}
+
+fn row(ui: &mut egui::Ui, k: &str, v: String) {
+    ui.label(k);
+    ui.label(egui::RichText::new(v).monospace());
+    ui.end_row();
+}
+
+fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)]) {
+    let i = p.index as usize;
+    let scene = &w.spec.scene;
+    let (a_name, b_name) = match p.kind {
+        Kind::Building => {
+            let bd = &scene.buildings[i];
+            ui.heading(format!("Building {}", bd.id));
+            egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
+                row(ui, "use", format!("{:?}, {} floors", bd.use_, bd.floors));
+                row(
+                    ui,
+                    "heated area",
+                    format!("{:.0} m²", w.b.heated_area_m2[i]),
+                );
+                row(
+                    ui,
+                    "heat-loss coefficient",
+                    format!("{:.0} W/K", w.b.h_w_k[i]),
+                );
+                row(
+                    ui,
+                    "space heating",
+                    format!("{:.1} kW", w.b.space_heat_w[i] / 1e3),
+                );
+                row(ui, "hot water", format!("{:.1} kW", w.b.dhw_w[i] / 1e3));
+                row(
+                    ui,
+                    "delivered",
+                    format!("{:.1} kW", w.c.delivered_w[i] / 1e3),
+                );
+                row(ui, "unmet", format!("{:.2} kW", w.c.unmet_w[i] / 1e3));
+                row(
+                    ui,
+                    "mass flow",
+                    format!("{:.3} kg/s", w.c.mass_flow_kg_s[i]),
+                );
+                if let Some(n) = bd.node.as_ref().and_then(|n| w.net.node(n)) {
+                    row(
+                        ui,
+                        "supply temperature",
+                        format!("{:.1} °C", w.th.supply_node_temp_c[n as usize]),
+                    );
+                    row(
+                        ui,
+                        "differential pressure",
+                        format!(
+                            "{:.0} kPa",
+                            (w.hs.supply_pressure_pa[n as usize]
+                                - w.hs.return_pressure_pa[n as usize])
+                                / 1e3
+                        ),
+                    );
+                }
+                row(
+                    ui,
+                    "return temperature",
+                    format!("{:.1} °C", w.c.return_out_c[i]),
+                );
+                row(
+                    ui,
+                    "electricity",
+                    format!("{:.1} kW", w.b.electricity_w[i] / 1e3),
+                );
+            });
+            ("delivered kW", "unmet kW")
+        }
+        Kind::Pipe => {
+            ui.heading(format!("Pipe {}", w.net.pipe_ids[i]));
+            egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
+                row(
+                    ui,
+                    "length / inner diameter",
+                    format!(
+                        "{:.0} m / {:.0} mm",
+                        w.net.pipe_length_m[i],
+                        1e3 * w.net.pipe_diameter_m[i]
+                    ),
+                );
+                row(
+                    ui,
+                    "mass flow",
+                    format!("{:.2} kg/s", w.hs.pipe_flow_kg_s[i]),
+                );
+                row(
+                    ui,
+                    "velocity",
+                    format!("{:.2} m/s", w.hs.velocity_m_s(&w.net, i)),
+                );
+                row(
+                    ui,
+                    "supply in → out",
+                    format!(
+                        "{:.2} → {:.2} °C",
+                        w.th.supply_in_c[i], w.th.supply_out_c[i]
+                    ),
+                );
+                row(
+                    ui,
+                    "return in → out",
+                    format!(
+                        "{:.2} → {:.2} °C",
+                        w.th.return_in_c[i], w.th.return_out_c[i]
+                    ),
+                );
+                row(
+                    ui,
+                    "heat loss",
+                    format!("{:.2} kW", w.th.pipe_loss_w[i] / 1e3),
+                );
+                row(
+                    ui,
+                    "loss coefficient",
+                    format!("{:.3} W/(m·K)", w.net.pipe_loss_w_mk[i]),
+                );
+            });
+            ("mass flow kg/s", "supply outlet °C")
+        }
+        Kind::Site => {
+            let s = &w.sites;
+            ui.heading(format!("Quantum site {}", s.ids[i]));
+            egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
+                row(ui, "qubits", format!("{}", s.qubits[i]));
+                row(ui, "online", format!("{}", s.online[i]));
+                row(
+                    ui,
+                    "utilisation",
+                    format!("{:.0} %", 100.0 * s.utilisation[i]),
+                );
+                row(
+                    ui,
+                    "electricity",
+                    format!("{:.0} kW", s.electricity_w[i] / 1e3),
+                );
+                row(
+                    ui,
+                    "recoverable heat",
+                    format!(
+                        "{:.0} kW at {:.0} °C",
+                        s.recoverable_w[i] / 1e3,
+                        s.water_temp_c[i]
+                    ),
+                );
+                row(
+                    ui,
+                    "recovered by heat pump",
+                    format!("{:.0} kW", s.recovered_w[i] / 1e3),
+                );
+            });
+            ("electricity kW", "recovered kW")
+        }
+        Kind::Plant => {
+            let pl = &scene.plants[i];
+            ui.heading(format!("Plant {}", pl.id()));
+            if let Some(node) = w.net.node(pl.node())
+                && let Some(s) = w.st.node.iter().position(|&n| n == node)
+            {
+                let st = &w.st;
+                egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
+                    row(ui, "station heat", format!("{:.2} MW", st.heat_w[s] / 1e6));
+                    row(ui, "mass flow", format!("{:.1} kg/s", st.mass_flow_kg_s[s]));
+                    row(
+                        ui,
+                        "supply / return",
+                        format!("{:.1} / {:.1} °C", st.supply_out_c[s], st.return_in_c[s]),
+                    );
+                    row(
+                        ui,
+                        "heat pumps",
+                        format!("{:.2} MW at COP {:.2}", st.hp_heat_w[s] / 1e6, st.hp_cop[s]),
+                    );
+                    row(
+                        ui,
+                        "boilers",
+                        format!("{:.2} MW", st.boiler_heat_w[s] / 1e6),
+                    );
+                    row(ui, "tank", format!("{:+.2} MW", st.tank_charge_w[s] / 1e6));
+                    row(
+                        ui,
+                        "pump head / power",
+                        format!(
+                            "{:.0} kPa / {:.1} kW",
+                            w.hs.station_head_pa[s] / 1e3,
+                            w.hs.station_pump_power_w[s] / 1e3
+                        ),
+                    );
+                });
+            }
+            ("", "")
+        }
+        Kind::Wind => {
+            ui.heading("Wind turbine");
+            ui.label(format!("all turbines: {:.2} MW", w.grid.wind_w / 1e6));
+            ("", "")
+        }
+        _ => ("", ""),
+    };
+    if !a_name.is_empty() && history.len() > 1 {
+        let t: Vec<f64> = history.iter().map(|x| x.0).collect();
+        let a: Vec<f64> = history.iter().map(|x| x.1).collect();
+        let b: Vec<f64> = history.iter().map(|x| x.2).collect();
+        Plot::new("ins_plot")
+            .height(120.0)
+            .width(320.0)
+            .legend(Legend::default())
+            .show(ui, |pl| {
+                pl.line(line(a_name, &t, &a));
+                pl.line(line(b_name, &t, &b));
+            });
+    }
+}

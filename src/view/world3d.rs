@@ -1,0 +1,982 @@
+//! The 3D city: ground, river, parks and streets; buildings extruded to their floors; the heat
+//! network as supply and return tubes coloured by temperature, with particles moving at the
+//! water's speed; stations, quantum sites, wind turbines and PV; layer colouring.
+//!
+//! Scene coordinates (x east, y north, metres) map to Bevy's as `(x, height, −y)`.
+//! Buildings, tubes and particles share a handful of meshes (a unit cube, a unit cylinder, a
+//! sphere) and per-colour materials, so Bevy batches thousands of them into few draw calls.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+
+use super::colormap::{ALARM, Palette, QUANTUM, SEQUENTIAL, THERMAL};
+use crate::demand::{Buildings, Consumers};
+use crate::grid::GridState;
+use crate::hydraulics::{HydraulicState, Network};
+use crate::plants::Stations;
+use crate::quantum::Sites;
+use crate::scene::{MapFeature, Plant, Scene};
+use crate::sim::{Kind, SceneSpec};
+use crate::thermal::ThermalState;
+
+/// Scene point to Bevy position at height `h`.
+pub fn to3(p: [f64; 2], h: f32) -> Vec3 {
+    Vec3::new(p[0] as f32, h, -p[1] as f32)
+}
+
+/// What a rendered object stands for: the kind and index of the scene object.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pick {
+    pub kind: Kind,
+    pub index: u32,
+}
+
+#[derive(Component)]
+pub struct BuildingVis(pub u32);
+#[derive(Component)]
+pub struct PipeVis {
+    pub index: u32,
+    pub supply: bool,
+}
+#[derive(Component)]
+pub struct SiteVis(pub u32);
+#[derive(Component)]
+pub struct SiteGlow(pub u32);
+#[derive(Component)]
+pub struct Rotor {
+    pub turbine: u32,
+    pub angle: f32,
+}
+#[derive(Component)]
+pub struct FlowParticle {
+    pub pipe: u32,
+    pub s: f32,
+}
+
+/// The map layers of the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layer {
+    #[default]
+    SupplyTemperature,
+    HeatDemand,
+    QuantumHeatShare,
+    UnmetHeat,
+    FeederLoading,
+    Carbon,
+    JobLoad,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 7] = [
+        Layer::SupplyTemperature,
+        Layer::HeatDemand,
+        Layer::QuantumHeatShare,
+        Layer::UnmetHeat,
+        Layer::FeederLoading,
+        Layer::Carbon,
+        Layer::JobLoad,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::SupplyTemperature => "Supply temperature",
+            Layer::HeatDemand => "Heat demand",
+            Layer::QuantumHeatShare => "Heat from quantum sites",
+            Layer::UnmetHeat => "Unmet heat",
+            Layer::FeederLoading => "Feeder loading",
+            Layer::Carbon => "Carbon of heat",
+            Layer::JobLoad => "Job load per site",
+        }
+    }
+    /// The legend: colour map, value at 0 and 1, unit.
+    pub fn legend(self) -> (super::colormap::ColorMap, f32, f32, &'static str) {
+        match self {
+            Layer::SupplyTemperature => (THERMAL, 40.0, 95.0, "°C"),
+            Layer::HeatDemand => (SEQUENTIAL, 0.0, 80.0, "W/m²"),
+            Layer::QuantumHeatShare => (QUANTUM, 0.0, 100.0, "%"),
+            Layer::UnmetHeat => (ALARM, 0.0, 100.0, "% of demand"),
+            Layer::FeederLoading => (SEQUENTIAL, 0.0, 120.0, "% of capacity"),
+            Layer::Carbon => (ALARM, 0.0, 300.0, "g CO₂/kWh"),
+            Layer::JobLoad => (QUANTUM, 0.0, 100.0, "% busy"),
+        }
+    }
+}
+
+/// Settings of the map.
+#[derive(Resource, Debug, Clone)]
+pub struct MapSettings {
+    pub layer: Layer,
+    pub show_pipes: bool,
+    pub show_particles: bool,
+    pub show_grid: bool,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        Self {
+            layer: Layer::SupplyTemperature,
+            show_pipes: true,
+            show_particles: true,
+            show_grid: true,
+        }
+    }
+}
+
+/// Shared meshes and materials.
+#[derive(Resource)]
+pub struct ViewAssets {
+    pub thermal: Palette,
+    pub sequential: Palette,
+    pub quantum: Palette,
+    pub alarm: Palette,
+    pub tubes: Palette,
+    pub neutral: Handle<StandardMaterial>,
+    pub particle: Handle<StandardMaterial>,
+}
+
+/// Where the city lies: centre and radius, m (Bevy coordinates).
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct CityBounds {
+    pub centre: Vec3,
+    pub radius: f32,
+}
+
+/// Oriented box of a footprint: centre, angle of its longest edge (rad), length along it, width.
+pub fn footprint_box(poly: &[[f64; 2]]) -> ([f64; 2], f64, f64, f64) {
+    let n = poly.len();
+    let mut best = (0.0, 0.0);
+    for i in 0..n {
+        let (a, b) = (poly[i], poly[(i + 1) % n]);
+        let l = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+        if l > best.0 {
+            best = (l, (b[1] - a[1]).atan2(b[0] - a[0]));
+        }
+    }
+    let th = best.1;
+    let (c, s) = (th.cos(), th.sin());
+    let (mut u0, mut u1, mut v0, mut v1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in poly {
+        let u = p[0] * c + p[1] * s;
+        let v = -p[0] * s + p[1] * c;
+        u0 = u0.min(u);
+        u1 = u1.max(u);
+        v0 = v0.min(v);
+        v1 = v1.max(v);
+    }
+    let (uc, vc) = (0.5 * (u0 + u1), 0.5 * (v0 + v1));
+    ([uc * c - vc * s, uc * s + vc * c], th, u1 - u0, v1 - v0)
+}
+
+fn flat_mesh(positions: Vec<[f32; 3]>, indices: Vec<u32>) -> Mesh {
+    let n = positions.len();
+    Mesh::new(
+        PrimitiveTopology::TriangleList,
+        RenderAssetUsages::default(),
+    )
+    .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+    .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![[0.0, 1.0, 0.0]; n])
+    .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, vec![[0.0, 0.0]; n])
+    .with_inserted_indices(Indices::U32(indices))
+}
+
+/// A flat ribbon along a polyline, `width` wide, at height `h`.
+fn ribbon(points: &[[f64; 2]], width: f64, h: f32) -> Mesh {
+    let mut pos = Vec::new();
+    let mut idx = Vec::new();
+    let n = points.len();
+    for i in 0..n {
+        let prev = points[i.saturating_sub(1)];
+        let next = points[(i + 1).min(n - 1)];
+        let (dx, dy) = (next[0] - prev[0], next[1] - prev[1]);
+        let l = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (nx, ny) = (-dy / l * width * 0.5, dx / l * width * 0.5);
+        let p = points[i];
+        pos.push([(p[0] + nx) as f32, h, -(p[1] + ny) as f32]);
+        pos.push([(p[0] - nx) as f32, h, -(p[1] - ny) as f32]);
+        if i + 1 < n {
+            let k = (2 * i) as u32;
+            idx.extend_from_slice(&[k, k + 1, k + 2, k + 1, k + 3, k + 2]);
+        }
+    }
+    // Both windings, so the ribbon shows from above whatever the polyline's direction.
+    let back: Vec<u32> = idx.chunks(3).flat_map(|t| [t[0], t[2], t[1]]).collect();
+    idx.extend(back);
+    flat_mesh(pos, idx)
+}
+
+/// A flat polygon (ear clipping) at height `h`.
+fn polygon(poly: &[[f64; 2]], h: f32) -> Mesh {
+    let pos: Vec<[f32; 3]> = poly
+        .iter()
+        .map(|p| [p[0] as f32, h, -p[1] as f32])
+        .collect();
+    let mut rest: Vec<usize> = (0..poly.len()).collect();
+    // Orientation (shoelace) to know which turn is convex.
+    let area: f64 = (0..poly.len())
+        .map(|i| {
+            let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum();
+    let ccw = area > 0.0;
+    let mut idx = Vec::new();
+    let cross = |a: [f64; 2], b: [f64; 2], c: [f64; 2]| {
+        (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    };
+    let mut guard = 0;
+    while rest.len() > 3 && guard < 10_000 {
+        guard += 1;
+        let m = rest.len();
+        let mut clipped = false;
+        for i in 0..m {
+            let (ia, ib, ic) = (rest[(i + m - 1) % m], rest[i], rest[(i + 1) % m]);
+            let (a, b, c) = (poly[ia], poly[ib], poly[ic]);
+            let cr = cross(a, b, c);
+            if (cr > 0.0) != ccw {
+                continue;
+            }
+            let inside = rest.iter().any(|&j| {
+                if j == ia || j == ib || j == ic {
+                    return false;
+                }
+                let p = poly[j];
+                let (d1, d2, d3) = (cross(a, b, p), cross(b, c, p), cross(c, a, p));
+                if ccw {
+                    d1 > 0.0 && d2 > 0.0 && d3 > 0.0
+                } else {
+                    d1 < 0.0 && d2 < 0.0 && d3 < 0.0
+                }
+            });
+            if inside {
+                continue;
+            }
+            idx.extend_from_slice(&[ia as u32, ib as u32, ic as u32]);
+            rest.remove(i);
+            clipped = true;
+            break;
+        }
+        if !clipped {
+            break;
+        }
+    }
+    if rest.len() == 3 {
+        idx.extend(rest.iter().map(|&i| i as u32));
+    }
+    let back: Vec<u32> = idx.chunks(3).flat_map(|t| [t[0], t[2], t[1]]).collect();
+    idx.extend(back);
+    flat_mesh(pos, idx)
+}
+
+/// Centre and radius of everything placed in a scene (buildings and network nodes).
+pub fn city_bounds(scene: &Scene, net: &Network) -> CityBounds {
+    let mut pts: Vec<[f64; 2]> = net.node_pos.clone();
+    pts.extend(scene.buildings.iter().map(|b| b.centre()));
+    if pts.is_empty() {
+        pts.push([0.0, 0.0]);
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for p in &pts {
+        x0 = x0.min(p[0]);
+        x1 = x1.max(p[0]);
+        y0 = y0.min(p[1]);
+        y1 = y1.max(p[1]);
+    }
+    let centre = [(x0 + x1) * 0.5, (y0 + y1) * 0.5];
+    let radius = (((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt() * 0.5).max(100.0) as f32;
+    CityBounds {
+        centre: to3(centre, 0.0),
+        radius,
+    }
+}
+
+/// Visual radius of a tube for an inner diameter (exaggerated so a city-wide network reads).
+pub fn tube_radius_m(d: f64) -> f32 {
+    (0.7 + 6.0 * d) as f32
+}
+
+/// Spawns the whole city from the scene.
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_city(
+    mut commands: Commands,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut mats: ResMut<Assets<StandardMaterial>>,
+    spec: Res<SceneSpec>,
+    net: Res<Network>,
+    stations: Res<Stations>,
+) {
+    let scene: &Scene = &spec.scene;
+    let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+    let cyl = meshes.add(Cylinder::new(1.0, 1.0));
+    let sphere = meshes.add(Sphere::new(1.0).mesh().ico(2).expect("small ico sphere"));
+
+    let assets = ViewAssets {
+        thermal: Palette::new(THERMAL, &mut mats, 0.0, 0.85),
+        sequential: Palette::new(SEQUENTIAL, &mut mats, 0.0, 0.85),
+        quantum: Palette::new(QUANTUM, &mut mats, 0.0, 0.85),
+        alarm: Palette::new(ALARM, &mut mats, 0.0, 0.85),
+        tubes: Palette::new(THERMAL, &mut mats, 0.6, 0.4),
+        neutral: mats.add(StandardMaterial {
+            base_color: Color::srgb(0.86, 0.85, 0.82),
+            perceptual_roughness: 0.9,
+            ..default()
+        }),
+        particle: mats.add(StandardMaterial {
+            base_color: Color::WHITE,
+            emissive: LinearRgba::rgb(3.0, 3.0, 3.0),
+            unlit: true,
+            ..default()
+        }),
+    };
+
+    let bounds = city_bounds(scene, &net);
+    let (centre, radius) = (
+        [bounds.centre.x as f64, -bounds.centre.z as f64],
+        bounds.radius,
+    );
+    commands.insert_resource(bounds);
+
+    // Ground.
+    let ground = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.55, 0.62, 0.50),
+        perceptual_roughness: 1.0,
+        ..default()
+    });
+    commands.spawn((
+        Mesh3d(meshes.add(Plane3d::default().mesh().size(radius * 5.0, radius * 5.0))),
+        MeshMaterial3d(ground),
+        Transform::from_translation(to3(centre, 0.0)),
+    ));
+    // Map features.
+    let street_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.36, 0.36, 0.38),
+        perceptual_roughness: 0.95,
+        ..default()
+    });
+    let river_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.20, 0.42, 0.62),
+        perceptual_roughness: 0.15,
+        metallic: 0.1,
+        ..default()
+    });
+    let park_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.33, 0.55, 0.28),
+        perceptual_roughness: 1.0,
+        ..default()
+    });
+    for f in &scene.map {
+        match f {
+            MapFeature::Street { points, width_m } if points.len() >= 2 => {
+                commands.spawn((
+                    Mesh3d(meshes.add(ribbon(points, *width_m, 0.06))),
+                    MeshMaterial3d(street_mat.clone()),
+                ));
+            }
+            MapFeature::River { points, width_m } if points.len() >= 2 => {
+                commands.spawn((
+                    Mesh3d(meshes.add(ribbon(points, *width_m, 0.03))),
+                    MeshMaterial3d(river_mat.clone()),
+                ));
+            }
+            MapFeature::Park { polygon: poly } if poly.len() >= 3 => {
+                commands.spawn((
+                    Mesh3d(meshes.add(polygon(poly, 0.04))),
+                    MeshMaterial3d(park_mat.clone()),
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    // Buildings: a shared unit cube scaled to each footprint's oriented box.
+    for (i, b) in scene.buildings.iter().enumerate() {
+        if b.footprint.len() < 3 {
+            continue;
+        }
+        let (c, th, l, w) = footprint_box(&b.footprint);
+        let h = (b.floors as f64 * b.floor_height_m) as f32;
+        commands.spawn((
+            Mesh3d(cube.clone()),
+            MeshMaterial3d(assets.neutral.clone()),
+            Transform {
+                translation: to3(c, h * 0.5),
+                rotation: Quat::from_rotation_y(th as f32),
+                scale: Vec3::new(l.max(2.0) as f32, h, w.max(2.0) as f32),
+            },
+            BuildingVis(i as u32),
+            Pick {
+                kind: Kind::Building,
+                index: i as u32,
+            },
+        ));
+    }
+    // PV on roofs.
+    let pv_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.08, 0.12, 0.30),
+        perceptual_roughness: 0.2,
+        metallic: 0.5,
+        ..default()
+    });
+    if let Some(g) = &scene.grid {
+        for pv in &g.pv {
+            let Some(b) = pv
+                .building
+                .as_ref()
+                .and_then(|id| scene.buildings.iter().find(|b| &b.id == id))
+            else {
+                continue;
+            };
+            let (c, th, l, w) = footprint_box(&b.footprint);
+            let h = (b.floors as f64 * b.floor_height_m) as f32;
+            commands.spawn((
+                Mesh3d(cube.clone()),
+                MeshMaterial3d(pv_mat.clone()),
+                Transform {
+                    translation: to3(c, h + 0.35),
+                    rotation: Quat::from_rotation_y(th as f32),
+                    scale: Vec3::new((l * 0.7) as f32, 0.3, (w * 0.6) as f32),
+                },
+            ));
+        }
+        // Wind turbines: tower, nacelle, rotor.
+        let white = mats.add(StandardMaterial {
+            base_color: Color::srgb(0.95, 0.95, 0.95),
+            perceptual_roughness: 0.5,
+            ..default()
+        });
+        for (k, t) in g.wind.iter().enumerate() {
+            let hub = t.hub_height_m as f32;
+            let base = to3(t.pos, 0.0);
+            commands.spawn((
+                Mesh3d(cyl.clone()),
+                MeshMaterial3d(white.clone()),
+                Transform::from_translation(base + Vec3::Y * hub * 0.5)
+                    .with_scale(Vec3::new(2.0, hub, 2.0)),
+                Pick {
+                    kind: Kind::Wind,
+                    index: k as u32,
+                },
+            ));
+            commands.spawn((
+                Mesh3d(cube.clone()),
+                MeshMaterial3d(white.clone()),
+                Transform::from_translation(base + Vec3::new(0.0, hub, 0.0))
+                    .with_scale(Vec3::new(4.0, 4.0, 10.0)),
+            ));
+            let rotor = commands
+                .spawn((
+                    Transform::from_translation(base + Vec3::new(0.0, hub, 5.5)),
+                    Visibility::default(),
+                    Rotor {
+                        turbine: k as u32,
+                        angle: k as f32,
+                    },
+                ))
+                .id();
+            for j in 0..3 {
+                let a = j as f32 * std::f32::consts::TAU / 3.0;
+                let blade = commands
+                    .spawn((
+                        Mesh3d(cube.clone()),
+                        MeshMaterial3d(white.clone()),
+                        Transform {
+                            translation: Vec3::new(a.sin(), a.cos(), 0.0) * hub * 0.27,
+                            rotation: Quat::from_rotation_z(-a),
+                            scale: Vec3::new(2.2, hub * 0.55, 0.6),
+                        },
+                    ))
+                    .id();
+                commands.entity(rotor).add_child(blade);
+            }
+        }
+    }
+
+    // Heat network: supply and return tubes side by side.
+    for k in 0..net.pipe_count() {
+        let a = net.node_pos[net.pipe_from[k] as usize];
+        let b = net.node_pos[net.pipe_to[k] as usize];
+        let (pa, pb) = (to3(a, 0.0), to3(b, 0.0));
+        let dir = pb - pa;
+        let len = dir.length().max(0.1);
+        let d = dir / len;
+        let side = Vec3::new(-d.z, 0.0, d.x);
+        let r = tube_radius_m(net.pipe_diameter_m[k]);
+        for supply in [true, false] {
+            let off = side * (r + 0.4) * if supply { 1.0 } else { -1.0 };
+            commands.spawn((
+                Mesh3d(cyl.clone()),
+                MeshMaterial3d(assets.tubes.at(0.5)),
+                Transform {
+                    translation: (pa + pb) * 0.5 + off + Vec3::Y * (r + 0.3),
+                    rotation: Quat::from_rotation_arc(Vec3::Y, d),
+                    scale: Vec3::new(r, len, r),
+                },
+                PipeVis {
+                    index: k as u32,
+                    supply,
+                },
+                Pick {
+                    kind: Kind::Pipe,
+                    index: k as u32,
+                },
+            ));
+        }
+        // Particles on the supply tube.
+        let n = ((len / 45.0).round() as usize).clamp(1, 6);
+        for j in 0..n {
+            commands.spawn((
+                Mesh3d(sphere.clone()),
+                MeshMaterial3d(assets.particle.clone()),
+                Transform::from_translation(pa).with_scale(Vec3::splat(r * 0.9)),
+                FlowParticle {
+                    pipe: k as u32,
+                    s: j as f32 / n as f32,
+                },
+                bevy::picking::Pickable::IGNORE,
+            ));
+        }
+    }
+
+    // Stations: boilers with a chimney, tanks, pumps.
+    let plant_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.55, 0.52, 0.50),
+        perceptual_roughness: 0.7,
+        ..default()
+    });
+    let tank_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.75, 0.30, 0.22),
+        perceptual_roughness: 0.5,
+        metallic: 0.3,
+        ..default()
+    });
+    let hp_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.25, 0.65, 0.75),
+        perceptual_roughness: 0.4,
+        metallic: 0.4,
+        ..default()
+    });
+    for (pi, p) in scene.plants.iter().enumerate() {
+        let Some(node) = net.node(p.node()) else {
+            continue;
+        };
+        let at = net.node_pos[node as usize];
+        let pick = Pick {
+            kind: Kind::Plant,
+            index: pi as u32,
+        };
+        match p {
+            Plant::GasBoiler { .. } => {
+                let c = to3([at[0] + 18.0, at[1] + 12.0], 0.0);
+                commands.spawn((
+                    Mesh3d(cube.clone()),
+                    MeshMaterial3d(plant_mat.clone()),
+                    Transform::from_translation(c + Vec3::Y * 7.0)
+                        .with_scale(Vec3::new(26.0, 14.0, 18.0)),
+                    pick,
+                ));
+                commands.spawn((
+                    Mesh3d(cyl.clone()),
+                    MeshMaterial3d(plant_mat.clone()),
+                    Transform::from_translation(c + Vec3::new(8.0, 22.0, 0.0))
+                        .with_scale(Vec3::new(1.8, 44.0, 1.8)),
+                    pick,
+                ));
+            }
+            Plant::Storage { volume_m3, .. } => {
+                let r = ((volume_m3 / (std::f64::consts::PI * 2.0)).cbrt() as f32).max(2.0);
+                commands.spawn((
+                    Mesh3d(cyl.clone()),
+                    MeshMaterial3d(tank_mat.clone()),
+                    Transform::from_translation(to3([at[0] - 16.0, at[1] + 14.0], r))
+                        .with_scale(Vec3::new(r, 2.0 * r, r)),
+                    pick,
+                ));
+            }
+            Plant::HeatPump { .. } => {
+                commands.spawn((
+                    Mesh3d(cube.clone()),
+                    MeshMaterial3d(hp_mat.clone()),
+                    Transform::from_translation(to3([at[0] + 6.0, at[1] - 8.0], 2.0))
+                        .with_scale(Vec3::new(9.0, 4.0, 5.0)),
+                    pick,
+                ));
+            }
+            Plant::CirculationPump { .. } => {
+                commands.spawn((
+                    Mesh3d(cube.clone()),
+                    MeshMaterial3d(hp_mat.clone()),
+                    Transform::from_translation(to3([at[0] - 5.0, at[1] - 6.0], 1.2))
+                        .with_scale(Vec3::new(3.0, 2.4, 3.0)),
+                    pick,
+                ));
+            }
+            Plant::FixedSource { .. } => {
+                commands.spawn((
+                    Mesh3d(cube.clone()),
+                    MeshMaterial3d(plant_mat.clone()),
+                    Transform::from_translation(to3(at, 4.0)).with_scale(Vec3::splat(8.0)),
+                    pick,
+                ));
+            }
+        }
+    }
+    let _ = &stations;
+
+    // Quantum sites: a distinct violet building with a glowing cryostat dome on the roof.
+    for (i, s) in scene.quantum_sites.iter().enumerate() {
+        let site_mat = mats.add(StandardMaterial {
+            base_color: Color::srgb(0.42, 0.30, 0.75),
+            emissive: LinearRgba::rgb(0.3, 0.15, 0.8),
+            perceptual_roughness: 0.3,
+            metallic: 0.2,
+            ..default()
+        });
+        let glow = mats.add(StandardMaterial {
+            base_color: Color::srgb(0.6, 0.9, 1.0),
+            emissive: LinearRgba::rgb(2.0, 6.0, 10.0),
+            ..default()
+        });
+        let (c, th, l, w, h) = if s.footprint.len() >= 3 {
+            let (c, th, l, w) = footprint_box(&s.footprint);
+            (c, th, l, w, 12.0)
+        } else {
+            (s.pos, 0.0, 30.0, 22.0, 12.0)
+        };
+        let pick = Pick {
+            kind: Kind::Site,
+            index: i as u32,
+        };
+        commands.spawn((
+            Mesh3d(cube.clone()),
+            MeshMaterial3d(site_mat),
+            Transform {
+                translation: to3(c, h * 0.5),
+                rotation: Quat::from_rotation_y(th as f32),
+                scale: Vec3::new(l as f32, h, w as f32),
+            },
+            SiteVis(i as u32),
+            pick,
+        ));
+        // Cryostats: one dome per ~100 qubits.
+        let n = (s.qubits as usize).div_ceil(100).clamp(1, 4);
+        for j in 0..n {
+            let off = (j as f32 - (n as f32 - 1.0) * 0.5) * 7.0;
+            let dir = Vec3::new((th as f32).cos(), 0.0, -(th as f32).sin());
+            commands.spawn((
+                Mesh3d(cyl.clone()),
+                MeshMaterial3d(glow.clone()),
+                Transform::from_translation(to3(c, h + 3.0) + dir * off)
+                    .with_scale(Vec3::new(2.2, 6.0, 2.2)),
+                SiteGlow(i as u32),
+                pick,
+            ));
+        }
+    }
+
+    commands.insert_resource(assets);
+}
+
+/// Fraction of each node's supply water that came from heat-pump stations (quantum waste heat
+/// lifted), by mixing along this tick's flow (a steady tracer, no transit delay).
+pub fn quantum_share_by_node(net: &Network, hs: &HydraulicState, st: &Stations) -> Vec<f64> {
+    let n = net.node_count();
+    let mut in_m = vec![0.0; n];
+    let mut in_q = vec![0.0; n];
+    for s in 0..st.len() {
+        let node = st.node[s] as usize;
+        let m = st.mass_flow_kg_s[s].max(0.0);
+        let q = st.heat_w[s].max(0.0);
+        let share = if q > 0.0 {
+            (st.hp_heat_w[s] / q).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        in_m[node] += m;
+        in_q[node] += m * share;
+    }
+    // Flow order: nodes sorted by supply pressure, highest first (flow runs downhill).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| hs.supply_pressure_pa[b].total_cmp(&hs.supply_pressure_pa[a]));
+    let mut share = vec![0.0; n];
+    let mut out: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    for k in 0..net.pipe_count() {
+        let q = hs.pipe_flow_kg_s[k];
+        let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
+        if q > 1e-9 {
+            out[a].push((b, q));
+        } else if q < -1e-9 {
+            out[b].push((a, -q));
+        }
+    }
+    for &u in &order {
+        if in_m[u] > 0.0 {
+            share[u] = in_q[u] / in_m[u];
+        }
+        for &(v, q) in &out[u] {
+            in_m[v] += q;
+            in_q[v] += q * share[u];
+        }
+    }
+    share
+}
+
+/// Recolours buildings, tubes and sites for the current layer (a few times a second).
+#[allow(clippy::too_many_arguments)]
+pub fn color_layers(
+    time: Res<Time<Real>>,
+    mut last: Local<f32>,
+    settings: Res<MapSettings>,
+    assets: Option<Res<ViewAssets>>,
+    spec: Res<SceneSpec>,
+    net: Res<Network>,
+    hs: Res<HydraulicState>,
+    th: Res<ThermalState>,
+    st: Res<Stations>,
+    c: Res<Consumers>,
+    b: Res<Buildings>,
+    sites: Res<Sites>,
+    grid: Res<GridState>,
+    mut q_b: Query<(&BuildingVis, &mut MeshMaterial3d<StandardMaterial>), Without<PipeVis>>,
+    mut q_p: Query<
+        (
+            &PipeVis,
+            &mut MeshMaterial3d<StandardMaterial>,
+            &mut Visibility,
+        ),
+        Without<BuildingVis>,
+    >,
+) {
+    let Some(assets) = assets else { return };
+    let now = time.elapsed_secs();
+    if now - *last < 0.25 && !settings.is_changed() {
+        return;
+    }
+    *last = now;
+    let (_, lo, hi, _) = settings.layer.legend();
+    let norm = |v: f64| ((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0);
+    let share = if matches!(settings.layer, Layer::QuantumHeatShare | Layer::Carbon) {
+        quantum_share_by_node(&net, &hs, &st)
+    } else {
+        Vec::new()
+    };
+    // Carbon of network heat: gas at 0.202 kg/kWh over 0.92 vs heat-pump electricity at the grid's
+    // intensity over a COP of about 3.
+    let gas_g = 202.0 / 0.92;
+    let hp_g = grid.carbon_now_g_kwh / 3.0;
+    let scene = &spec.scene;
+    for (bv, mut mat) in &mut q_b {
+        let i = bv.0 as usize;
+        let node = scene
+            .buildings
+            .get(i)
+            .and_then(|bd| bd.node.as_ref())
+            .and_then(|n| net.node(n));
+        let handle = match settings.layer {
+            Layer::SupplyTemperature => match node {
+                Some(n) => assets.thermal.at(norm(th.supply_node_temp_c[n as usize])),
+                None => assets.neutral.clone(),
+            },
+            Layer::HeatDemand => {
+                let w = b.space_heat_w[i] + b.dhw_w[i] + b.cooling_heat_w[i];
+                assets.sequential.at(norm(w / b.heated_area_m2[i].max(1.0)))
+            }
+            Layer::QuantumHeatShare => match node {
+                Some(n) => assets.quantum.at(norm(100.0 * share[n as usize])),
+                None => assets.neutral.clone(),
+            },
+            Layer::UnmetHeat => {
+                let d = c.demand_w[i];
+                let u = if d > 0.0 { c.unmet_w[i] / d } else { 0.0 };
+                assets.alarm.at(norm(100.0 * u))
+            }
+            Layer::FeederLoading => {
+                let bus = b.bus[i].map(|x| x as usize);
+                let load = bus
+                    .and_then(|x| grid.parent_feeder.get(x).copied())
+                    .filter(|&f| f != u32::MAX)
+                    .map(|f| grid.feeder_loading[f as usize])
+                    .unwrap_or(0.0);
+                assets.sequential.at(norm(100.0 * load))
+            }
+            Layer::Carbon => match node {
+                Some(n) => {
+                    let s = share[n as usize];
+                    assets.alarm.at(norm(s * hp_g + (1.0 - s) * gas_g))
+                }
+                None => assets.neutral.clone(),
+            },
+            Layer::JobLoad => assets.neutral.clone(),
+        };
+        if mat.0 != handle {
+            mat.0 = handle;
+        }
+    }
+    for (pv, mut mat, mut vis) in &mut q_p {
+        let k = pv.index as usize;
+        let t = if pv.supply {
+            0.5 * (th.supply_in_c[k] + th.supply_out_c[k])
+        } else {
+            0.5 * (th.return_in_c[k] + th.return_out_c[k])
+        };
+        let h = assets.tubes.at(((t as f32 - 40.0) / 55.0).clamp(0.0, 1.0));
+        if mat.0 != h {
+            mat.0 = h;
+        }
+        let want = if settings.show_pipes {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        };
+        if *vis != want {
+            *vis = want;
+        }
+    }
+    let _ = &sites;
+}
+
+/// Moves flow particles along their pipes at the water's speed (× 60, so a walk becomes visible).
+pub fn move_particles(
+    time: Res<Time<Real>>,
+    virt: Res<Time<Virtual>>,
+    settings: Res<MapSettings>,
+    net: Res<Network>,
+    hs: Res<HydraulicState>,
+    mut q: Query<(&mut FlowParticle, &mut Transform, &mut Visibility)>,
+) {
+    let dt = if virt.is_paused() {
+        0.0
+    } else {
+        time.delta_secs().min(0.1)
+    };
+    for (mut p, mut tf, mut vis) in &mut q {
+        let k = p.pipe as usize;
+        let v = hs.velocity_m_s(&net, k) as f32;
+        let show = settings.show_particles && settings.show_pipes && v.abs() > 1e-4;
+        let want = if show {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        };
+        if *vis != want {
+            *vis = want;
+        }
+        if !show {
+            continue;
+        }
+        let a = to3(net.node_pos[net.pipe_from[k] as usize], 0.0);
+        let b = to3(net.node_pos[net.pipe_to[k] as usize], 0.0);
+        let len = (b - a).length().max(0.1);
+        p.s = (p.s + v * 60.0 * dt / len).rem_euclid(1.0);
+        let d = (b - a) / len;
+        let r = tube_radius_m(net.pipe_diameter_m[k]);
+        let side = Vec3::new(-d.z, 0.0, d.x) * (r + 0.4);
+        tf.translation = a + (b - a) * p.s + side + Vec3::Y * (2.0 * r + 0.5);
+    }
+}
+
+/// Site glow: brightness follows the site's load, colour its mixing chamber's state; a pulse
+/// whose rate follows the load.
+pub fn site_glow(
+    time: Res<Time<Real>>,
+    sites: Res<Sites>,
+    settings: Res<MapSettings>,
+    assets: Option<Res<ViewAssets>>,
+    mut mats: ResMut<Assets<StandardMaterial>>,
+    q_glow: Query<(&SiteGlow, &MeshMaterial3d<StandardMaterial>)>,
+    mut q_site: Query<(&SiteVis, &mut MeshMaterial3d<StandardMaterial>), Without<SiteGlow>>,
+    mut site_mats: Local<Vec<Option<Handle<StandardMaterial>>>>,
+) {
+    let t = time.elapsed_secs();
+    for (g, m) in &q_glow {
+        let i = g.0 as usize;
+        if i >= sites.len() {
+            continue;
+        }
+        let u = sites.utilisation[i] as f32;
+        let on = sites.online[i];
+        let pulse = 0.5 + 0.5 * (t * (1.0 + 5.0 * u)).sin();
+        if let Some(mut mat) = mats.get_mut(&m.0) {
+            mat.emissive = if on {
+                LinearRgba::rgb(1.0, 3.0, 6.0) * (0.6 + 2.5 * u * (0.6 + 0.4 * pulse))
+            } else {
+                LinearRgba::rgb(2.5, 0.3, 0.2) * (0.5 + 0.5 * pulse)
+            };
+        }
+    }
+    // In the job-load layer, the site buildings take the load colour.
+    if site_mats.len() < sites.len() {
+        site_mats.resize(sites.len(), None);
+    }
+    let Some(assets) = assets else { return };
+    for (sv, mut mat) in &mut q_site {
+        let i = sv.0 as usize;
+        if site_mats[i].is_none() {
+            site_mats[i] = Some(mat.0.clone());
+        }
+        let want = if settings.layer == Layer::JobLoad {
+            assets.quantum.at(sites.utilisation[i] as f32)
+        } else {
+            site_mats[i].clone().unwrap_or_else(|| mat.0.clone())
+        };
+        if mat.0 != want {
+            mat.0 = want;
+        }
+    }
+}
+
+/// Turns the rotors with the wind turbines' output.
+pub fn spin_rotors(
+    time: Res<Time<Real>>,
+    virt: Res<Time<Virtual>>,
+    grid: Res<GridState>,
+    mut q: Query<(&mut Rotor, &mut Transform)>,
+) {
+    let dt = if virt.is_paused() {
+        0.0
+    } else {
+        time.delta_secs()
+    };
+    for (mut r, mut tf) in &mut q {
+        let k = r.turbine as usize;
+        let frac = grid
+            .wind
+            .get(k)
+            .map(|w| {
+                (grid.wind_w / grid.wind.iter().map(|x| x.1).sum::<f64>().max(1.0)) as f32
+                    * (w.1 > 0.0) as u8 as f32
+            })
+            .unwrap_or(0.0);
+        r.angle += dt * 2.0 * frac;
+        tf.rotation = Quat::from_rotation_z(r.angle);
+    }
+}
+
+/// Feeders as lines between buses, coloured by loading.
+pub fn draw_grid(
+    mut gizmos: Gizmos,
+    settings: Res<MapSettings>,
+    spec: Res<SceneSpec>,
+    grid: Res<GridState>,
+) {
+    if !settings.show_grid {
+        return;
+    }
+    let Some(g) = &spec.scene.grid else { return };
+    for (k, f) in g.feeders.iter().enumerate() {
+        let (Some(a), Some(b)) = (
+            g.buses.iter().find(|x| x.id == f.from),
+            g.buses.iter().find(|x| x.id == f.to),
+        ) else {
+            continue;
+        };
+        let load = grid.feeder_loading.get(k).copied().unwrap_or(0.0) as f32;
+        let c = SEQUENTIAL.color((load / 1.2).clamp(0.0, 1.0));
+        gizmos.line(to3(a.pos, 30.0), to3(b.pos, 30.0), c);
+    }
+    for bus in &g.buses {
+        gizmos.sphere(
+            Isometry3d::from_translation(to3(bus.pos, 30.0)),
+            4.0,
+            Color::srgb(0.95, 0.85, 0.2),
+        );
+    }
+}
