@@ -400,11 +400,12 @@ fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
 pub fn bench_line(name: &str, s: &Scene, days: f64) -> String {
     let r = bench_scene(s, days);
     format!(
-        "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops ({:.1} Newton it./tick)  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
+        "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops ({:.1} Newton it./tick, {:.1} parcels/pipe)  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
         s.buildings.len(),
         s.heat_network.pipes.len(),
         r.loops,
         r.newton_per_tick,
+        r.parcels_per_pipe,
         r.ticks,
         r.run_s,
         r.ticks as f64 / r.run_s,
@@ -419,6 +420,7 @@ pub struct BenchResult {
     pub run_s: f64,
     pub loops: usize,
     pub newton_per_tick: f64,
+    pub parcels_per_pipe: f64,
 }
 
 pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
@@ -438,6 +440,16 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
             .res::<crate::hydraulics::HydraulicState>()
             .iterations_total as f64
             / ticks.max(1) as f64,
+        parcels_per_pipe: {
+            let th = sim.res::<crate::thermal::ThermalState>();
+            let n = th.supply.len() + th.ret.len();
+            th.supply
+                .iter()
+                .chain(&th.ret)
+                .map(|p| p.len())
+                .sum::<usize>() as f64
+                / n.max(1) as f64
+        },
     }
 }
 

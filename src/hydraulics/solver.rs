@@ -4,18 +4,32 @@ use super::Network;
 
 /// Darcy friction factor at Reynolds number `re` and relative roughness `rel_rough` (ε/d).
 pub fn friction_factor(re: f64, rel_rough: f64) -> f64 {
-    let lam = |re: f64| 64.0 / re.max(1e-9);
+    friction_factor_and_exponent(re, rel_rough).0
+}
+
+/// The friction factor and its local exponent `d ln f / d ln Re` (for an exact Newton slope).
+fn friction_factor_and_exponent(re: f64, rel_rough: f64) -> (f64, f64) {
+    // Swamee–Jain: f = 0.25 / L², L = log10(a + b·Re^-0.9).
     let turb = |re: f64| {
-        let x = (rel_rough / 3.7 + 5.74 / re.powf(0.9)).log10();
-        0.25 / (x * x)
+        let a = rel_rough / 3.7;
+        let bre = 5.74 * (-0.9 * re.ln()).exp();
+        let l = (a + bre).log10();
+        let f = 0.25 / (l * l);
+        let e = 1.8 * bre / (std::f64::consts::LN_10 * (a + bre) * l);
+        (f, e)
     };
     if re < 2000.0 {
-        lam(re)
+        (64.0 / re.max(1e-9), -1.0)
     } else if re > 4000.0 {
         turb(re)
     } else {
         let w = (re - 2000.0) / 2000.0;
-        (1.0 - w) * lam(2000.0) + w * turb(4000.0)
+        let (ft, _) = turb(4000.0);
+        let fl = 64.0 / 2000.0;
+        let f = (1.0 - w) * fl + w * ft;
+        // d f / d Re of the blend, as an exponent.
+        let e = (ft - fl) / 2000.0 * re / f;
+        (f, e)
     }
 }
 
@@ -39,11 +53,11 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     if re < 2000.0 {
         return (r_lam * q, r_lam);
     }
-    let f = friction_factor(re, net.pipe_roughness_m[k] / d);
+    let (f, e) = friction_factor_and_exponent(re, net.pipe_roughness_m[k] / d);
     let k2 = f * l / d / (2.0 * rho * area * area);
     let dp = k2 * aq * q;
-    // d(f q|q|)/dq ≈ 2 f |q| in turbulent flow (f varies slowly); never below the laminar slope.
-    (dp, (2.0 * k2 * aq).max(r_lam))
+    // d(f·q|q|)/dq = f|q|·(2 + d ln f/d ln Re); never below the laminar slope.
+    (dp, ((2.0 + e) * k2 * aq).max(r_lam))
 }
 
 /// Reusable buffers of the solver.

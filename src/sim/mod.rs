@@ -3,20 +3,20 @@
 //! Every domain is a Bevy plugin whose systems run in `FixedUpdate`, in one chained order of
 //! [`SimSet`]s. One run of `FixedUpdate` is one tick of `tick_s` simulated seconds:
 //!
-//! 1. [`SimSet::Clock`] — advance the simulated time.
-//! 2. [`SimSet::Weather`] — outdoor and ground temperature, irradiance, wind (`weather`).
-//! 3. [`SimSet::Demand`] — each building's heat and electricity demand and its substation's flow
+//! 1. [`SimSet::Weather`] — outdoor and ground temperature, irradiance, wind (`weather`).
+//! 2. [`SimSet::Demand`] — each building's heat and electricity demand and its substation's flow
 //!    request at the supply temperature it saw last tick (`demand`).
-//! 4. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
+//! 3. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
 //!    simulated on the statevector simulator), cryostats, then load, electricity, waste heat
 //!    (`quantum`).
-//! 5. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
+//! 4. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
 //!    flow, heat-pump potential (`plants`).
-//! 6. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
-//! 7. [`SimSet::Thermal`] — plug flow through the pipes, heat to consumers, return temperatures;
+//! 5. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
+//! 6. [`SimSet::Thermal`] — plug flow through the pipes, heat to consumers, return temperatures;
 //!    then the stations' plants settle who produced the heat (`thermal`, `plants`).
-//! 8. [`SimSet::Grid`] — PV, wind, loads, battery, import/export, feeder loading, carbon (`grid`).
-//! 9. [`SimSet::Ledger`] — energy balance of the tick and running KPIs (`ledger`).
+//! 7. [`SimSet::Grid`] — PV, wind, loads, battery, import/export, feeder loading, carbon (`grid`).
+//! 8. [`SimSet::Ledger`] — energy balance of the tick and running KPIs (`ledger`); then the clock
+//!    moves on by one tick.
 //!
 //! The simulation keeps hot state in compact arrays (resources) built from the ECS once, indexed in
 //! the same order as the scene's lists; the ECS holds one entity per scene object with its
@@ -33,7 +33,6 @@ use crate::scene::{Scene, SceneError, validate};
 /// The chained order of a tick. See the module doc.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimSet {
-    Clock,
     Weather,
     Demand,
     Quantum,
@@ -112,10 +111,14 @@ pub struct SimulationPlugin;
 
 impl Plugin for SimulationPlugin {
     fn build(&self, app: &mut App) {
+        // The tick is one chain: a single-threaded executor runs it without scheduling overhead
+        // (the view's build enables bevy's multi-threaded executor for everything else).
+        app.edit_schedule(FixedUpdate, |s| {
+            s.set_executor(bevy::ecs::schedule::SingleThreadedExecutor::new());
+        });
         app.configure_sets(
             FixedUpdate,
             (
-                SimSet::Clock,
                 SimSet::Weather,
                 SimSet::Demand,
                 SimSet::Quantum,
@@ -127,7 +130,6 @@ impl Plugin for SimulationPlugin {
             )
                 .chain(),
         )
-        .add_systems(FixedUpdate, advance_clock.in_set(SimSet::Clock))
         .add_plugins((
             crate::weather::WeatherPlugin,
             crate::demand::DemandPlugin,
@@ -139,12 +141,6 @@ impl Plugin for SimulationPlugin {
             crate::ledger::LedgerPlugin,
         ));
     }
-}
-
-fn advance_clock(mut clock: ResMut<SimClock>) {
-    // `time_s` is the start of the tick being computed; it moves once the tick is done (in the
-    // ledger), so every system of a tick sees the same time.
-    let _ = &mut clock;
 }
 
 /// Options of a run that may override the scene's own settings.

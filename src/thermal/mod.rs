@@ -86,22 +86,26 @@ struct Outflow {
     loss_mass_temp: f64,
 }
 
-/// e^{−x} for x ≥ 0; a 4-term series below 10⁻³ (error < 10⁻¹⁶, and pipes' x = Δt/τ is usually
-/// that small), the library's exp above.
+/// e^{−x} for x ≥ 0; a 7-term series below 0.02 (truncation < x⁷/7! ≈ 2.5·10⁻¹⁶; pipes' Δt/τ is
+/// usually that small), the library's exp above.
 #[inline]
 fn exp_neg(x: f64) -> f64 {
-    if x < 1e-3 {
-        1.0 - x * (1.0 - 0.5 * x * (1.0 - x / 3.0 * (1.0 - 0.25 * x)))
+    if x < 0.02 {
+        1.0 - x
+            * (1.0
+                - x / 2.0 * (1.0 - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0)))))
     } else {
         (-x).exp()
     }
 }
 
-/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x].
+/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x]; the same series below 0.02.
 #[inline]
 fn phi(x: f64) -> f64 {
-    if x < 1e-3 {
-        1.0 - 0.5 * x * (1.0 - x / 3.0 * (1.0 - 0.25 * x * (1.0 - 0.2 * x)))
+    if x < 0.02 {
+        1.0 - x / 2.0
+            * (1.0
+                - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0 * (1.0 - x / 7.0)))))
     } else {
         -(-x).exp_m1() / x
     }

@@ -283,6 +283,24 @@ pub fn panels(
             big_number(ui, "renewable share", format!("{:.0} %", 100.0 * k.renewable_share), "electricity load met by local PV and wind");
             big_number(ui, "heat delivered", format!("{:.0} MWh", k.heat_delivered_kwh / 1e3), "");
         });
+        ui.horizontal(|ui| {
+            big_number(
+                ui,
+                "quantum jobs done / missed",
+                format!("{} / {}", k.quantum_jobs_completed, k.quantum_jobs_missed_deadline),
+                "jobs from city services (traffic, grid balancing, sensing); rejected jobs are counted in the report",
+            );
+            big_number(
+                ui,
+                "job success · wait",
+                format!("{:.0} % · {:.1} s", 100.0 * k.mean_job_success_probability, k.mean_job_wait_s),
+                "mean estimated success probability on the sites' current calibration, and mean queue wait",
+            );
+        });
+        ui.label(format!(
+            "QAOA approximation ratio {:.3} · latency {:.2} ms local vs {:.1} ms remote · {} rejected",
+            k.mean_qaoa_approximation_ratio, k.mean_latency_ms_local, k.mean_latency_ms_remote, k.quantum_jobs_rejected
+        ));
         {
             let s = &world_refs.sites;
             let busy: f64 = s.utilisation.iter().sum::<f64>() / s.len().max(1) as f64;
