@@ -99,17 +99,8 @@ impl Default for GenerateOptions {
     }
 }
 
-/// Heat-loss coefficient (transmission + ventilation) per m² of heated floor area, W/(m²·K), of
-/// each energy class. `Envelope::EnergyClass` means this.
-pub const ENERGY_CLASS_W_M2K: [(char, f64); 7] = [
-    ('A', 0.45),
-    ('B', 0.7),
-    ('C', 1.0),
-    ('D', 1.35),
-    ('E', 1.75),
-    ('F', 2.2),
-    ('G', 2.8),
-];
+/// Heat-loss coefficient per m² of heated floor of each energy class: the demand model's table.
+pub use crate::demand::ENERGY_CLASS_W_M2K;
 
 /// W/(m²·K) of an energy class (None for a letter outside A–G).
 pub fn energy_class_w_m2k(class: char) -> Option<f64> {
