@@ -259,7 +259,6 @@ fn drive_time(world: &mut World) {
             v.set_max_delta(Duration::from_millis(250));
         }
     }
-    let before = world.resource::<SimClock>().time_s;
     if ctl.step_requested {
         world.run_schedule(FixedUpdate);
         world.resource_mut::<SimControl>().step_requested = false;
@@ -275,7 +274,6 @@ fn drive_time(world: &mut World) {
     }
     // Achieved speed: simulated seconds per real second over this frame (FixedUpdate ran before
     // Update this frame, so the clock moved by the fixed steps of the frame as well).
-    let _ = before;
     let now = world.resource::<SimClock>().time_s;
     let mut last = world.get_resource_or_insert_with(|| LastSimTime(now));
     let advanced = now - last.0;

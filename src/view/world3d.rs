@@ -302,7 +302,6 @@ pub fn spawn_city(
     mut mats: ResMut<Assets<StandardMaterial>>,
     spec: Res<SceneSpec>,
     net: Res<Network>,
-    stations: Res<Stations>,
 ) {
     let scene: &Scene = &spec.scene;
     let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
@@ -619,7 +618,6 @@ pub fn spawn_city(
             }
         }
     }
-    let _ = &stations;
 
     // Quantum sites: a distinct violet building with a glowing cryostat dome on the roof.
     for (i, s) in scene.quantum_sites.iter().enumerate() {
@@ -733,7 +731,6 @@ pub fn color_layers(
     st: Res<Stations>,
     c: Res<Consumers>,
     b: Res<Buildings>,
-    sites: Res<Sites>,
     grid: Res<GridState>,
     mut q_b: Query<(&BuildingVis, &mut MeshMaterial3d<StandardMaterial>), Without<PipeVis>>,
     mut q_p: Query<
@@ -830,7 +827,6 @@ pub fn color_layers(
             *vis = want;
         }
     }
-    let _ = &sites;
 }
 
 /// Moves flow particles along their pipes at the water's speed (× 60, so a walk becomes visible).
