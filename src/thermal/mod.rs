@@ -542,6 +542,13 @@ pub fn thermal_pass(
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
 
     // Consumers and stations by node (small lists; built per tick from the arrays).
+    let pipe = |k: usize| PipeConst {
+        dt,
+        cp,
+        t_g,
+        mass_kg: net.pipe_mass_kg[k],
+        inv_tau: th.inv_tau[k],
+    };
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
@@ -559,31 +566,35 @@ pub fn thermal_pass(
         let t_u = th.supply_node_temp_c[ui];
         for j in th.out_start[ui]..th.out_start[ui + 1] {
             let k = th.out_list[j as usize] as usize;
-            let o = th.supply[k].advance(flow[k], t_u, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
-            let v = if flow[k] > 0.0 {
+            let to = if flow[k] > 0.0 {
                 net.pipe_to[k]
             } else {
                 net.pipe_from[k]
             } as usize;
-            th.in_mass[v] += o.mass_kg;
-            th.in_mt[v] += o.mass_temp;
-            th.supply_in_c[k] = t_u;
-            if o.mass_kg > 0.0 {
-                th.supply_out_c[k] = o.mass_temp / o.mass_kg;
-            }
-            loss_mt += o.loss_mass_temp;
-            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+            let ends = (&mut th.supply_in_c[k], &mut th.supply_out_c[k]);
+            loss_mt += flow_through(
+                &mut th.supply[k],
+                flow[k],
+                t_u,
+                to,
+                ends,
+                &mut th.in_mass,
+                &mut th.in_mt,
+                &mut th.pipe_loss_w[k],
+                &pipe(k),
+            );
         }
     }
     // Pipes without flow still cool.
-    for k in 0..np {
-        if flow[k].abs() < NO_FLOW_KG_S {
-            let o = th.supply[k].advance(0.0, 0.0, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
-            loss_mt += o.loss_mass_temp;
-            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
-            th.supply_in_c[k] = th.supply[k].end_temp(false);
-            th.supply_out_c[k] = th.supply[k].end_temp(true);
-        }
+    for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
+        let ends = (&mut th.supply_in_c[k], &mut th.supply_out_c[k]);
+        loss_mt += cool_still(
+            &mut th.supply[k],
+            false,
+            ends,
+            &mut th.pipe_loss_w[k],
+            &pipe(k),
+        );
     }
 
     // ---- consumers ----
@@ -633,30 +644,28 @@ pub fn thermal_pass(
         let t_u = th.return_node_temp_c[ui];
         for j in th.in_start[ui]..th.in_start[ui + 1] {
             let k = th.in_list[j as usize] as usize;
-            let o = th.ret[k].advance(-flow[k], t_u, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
-            let v = if flow[k] > 0.0 {
+            let to = if flow[k] > 0.0 {
                 net.pipe_from[k]
             } else {
                 net.pipe_to[k]
             } as usize;
-            th.in_mass[v] += o.mass_kg;
-            th.in_mt[v] += o.mass_temp;
-            th.return_in_c[k] = t_u;
-            if o.mass_kg > 0.0 {
-                th.return_out_c[k] = o.mass_temp / o.mass_kg;
-            }
-            loss_mt += o.loss_mass_temp;
-            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
+            let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
+            loss_mt += flow_through(
+                &mut th.ret[k],
+                -flow[k],
+                t_u,
+                to,
+                ends,
+                &mut th.in_mass,
+                &mut th.in_mt,
+                &mut th.pipe_loss_w[k],
+                &pipe(k),
+            );
         }
     }
-    for k in 0..np {
-        if flow[k].abs() < NO_FLOW_KG_S {
-            let o = th.ret[k].advance(0.0, 0.0, dt, net.pipe_mass_kg[k], th.inv_tau[k], t_g);
-            loss_mt += o.loss_mass_temp;
-            th.pipe_loss_w[k] += o.loss_mass_temp * cp / dt;
-            th.return_in_c[k] = th.ret[k].end_temp(true);
-            th.return_out_c[k] = th.ret[k].end_temp(false);
-        }
+    for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
+        let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
+        loss_mt += cool_still(&mut th.ret[k], true, ends, &mut th.pipe_loss_w[k], &pipe(k));
     }
     // Stations take their flow at the mixed return temperature of their node.
     let mut station_j = 0.0;
@@ -678,4 +687,55 @@ pub fn thermal_pass(
             .chain(&th.ret)
             .map(|p| p.mass_temp())
             .sum::<f64>();
+}
+
+/// What one pipe's advance needs besides its water: the tick, c_p, the ground, its mass and 1/τ.
+struct PipeConst {
+    dt: f64,
+    cp: f64,
+    t_g: f64,
+    mass_kg: f64,
+    inv_tau: f64,
+}
+
+/// Advances a pipe carrying `flow` (in its from→to sense) with water entering at `t_in`, adds
+/// what leaves to node `to`'s inflow, records the inlet/outlet temperatures and the loss (W), and
+/// returns the loss in kg·K.
+#[allow(clippy::too_many_arguments)]
+fn flow_through(
+    water: &mut PipeWater,
+    flow: f64,
+    t_in: f64,
+    to: usize,
+    (in_c, out_c): (&mut f64, &mut f64),
+    in_mass: &mut [f64],
+    in_mt: &mut [f64],
+    loss_w: &mut f64,
+    p: &PipeConst,
+) -> f64 {
+    let o = water.advance(flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    in_mass[to] += o.mass_kg;
+    in_mt[to] += o.mass_temp;
+    *in_c = t_in;
+    if o.mass_kg > 0.0 {
+        *out_c = o.mass_temp / o.mass_kg;
+    }
+    *loss_w += o.loss_mass_temp * p.cp / p.dt;
+    o.loss_mass_temp
+}
+
+/// Cools a pipe without flow for one tick; its end temperatures are read from its water (`inlet_at_to`:
+/// whether the pipe's inlet, as drawn, is its `to` end, as for return pipes). Returns the loss in kg·K.
+fn cool_still(
+    water: &mut PipeWater,
+    inlet_at_to: bool,
+    (in_c, out_c): (&mut f64, &mut f64),
+    loss_w: &mut f64,
+    p: &PipeConst,
+) -> f64 {
+    let o = water.advance(0.0, 0.0, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    *loss_w += o.loss_mass_temp * p.cp / p.dt;
+    *in_c = water.end_temp(inlet_at_to);
+    *out_c = water.end_temp(!inlet_at_to);
+    o.loss_mass_temp
 }
