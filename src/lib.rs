@@ -27,6 +27,7 @@
 //! SI units; names carry them (`power_w`, `temp_c`, `mass_flow_kg_s`). Scene objects have stable
 //! string ids. Randomness is seeded only; the same scene and seed give bit-identical reports.
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod demand;
 pub mod grid;
@@ -37,7 +38,7 @@ pub mod quantum;
 pub mod scene;
 pub mod sim;
 pub mod thermal;
-#[cfg(feature = "view")]
+#[cfg(feature = "view-core")]
 pub mod view;
 pub mod weather;
 
