@@ -56,6 +56,9 @@ pub enum Command {
         /// Map layer: supply, demand, quantum, unmet, feeders, carbon, jobs.
         #[arg(long)]
         layer: Option<String>,
+        /// Start the guided tour (loops until any input).
+        #[arg(long)]
+        demo: bool,
     },
     /// Run an OpenQASM 2.0 circuit on the statevector simulator and print its counts.
     Qasm {
@@ -151,6 +154,7 @@ pub fn main() -> ExitCode {
             size: (1600, 900),
             after_ticks: 0,
             layer: None,
+            demo: false,
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -218,6 +222,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             size,
             after_ticks,
             layer,
+            demo,
         } => {
             let size =
                 parse_size(&size).ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
@@ -233,6 +238,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 size,
                 after_ticks,
                 layer,
+                demo,
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS

@@ -11,10 +11,14 @@
 //! `qtwin view SCENE --screenshot FILE.png [--size WxH] [--after-ticks N]` renders, saves a PNG
 //! and exits (used by the README's picture and by the rendering test under Xvfb).
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod bench;
 pub mod camera;
 pub mod colormap;
+pub mod tour;
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod world3d;
 
 use std::path::PathBuf;
@@ -41,6 +45,21 @@ pub struct ViewOptions {
     pub size: (u32, u32),
     pub after_ticks: u64,
     pub layer: Option<world3d::Layer>,
+    /// Start the guided tour (`--demo`; `?demo` in the browser).
+    pub demo: bool,
+}
+
+/// How the app is set up, whatever the platform.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub size: (u32, u32),
+    /// No vsync (screenshots and benchmarks).
+    pub no_vsync: bool,
+    pub after_ticks: u64,
+    pub layer: Option<world3d::Layer>,
+    pub demo: bool,
+    /// Render into this canvas (browser): a CSS selector.
+    pub canvas: Option<String>,
 }
 
 /// Screenshot mode state.
@@ -64,6 +83,36 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
                 format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues))
             })
         });
+    if let Err(msg) = &loaded {
+        eprintln!("{msg}");
+    }
+    let mut app = build_app(
+        loaded,
+        &AppConfig {
+            size: opts.size,
+            no_vsync: opts.screenshot.is_some(),
+            after_ticks: opts.after_ticks,
+            layer: opts.layer,
+            demo: opts.demo,
+            canvas: None,
+        },
+    );
+    if let Some(path) = opts.screenshot {
+        app.insert_resource(ShotPlan {
+            path,
+            frames: 0,
+            requested: false,
+            done: false,
+        })
+        .add_systems(Update, screenshot_driver);
+        // Hold the simulation still so the picture shows the state after `after_ticks`.
+        app.world_mut().resource_mut::<SimControl>().paused = true;
+    }
+    app.run()
+}
+
+/// The app for a loaded scene (or for the page that lists its errors), on any platform.
+pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
     let title = match &loaded {
         Ok(s) => format!("qtwin — {}", s.name),
         Err(_) => "qtwin — scene errors".to_string(),
@@ -72,12 +121,13 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title,
-            resolution: WindowResolution::new(opts.size.0, opts.size.1),
-            present_mode: if opts.screenshot.is_some() {
+            resolution: WindowResolution::new(cfg.size.0, cfg.size.1),
+            present_mode: if cfg.no_vsync {
                 PresentMode::AutoNoVsync
             } else {
                 PresentMode::AutoVsync
             },
+            canvas: cfg.canvas.clone(),
             fit_canvas_to_parent: true,
             ..default()
         }),
@@ -101,7 +151,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
     .init_resource::<ShotDone>()
     .add_systems(Update, camera::orbit_camera);
 
-    if let Some(l) = opts.layer {
+    if let Some(l) = cfg.layer {
         app.insert_resource(MapSettings {
             layer: l,
             ..default()
@@ -109,7 +159,6 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
     }
     match loaded {
         Err(msg) => {
-            eprintln!("{msg}");
             app.insert_resource(SceneErrors(Some(msg)))
                 .add_systems(Startup, spawn_error_camera)
                 .add_systems(EguiPrimaryContextPass, ui::error_panel);
@@ -136,27 +185,17 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
                 .add_systems(FixedUpdate, ui::sample_history.after(SimSet::Ledger))
                 .add_systems(EguiPrimaryContextPass, ui::panels)
                 .add_observer(on_click);
+            tour::add_tour(&mut app, cfg.demo);
             spawn_scene(app.world_mut(), &scene, &RunOptions::default());
             let tick = app.world().resource::<SimClock>().tick_s;
             app.insert_resource(Time::<Fixed>::from_seconds(tick));
             // Warm up the world before the first frame if asked (screenshots of a running city).
-            for _ in 0..opts.after_ticks {
+            for _ in 0..cfg.after_ticks {
                 app.world_mut().run_schedule(FixedUpdate);
             }
         }
     }
-    if let Some(path) = opts.screenshot {
-        app.insert_resource(ShotPlan {
-            path,
-            frames: 0,
-            requested: false,
-            done: false,
-        })
-        .add_systems(Update, screenshot_driver);
-        // Hold the simulation still so the picture shows the state after `after_ticks`.
-        app.world_mut().resource_mut::<SimControl>().paused = true;
-    }
-    app.run()
+    app
 }
 
 fn spawn_error_camera(mut commands: Commands) {
@@ -264,7 +303,7 @@ fn drive_time(world: &mut World) {
         world.resource_mut::<SimControl>().step_requested = false;
     }
     if let Some(target) = ctl.jump_to_s {
-        let start = std::time::Instant::now();
+        let start = bevy::platform::time::Instant::now();
         while world.resource::<SimClock>().time_s < target && start.elapsed().as_secs_f64() < 0.04 {
             world.run_schedule(FixedUpdate);
         }

@@ -141,9 +141,16 @@ pub fn panels(
     sel: Res<Selection>,
     world_refs: WorldRefs,
     diagnostics: Res<bevy::diagnostic::DiagnosticsStore>,
+    tour: Option<Res<super::tour::Tour>>,
+    mut side_panels: Local<Option<bool>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
+    // Side panels: open on a wide screen, closed on a phone (a button opens them), hidden during
+    // the guided tour so the city and the captions have the screen.
+    let narrow = ctx.content_rect().width() < 900.0;
+    let panels_open = side_panels.unwrap_or(!narrow);
+    let show_side = panels_open && !tour.as_ref().is_some_and(|t| t.active);
     let mut root = egui::Ui::new(
         ctx.clone(),
         "qtwin_root".into(),
@@ -229,8 +236,26 @@ pub fn panels(
                 ui.label(format!("{:.0}× real time", ctl.achieved_speed));
             }
             ui.label(format!("{fps:.0} fps"));
+            if ui
+                .selectable_label(panels_open, "☰ panels")
+                .on_hover_text("show or hide the layer and KPI panels")
+                .clicked()
+            {
+                *side_panels = Some(!panels_open);
+            }
         });
     });
+    if !show_side {
+        if let Some(p) = sel.pick {
+            egui::Window::new("Inspect")
+                .default_pos(egui::pos2(10.0, 80.0))
+                .show(ctx, |ui| {
+                    inspect(ui, p, &world_refs, &sel.history);
+                });
+        }
+        over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
+        return Ok(());
+    }
 
     egui::Panel::left("layers").default_size(200.0).min_size(200.0).show(&mut root, |ui| {
         ui.heading("Layers");

@@ -1,0 +1,406 @@
+//! The guided tour of the public demo (`?demo` in the browser, `qtwin view --demo`, or the
+//! "Guided tour" button): eight steps, each a camera move, a map layer and a short caption in plain
+//! language with one large live number from the running simulation. It loops (a kiosk), and any
+//! key, click, wheel or touch hands the city back to the visitor; in demo mode it starts again
+//! after [`KIOSK_IDLE_S`] without input.
+//!
+//! The numbers are read from the simulation every frame: nothing in a caption is a constant.
+
+use bevy::input::mouse::AccumulatedMouseScroll;
+use bevy::input::touch::Touches;
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
+
+use super::camera::OrbitCamera;
+use super::ui::SimControl;
+use super::world3d::{CityBounds, Layer, MapSettings, to3};
+use crate::demand::{Buildings, Consumers};
+use crate::hydraulics::Network;
+use crate::ledger::Ledger;
+use crate::ledger::report::Kpis;
+use crate::plants::Stations;
+use crate::quantum::Sites;
+use crate::thermal::ThermalState;
+use crate::weather::WeatherNow;
+
+/// Real seconds per step.
+pub const STEP_S: f64 = 9.0;
+/// In demo mode, the tour starts again after this many real seconds without input.
+pub const KIOSK_IDLE_S: f64 = 45.0;
+/// Number of steps.
+pub const STEPS: usize = 8;
+
+/// The tour's state.
+#[derive(Resource, Debug, Clone)]
+pub struct Tour {
+    pub active: bool,
+    /// Started from `?demo`: loops and restarts itself when the visitor leaves it alone.
+    pub kiosk: bool,
+    pub step: usize,
+    /// Real time the current step started, s.
+    pub step_started_s: f64,
+    /// Real time of the last input, s.
+    pub last_input_s: f64,
+    /// Steps shown since the tour started (for tests and the page).
+    pub steps_shown: u64,
+}
+
+/// Registers the tour (started at once when `demo`).
+pub fn add_tour(app: &mut App, demo: bool) {
+    app.insert_resource(Tour {
+        active: demo,
+        kiosk: demo,
+        step: 0,
+        step_started_s: 0.0,
+        last_input_s: 0.0,
+        steps_shown: 0,
+    })
+    .add_systems(Update, (tour_input, tour_drive).chain())
+    .add_systems(EguiPrimaryContextPass, tour_panel);
+}
+
+/// Any input stops the tour; in kiosk mode a long idle starts it again.
+fn tour_input(
+    time: Res<Time<Real>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    scroll: Res<AccumulatedMouseScroll>,
+    touches: Res<Touches>,
+    mut tour: ResMut<Tour>,
+) {
+    let now = time.elapsed_secs_f64();
+    let input = keys.get_just_pressed().next().is_some()
+        || buttons.get_just_pressed().next().is_some()
+        || scroll.delta != Vec2::ZERO
+        || touches.iter_just_pressed().next().is_some();
+    // The click that started the tour must not stop it.
+    if input && now - tour.step_started_s > 0.5 {
+        tour.last_input_s = now;
+        tour.active = false;
+    }
+    if tour.kiosk && !tour.active && now - tour.last_input_s > KIOSK_IDLE_S {
+        start(&mut tour, now);
+    }
+}
+
+fn start(tour: &mut Tour, now: f64) {
+    tour.active = true;
+    tour.step = 0;
+    tour.step_started_s = now;
+}
+
+/// Advances the steps and moves the camera.
+fn tour_drive(
+    time: Res<Time<Real>>,
+    mut tour: ResMut<Tour>,
+    mut map: ResMut<MapSettings>,
+    mut ctl: ResMut<SimControl>,
+    bounds: Option<Res<CityBounds>>,
+    sites: Option<Res<Sites>>,
+    net: Option<Res<Network>>,
+    mut cams: Query<&mut OrbitCamera>,
+) {
+    if !tour.active {
+        return;
+    }
+    let (Some(bounds), Some(sites), Some(net)) = (bounds, sites, net) else {
+        return;
+    };
+    let now = time.elapsed_secs_f64();
+    let entering = tour.steps_shown == 0 || now - tour.step_started_s >= STEP_S;
+    if now - tour.step_started_s >= STEP_S {
+        tour.step = (tour.step + 1) % STEPS;
+        tour.step_started_s = now;
+    }
+    if entering {
+        tour.steps_shown += 1;
+        if tour.steps_shown == 1 {
+            tour.step_started_s = now;
+        }
+        ctl.paused = false;
+        ctl.speed = 600.0;
+        let site = biggest_site(&sites);
+        let site_pos = site.map(|i| to3(sites.pos[i], 0.0));
+        let station_pos = site
+            .and_then(|i| sites.node[i])
+            .map(|n| to3(net.node_pos[n as usize], 0.0));
+        let (focus, dist, layer) = match tour.step {
+            0 => (bounds.centre, bounds.radius * 1.9, Layer::SupplyTemperature),
+            1 => (
+                site_pos.unwrap_or(bounds.centre),
+                bounds.radius * 0.35,
+                Layer::JobLoad,
+            ),
+            2 => (
+                station_pos.or(site_pos).unwrap_or(bounds.centre),
+                bounds.radius * 0.45,
+                Layer::QuantumHeatShare,
+            ),
+            3 => (bounds.centre, bounds.radius * 1.3, Layer::QuantumHeatShare),
+            4 => (bounds.centre, bounds.radius * 1.2, Layer::HeatDemand),
+            5 => (bounds.centre, bounds.radius * 1.5, Layer::SupplyTemperature),
+            6 => (bounds.centre, bounds.radius * 1.6, Layer::Carbon),
+            _ => (
+                site_pos.unwrap_or(bounds.centre),
+                bounds.radius * 0.6,
+                Layer::QuantumHeatShare,
+            ),
+        };
+        map.layer = layer;
+        for mut cam in &mut cams {
+            cam.target = Some((focus, dist.max(80.0)));
+        }
+    }
+    // A slow orbit while the tour runs.
+    let dt = time.delta_secs().min(0.1);
+    for mut cam in &mut cams {
+        cam.yaw -= 0.05 * dt;
+        cam.pitch += (0.62 - cam.pitch) * (1.0 - (-2.0 * dt).exp());
+    }
+}
+
+/// The site with the most electricity (the largest), if any.
+fn biggest_site(sites: &Sites) -> Option<usize> {
+    (0..sites.ids.len()).max_by(|&a, &b| {
+        let pa = sites.compressor_w[a] + sites.electronics_w[a] + sites.servers_w[a];
+        let pb = sites.compressor_w[b] + sites.electronics_w[b] + sites.servers_w[b];
+        pa.total_cmp(&pb).then(b.cmp(&a))
+    })
+}
+
+/// What a caption shows: a title, a big number with its meaning, and a sentence.
+pub struct Caption {
+    pub title: String,
+    pub number: String,
+    pub number_label: String,
+    pub text: String,
+}
+
+/// Live values a caption needs.
+pub struct TourValues<'a> {
+    pub buildings: &'a Buildings,
+    pub consumers: &'a Consumers,
+    pub sites: &'a Sites,
+    pub stations: &'a Stations,
+    pub thermal: &'a ThermalState,
+    pub weather: &'a WeatherNow,
+    pub kpis: Kpis,
+}
+
+/// The caption of `step` from the simulation's current values.
+pub fn caption(step: usize, v: &TourValues) -> Caption {
+    let n_buildings = v.buildings.ids.len();
+    let heat_w: f64 = v.stations.heat_w.iter().sum();
+    let site = biggest_site(v.sites);
+    let k = &v.kpis;
+    let supply_c = v
+        .stations
+        .supply_out_c
+        .iter()
+        .copied()
+        .fold(f64::NAN, f64::max);
+    let return_c = v
+        .stations
+        .return_in_c
+        .iter()
+        .copied()
+        .fold(f64::NAN, f64::min);
+    let mw = |w: f64| format!("{:.1} MW", w / 1e6);
+    let kw = |w: f64| format!("{:.0} kW", w / 1e3);
+    match step {
+        0 => Caption {
+            title: "A city warmed by its quantum computers".into(),
+            number: mw(heat_w),
+            number_label: "of heat flowing to homes right now".into(),
+            text: format!(
+                "{n_buildings} buildings share one heat network. Hot water leaves the plants in the \
+                 pipes, warms every building and comes back cooler to be heated again."
+            ),
+        },
+        1 => {
+            let (name, qubits, elec) = site.map_or(("—".to_string(), 0, 0.0), |i| {
+                (
+                    v.sites.ids[i].clone(),
+                    v.sites.qubits[i],
+                    v.sites.electricity_w[i],
+                )
+            });
+            Caption {
+                title: format!("A micro quantum site: {name}"),
+                number: kw(elec),
+                number_label: "of electricity it uses now".into(),
+                text: format!(
+                    "A {qubits}-qubit quantum computer sits in a fridge colder than outer space. \
+                     Its compressor, control electronics and servers use electricity, and all of \
+                     it ends up as heat."
+                ),
+            }
+        }
+        2 => {
+            let (rec, cop) = site.map_or((0.0, 0.0), |i| {
+                let st = v.sites.node[i].and_then(|n| v.stations.node.iter().position(|&s| s == n));
+                (
+                    v.sites.recovered_w[i],
+                    st.map_or(0.0, |s| v.stations.hp_cop[s]),
+                )
+            });
+            Caption {
+                title: "A heat pump lifts the waste heat".into(),
+                number: kw(rec),
+                number_label: "of the site's heat recovered into the network".into(),
+                text: format!(
+                    "The site's cooling water is only lukewarm. A heat pump raises it to the \
+                     network's temperature, getting {cop:.1} units of heat for each unit of \
+                     electricity."
+                ),
+            }
+        }
+        3 => Caption {
+            title: "Where the heat comes from".into(),
+            number: format!("{:.0} %", 100.0 * k.waste_heat_share),
+            number_label: "of the city's heat so far is quantum waste heat".into(),
+            text: "Purple buildings get most of their heat from the quantum sites; the rest \
+                   comes from heat pumps' electricity and, on cold days, gas boilers."
+                .into(),
+        },
+        4 => {
+            let demand_w: f64 = v.consumers.delivered_w.iter().sum();
+            Caption {
+                title: "Where the heat goes".into(),
+                number: mw(demand_w),
+                number_label: format!(
+                    "heating buildings now, at {:.0} °C outside",
+                    v.weather.outdoor_temp_c
+                ),
+                text: "Darker buildings need more heat for each square metre: older walls and \
+                       windows lose more of it."
+                    .into(),
+            }
+        }
+        5 => Caption {
+            title: "Hot out, cooler back".into(),
+            number: format!("{supply_c:.0} °C → {return_c:.0} °C"),
+            number_label: "supply and return water temperature".into(),
+            text: format!(
+                "The pipes lose some heat to the ground on the way: {:.1} % of the heat so far. \
+                 Lower temperatures lose less and let the heat pumps work better.",
+                100.0 * k.heat_losses_kwh / k.heat_delivered_kwh.max(1e-9)
+            ),
+        },
+        6 => Caption {
+            title: "Carbon saved".into(),
+            number: format!("{:.0} kg CO₂", (k.co2_baseline_kg - k.co2_kg).max(0.0)),
+            number_label: "avoided so far, against gas boilers and a distant data centre".into(),
+            text: format!(
+                "So far the city emitted {:.0} kg of CO₂ for heat and power; gas boilers alone \
+                 and the jobs sent to a distant data centre would have emitted {:.0} kg.",
+                k.co2_kg, k.co2_baseline_kg
+            ),
+        },
+        _ => {
+            let share = site.map_or(0.0, |i| {
+                100.0 * v.sites.recovered_w[i] / heat_w.max(1.0)
+            });
+            Caption {
+                title: "And if a site fails?".into(),
+                number: format!("{share:.0} %"),
+                number_label: "of the network's heat now comes from this one site".into(),
+                text: format!(
+                    "If it stopped, gas boilers would have to fill the gap at once, and its \
+                     quantum jobs would move to the other sites. {} jobs have run in the city so \
+                     far, {:.0} % of them on time.",
+                    k.quantum_jobs_completed,
+                    100.0 * (1.0
+                        - k.quantum_jobs_missed_deadline as f64
+                            / (k.quantum_jobs_completed.max(1)) as f64)
+                ),
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tour_panel(
+    mut contexts: EguiContexts,
+    time: Res<Time<Real>>,
+    mut tour: ResMut<Tour>,
+    buildings: Option<Res<Buildings>>,
+    consumers: Option<Res<Consumers>>,
+    sites: Option<Res<Sites>>,
+    stations: Option<Res<Stations>>,
+    thermal: Option<Res<ThermalState>>,
+    weather: Option<Res<WeatherNow>>,
+    ledger: Option<Res<Ledger>>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let screen = ctx.content_rect();
+    let (Some(buildings), Some(consumers), Some(sites), Some(stations), Some(thermal), Some(weather), Some(ledger)) =
+        (buildings, consumers, sites, stations, thermal, weather, ledger)
+    else {
+        return Ok(());
+    };
+    if !tour.active {
+        egui::Area::new(egui::Id::new("tour_button"))
+            .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(12.0, -12.0))
+            .show(ctx, |ui| {
+                if ui
+                    .button(egui::RichText::new("▶ Guided tour").size(18.0))
+                    .clicked()
+                {
+                    start(&mut tour, time.elapsed_secs_f64());
+                }
+            });
+        return Ok(());
+    }
+    let v = TourValues {
+        buildings: &buildings,
+        consumers: &consumers,
+        sites: &sites,
+        stations: &stations,
+        thermal: &thermal,
+        weather: &weather,
+        kpis: Kpis::from_ledger(&ledger),
+    };
+    let c = caption(tour.step, &v);
+    // Scale with the screen so a phone reads it as well as a kiosk.
+    let w = (screen.width() * 0.9).min(760.0);
+    let s = (screen.width() / 900.0).clamp(0.75, 1.3);
+    egui::Window::new("tour")
+        .title_bar(false)
+        .resizable(false)
+        .collapsible(false)
+        .fixed_size(egui::vec2(w, 0.0))
+        .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -24.0))
+        .frame(
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgba_unmultiplied(12, 18, 30, 225))
+                .corner_radius(10.0)
+                .inner_margin(16.0),
+        )
+        .show(ctx, |ui| {
+            ui.visuals_mut().override_text_color = Some(egui::Color32::WHITE);
+            ui.label(
+                egui::RichText::new(format!("{}  ·  {}/{}", c.title, tour.step + 1, STEPS))
+                    .size(20.0 * s)
+                    .strong(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    egui::RichText::new(&c.number)
+                        .size(44.0 * s)
+                        .strong()
+                        .color(egui::Color32::from_rgb(255, 190, 90)),
+                );
+                ui.label(egui::RichText::new(&c.number_label).size(18.0 * s));
+            });
+            ui.label(egui::RichText::new(&c.text).size(17.0 * s));
+            let p = ((time.elapsed_secs_f64() - tour.step_started_s) / STEP_S).clamp(0.0, 1.0);
+            ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
+            ui.label(
+                egui::RichText::new("Touch, click or press any key to explore on your own")
+                    .size(13.0 * s)
+                    .weak(),
+            );
+        });
+    Ok(())
+}

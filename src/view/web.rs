@@ -1,0 +1,162 @@
+//! The browser build (`wasm32-unknown-unknown`, feature `web`): the same app as the native view,
+//! rendered into the page's `<canvas id="qtwin">` with WebGL2.
+//!
+//! The page (`web/index.html`) fetches the scene (the shipped demo, `?scene=URL`, or a file dropped
+//! on the page) and hands its text over in `window.QTWIN_SCENE` (name in `QTWIN_SCENE_NAME`) before
+//! it starts the module. A scene that does not parse or validate is shown with its errors, on the
+//! canvas and in the page's `#errors` element.
+//!
+//! What the page and its test can read, on `<body>` as data attributes:
+//! - `data-frames` — frames rendered; `data-first-frame-ms` — `performance.now()` at the first one;
+//! - `data-sim-time-s`, `data-sim-ticks` — simulated time and ticks so far;
+//! - `data-tour-step` — the guided tour's step (or `-1`);
+//! - with `?bench=TICKS`: the simulation is first run headless for TICKS ticks (no rendering) and
+//!   `data-bench-ticks-per-s`, `data-bench-ms`, `data-report-sha256` and `window.QTWIN_REPORT` (the
+//!   report JSON, as `qtwin run --report` writes it) are set before the app starts.
+//!
+//! Threads: rayon's global pool cannot start threads here, so rayon runs every parallel iterator on
+//! the calling thread; results are the same as natively (they never depend on the thread count).
+
+use bevy::prelude::*;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsValue;
+
+use super::tour::Tour;
+use super::{AppConfig, build_app};
+use crate::ledger::report::Report;
+use crate::scene::{Scene, SceneError, load_scene_str, validate};
+use crate::sim::{RunOptions, SimClock, Simulation};
+
+/// The demo scene, compiled in so the page works even when only the module is served.
+const DEMO_SCENE: &str = include_str!("../../scenes/riverside.ron");
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a browser window")
+}
+
+fn global_string(name: &str) -> Option<String> {
+    js_sys::Reflect::get(&window(), &JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+fn set_data(key: &str, value: &str) {
+    if let Some(body) = window().document().and_then(|d| d.body()) {
+        let _ = body.set_attribute(&format!("data-{key}"), value);
+    }
+}
+
+fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name)
+}
+
+/// `performance.now()`: ms since the page started loading (through js-sys, so the build keeps the
+/// web-sys feature set bevy already uses).
+fn now_ms() -> f64 {
+    let perf = js_sys::Reflect::get(&window(), &JsValue::from_str("performance")).ok();
+    perf.and_then(|p| {
+        let now = js_sys::Reflect::get(&p, &JsValue::from_str("now")).ok()?;
+        let f: js_sys::Function = now.into();
+        f.call0(&p).ok()?.as_f64()
+    })
+    .unwrap_or(0.0)
+}
+
+/// Parses and validates the scene text; errors as the page shows them.
+pub fn load_text(text: &str, name: &str) -> Result<Scene, String> {
+    load_scene_str(text, name)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            validate(&s)
+                .map(|_| s)
+                .map_err(|issues| format!("{name}: {}", SceneError::Invalid(issues)))
+        })
+}
+
+/// Runs `ticks` ticks headless and publishes speed and the report's hash.
+fn bench(scene: &Scene, ticks: u64) {
+    let mut sim = Simulation::new_unchecked(scene, &RunOptions::default());
+    let t0 = now_ms();
+    sim.run_ticks(ticks);
+    let ms = now_ms() - t0;
+    let json = Report::from_sim(&sim).to_json();
+    let hash = format!("{:x}", Sha256::digest(json.as_bytes()));
+    let _ = js_sys::Reflect::set(
+        &window(),
+        &JsValue::from_str("QTWIN_REPORT"),
+        &JsValue::from_str(&json),
+    );
+    set_data("bench-ms", &format!("{ms:.1}"));
+    set_data(
+        "bench-ticks-per-s",
+        &format!("{:.1}", ticks as f64 / (ms / 1e3).max(1e-9)),
+    );
+    set_data("report-sha256", &hash);
+    info!("bench: {ticks} ticks in {ms:.0} ms, report sha256 {hash}");
+}
+
+/// The module's entry point (the binary's `main` on wasm32).
+pub fn main() {
+    let text = global_string("QTWIN_SCENE").unwrap_or_else(|| DEMO_SCENE.to_string());
+    let name = global_string("QTWIN_SCENE_NAME").unwrap_or_else(|| "riverside.ron".to_string());
+    let loaded = load_text(&text, &name);
+    match &loaded {
+        Err(msg) => {
+            set_data("scene-error", "1");
+            if let Some(el) = window()
+                .document()
+                .and_then(|d| d.get_element_by_id("errors"))
+            {
+                el.set_text_content(Some(msg));
+                let _ = el.set_attribute("class", "shown");
+            }
+            web_sys::console::warn_1(&JsValue::from_str(msg));
+        }
+        Ok(scene) => {
+            if let Some(n) = query_param("bench").and_then(|v| v.parse::<u64>().ok()) {
+                bench(scene, n);
+            }
+        }
+    }
+    let demo = query_param("demo").is_some();
+    let mut app = build_app(
+        loaded,
+        &AppConfig {
+            size: (1280, 720),
+            no_vsync: false,
+            after_ticks: 0,
+            layer: None,
+            demo,
+            canvas: Some("#qtwin".to_string()),
+        },
+    );
+    app.add_systems(Last, publish_progress);
+    app.run();
+}
+
+/// Frame count, first-frame time and simulated time on `<body>` for the page and its test.
+fn publish_progress(
+    mut frames: Local<u64>,
+    clock: Option<Res<SimClock>>,
+    tour: Option<Res<Tour>>,
+) {
+    *frames += 1;
+    if *frames == 1 {
+        set_data("first-frame-ms", &format!("{:.0}", now_ms()));
+    }
+    // Every frame for the first few, then a few times a second is plenty.
+    if *frames > 10 && !(*frames).is_multiple_of(10) {
+        return;
+    }
+    set_data("frames", &frames.to_string());
+    if let Some(c) = clock {
+        set_data("sim-time-s", &format!("{:.0}", c.time_s));
+        set_data("sim-ticks", &c.tick.to_string());
+    }
+    let step = tour
+        .filter(|t| t.active)
+        .map_or(-1, |t| t.step as i64);
+    set_data("tour-step", &step.to_string());
+}

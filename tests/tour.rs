@@ -1,0 +1,60 @@
+//! The guided tour's captions read the running simulation: every number on screen is computed.
+#![cfg(feature = "view")]
+
+use qtwin::demand::{Buildings, Consumers};
+use qtwin::ledger::Ledger;
+use qtwin::ledger::report::Kpis;
+use qtwin::plants::Stations;
+use qtwin::quantum::Sites;
+use qtwin::scene::load_scene;
+use qtwin::sim::{RunOptions, Simulation};
+use qtwin::thermal::ThermalState;
+use qtwin::view::tour::{STEPS, TourValues, caption};
+use qtwin::weather::WeatherNow;
+
+#[test]
+fn captions_show_live_numbers() {
+    let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
+    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
+    sim.run_ticks(6 * 60); // six hours of a January morning
+    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
+    let v = TourValues {
+        buildings: sim.res::<Buildings>(),
+        consumers: sim.res::<Consumers>(),
+        sites: sim.res::<Sites>(),
+        stations: sim.res::<Stations>(),
+        thermal: sim.res::<ThermalState>(),
+        weather: sim.res::<WeatherNow>(),
+        kpis: kpis.clone(),
+    };
+    let caps: Vec<_> = (0..STEPS).map(|i| caption(i, &v)).collect();
+    for (i, c) in caps.iter().enumerate() {
+        assert!(!c.title.is_empty() && !c.text.is_empty(), "step {i} is empty");
+        assert!(!c.number.contains("NaN") && !c.text.contains("NaN"), "step {i}: {}", c.number);
+    }
+    // Step 1: the heat flowing now, from the stations.
+    let heat_mw: f64 = v.stations.heat_w.iter().sum::<f64>() / 1e6;
+    assert!(heat_mw > 0.5, "a winter morning needs heat: {heat_mw} MW");
+    assert_eq!(caps[0].number, format!("{heat_mw:.1} MW"));
+    assert!(caps[0].text.starts_with("296 buildings"));
+    // Step 4: the share of quantum waste heat so far, from the ledger.
+    assert!(kpis.waste_heat_share > 0.01);
+    assert_eq!(caps[3].number, format!("{:.0} %", 100.0 * kpis.waste_heat_share));
+    // Step 2: the biggest site's electricity now.
+    let s = v.sites;
+    let i = (0..s.ids.len())
+        .max_by(|&a, &b| {
+            let p = |i: usize| s.compressor_w[i] + s.electronics_w[i] + s.servers_w[i];
+            p(a).total_cmp(&p(b))
+        })
+        .unwrap();
+    assert!(s.electricity_w[i] > 10e3);
+    assert_eq!(caps[1].number, format!("{:.0} kW", s.electricity_w[i] / 1e3));
+    assert!(caps[1].title.ends_with(&s.ids[i]));
+    // Step 7: CO₂ avoided so far is the baseline minus the twin.
+    assert!(kpis.co2_baseline_kg > kpis.co2_kg);
+    assert_eq!(
+        caps[6].number,
+        format!("{:.0} kg CO₂", kpis.co2_baseline_kg - kpis.co2_kg)
+    );
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the browser page into web/dist/: the wasm build (profile `web`: opt-level z, LTO, one
+# codegen unit, panic=abort; features `web`: the view on WebGL2 without threads), wasm-bindgen at
+# exactly the version in Cargo.lock, wasm-opt from npm's binaryen 132 (Debian's binaryen 108 breaks
+# the module), then the page and its demo scene. Serve it with `python3 web/serve.py`.
+#
+#   web/build.sh            build (installs the wasm32 target, wasm-bindgen-cli and binaryen if missing)
+#   QTWIN_WASM_OPT=0 web/build.sh   skip wasm-opt (faster; a larger module)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qtwin-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+t0=$(date +%s)
+
+rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# wasm-bindgen's CLI must match the library in Cargo.lock exactly.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
+  echo "installing wasm-bindgen-cli $wbg_version"
+  # No --locked: its lock file wants a webpki-roots release the registry here lacks.
+  cargo install wasm-bindgen-cli --version "$wbg_version"
+fi
+
+cargo build --profile web --target wasm32-unknown-unknown --no-default-features --features web --bin qtwin
+raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/qtwin.wasm"
+
+rm -rf web/dist
+mkdir -p web/dist
+wasm-bindgen --target web --no-typescript --out-dir web/dist --out-name qtwin "$raw"
+
+if [ "${QTWIN_WASM_OPT:-1}" != 0 ]; then
+  if [ ! -x web/node_modules/.bin/wasm-opt ]; then
+    (cd web && npm ci --no-audit --no-fund)
+  fi
+  web/node_modules/.bin/wasm-opt -Oz \
+    --enable-reference-types --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    --enable-nontrapping-float-to-int --enable-multivalue \
+    -o web/dist/qtwin_bg.opt.wasm web/dist/qtwin_bg.wasm
+  mv web/dist/qtwin_bg.opt.wasm web/dist/qtwin_bg.wasm
+fi
+
+cp web/index.html scenes/riverside.ron web/dist/
+gz=$(gzip -9 -c web/dist/qtwin_bg.wasm | wc -c)
+awk -v raw="$(stat -c %s "$raw")" -v opt="$(stat -c %s web/dist/qtwin_bg.wasm)" -v gz="$gz" -v s="$(( $(date +%s) - t0 ))" \
+  'BEGIN { printf "web/dist: qtwin.wasm %.1f MB from cargo, %.1f MB in the page, %.1f MB gzipped; %d s\n", raw/1e6, opt/1e6, gz/1e6, s }'

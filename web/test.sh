@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The browser test: builds the page (web/build.sh), serves it on localhost, opens it in headless
+# Chromium (Debian's package) and checks it (web/test.mjs): first frame time, simulated time
+# advancing, a non-blank canvas, no console errors, the guided tour, a broken scene's errors, and
+# that a day of riverside simulated in the browser gives the same report as natively.
+#
+#   web/test.sh                       build, then test
+#   QTWIN_WEB_SKIP_BUILD=1 web/test.sh    test the page already in web/dist
+# Results: $QTWIN_WEB_OUT (default /tmp/qtwin-web)/web-test.json and screenshots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/qtwin-target}"
+out="${QTWIN_WEB_OUT:-/tmp/qtwin-web}"
+mkdir -p "$out"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "web/test.sh needs Debian's chromium (apt-get install chromium)" >&2
+    exit 2
+  fi
+fi
+[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+[ "${QTWIN_WEB_SKIP_BUILD:-0}" = 1 ] || web/build.sh
+cp tests/scenes/broken/semantic.ron web/dist/broken.ron
+
+# The same day natively, for the report comparison.
+ticks=1440
+cargo build --release --bin qtwin
+"$CARGO_TARGET_DIR/release/qtwin" run scenes/riverside.ron --hours 24 --quiet --report "$out/native-report.json"
+native_sha=$(sha256sum "$out/native-report.json" | cut -d' ' -f1)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 web/serve.py --port "$port" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+node web/test.mjs --url "http://127.0.0.1:$port/" --out "$out" --native-sha "$native_sha" --bench-ticks "$ticks"
