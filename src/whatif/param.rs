@@ -84,7 +84,14 @@ fn site_ids(scene: &Scene, sel: &str) -> Vec<String> {
 /// The edit that `path=value` makes on `scene` (which is not changed).
 pub fn edit_for(scene: &Scene, path: &str, value: &str) -> Result<Edit, EditError> {
     let name = format!("{path}={value}");
-    let parts: Vec<&str> = path.split('.').collect();
+    // A pipe selection may hold `..` (a stretch): take it whole.
+    let parts: Vec<&str> = match path
+        .strip_prefix("pipes.")
+        .and_then(|r| r.strip_suffix(".insulation"))
+    {
+        Some(sel) => vec!["pipes", sel, "insulation"],
+        None => path.split('.').collect(),
+    };
     match parts.as_slice() {
         ["network", field] => {
             let v = value;
