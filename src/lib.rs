@@ -11,7 +11,8 @@
 //! - [`sim`] — the tick order ([`sim::SimSet`]), the clock, building a world from a scene.
 //! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
 //!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
-//! - [`cli`] — `qtwin check | run | generate | bench`.
+//! - [`whatif`] — edits with undo/redo, live edits, compare, sweep, site suitability.
+//! - [`cli`] — `qtwin check | run | generate | bench | edit | compare | sweep | suggest`.
 //!
 //! ## Glossary
 //! - **Node** — a junction of the heat network; **pipe** — a supply/return pipe pair between nodes.
@@ -41,5 +42,6 @@ pub mod thermal;
 #[cfg(feature = "view-core")]
 pub mod view;
 pub mod weather;
+pub mod whatif;
 
 pub use bevy;

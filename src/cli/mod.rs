@@ -1,4 +1,5 @@
-//! The `qtwin` command line: `check`, `run`, `generate`, `bench`.
+//! The `qtwin` command line: `check`, `run`, `generate`, `bench`, and the what-if commands
+//! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,6 +60,65 @@ pub enum Command {
         /// Start the guided tour (loops until any input).
         #[arg(long)]
         demo: bool,
+    },
+    /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
+    /// its edit history; `--undo N` undoes the last N edits of a saved scene.
+    Edit {
+        scene: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Undo this many of the scene's saved edits (before any --set).
+        #[arg(long, default_value_t = 0)]
+        undo: usize,
+        /// Write the edited scene (with its `edits` list) here.
+        #[arg(long)]
+        save_as: Option<PathBuf>,
+    },
+    /// Run two scenes over the same period and weather; both reports and the KPIs' differences.
+    Compare {
+        base: PathBuf,
+        variant: PathBuf,
+        #[arg(long, default_value_t = 7.0)]
+        days: f64,
+        /// Seed of both runs (default: the base scene's).
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Run a grid of variants in parallel, one CSV row per variant.
+    Sweep {
+        scene: PathBuf,
+        /// PATH=V1,V2,... (repeat for a grid; the first varies slowest).
+        #[arg(long = "param", value_name = "PATH=V1,V2,...", required = true)]
+        params: Vec<String>,
+        #[arg(long, default_value_t = 7.0)]
+        days: f64,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run only slice i (0-based) of N: `--shard i/N`.
+        #[arg(long)]
+        shard: Option<String>,
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Score places for a new micro quantum site and simulate the best few.
+    Suggest {
+        scene: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+        #[arg(long, default_value_t = 2.0)]
+        days: f64,
+        /// Grid spacing of the candidates, m.
+        #[arg(long, default_value_t = 50.0)]
+        spacing: f64,
+        /// Write the suitability layer and the suggestions as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Run an OpenQASM 2.0 circuit on the statevector simulator and print its counts.
     Qasm {
@@ -215,6 +275,39 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         },
         Command::Run(args) => run_command(args),
+        Command::Edit {
+            scene,
+            set,
+            undo,
+            save_as,
+        } => edit_command(&scene, &set, undo, save_as.as_deref()),
+        Command::Compare {
+            base,
+            variant,
+            days,
+            seed,
+            report,
+        } => compare_command(&base, &variant, days, seed, report.as_deref()),
+        Command::Sweep {
+            scene,
+            params,
+            days,
+            seed,
+            shard,
+            threads,
+            out,
+            quiet,
+        } => {
+            set_threads(threads);
+            sweep_command(&scene, &params, days, seed, shard.as_deref(), &out, quiet)
+        }
+        Command::Suggest {
+            scene,
+            top,
+            days,
+            spacing,
+            json,
+        } => suggest_command(&scene, top, days, spacing, json.as_deref()),
         #[cfg(feature = "view")]
         Command::View {
             scene,
@@ -530,6 +623,272 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if let Some(p) = &args.timeseries {
         let f = std::fs::File::create(p)?;
         write_timeseries_csv(sim.res::<Ledger>(), std::io::BufWriter::new(f))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a scene that may carry saved edits: the scene and its edit stack (checked).
+fn load_edited(path: &Path) -> Result<(Scene, crate::whatif::EditStack), (ExitCode, String)> {
+    let saved = load_checked(path)?;
+    crate::whatif::EditStack::from_saved(&saved)
+        .map_err(|e| (ExitCode::from(2), format!("{}: {e}", path.display())))
+}
+
+fn edit_command(
+    path: &Path,
+    set: &[String],
+    undo: usize,
+    save_as: Option<&Path>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let (mut scene, mut stack) = match load_edited(path) {
+        Ok(x) => x,
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            return Ok(code);
+        }
+    };
+    for _ in 0..undo {
+        match stack.undo(&mut scene)? {
+            Some(r) => println!("undone: {}", r.description),
+            None => {
+                eprintln!("--undo {undo}: the scene has only {} edits", stack.undone.len());
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    for a in set {
+        let (p, v) = crate::whatif::param::parse_assignment(a)?;
+        if v.len() != 1 {
+            eprintln!("--set {a}: one value (lists are for `qtwin sweep`)");
+            return Ok(ExitCode::from(2));
+        }
+        let e = match crate::whatif::param::edit_for(&scene, &p, &v[0]) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("--set {a}: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        stack.push(&mut scene, e)?;
+    }
+    if let Err(issues) = validate(&scene) {
+        eprintln!("the edited scene is not valid: {}", SceneError::Invalid(issues));
+        return Ok(ExitCode::from(2));
+    }
+    println!("{} edit(s):", stack.done.len());
+    for (i, r) in stack.done.iter().enumerate() {
+        println!("  {}. {}", i + 1, r.description);
+    }
+    if let Some(out) = save_as {
+        std::fs::write(out, stack.save_ron(&scene))?;
+        println!("saved {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare_command(
+    base: &Path,
+    variant: &Path,
+    days: f64,
+    seed: Option<u64>,
+    report: Option<&Path>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let (a, b) = match (load_checked(base), load_checked(variant)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err((code, msg)), _) | (_, Err((code, msg))) => {
+            eprintln!("{msg}");
+            return Ok(code);
+        }
+    };
+    let spec = crate::whatif::runs::RunSpec {
+        days,
+        seed,
+        tick_s: None,
+    };
+    let v = crate::whatif::runs::compare(&a, &b, &spec)?;
+    println!(
+        "{:<34} {:>16} {:>16} {:>14} {:>9}",
+        "kpi", "base", "variant", "difference", "rel."
+    );
+    if let Some(d) = v["diff"].as_object() {
+        for (k, x) in d {
+            let f = |key: &str| x[key].as_f64().unwrap_or(0.0);
+            let rel = x["rel"]
+                .as_f64()
+                .map_or("—".to_string(), |r| format!("{:+.2} %", 100.0 * r));
+            println!(
+                "{k:<34} {:>16.3} {:>16.3} {:>+14.3} {rel:>9}",
+                f("base"),
+                f("variant"),
+                f("abs")
+            );
+        }
+    }
+    if let Some(p) = report {
+        std::fs::write(p, serde_json::to_string_pretty(&v)? + "\n")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sweep_command(
+    path: &Path,
+    params: &[String],
+    days: f64,
+    seed: Option<u64>,
+    shard: Option<&str>,
+    out: &Path,
+    quiet: bool,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use crate::whatif::runs::*;
+    let scene = match load_checked(path) {
+        Ok(s) => s,
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            return Ok(code);
+        }
+    };
+    let mut ps = Vec::new();
+    for p in params {
+        match p.parse::<SweepParam>() {
+            Ok(x) => ps.push(x),
+            Err(e) => {
+                eprintln!("--param {p}: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let total = variant_count(&ps);
+    let range = match shard {
+        None => 0..total,
+        Some(s) => match parse_shard(s) {
+            Ok((i, n)) => shard_range(total, i, n),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let spec = RunSpec {
+        days,
+        seed,
+        tick_s: None,
+    };
+    let n = range.len();
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(n as u64 * ticks_of(&scene, &spec));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:40}] {percent}%  variants {msg}  {per_sec}  eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b.set_message(format!("{}..{} of {total}", range.start, range.end));
+        b
+    };
+    let t0 = Instant::now();
+    let rows = run_sweep(&scene, &ps, range, &spec, &|t| bar.inc(t));
+    bar.finish_and_clear();
+    let f = std::fs::File::create(out)?;
+    write_sweep_csv(&ps, &rows, std::io::BufWriter::new(f))?;
+    let failed = rows.iter().filter(|r| r.result.is_err()).count();
+    if !quiet {
+        eprintln!(
+            "{}: {} variants ({} failed) of {} days in {:.1} s",
+            out.display(),
+            rows.len(),
+            failed,
+            days,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn suggest_command(
+    path: &Path,
+    top: usize,
+    days: f64,
+    spacing: f64,
+    json_out: Option<&Path>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use crate::whatif::siting::*;
+    let scene = match load_checked(path) {
+        Ok(s) => s,
+        Err((code, msg)) => {
+            eprintln!("{msg}");
+            return Ok(code);
+        }
+    };
+    let template = crate::whatif::SiteTemplate::from_scene(&scene);
+    let opts = SuitabilityOptions {
+        spacing_m: spacing,
+        ..Default::default()
+    };
+    let spec = crate::whatif::runs::RunSpec {
+        days,
+        seed: None,
+        tick_s: None,
+    };
+    let (base, sugg) = suggest(&scene, &template, &opts, top, 200.0, &spec)?;
+    let w = opts.weights;
+    println!(
+        "weights: heat demand density {}, network distance {}, spare capacity {}, feeder headroom {}, fibre latency {}",
+        w.heat_demand_density,
+        w.network_distance,
+        w.network_spare_capacity,
+        w.feeder_headroom,
+        w.fibre_latency
+    );
+    println!(
+        "base ({days} days): waste heat recovered {:.0} kWh, CO2 {:.0} kg, boiler gas {:.0} kWh",
+        base.waste_heat_recovered_kwh, base.co2_kg, base.boiler_gas_kwh
+    );
+    for s in &sugg {
+        let c = &s.candidate;
+        let d = |k: &str| s.diff[k]["abs"].as_f64().unwrap_or(0.0);
+        println!(
+            "#{} ({:.0}, {:.0}) score {:.3}  [demand {:.2} ({:.1} W/m2), distance {:.2} ({:.0} m to {}), spare {:.2} ({:.1} MW), feeder {:.2} ({:.1} MW {}), latency {:.2} ({:.3} ms)]",
+            s.rank,
+            c.pos[0],
+            c.pos[1],
+            c.score,
+            c.terms[0],
+            c.heat_density_w_m2,
+            c.terms[1],
+            c.pipe_distance_m,
+            c.nearest_pipe,
+            c.terms[2],
+            c.network_spare_w / 1e6,
+            c.terms[3],
+            c.feeder_headroom_w / 1e6,
+            c.feeder.as_deref().or(c.bus.as_deref()).unwrap_or("-"),
+            c.terms[4],
+            c.mean_rtt_ms
+        );
+        println!("    {}", s.description);
+        println!(
+            "    simulated: waste heat recovered {:+.0} kWh, CO2 {:+.0} kg, boiler gas {:+.0} kWh, heat losses {:+.0} kWh, unmet {:+.1} kWh",
+            d("waste_heat_recovered_kwh"),
+            d("co2_kg"),
+            d("boiler_gas_kwh"),
+            d("heat_losses_kwh"),
+            d("unmet_heat_kwh")
+        );
+    }
+    if let Some(p) = json_out {
+        let loads = NetworkLoads::from_run(
+            &scene,
+            &crate::whatif::runs::RunSpec {
+                days: days.min(1.0),
+                ..spec
+            },
+        )?;
+        let layer = suitability(&scene, &template, Some(&loads), &opts);
+        let v = serde_json::json!({"suitability": layer, "base_kpis": base, "suggestions": sugg});
+        std::fs::write(p, serde_json::to_string_pretty(&v)? + "\n")?;
     }
     Ok(ExitCode::SUCCESS)
 }

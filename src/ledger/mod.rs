@@ -123,6 +123,11 @@ impl Ledger {
         }
     }
     /// Starts recording a per-tick time series.
+    /// Forgets the tanks' energy of the last tick, so the next tick's heat balance starts from
+    /// the tanks as they are (after a what-if edit rebuilt the world).
+    pub fn restart_balance(&mut self) {
+        self.prev_tank_j = None;
+    }
     pub fn record_series(&mut self) {
         self.series = Some(Vec::new());
     }

@@ -367,6 +367,19 @@ impl QuantumScheduler {
         }
     }
 
+    /// Takes over from the scheduler of a world that an edit rebuilt (a site added, moved or
+    /// removed): the arrival stream and job numbering go on where `old` left them; the jobs that
+    /// were queued or running in `old` end as rejected ("world rebuilt by an edit") at `time_s`.
+    pub fn continue_from(&mut self, old: QuantumScheduler, log: &mut JobLog, time_s: f64) {
+        self.arrivals = old.arrivals;
+        self.next_id = old.next_id;
+        for id in old.live.keys() {
+            if (*id as usize) < log.records.len() {
+                log.end(*id, time_s, false, "world rebuilt by an edit");
+            }
+        }
+    }
+
     /// The calibration window of site `i` that ends after `t` (it may have begun), as
     /// `(start, end)` in s since the start of the run; `None` without windows.
     pub fn window(&self, i: usize, t: f64) -> Option<(f64, f64)> {

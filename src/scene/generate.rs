@@ -192,6 +192,7 @@ fn temperate_climate() -> Climate {
         mean_wind_m_s: [5.0, 4.8, 4.7, 4.3, 4.0, 3.8, 3.7, 3.6, 3.9, 4.3, 4.6, 4.9],
         temp_noise_k: 3.0,
         ground_temp_c: None,
+        year: None,
     })
 }
 
@@ -2164,6 +2165,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     };
 
     Scene {
+        edits: Vec::new(),
         format_version: SCENE_FORMAT_VERSION,
         name: hdr.name,
         description: hdr.description,

@@ -62,6 +62,13 @@ pub struct Scene {
     /// ([`QuantumJobs::default`]), so every scene with quantum sites runs jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantum_jobs: Option<QuantumJobs>,
+    /// The what-if edits that turned a base scene into this one, oldest first (see
+    /// [`crate::whatif`]): each holds its old and new values, so undoing them all in reverse
+    /// order gives the base scene back exactly. Empty (and not written) for an unedited scene.
+    /// The edits are history only: the scene's physics is the rest of the file, and
+    /// [`scene_hash`] leaves them out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<crate::whatif::EditRecord>,
 }
 
 /// Simulation settings stored with the scene; the command line may override them.
@@ -136,6 +143,52 @@ pub struct MonthlyClimate {
     /// Ground temperature at pipe depth: if set, fixed; otherwise from the Kusuda model.
     #[serde(default)]
     pub ground_temp_c: Option<f64>,
+    /// A particular weather year drawn from this climate (mild, typical, cold, with its own
+    /// noise seed); `None` = the climate as given with the scene's seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<WeatherYear>,
+}
+
+/// A weather year drawn from a monthly climate: every month's mean air temperature shifted by
+/// [`YearKind::temp_offset_k`] and the weather noise drawn with `seed` instead of the scene's.
+/// The demand model keeps calibrating hot water on the climate as given (hot water does not
+/// depend on the year's weather).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherYear {
+    pub kind: YearKind,
+    /// Seed of this year's weather noise (temperature anomalies, clouds, wind).
+    pub seed: u64,
+}
+
+/// How a weather year compares with the climate's mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum YearKind {
+    Mild,
+    Typical,
+    Cold,
+}
+
+impl YearKind {
+    /// Shift of every month's mean air temperature, K: mild +1.5 K, typical 0, cold −2 K.
+    ///
+    /// An assumption of this model, of the order of one standard deviation of the year-to-year
+    /// anomaly of winter mean temperature in a temperate maritime climate (about 1.5–2 K); the
+    /// cold shift is larger because cold winters deviate further than mild ones.
+    pub fn temp_offset_k(self) -> f64 {
+        match self {
+            YearKind::Mild => 1.5,
+            YearKind::Typical => 0.0,
+            YearKind::Cold => -2.0,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            YearKind::Mild => "mild",
+            YearKind::Typical => "typical",
+            YearKind::Cold => "cold",
+        }
+    }
 }
 
 fn default_temp_noise() -> f64 {
@@ -906,7 +959,16 @@ pub fn to_ron(scene: &Scene) -> String {
 
 /// SHA-256 of the scene's canonical serialisation (independent of the file's formatting), hex.
 pub fn scene_hash(scene: &Scene) -> String {
-    let canonical = ron::ser::to_string(scene).expect("a scene always serialises");
+    // The edit history is not part of the physics: an edited scene hashes like the same scene
+    // written out by hand.
+    let canonical = if scene.edits.is_empty() {
+        ron::ser::to_string(scene)
+    } else {
+        let mut s = scene.clone();
+        s.edits.clear();
+        ron::ser::to_string(&s)
+    }
+    .expect("a scene always serialises");
     let digest = Sha256::digest(canonical.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -360,19 +360,30 @@ pub struct ThermalState {
     in_mt: Vec<f64>,
 }
 
+/// 1/τ of each pipe's exponential decay towards the ground, 1/s: `U/(ρ·A·c_p)`.
+fn pipe_inv_tau(net: &Network) -> Vec<f64> {
+    (0..net.pipe_count())
+        .map(|k| {
+            let d = net.pipe_diameter_m[k];
+            let area = std::f64::consts::PI * 0.25 * d * d;
+            net.pipe_loss_w_mk[k] / (net.density_kg_m3 * area * net.cp_j_kg_k)
+        })
+        .collect()
+}
+
 impl ThermalState {
+    /// Recomputes the pipes' decay constants after their heat-loss coefficients changed (a
+    /// what-if edit of the insulation); the water in the pipes is kept.
+    pub fn refresh_pipe_constants(&mut self, net: &Network) {
+        self.inv_tau = pipe_inv_tau(net);
+    }
+
     pub fn new(scene: &Scene, net: &Network) -> Self {
         let hn = &scene.heat_network;
         let np = net.pipe_count();
         let nn = net.node_count();
         let cp = net.cp_j_kg_k;
-        let inv_tau = (0..np)
-            .map(|k| {
-                let d = net.pipe_diameter_m[k];
-                let area = std::f64::consts::PI * 0.25 * d * d;
-                net.pipe_loss_w_mk[k] / (net.density_kg_m3 * area * cp)
-            })
-            .collect();
+        let inv_tau = pipe_inv_tau(net);
         let supply: Vec<PipeWater> = (0..np)
             .map(|k| PipeWater::filled(net.pipe_mass_kg[k], hn.supply_temp_c))
             .collect();

@@ -19,6 +19,10 @@
 //!
 //! A `Fixed` climate gives constant conditions and no noise (engineering test networks).
 //!
+//! A monthly climate may name a **weather year** (`year: Some((kind: Cold, seed: 11))`): every
+//! month's mean temperature shifted by the year's offset (mild +1.5 K, typical 0, cold −2 K;
+//! [`crate::scene::YearKind::temp_offset_k`]) and the noise drawn with the year's own seed.
+//!
 //! Units: °C, W/m², m/s; time in seconds of the simulated year.
 
 use bevy::prelude::*;
@@ -102,6 +106,17 @@ pub fn sin_solar_elevation(lat_deg: f64, day: f64, h: f64) -> f64 {
 
 impl WeatherModel {
     pub fn new(climate: &Climate, seed: u64) -> Self {
+        // A weather year: its own noise seed and shifted monthly means (ground temperatures
+        // follow through Kusuda's model).
+        let mut climate = climate.clone();
+        let mut seed = seed;
+        if let Climate::Monthly(m) = &mut climate
+            && let Some(y) = m.year
+        {
+            seed = y.seed;
+            let dt = y.kind.temp_offset_k();
+            m.mean_temp_c.iter_mut().for_each(|t| *t += dt);
+        }
         // Three independent 32-bit seeds from the 64-bit seed (splitmix64 finaliser).
         let mix = |k: u64| {
             let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(k + 1));
@@ -110,7 +125,7 @@ impl WeatherModel {
             ((z ^ (z >> 31)) & 0xFFFF_FFFF) as u32
         };
         Self {
-            climate: climate.clone(),
+            climate,
             temp_noise: Fbm::<Perlin>::new(mix(0)).set_octaves(4),
             cloud_noise: Perlin::new(mix(1)),
             wind_noise: Fbm::<Perlin>::new(mix(2)).set_octaves(3),
@@ -253,6 +268,7 @@ mod tests {
             mean_wind_m_s: [5.0, 4.8, 4.6, 4.2, 3.9, 3.7, 3.6, 3.6, 3.9, 4.3, 4.7, 5.0],
             temp_noise_k: 3.0,
             ground_temp_c: None,
+            year: None,
         })
     }
 
