@@ -11,6 +11,10 @@
 //! - [`sim`] — the tick order ([`sim::SimSet`]), the clock, building a world from a scene.
 //! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
 //!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
+//! - Training: [`faults`] (failures with their physics, repair), [`operator`] (actions,
+//!   instructor commands, the action log), [`alarms`] (measured values, ISA-18.2 alarms, floods),
+//!   [`training`] (scenarios, scripted trainees, the session log, scoring), [`snapshot`]
+//!   (rewind and snapshot files).
 //! - [`cli`] — `qtwin check | run | generate | bench`.
 //!
 //! ## Glossary
@@ -29,15 +33,20 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod alarms;
 pub mod demand;
+pub mod faults;
 pub mod grid;
 pub mod hydraulics;
 pub mod ledger;
+pub mod operator;
 pub mod plants;
 pub mod quantum;
 pub mod scene;
 pub mod sim;
+pub mod snapshot;
 pub mod thermal;
+pub mod training;
 #[cfg(feature = "view-core")]
 pub mod view;
 pub mod weather;

@@ -465,6 +465,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let opts = RunOptions {
         seed: args.seed,
         tick_s: args.tick,
+        ..Default::default()
     };
     if let Some(t) = args.tick
         && !(0.1..=3600.0).contains(&t)
