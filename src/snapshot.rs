@@ -150,8 +150,27 @@ pub struct RewindPlugin;
 impl Plugin for RewindPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<RewindStore>()
-            .add_systems(FixedUpdate, auto_snapshot.in_set(SimSet::Record));
+            .add_systems(
+                FixedUpdate,
+                auto_snapshot
+                    .in_set(SimSet::Record)
+                    .after(crate::training::record),
+            );
     }
+}
+
+/// Turns automatic rewind points on in a headless simulation (one every `every_s`).
+pub fn enable_rewind(sim: &mut Simulation, every_s: f64) {
+    sim.app.insert_resource(RewindStore {
+        every_s,
+        ..Default::default()
+    });
+    sim.app.add_systems(
+        FixedUpdate,
+        auto_snapshot
+            .in_set(SimSet::Record)
+            .after(crate::training::record),
+    );
 }
 
 /// Takes a rewind point when the clock reaches a multiple of `every_s` (after the tick).

@@ -368,7 +368,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                 Some(r) if r.crew_dispatched_s.is_some() => refused("a crew is already on it"),
                 Some(r) => {
                     r.crew_dispatched_s = Some(now);
-                    (true, format!("repair due at {:.0} s", now + r.spec.repair_s), None)
+                    (true, format!("repair done in {:.0} s", r.spec.repair_s), None)
                 }
                 None => refused(format!("no active failure {id}")),
             }

@@ -674,10 +674,10 @@ pub fn run_until(sim: &mut Simulation, actions: &[ScheduledAction], until_s: f64
         if now >= end.min(until_s) - 1e-9 {
             break;
         }
-        // Actions due within this tick take effect at its start.
+        // An action takes effect at the start of the first tick at or after its time.
         for a in &sorted {
             let t = start + a.at_s;
-            if t >= now - 1e-9 && t < now + tick - 1e-9 {
+            if t > now - tick + 1e-9 && t <= now + 1e-9 {
                 sim.res_mut::<CommandQueue>().operator(a.action.clone());
             }
         }
