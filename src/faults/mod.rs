@@ -275,6 +275,11 @@ pub struct Equipment {
     pub node_connected: Vec<bool>,
     /// Whether each station has a running circulation pump (stations without a pump count as running).
     pub station_pumping: Vec<bool>,
+    /// What the failures last made of each site's `online` and `compressor_on`: these two are
+    /// written only when that changes, so a value set from outside (a test, a what-if) stands
+    /// until a failure or repair concerns it.
+    pub site_online_derived: Vec<bool>,
+    pub compressor_derived: Vec<bool>,
 }
 
 impl Equipment {
@@ -316,6 +321,8 @@ impl Equipment {
             electricity_shed_share: vec![0.0; nb],
             node_connected: vec![true; net.node_count()],
             station_pumping: vec![true; stations.len()],
+            site_online_derived: vec![true; sites.len()],
+            compressor_derived: vec![true; sites.len()],
         }
     }
     pub fn pump(&self, id: &str) -> Option<usize> {
@@ -451,8 +458,11 @@ pub fn derive_hooks(
     // Sites: compressor, power supply and UPS, fibre, operator states.
     for i in 0..sites.len() {
         let id = sites.ids[i].clone();
-        sites.compressor_on[i] =
-            !is(&|k| matches!(k, FaultKind::CompressorFailure { site } if *site == id));
+        let compressor = !is(&|k| matches!(k, FaultKind::CompressorFailure { site } if *site == id));
+        if compressor != eq.compressor_derived[i] {
+            sites.compressor_on[i] = compressor;
+            eq.compressor_derived[i] = compressor;
+        }
         let grid_ok = bus_live(sites.bus[i])
             && !is(&|k| matches!(k, FaultKind::SitePowerOutage { site } if *site == id));
         let on_ups = !grid_ok || eq.site_on_battery[i];
@@ -464,7 +474,11 @@ pub fn derive_hooks(
                 (eq.ups_j[i] + eq.ups_capacity_j[i] / f.config.ups_recharge_s * dt).min(eq.ups_capacity_j[i]);
         }
         sites.on_ups[i] = on_ups;
-        sites.online[i] = !on_ups || eq.ups_j[i] > 0.0;
+        let online = !on_ups || eq.ups_j[i] > 0.0;
+        if online != eq.site_online_derived[i] {
+            sites.online[i] = online;
+            eq.site_online_derived[i] = online;
+        }
         sites.reachable[i] = !is(&|k| matches!(k, FaultKind::FibreCut { site } if *site == id));
         sites.accepting_jobs[i] = !eq.site_drained[i];
         sites.it_on[i] = !eq.site_shut_down[i];
