@@ -12,7 +12,11 @@
 //! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
 //!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
 //! - [`whatif`] — edits with undo/redo, live edits, compare, sweep, site suitability.
-//! - [`cli`] — `qtwin check | run | generate | bench | edit | compare | sweep | suggest`.
+//! - Training: [`faults`] (failures with their physics, repair), [`operator`] (actions,
+//!   instructor commands, the action log), [`alarms`] (measured values, ISA-18.2 alarms, floods),
+//!   [`training`] (scenarios, scripted trainees, the session log, scoring), [`snapshot`]
+//!   (rewind and snapshot files).
+//! - [`cli`] — `qtwin check | run | train | generate | bench | edit | compare | sweep | suggest`.
 //!
 //! ## Glossary
 //! - **Node** — a junction of the heat network; **pipe** — a supply/return pipe pair between nodes.
@@ -30,15 +34,20 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod alarms;
 pub mod demand;
+pub mod faults;
 pub mod grid;
 pub mod hydraulics;
 pub mod ledger;
+pub mod operator;
 pub mod plants;
 pub mod quantum;
 pub mod scene;
 pub mod sim;
+pub mod snapshot;
 pub mod thermal;
+pub mod training;
 #[cfg(feature = "view-core")]
 pub mod view;
 pub mod weather;

@@ -1,4 +1,4 @@
-//! The `qtwin` command line: `check`, `run`, `generate`, `bench`, and the what-if commands
+//! The `qtwin` command line: `check`, `run`, `train`, `generate`, `bench`, and the what-if commands
 //! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]).
 
 use std::path::{Path, PathBuf};
@@ -29,6 +29,20 @@ pub enum Command {
     Check { scene: PathBuf },
     /// Run a scene headless and report.
     Run(RunArgs),
+    /// Run a training scenario headless with a scripted trainee and write the score.
+    Train {
+        /// Scenario (RON, e.g. scenes/training/pump_trip_winter.ron).
+        scenario: PathBuf,
+        /// The scripted trainee: operator actions at session times (RON); none: no response.
+        #[arg(long)]
+        actions: Option<PathBuf>,
+        /// Write the training report (score, metrics, session log) as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write a snapshot file of the session's end state.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+    },
     /// Write a generated city.
     Generate {
         #[arg(long, default_value_t = 1000)]
@@ -255,6 +269,56 @@ pub fn load_checked(path: &Path) -> Result<Scene, (ExitCode, String)> {
 
 fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Train {
+            scenario,
+            actions,
+            report,
+            snapshot,
+        } => {
+            let (sc, scene) = match crate::training::load_scenario(&scenario) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let acts = match &actions {
+                Some(p) => match crate::training::load_actions(p) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+                None => Vec::new(),
+            };
+            let mut sim = crate::training::start_session(&sc, &scene)?;
+            crate::training::run_until(&mut sim, &acts, f64::INFINITY);
+            let r = crate::training::TrainingReport::from_sim(&sim);
+            let m = &r.metrics;
+            println!("{}: score {:.1}", r.scenario, r.score);
+            println!(
+                "  out of limits {:.1} min, unmet {:.0} kWh, jobs missed {} (aborted {}), mean response {:.0} s, restore {}, hints {}, alarms {} ({} floods), actions {}",
+                m.minutes_out_of_limits,
+                m.unmet_heat_kwh,
+                m.jobs_missed,
+                m.jobs_aborted,
+                m.mean_response_s,
+                m.restore_time_s.map_or("never".to_string(), |t| format!("{t:.0} s")),
+                m.hints_used,
+                m.alarms_raised,
+                m.floods,
+                m.actions
+            );
+            println!("  penalties {:?}", r.penalties);
+            if let Some(p) = report {
+                std::fs::write(&p, r.to_json())?;
+            }
+            if let Some(p) = snapshot {
+                std::fs::write(&p, crate::snapshot::SnapshotFile::from_sim(&sim).to_json())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { scene } => match load_checked(&scene) {
             Ok(s) => {
                 println!(
@@ -564,6 +628,7 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let opts = RunOptions {
         seed: args.seed,
         tick_s: args.tick,
+        ..Default::default()
     };
     if let Some(t) = args.tick
         && !(0.1..=3600.0).contains(&t)

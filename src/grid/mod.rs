@@ -13,6 +13,9 @@
 //!   unserved and export curtailed (both counted).
 //! - **Feeders** are operated radially from the connection bus: each feeder's flow is the net
 //!   injection of the buses beyond it; loading = |P| / capacity.
+//! - **Outages** ([`crate::faults`]): a bus cut off by a feeder outage (`bus_energised` false)
+//!   serves none of its loads (counted as unserved) and its PV and wind inverters disconnect; a
+//!   site running on its own UPS (`Sites::on_ups`) draws nothing from the grid.
 //! - **Carbon**: imports × the hour's intensity × the month's factor. Exports are not credited.
 //!
 //! Units: W, Wh, J, g/kWh.
@@ -55,6 +58,8 @@ pub struct GridState {
     /// (bus, rated W, hub m, cut-in, rated speed, cut-out)
     pub wind: Vec<(u32, f64, f64, f64, f64, f64)>,
     pub batteries: Vec<BatteryUnit>,
+    /// Whether each bus is fed (false beyond a feeder in outage; set by [`crate::faults`]).
+    pub bus_energised: Vec<bool>,
     // ---- per tick ----
     pub bus_load_w: Vec<f64>,
     pub bus_gen_w: Vec<f64>,
@@ -153,6 +158,7 @@ impl GridState {
                     energy_j: b.capacity_wh * 3600.0 * b.initial_soc,
                 })
                 .collect(),
+            bus_energised: vec![true; nb],
             bus_load_w: vec![0.0; nb],
             bus_gen_w: vec![0.0; nb],
             feeder_flow_w: vec![0.0; g.feeders.len()],
@@ -207,7 +213,12 @@ fn grid_balance(
     g.bus_load_w.iter_mut().for_each(|x| *x = 0.0);
     g.bus_gen_w.iter_mut().for_each(|x| *x = 0.0);
     let mut load = 0.0;
+    let mut dead_load = 0.0;
     let mut add_load = |g: &mut GridState, bus: usize, w: f64| {
+        if bus < g.bus_energised.len() && !g.bus_energised[bus] {
+            dead_load += w;
+            return;
+        }
         if bus < g.bus_load_w.len() {
             g.bus_load_w[bus] += w;
         }
@@ -217,7 +228,9 @@ fn grid_balance(
         add_load(g, on_bus(buildings.bus[i]), buildings.electricity_w[i]);
     }
     for i in 0..sites.len() {
-        add_load(g, on_bus(sites.bus[i]), sites.electricity_w[i]);
+        if !sites.on_ups[i] {
+            add_load(g, on_bus(sites.bus[i]), sites.electricity_w[i]);
+        }
     }
     for s in 0..stations.len() {
         let site_bus = stations.heat_pumps[s]
@@ -234,6 +247,9 @@ fn grid_balance(
     let mut pv = 0.0;
     for k in 0..g.pv.len() {
         let (bus, peak, pr) = g.pv[k];
+        if !g.bus_energised[bus as usize] {
+            continue;
+        }
         let p = peak * weather.ghi_w_m2 / 1000.0 * pr;
         g.bus_gen_w[bus as usize] += p;
         pv += p;
@@ -241,6 +257,9 @@ fn grid_balance(
     let mut wind = 0.0;
     for k in 0..g.wind.len() {
         let (bus, rated, hub, ci, rs, co) = g.wind[k];
+        if !g.bus_energised[bus as usize] {
+            continue;
+        }
         let p = wind_power_w(weather.wind_m_s, rated, hub, ci, rs, co);
         g.bus_gen_w[bus as usize] += p;
         wind += p;
@@ -292,7 +311,7 @@ fn grid_balance(
     }
     g.import_w = import;
     g.export_w = export;
-    g.unserved_w = unserved;
+    g.unserved_w = unserved + dead_load;
     g.curtailed_w = curtailed;
     let hour = (weather.hour_of_day.floor() as usize).min(23);
     g.carbon_now_g_kwh = g.carbon_g_kwh[hour] * g.monthly_factor[weather.month.min(11)];

@@ -23,6 +23,12 @@
 //! Other stations pump from the return to the supply pressure at their node. Pump electricity is
 //! `Σ V̇·Δp/η`.
 //!
+//! **Hooks** for faults and operator actions ([`crate::faults`], [`crate::operator`]): a per-pipe
+//! resistance factor ([`Network::pipe_resistance_factor`], closed valves), a per-node leak
+//! extraction ([`HydraulicState::node_leak_kg_s`], made up by the reference station) and the
+//! operator's differential-pressure set-point. Pump trips and isolated stretches are applied to
+//! the flows before the solve (`crate::faults`), so the solver itself is unchanged.
+//!
 //! Units: kg/s, Pa, m, W. References: Swamee & Jain (1976), J. Hydraulics Div. 102(5); Todini &
 //! Pilati (1988) for the loop/gradient formulation; Frederiksen & Werner, *District Heating and
 //! Cooling* (2013) ch. 4–5.
@@ -53,6 +59,9 @@ pub struct Network {
     pub pipe_roughness_m: Vec<f64>,
     /// Linear heat-loss coefficient, W/(m·K).
     pub pipe_loss_w_mk: Vec<f64>,
+    /// Multiplies each pipe's pressure drop (1: as built; [`CLOSED_VALVE_FACTOR`]: its valves are
+    /// closed). Set by [`crate::faults`] from the operator's valve positions.
+    pub pipe_resistance_factor: Vec<f64>,
     /// Water held by one pipe (supply or return), kg.
     pub pipe_mass_kg: Vec<f64>,
     pub density_kg_m3: f64,
@@ -98,6 +107,7 @@ impl Network {
             pipe_diameter_m: Vec::new(),
             pipe_roughness_m: Vec::new(),
             pipe_loss_w_mk: Vec::new(),
+            pipe_resistance_factor: Vec::new(),
             pipe_mass_kg: Vec::new(),
             density_kg_m3: rho,
             viscosity_pa_s: scene.fluid.viscosity_pa_s,
@@ -129,6 +139,7 @@ impl Network {
             s.pipe_diameter_m.push(d);
             s.pipe_roughness_m.push(p.roughness_m);
             s.pipe_loss_w_mk.push(p.linear_loss_w_mk().unwrap_or(0.0));
+            s.pipe_resistance_factor.push(1.0);
             s.pipe_mass_kg
                 .push(rho * std::f64::consts::PI * 0.25 * d * d * l);
         }
@@ -267,6 +278,14 @@ impl Network {
 /// The hydraulic state of this tick.
 #[derive(Resource, Debug, Clone)]
 pub struct HydraulicState {
+    /// Water leaving the supply network through leaks at each node, kg/s (set by
+    /// [`crate::faults`] before the plants' dispatch; the reference station makes it up).
+    pub node_leak_kg_s: Vec<f64>,
+    /// Temperature of the make-up water that replaces leaked water, °C (see `crate::thermal`).
+    pub makeup_temp_c: f64,
+    /// The operator's differential-pressure set-point at the worst substation, Pa, replacing the
+    /// scene's `min_substation_dp_pa` (set by [`crate::operator`]).
+    pub dp_setpoint_override_pa: Option<f64>,
     /// Net mass flow into the supply network at each node, kg/s (stations +, consumers −).
     pub node_injection_kg_s: Vec<f64>,
     /// Mass flow in each supply pipe, kg/s, positive from→to. The return pipe carries it back.
@@ -292,6 +311,9 @@ pub struct HydraulicState {
 impl HydraulicState {
     pub fn new(net: &Network, stations: &Stations) -> Self {
         Self {
+            node_leak_kg_s: vec![0.0; net.node_count()],
+            makeup_temp_c: 10.0,
+            dp_setpoint_override_pa: None,
             node_injection_kg_s: vec![0.0; net.node_count()],
             pipe_flow_kg_s: vec![0.0; net.pipe_count()],
             loop_flow_kg_s: vec![0.0; net.loops.len()],
@@ -321,6 +343,10 @@ impl Plugin for HydraulicsPlugin {
     }
 }
 
+/// Resistance factor of a pipe whose valves are closed: a few mm³/s still seep through a closed
+/// gate valve in a loop, which keeps the loop equations regular.
+pub const CLOSED_VALVE_FACTOR: f64 = 1e8;
+
 /// Gravity, m/s².
 const G: f64 = 9.81;
 
@@ -336,6 +362,11 @@ fn solve_hydraulics(
     for (c, &node) in consumers.node.iter().enumerate() {
         if let Some(node) = node {
             hs.node_injection_kg_s[node as usize] -= consumers.mass_flow_kg_s[c];
+        }
+    }
+    for (node, &m) in hs.node_leak_kg_s.iter().enumerate() {
+        if m > 0.0 {
+            hs.node_injection_kg_s[node] -= m;
         }
     }
     // Non-reference stations inject their dispatched flow; the reference closes the balance.
@@ -382,7 +413,10 @@ fn solve_hydraulics(
     // inlet holds the static pressure, and its pump adds the head the worst substation needs.
     let mut root_head = vec![0.0f64; net.component_root.len()];
     for (c, h) in root_head.iter_mut().enumerate() {
-        *h = worst_need[c] + scene.min_substation_dp_pa;
+        *h = worst_need[c]
+            + hs
+                .dp_setpoint_override_pa
+                .unwrap_or(scene.min_substation_dp_pa);
     }
     for i in 0..net.node_count() {
         let c = net.component[i] as usize;

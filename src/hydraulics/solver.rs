@@ -47,14 +47,15 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     let mu = net.viscosity_pa_s;
     let area = std::f64::consts::PI * 0.25 * d * d;
     // Hagen–Poiseuille resistance, Pa per kg/s: the laminar limit and the floor of the slope.
-    let r_lam = 128.0 * mu * l / (std::f64::consts::PI * rho * d.powi(4));
+    let factor = net.pipe_resistance_factor[k];
+    let r_lam = factor * 128.0 * mu * l / (std::f64::consts::PI * rho * d.powi(4));
     let aq = q.abs();
     let re = aq * d / (area * mu);
     if re < 2000.0 {
         return (r_lam * q, r_lam);
     }
     let (f, e) = friction_factor_and_exponent(re, net.pipe_roughness_m[k] / d);
-    let k2 = f * l / d / (2.0 * rho * area * area);
+    let k2 = factor * f * l / d / (2.0 * rho * area * area);
     let dp = k2 * aq * q;
     // d(f·q|q|)/dq = f|q|·(2 + d ln f/d ln Re); never below the laminar slope.
     (dp, ((2.0 + e) * k2 * aq).max(r_lam))

@@ -1,7 +1,7 @@
 //! Ledger: the energy balance of every tick, running totals and the KPIs a planner reads.
 //!
 //! # Heat balance (checked every tick)
-//! `generation = delivered + pipe losses + tank losses + dumped + ΔE_pipes + ΔE_tanks`, where
+//! `generation = delivered + pipe losses + leaks + tank losses + dumped + ΔE_pipes + ΔE_tanks`, where
 //! generation is the heat of heat pumps, boilers and fixed sources, `ΔE_pipes = c_p·Δ(Σ m·T)` over
 //! all water parcels, and `ΔE_tanks` the tanks' stored heat. Every term is computed independently
 //! (node mixing, consumer extraction, parcel decay, tank state), so the balance checks the whole
@@ -63,6 +63,10 @@ pub struct Ledger {
     pub pipe_losses_j: f64,
     pub tank_losses_j: f64,
     pub dumped_j: f64,
+    /// Heat carried away by leaked water (relative to the make-up water), J.
+    pub leak_heat_j: f64,
+    /// Make-up water fed to replace leaks, kg.
+    pub makeup_water_kg: f64,
     pub quantum_site_electricity_j: f64,
     pub building_electricity_j: f64,
     pub electricity_load_j: f64,
@@ -170,12 +174,13 @@ fn account(
     let tank_before = l.prev_tank_j.unwrap_or(tank_now);
     let d_tank = tank_now - tank_before;
     let d_pipes = th.stored_j - th.stored_before_j;
-    let out = th.delivered_j + th.loss_j + tank_loss + dumped + d_pipes + d_tank;
+    let out = th.delivered_j + th.loss_j + th.leak_j + tank_loss + dumped + d_pipes + d_tank;
     let residual = generation - out;
     let scale = [
         generation,
         th.delivered_j,
         th.loss_j,
+        th.leak_j.abs(),
         d_pipes.abs(),
         d_tank.abs(),
         tank_loss,
@@ -213,6 +218,8 @@ fn account(
     l.pipe_losses_j += th.loss_j;
     l.tank_losses_j += tank_loss;
     l.dumped_j += dumped;
+    l.leak_heat_j += th.leak_j;
+    l.makeup_water_kg += hs.node_leak_kg_s.iter().sum::<f64>() * dt;
     l.quantum_site_electricity_j += site_elec;
     l.building_electricity_j += bldg_elec;
     l.electricity_load_j += grid.load_w * dt;

@@ -46,6 +46,8 @@ pub struct HeatPumpUnit {
     pub site: u32,
     pub capacity_w: f64,
     pub carnot_fraction: f64,
+    /// Whether it can run (false while tripped or stopped; set by [`crate::faults`]).
+    pub available: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct BoilerUnit {
     pub id: String,
     pub capacity_w: f64,
     pub efficiency: f64,
+    /// Whether it can fire (false while failed or stopped; set by [`crate::faults`]).
+    pub available: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +68,8 @@ pub struct TankUnit {
     pub delta_t_k: f64,
     /// Stored heat above the empty state, J.
     pub energy_j: f64,
+    /// Whether it can charge or discharge (false while faulted; set by [`crate::faults`]).
+    pub available: bool,
 }
 
 /// Every station (a node with heat-making plants), as arrays of per-station values.
@@ -76,6 +82,9 @@ pub struct Stations {
     pub tank: Vec<Option<TankUnit>>,
     pub fixed_source_c: Vec<Option<f64>>,
     pub pump_efficiency: Vec<f64>,
+    /// Operator's supply set-point, °C, replacing the outdoor reset curve (set by
+    /// [`crate::operator`]; `None`: the curve).
+    pub setpoint_override_c: Vec<Option<f64>>,
     // ---- per tick ----
     pub setpoint_c: Vec<f64>,
     pub mass_flow_kg_s: Vec<f64>,
@@ -124,6 +133,7 @@ impl Stations {
         s.tank = vec![None; n];
         s.fixed_source_c = vec![None; n];
         s.pump_efficiency = vec![0.65; n];
+        s.setpoint_override_c = vec![None; n];
         let cp = scene.fluid.cp_j_kg_k;
         let rho = scene.fluid.density_kg_m3;
         for p in &scene.plants {
@@ -147,6 +157,7 @@ impl Stations {
                             site: si as u32,
                             capacity_w: *capacity_w,
                             carnot_fraction: *carnot_fraction,
+                            available: true,
                         });
                     }
                 }
@@ -159,6 +170,7 @@ impl Stations {
                     id: id.clone(),
                     capacity_w: *capacity_w,
                     efficiency: *efficiency,
+                    available: true,
                 }),
                 Plant::Storage {
                     id,
@@ -177,6 +189,7 @@ impl Stations {
                         loss_w_k: *loss_w_k,
                         delta_t_k: *delta_t_k,
                         energy_j: cap * initial_soc,
+                        available: true,
                     });
                 }
                 Plant::CirculationPump { efficiency, .. } => s.pump_efficiency[st] = *efficiency,
@@ -214,6 +227,15 @@ impl Stations {
     pub fn tank_energy_j(&self) -> f64 {
         self.tank.iter().flatten().map(|t| t.energy_j).sum()
     }
+}
+
+/// Capacity of a station's boilers that can fire now, W.
+pub fn available_boiler_w(boilers: &[BoilerUnit]) -> f64 {
+    boilers
+        .iter()
+        .filter(|b| b.available)
+        .map(|b| b.capacity_w)
+        .sum()
 }
 
 /// Carnot-fraction COP of a heat pump between a source at `source_c` and a sink at `sink_c`.
@@ -259,6 +281,7 @@ fn dispatch(
     net: Res<Network>,
     sites: Res<Sites>,
     consumers: Res<Consumers>,
+    hs: Res<crate::hydraulics::HydraulicState>,
     mut st: ResMut<Stations>,
 ) {
     let cp = net.cp_j_kg_k;
@@ -270,11 +293,13 @@ fn dispatch(
     let mut free_w = vec![0.0; n];
     let mut cap_w = vec![0.0; n];
     for s in 0..n {
-        let sp = st.fixed_source_c[s].unwrap_or(setpoint);
+        let sp = st.fixed_source_c[s]
+            .or(st.setpoint_override_c[s])
+            .unwrap_or(setpoint);
         st.setpoint_c[s] = sp;
         let mut pot = 0.0;
         let mut cop_sum = 0.0;
-        for hp in &st.heat_pumps[s] {
+        for hp in st.heat_pumps[s].iter().filter(|h| h.available) {
             let si = hp.site as usize;
             let cop = heat_pump_cop(hp.carnot_fraction, sites.water_temp_c[si], sp);
             let p = (sites.recoverable_w[si] * cop / (cop - 1.0)).min(hp.capacity_w);
@@ -285,10 +310,11 @@ fn dispatch(
         st.hp_cop[s] = if pot > 0.0 { cop_sum / pot } else { 0.0 };
         let discharge = st.tank[s]
             .as_ref()
+            .filter(|t| t.available)
             .map(|t| t.max_power_w.min(t.energy_j / dt))
             .unwrap_or(0.0);
         free_w[s] = pot + discharge;
-        let boilers: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        let boilers = available_boiler_w(&st.boilers[s]);
         cap_w[s] = if st.fixed_source_c[s].is_some() {
             f64::INFINITY
         } else {
@@ -303,13 +329,19 @@ fn dispatch(
             demand_flow[net.component[*node as usize] as usize] += consumers.mass_flow_kg_s[c];
         }
     }
+    // Water lost through leaks is made up at the stations too (see `crate::faults`).
+    for (node, &m) in hs.node_leak_kg_s.iter().enumerate() {
+        if m > 0.0 {
+            demand_flow[net.component[node] as usize] += m;
+        }
+    }
     // Free heat first: every non-reference station sends what its heat pumps and tank can give.
     let mut free_flow = vec![0.0; ncomp];
     let mut boiler_cap = vec![0.0; ncomp];
     let mut free_m = vec![0.0; n];
     for s in 0..n {
         let c = net.component[st.node[s] as usize] as usize;
-        boiler_cap[c] += st.boilers[s].iter().map(|b| b.capacity_w).sum::<f64>();
+        boiler_cap[c] += available_boiler_w(&st.boilers[s]);
         if !st.is_reference[s] {
             let dt_k = (st.setpoint_c[s] - st.return_in_c[s]).max(5.0);
             free_m[s] = free_w[s] / (cp * dt_k);
@@ -325,7 +357,7 @@ fn dispatch(
             1.0
         };
         let rest = (demand_flow[c] - free_flow[c]).max(0.0);
-        let cap: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        let cap = available_boiler_w(&st.boilers[s]);
         // The rest is shared by the boiler stations in proportion to their capacity; the
         // reference's share is its estimate (the hydraulics closes the balance exactly).
         let boiler_share = if boiler_cap[c] > 0.0 {
@@ -377,7 +409,7 @@ pub fn settle(
             let pot = st.hp_potential_w[s];
             hp = need.min(pot);
             let mut rest = need - hp;
-            if let Some(t) = st.tank[s].as_mut() {
+            if let Some(t) = st.tank[s].as_mut().filter(|t| t.available) {
                 if rest > 0.0 {
                     let d = rest.min(t.max_power_w).min(t.energy_j / dt);
                     charge = -d;
@@ -391,7 +423,7 @@ pub fn settle(
                     hp += c;
                 }
             }
-            if st.boilers[s].is_empty() {
+            if available_boiler_w(&st.boilers[s]) <= 0.0 {
                 // No boiler: the heat pumps (or the station's own water) cover the estimate error.
                 hp += rest;
             } else {
@@ -407,10 +439,11 @@ pub fn settle(
         st.hp_electricity_w[s] = hp / cop;
         st.hp_source_w[s] = hp - hp / cop;
         st.boiler_heat_w[s] = boiler;
-        let cap: f64 = st.boilers[s].iter().map(|b| b.capacity_w).sum();
+        let cap = available_boiler_w(&st.boilers[s]);
         st.boiler_gas_w[s] = if cap > 0.0 {
             st.boilers[s]
                 .iter()
+                .filter(|b| b.available)
                 .map(|b| boiler * b.capacity_w / cap / b.efficiency)
                 .sum()
         } else {
@@ -436,10 +469,11 @@ pub fn settle(
         // Give each site back the waste heat its heat pump took, shared by what each offered.
         let offered: f64 = st.heat_pumps[s]
             .iter()
+            .filter(|h| h.available)
             .map(|h| sites.recoverable_w[h.site as usize])
             .sum();
         if offered > 0.0 {
-            for u in &st.heat_pumps[s] {
+            for u in st.heat_pumps[s].iter().filter(|h| h.available) {
                 let si = u.site as usize;
                 sites.recovered_w[si] += st.hp_source_w[s] * sites.recoverable_w[si] / offered;
             }

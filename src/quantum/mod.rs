@@ -65,6 +65,16 @@ pub struct Sites {
     pub compressor_on: Vec<bool>,
     /// Mixing-chamber temperature of the cryostat, K (a state; see [`cryostat`]).
     pub mixing_chamber_k: Vec<f64>,
+    /// Whether the site takes new jobs (false while the operator drains it: its queue moves to
+    /// other sites, its running job finishes). Set by [`crate::faults`].
+    pub accepting_jobs: Vec<bool>,
+    /// Whether the city's fibre reaches the site (false after a fibre cut: its jobs re-route).
+    pub reachable: Vec<bool>,
+    /// Whether its servers and control electronics run (false after a safe shutdown: only the
+    /// compressor runs, to keep the cryostat cold).
+    pub it_on: Vec<bool>,
+    /// Whether the site runs from its own UPS battery instead of the grid.
+    pub on_ups: Vec<bool>,
     // ---- per tick ----
     /// Utilisation, 0–1 (set by the job schedule; the scene's value until then).
     pub utilisation: Vec<f64>,
@@ -110,6 +120,10 @@ impl Sites {
             s.online.push(true);
             s.pos.push(q.pos);
             s.compressor_on.push(true);
+            s.accepting_jobs.push(true);
+            s.reachable.push(true);
+            s.it_on.push(true);
+            s.on_ups.push(false);
             s.mixing_chamber_k.push(base_k);
         }
         let n = s.ids.len();
@@ -134,6 +148,9 @@ impl Sites {
         } else {
             0.0
         };
+        if !self.it_on[i] {
+            return compressor;
+        }
         compressor + (self.electronics_w[i] + self.servers_w[i]) * load
     }
 }

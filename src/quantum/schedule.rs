@@ -17,8 +17,9 @@
 //!   to the readout error. Calibration windows of `calibration_duration_s` start daily at
 //!   `calibration_hour`, one site after another (so they never overlap); no job runs in them,
 //!   and a job starts only if it ends before the next one.
-//! - **Status** — a site is *down* when offline, *too warm* when its mixing chamber is above
-//!   `too_warm_k` (as after a compressor stop), else *up*. Only up sites take and run jobs; when
+//! - **Status** — a site is *down* when offline, unreachable (fibre cut) or shut down, *too warm* when its mixing chamber is above
+//!   `too_warm_k` (as after a compressor stop), *draining* when the operator drains it (its queue
+//!   fails over, its running job finishes, it takes nothing new), else *up*. Only up sites take and run jobs; when
 //!   a site is down or too warm at the start of a tick, its running job is aborted (it has not
 //!   completed, so it is run again in full elsewhere) and its queue fails over: every job is
 //!   sent again, in id order, to the other sites by the policy.
@@ -211,7 +212,10 @@ impl JobLog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SiteStatus {
     Up,
+    /// The operator drains it: no new jobs, its queue fails over, its running job finishes.
+    Draining,
     TooWarm,
+    /// Offline, unreachable (fibre cut) or shut down.
     Down,
 }
 
@@ -607,10 +611,12 @@ pub fn run_jobs(
         let temp = sites.mixing_chamber_k[i];
         let d = &mut sched.devices[i];
         d.calibration = QuantumScheduler::calibration_at(&d.base_calibration, temp);
-        d.status = if !sites.online[i] {
+        d.status = if !sites.online[i] || !sites.reachable[i] || !sites.it_on[i] {
             SiteStatus::Down
         } else if temp > cfg_too_warm {
             SiteStatus::TooWarm
+        } else if !sites.accepting_jobs[i] {
+            SiteStatus::Draining
         } else {
             SiteStatus::Up
         };
@@ -621,13 +627,14 @@ pub fn run_jobs(
     let mut resend: Vec<u64> = Vec::new();
     for i in 0..n {
         let d = &mut sched.devices[i];
-        if d.status == SiteStatus::Up {
+        if matches!(d.status, SiteStatus::Up | SiteStatus::Draining) {
             if let Some(r) = &d.running {
                 d.busy_s += r.end_s.min(t1) - t0;
             }
-            continue;
-        }
-        if let Some(r) = d.running.take() {
+            if d.status == SiteStatus::Up {
+                continue;
+            }
+        } else if let Some(r) = d.running.take() {
             log.event(r.job, t0, JobEventKind::Aborted { site: i as u32 });
             let rec = &mut log.records[r.job as usize];
             rec.started_s = None;
@@ -840,7 +847,10 @@ pub fn run_jobs(
     // 6. Utilisation: the site's background load (classical and quantum work from outside the
     //    city, the scene's `utilisation`) plus the city's jobs on the rest of the tick.
     for i in 0..n {
-        sites.utilisation[i] = if sched.devices[i].status == SiteStatus::Up {
+        sites.utilisation[i] = if matches!(
+            sched.devices[i].status,
+            SiteStatus::Up | SiteStatus::Draining
+        ) {
             let busy = (sched.devices[i].busy_s / dt).clamp(0.0, 1.0);
             let base = sites.base_utilisation[i];
             base + (1.0 - base) * busy

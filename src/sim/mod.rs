@@ -3,20 +3,31 @@
 //! Every domain is a Bevy plugin whose systems run in `FixedUpdate`, in one chained order of
 //! [`SimSet`]s. One run of `FixedUpdate` is one tick of `tick_s` simulated seconds:
 //!
+//! 0. [`SimSet::Faults`] — operator and instructor commands, the failures' timeline and repairs,
+//!    then the hooks the domains read: valve positions, plant and pump availability, site power,
+//!    fibre and UPS, bus supply, leak flows and the pressurisation (`operator`, `faults`).
 //! 1. [`SimSet::Weather`] — outdoor and ground temperature, irradiance, wind (`weather`).
 //! 2. [`SimSet::Demand`] — each building's heat and electricity demand and its substation's flow
 //!    request at the supply temperature it saw last tick (`demand`).
+//!    [`SimSet::Curtail`] — consumers cut off by closed valves get no flow; heat and electricity
+//!    shedding (`faults`).
 //! 3. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
 //!    simulated on the statevector simulator), cryostats, then load, electricity, waste heat
 //!    (`quantum`).
 //! 4. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
 //!    flow, heat-pump potential (`plants`).
+//!    [`SimSet::Limits`] — stations without a running pump send nothing; without the reference
+//!    station's pump the circulation stops (`faults`).
 //! 5. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
 //! 6. [`SimSet::Thermal`] — plug flow through the pipes, heat to consumers, return temperatures;
 //!    then the stations' plants settle who produced the heat (`thermal`, `plants`).
 //! 7. [`SimSet::Grid`] — PV, wind, loads, battery, import/export, feeder loading, carbon (`grid`).
+//!    [`SimSet::Monitor`] — pressures lowered by the pressurisation's deficit; sensors (true and
+//!    measured values) and alarms (`faults`, `alarms`).
 //! 8. [`SimSet::Ledger`] — energy balance of the tick and running KPIs (`ledger`); then the clock
 //!    moves on by one tick.
+//! 9. [`SimSet::Record`] — the training session's log, time series and score, and the automatic
+//!    rewind snapshots (`training`, `snapshot`).
 //!
 //! The simulation keeps hot state in compact arrays (resources) built from the ECS once, indexed in
 //! the same order as the scene's lists; the ECS holds one entity per scene object with its
@@ -33,14 +44,19 @@ use crate::scene::{Scene, SceneError, validate};
 /// The chained order of a tick. See the module doc.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SimSet {
+    Faults,
     Weather,
     Demand,
+    Curtail,
     Quantum,
     Plants,
+    Limits,
     Hydraulics,
     Thermal,
     Grid,
+    Monitor,
     Ledger,
+    Record,
 }
 
 /// Simulated time.
@@ -119,14 +135,19 @@ impl Plugin for SimulationPlugin {
         app.configure_sets(
             FixedUpdate,
             (
+                SimSet::Faults,
                 SimSet::Weather,
                 SimSet::Demand,
+                SimSet::Curtail,
                 SimSet::Quantum,
                 SimSet::Plants,
+                SimSet::Limits,
                 SimSet::Hydraulics,
                 SimSet::Thermal,
                 SimSet::Grid,
+                SimSet::Monitor,
                 SimSet::Ledger,
+                SimSet::Record,
             )
                 .chain(),
         )
@@ -139,6 +160,12 @@ impl Plugin for SimulationPlugin {
             crate::thermal::ThermalPlugin,
             crate::grid::GridPlugin,
             crate::ledger::LedgerPlugin,
+        ))
+        .add_plugins((
+            crate::operator::OperatorPlugin,
+            crate::faults::FaultsPlugin,
+            crate::alarms::AlarmsPlugin,
+            crate::training::TrainingPlugin,
         ));
     }
 }
@@ -148,6 +175,8 @@ impl Plugin for SimulationPlugin {
 pub struct RunOptions {
     pub seed: Option<u64>,
     pub tick_s: Option<f64>,
+    /// Constants of the failure physics (default [`crate::faults::FaultsConfig::default`]).
+    pub faults: Option<crate::faults::FaultsConfig>,
 }
 
 /// Builds every resource and entity of the simulation from a scene into `world`.
@@ -255,6 +284,8 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
     world.insert_resource(thermal);
     world.insert_resource(grid);
     world.insert_resource(network);
+    crate::faults::insert_resources(world, scene, opts.faults.clone().unwrap_or_default());
+    crate::alarms::insert_resources(world);
 }
 
 /// A simulation world without any view: an `App` with `MinimalPlugins` and every sim domain.

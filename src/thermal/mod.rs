@@ -24,6 +24,11 @@
 //! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
 //! Fixed-flow test consumers return at their fixed temperature.
 //!
+//! **Leaks** ([`crate::faults`]) take `ṁ_L` of supply water at their node's temperature; as the
+//! return network mirrors the supply's flows, the make-up water that replaces it enters the
+//! return at that node at the make-up temperature `T_mu`, so the tick's leak heat is
+//! `ṁ_L·c_p·(T_s − T_mu)·Δt` ([`ThermalState::leak_j`]) and the balance stays exact.
+//!
 //! The return network mirrors the supply's flows backwards; its nodes mix consumer returns with
 //! arriving return pipes, and stations take their flow at the mixed return temperature.
 //!
@@ -344,6 +349,8 @@ pub struct ThermalState {
     pub loss_j: f64,
     pub delivered_j: f64,
     pub station_heat_j: f64,
+    /// Heat carried away by leaked water, relative to the make-up water that replaces it, J.
+    pub leak_j: f64,
     /// Water energy in all pipes relative to 0 °C (c_p·Σ m·T), J, at the end of the last tick and before it.
     pub stored_j: f64,
     pub stored_before_j: f64,
@@ -409,6 +416,7 @@ impl ThermalState {
             loss_j: 0.0,
             delivered_j: 0.0,
             station_heat_j: 0.0,
+            leak_j: 0.0,
             stored_j: stored,
             stored_before_j: stored,
             inv_tau,
@@ -646,6 +654,17 @@ pub fn thermal_pass(
         th.in_mt[node] += m * dt * t_r;
     }
 
+    // ---- leaks: supply water out, make-up water into the return at the same node ----
+    let mut leak_j = 0.0;
+    for (node, &m) in hs.node_leak_kg_s.iter().enumerate() {
+        if m > 0.0 {
+            let t_mu = hs.makeup_temp_c;
+            leak_j += m * dt * cp * (th.supply_node_temp_c[node] - t_mu);
+            th.in_mass[node] += m * dt;
+            th.in_mt[node] += m * dt * t_mu;
+        }
+    }
+
     // ---- return: flows run backwards, so the reverse order is topological ----
     for oi in (0..th.order.len()).rev() {
         let ui = th.order[oi] as usize;
@@ -690,6 +709,7 @@ pub fn thermal_pass(
 
     th.loss_j = loss_mt * cp;
     th.delivered_j = delivered_j;
+    th.leak_j = leak_j;
     th.station_heat_j = station_j;
     th.stored_before_j = th.stored_j;
     th.stored_j = cp
