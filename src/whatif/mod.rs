@@ -1438,6 +1438,7 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
         &RunOptions {
             seed: Some(seed),
             tick_s: Some(clock.tick_s),
+            ..Default::default()
         },
     );
     world.insert_resource(clock.clone());

@@ -43,6 +43,7 @@ pub fn run_scene(scene: &Scene, spec: &RunSpec, progress: &(dyn Fn(u64) + Sync))
         &RunOptions {
             seed: spec.seed,
             tick_s: spec.tick_s,
+            ..Default::default()
         },
     )?;
     let ticks = (spec.days * 86_400.0 / sim.clock().tick_s).round().max(0.0) as u64;

@@ -106,6 +106,7 @@ impl NetworkLoads {
             &RunOptions {
                 seed: spec.seed,
                 tick_s: spec.tick_s,
+                ..Default::default()
             },
         )?;
         let ticks = super::runs::ticks_of(scene, spec);
