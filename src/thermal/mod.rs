@@ -241,6 +241,10 @@ impl PipeWater {
 
     /// Advances the pipe by one tick: `flow` (kg/s) in the from→to sense, `t_in` the temperature
     /// entering at the upstream end, `pipe_mass` its water, `inv_tau` 1/τ, `t_g` the ground.
+    /// `full` is `exp_neg(dt·inv_tau)` and `stay_phi` is `phi(dt·inv_tau)` (the pipe's constants
+    /// for this tick length, computed once).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn advance(
         &mut self,
         flow: f64,
@@ -249,10 +253,11 @@ impl PipeWater {
         pipe_mass: f64,
         inv_tau: f64,
         t_g: f64,
+        full: f64,
+        stay_phi: f64,
     ) -> Outflow {
         let mut out = Outflow::default();
         let q = flow.abs();
-        let full = exp_neg(dt * inv_tau);
         self.ops += 1;
         if self.ops > 4096 {
             self.renormalise();
@@ -274,7 +279,13 @@ impl PipeWater {
             };
             let Some(&p) = p else { break };
             let take = p.mass_kg.min(leave - y);
-            let f = mean_decay(y / q, (y + take) / q, inv_tau);
+            // The first part leaves at once: e^{-0} = 1 exactly, so only the mean over its exit
+            // times remains (the same value, bit for bit, as `mean_decay(0, take/q, inv_tau)`).
+            let f = if y == 0.0 {
+                phi(take / q * inv_tau)
+            } else {
+                mean_decay(y / q, (y + take) / q, inv_tau)
+            };
             let t_now = self.temp_of(&p);
             let t_exit = t_g + (t_now - t_g) * f;
             out.mass_kg += take;
@@ -315,9 +326,9 @@ impl PipeWater {
             out.mass_kg += through;
             out.mass_temp += through * t_exit;
             out.loss_mass_temp += through * (t_in - t_exit);
-            (pipe_mass, mean_decay(0.0, residence, inv_tau))
+            (pipe_mass, phi(residence * inv_tau))
         } else {
-            (m_in, mean_decay(0.0, dt, inv_tau))
+            (m_in, stay_phi)
         };
         let t_stay = t_g + (t_in - t_g) * stay_decay;
         out.loss_mass_temp += m_stay * (t_in - t_stay);
@@ -348,6 +359,10 @@ pub struct ThermalState {
     pub stored_j: f64,
     pub stored_before_j: f64,
     inv_tau: Vec<f64>,
+    /// Per pipe, for the tick length `decay_dt`: `exp_neg(dt/τ)` and `phi(dt/τ)`.
+    full_decay: Vec<f64>,
+    stay_phi: Vec<f64>,
+    decay_dt: f64,
     order: Vec<u32>,
     order_signs: Vec<i8>,
     /// Per node (CSR): supply pipes leaving it along the flow, and supply pipes arriving (the
@@ -401,6 +416,9 @@ impl ThermalState {
             stored_j: stored,
             stored_before_j: stored,
             inv_tau,
+            full_decay: vec![0.0; np],
+            stay_phi: vec![0.0; np],
+            decay_dt: f64::NAN,
             order: Vec::new(),
             order_signs: Vec::new(),
             out_start: Vec::new(),
@@ -536,6 +554,13 @@ pub fn thermal_pass(
     let dhw_min = spec.scene.heat_network.dhw_min_supply_temp_c;
     let flow = &hs.pipe_flow_kg_s;
     update_order(th, &net, flow);
+    if th.decay_dt.to_bits() != dt.to_bits() {
+        for k in 0..net.pipe_count() {
+            th.full_decay[k] = exp_neg(dt * th.inv_tau[k]);
+            th.stay_phi[k] = phi(dt * th.inv_tau[k]);
+        }
+        th.decay_dt = dt;
+    }
     // Adjacency by node: pipes leaving a node along the supply flow.
     let np = net.pipe_count();
     let mut loss_mt = 0.0;
@@ -548,6 +573,8 @@ pub fn thermal_pass(
         t_g,
         mass_kg: net.pipe_mass_kg[k],
         inv_tau: th.inv_tau[k],
+        full: th.full_decay[k],
+        stay_phi: th.stay_phi[k],
     };
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
@@ -696,6 +723,8 @@ struct PipeConst {
     t_g: f64,
     mass_kg: f64,
     inv_tau: f64,
+    full: f64,
+    stay_phi: f64,
 }
 
 /// Advances a pipe carrying `flow` (in its from→to sense) with water entering at `t_in`, adds
@@ -713,7 +742,9 @@ fn flow_through(
     loss_w: &mut f64,
     p: &PipeConst,
 ) -> f64 {
-    let o = water.advance(flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    let o = water.advance(
+        flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g, p.full, p.stay_phi,
+    );
     in_mass[to] += o.mass_kg;
     in_mt[to] += o.mass_temp;
     *in_c = t_in;
@@ -733,7 +764,9 @@ fn cool_still(
     loss_w: &mut f64,
     p: &PipeConst,
 ) -> f64 {
-    let o = water.advance(0.0, 0.0, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    let o = water.advance(
+        0.0, 0.0, p.dt, p.mass_kg, p.inv_tau, p.t_g, p.full, p.stay_phi,
+    );
     *loss_w += o.loss_mass_temp * p.cp / p.dt;
     *in_c = water.end_temp(inlet_at_to);
     *out_c = water.end_temp(!inlet_at_to);
