@@ -628,35 +628,61 @@ pub fn thermal_pass(
     let mut delivered_j = 0.0;
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
-    for i in 0..c.len() {
-        let m = c.mass_flow_kg_s[i];
-        let node = match c.node[i] {
+    let Consumers {
+        kind,
+        node,
+        return_temp_c,
+        demand_w,
+        dhw_w,
+        mass_flow_kg_s,
+        delivered_w,
+        unmet_w,
+        return_out_c,
+        ..
+    } = c;
+    // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
+    let n = kind.len();
+    let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s) = (
+        &node[..n],
+        &return_temp_c[..n],
+        &demand_w[..n],
+        &dhw_w[..n],
+        &mass_flow_kg_s[..n],
+    );
+    let (delivered_w, unmet_w, return_out_c) = (
+        &mut delivered_w[..n],
+        &mut unmet_w[..n],
+        &mut return_out_c[..n],
+    );
+    for i in 0..n {
+        let m = mass_flow_kg_s[i];
+        let node = match node[i] {
             Some(n) if m > 0.0 => n as usize,
             _ => {
-                c.delivered_w[i] = 0.0;
-                c.unmet_w[i] = c.demand_w[i];
-                c.return_out_c[i] = c.return_temp_c[i];
+                delivered_w[i] = 0.0;
+                unmet_w[i] = demand_w[i];
+                return_out_c[i] = return_temp_c[i];
                 continue;
             }
         };
         let t_s = th.supply_node_temp_c[node];
-        let (q, t_r) = match c.kind[i] {
+        let (q, t_r) = match kind[i] {
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
-                (m * cp * (t_s - c.return_temp_c[i]), c.return_temp_c[i])
+                (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
             }
             _ => {
-                let want = c.demand_w[i] - if t_s < dhw_min { c.dhw_w[i] } else { 0.0 };
-                let can = m * cp * (t_s - c.return_temp_c[i]);
+                let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
+                let can = m * cp * (t_s - return_temp_c[i]);
                 let q = want.min(can).max(0.0);
                 (q, t_s - q / (m * cp))
             }
         };
-        c.delivered_w[i] = q;
-        c.unmet_w[i] = match c.kind[i] {
+        delivered_w[i] = q;
+        unmet_w[i] = match kind[i] {
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => 0.0,
-            _ => (c.demand_w[i] - q).max(0.0),
+            _ => (demand_w[i] - q).max(0.0),
         };
-        c.return_out_c[i] = t_r;
+        return_out_c[i] = t_r;
         delivered_j += q * dt;
         th.in_mass[node] += m * dt;
         th.in_mt[node] += m * dt * t_r;
