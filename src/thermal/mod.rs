@@ -359,10 +359,13 @@ pub struct ThermalState {
     pub stored_j: f64,
     pub stored_before_j: f64,
     inv_tau: Vec<f64>,
-    /// Per pipe, for the tick length `decay_dt`: `exp_neg(dt/τ)` and `phi(dt/τ)`.
-    full_decay: Vec<f64>,
-    stay_phi: Vec<f64>,
+    /// Per pipe, together in one cache line: its water mass, 1/τ, and for the tick length
+    /// `decay_dt`, `exp_neg(dt/τ)` and `phi(dt/τ)`.
+    pipe_k: Vec<[f64; 4]>,
     decay_dt: f64,
+    /// Pipes in the order the supply pass and the return pass advance them (for prefetching).
+    supply_seq: Vec<u32>,
+    return_seq: Vec<u32>,
     order: Vec<u32>,
     order_signs: Vec<i8>,
     /// Per node (CSR): supply pipes leaving it along the flow, and supply pipes arriving (the
@@ -416,9 +419,10 @@ impl ThermalState {
             stored_j: stored,
             stored_before_j: stored,
             inv_tau,
-            full_decay: vec![0.0; np],
-            stay_phi: vec![0.0; np],
+            pipe_k: vec![[0.0; 4]; np],
             decay_dt: f64::NAN,
+            supply_seq: Vec::new(),
+            return_seq: Vec::new(),
             order: Vec::new(),
             order_signs: Vec::new(),
             out_start: Vec::new(),
@@ -532,6 +536,52 @@ fn update_order(th: &mut ThermalState, net: &Network, flow: &[f64]) {
     th.in_start = in_start;
     th.in_list = in_list;
     th.order_signs = signs;
+    th.supply_seq.clear();
+    th.return_seq.clear();
+    for &u in &th.order {
+        let u = u as usize;
+        th.supply_seq.extend_from_slice(
+            &th.out_list[th.out_start[u] as usize..th.out_start[u + 1] as usize],
+        );
+    }
+    for &u in th.order.iter().rev() {
+        let u = u as usize;
+        th.return_seq
+            .extend_from_slice(&th.in_list[th.in_start[u] as usize..th.in_start[u + 1] as usize]);
+    }
+}
+
+/// How many pipes ahead the passes prefetch a pipe's water.
+const PREFETCH_AHEAD: usize = 6;
+
+/// Asks the CPU to bring the cache line at `p` in (a hint only; nothing is read).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing, whatever the address.
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch(p as *const i8, core::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Prefetches what advancing pipe `k` of `water` reads: its state, the parcels at both ends, its
+/// constants and its flow.
+#[inline(always)]
+fn prefetch_pipe(water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64], k: usize) {
+    let w = &water[k];
+    prefetch(w);
+    let (a, b) = w.parcels.as_slices();
+    prefetch(a.as_ptr());
+    prefetch(if b.is_empty() {
+        a.as_ptr_range().end.wrapping_sub(1)
+    } else {
+        b.as_ptr_range().end.wrapping_sub(1)
+    });
+    prefetch(&pipe_k[k]);
+    prefetch(&flow[k]);
 }
 
 /// Supply pass, consumers, return pass; then the energy terms of the tick.
@@ -556,8 +606,8 @@ pub fn thermal_pass(
     update_order(th, &net, flow);
     if th.decay_dt.to_bits() != dt.to_bits() {
         for k in 0..net.pipe_count() {
-            th.full_decay[k] = exp_neg(dt * th.inv_tau[k]);
-            th.stay_phi[k] = phi(dt * th.inv_tau[k]);
+            let it = th.inv_tau[k];
+            th.pipe_k[k] = [net.pipe_mass_kg[k], it, exp_neg(dt * it), phi(dt * it)];
         }
         th.decay_dt = dt;
     }
@@ -567,14 +617,17 @@ pub fn thermal_pass(
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
 
     // Consumers and stations by node (small lists; built per tick from the arrays).
-    let pipe = |k: usize| PipeConst {
-        dt,
-        cp,
-        t_g,
-        mass_kg: net.pipe_mass_kg[k],
-        inv_tau: th.inv_tau[k],
-        full: th.full_decay[k],
-        stay_phi: th.stay_phi[k],
+    let pipe = |k: usize| {
+        let [mass_kg, inv_tau, full, stay_phi] = th.pipe_k[k];
+        PipeConst {
+            dt,
+            cp,
+            t_g,
+            mass_kg,
+            inv_tau,
+            full,
+            stay_phi,
+        }
     };
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
@@ -585,6 +638,7 @@ pub fn thermal_pass(
         th.in_mass[n] += m;
         th.in_mt[n] += m * st.supply_out_c[s];
     }
+    let mut pos = 0;
     for oi in 0..th.order.len() {
         let ui = th.order[oi] as usize;
         if th.in_mass[ui] > 0.0 {
@@ -593,6 +647,10 @@ pub fn thermal_pass(
         let t_u = th.supply_node_temp_c[ui];
         for j in th.out_start[ui]..th.out_start[ui + 1] {
             let k = th.out_list[j as usize] as usize;
+            if let Some(&ka) = th.supply_seq.get(pos + PREFETCH_AHEAD) {
+                prefetch_pipe(&th.supply, &th.pipe_k, flow, ka as usize);
+            }
+            pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_to[k]
             } else {
@@ -689,6 +747,7 @@ pub fn thermal_pass(
     }
 
     // ---- return: flows run backwards, so the reverse order is topological ----
+    let mut pos = 0;
     for oi in (0..th.order.len()).rev() {
         let ui = th.order[oi] as usize;
         if th.in_mass[ui] > 0.0 {
@@ -697,6 +756,10 @@ pub fn thermal_pass(
         let t_u = th.return_node_temp_c[ui];
         for j in th.in_start[ui]..th.in_start[ui + 1] {
             let k = th.in_list[j as usize] as usize;
+            if let Some(&ka) = th.return_seq.get(pos + PREFETCH_AHEAD) {
+                prefetch_pipe(&th.ret, &th.pipe_k, flow, ka as usize);
+            }
+            pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_from[k]
             } else {
