@@ -391,12 +391,20 @@ fn building_demand(
                   dh: &mut [f64],
                   ch: &mut [f64],
                   el: &mut [f64]| {
-        for (j, i) in r.enumerate() {
-            let u = &f[use_[i] as usize];
-            let area = heated_area_m2[i];
-            sh[j] = (h_w_k[i] * dt_in_out - u.gains_w_m2 * area).max(0.0);
-            dh[j] = dhw_mean_w[i] * u.dhw_factor;
-            ch[j] = cooling_peak_w[i] * u.cooling_factor;
+        // Every slice cut to the same length up front, so the loop runs without bounds checks.
+        let n = sh.len();
+        let (dh, ch, el) = (&mut dh[..n], &mut ch[..n], &mut el[..n]);
+        let use_ = &use_[r.start..r.start + n];
+        let area_ = &heated_area_m2[r.start..r.start + n];
+        let h_ = &h_w_k[r.start..r.start + n];
+        let dhw_ = &dhw_mean_w[r.start..r.start + n];
+        let cool_ = &cooling_peak_w[r.start..r.start + n];
+        for j in 0..n {
+            let u = &f[use_[j] as usize];
+            let area = area_[j];
+            sh[j] = (h_[j] * dt_in_out - u.gains_w_m2 * area).max(0.0);
+            dh[j] = dhw_[j] * u.dhw_factor;
+            ch[j] = cool_[j] * u.cooling_factor;
             el[j] = area * u.elec_w_m2;
         }
     };
@@ -423,9 +431,27 @@ fn substation_requests(
     mut c: ResMut<Consumers>,
 ) {
     let cp = net.cp_j_kg_k;
-    let c = &mut *c;
-    for i in 0..c.kind.len() {
-        let (demand, dhw) = match c.kind[i] {
+    let Consumers {
+        kind,
+        node,
+        return_temp_c,
+        max_mass_flow_kg_s,
+        demand_w,
+        dhw_w,
+        mass_flow_kg_s,
+        ..
+    } = &mut *c;
+    // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
+    let n = kind.len();
+    let (node, return_temp_c, max_mass_flow_kg_s) =
+        (&node[..n], &return_temp_c[..n], &max_mass_flow_kg_s[..n]);
+    let (demand_w, dhw_w, mass_flow_kg_s) = (
+        &mut demand_w[..n],
+        &mut dhw_w[..n],
+        &mut mass_flow_kg_s[..n],
+    );
+    for i in 0..n {
+        let (demand, dhw) = match kind[i] {
             ConsumerKind::Building(bi) => {
                 let bi = bi as usize;
                 (
@@ -436,24 +462,24 @@ fn substation_requests(
             ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
         };
-        c.demand_w[i] = demand;
-        c.dhw_w[i] = dhw;
-        let flow = match c.node[i] {
-            Some(node) if net.is_supplied(node) => match c.kind[i] {
+        demand_w[i] = demand;
+        dhw_w[i] = dhw;
+        let flow = match node[i] {
+            Some(node) if net.is_supplied(node) => match kind[i] {
                 ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
                 _ => {
-                    let dt = thermal.supply_node_temp_c[node as usize] - c.return_temp_c[i];
+                    let dt = thermal.supply_node_temp_c[node as usize] - return_temp_c[i];
                     if demand <= 0.0 {
                         0.0
                     } else if dt < 5.0 {
-                        c.max_mass_flow_kg_s[i]
+                        max_mass_flow_kg_s[i]
                     } else {
-                        (demand / (cp * dt)).min(c.max_mass_flow_kg_s[i])
+                        (demand / (cp * dt)).min(max_mass_flow_kg_s[i])
                     }
                 }
             },
             _ => 0.0,
         };
-        c.mass_flow_kg_s[i] = flow;
+        mass_flow_kg_s[i] = flow;
     }
 }

@@ -400,8 +400,10 @@ fn solve_hydraulics(
         }
         let k = net.parent_pipe[ui] as usize;
         // Pressure drop from parent to node along the pipe (positive when flow goes that way).
-        let q_parent_to_node = hs.pipe_flow_kg_s[k] * net.parent_sign[ui];
-        let dp = pressure_drop_pa(&net, k, q_parent_to_node);
+        // The drop is odd in the flow (exactly, in floating point too) and the sign is ±1, so the
+        // drop from parent to node is the pipe's from→to drop times the sign; loop pipes reuse the
+        // solver's value at the converged flow.
+        let dp = hs.scratch.pressure_drop_pa(&net, k, hs.pipe_flow_kg_s[k]) * net.parent_sign[ui];
         let dz = net.node_elevation_m[ui] - net.node_elevation_m[par as usize];
         hs.supply_pressure_pa[ui] = hs.supply_pressure_pa[par as usize] - dp - rho * G * dz;
         hs.return_pressure_pa[ui] = hs.return_pressure_pa[par as usize] + dp - rho * G * dz;

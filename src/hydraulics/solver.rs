@@ -61,6 +61,20 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     (dp, ((2.0 + e) * k2 * aq).max(r_lam))
 }
 
+impl Scratch {
+    /// Pressure drop along pipe `k` for mass flow `q` in its from→to sense, Pa: the last solve's
+    /// value when it was computed at exactly this flow (loop pipes, once converged), else computed.
+    /// The same number as [`pressure_drop_pa`] either way.
+    #[inline]
+    pub fn pressure_drop_pa(&self, net: &Network, k: usize, q: f64) -> f64 {
+        if self.dp_flow[k].to_bits() == q.to_bits() {
+            self.dp[k]
+        } else {
+            pressure_drop_pa(net, k, q)
+        }
+    }
+}
+
 /// Reusable buffers of the solver.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
@@ -68,6 +82,8 @@ pub struct Scratch {
     tree_flow: Vec<f64>,
     slope: Vec<f64>,
     dp: Vec<f64>,
+    /// The flow each entry of `dp` was computed at (NaN where none was).
+    dp_flow: Vec<f64>,
     resid: Vec<f64>,
     jac: Vec<f64>,
 }
@@ -80,6 +96,7 @@ impl Scratch {
             tree_flow: vec![0.0; net.pipe_count()],
             slope: vec![0.0; net.pipe_count()],
             dp: vec![0.0; net.pipe_count()],
+            dp_flow: vec![f64::NAN; net.pipe_count()],
             resid: vec![0.0; l],
             jac: vec![0.0; l * l],
         }
@@ -99,6 +116,8 @@ pub fn solve(
     flow: &mut [f64],
     s: &mut Scratch,
 ) -> (u32, f64) {
+    // Nothing of an earlier solve is reused (the pipes' constants may have changed since).
+    s.dp_flow.iter_mut().for_each(|x| *x = f64::NAN);
     // Tree flows forced by continuity: accumulate subtrees from the leaves up.
     s.subtree.copy_from_slice(injection);
     s.tree_flow.iter_mut().for_each(|x| *x = 0.0);
@@ -149,6 +168,7 @@ pub fn solve(
             if !net.pipe_loops[k].is_empty() {
                 let (dp, sl) = pressure_drop_and_slope(net, k, flow[k]);
                 s.dp[k] = dp;
+                s.dp_flow[k] = flow[k];
                 s.slope[k] = sl;
             }
         }

@@ -246,6 +246,10 @@ impl PipeWater {
 
     /// Advances the pipe by one tick: `flow` (kg/s) in the from→to sense, `t_in` the temperature
     /// entering at the upstream end, `pipe_mass` its water, `inv_tau` 1/τ, `t_g` the ground.
+    /// `full` is `exp_neg(dt·inv_tau)` and `stay_phi` is `phi(dt·inv_tau)` (the pipe's constants
+    /// for this tick length, computed once).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn advance(
         &mut self,
         flow: f64,
@@ -254,10 +258,11 @@ impl PipeWater {
         pipe_mass: f64,
         inv_tau: f64,
         t_g: f64,
+        full: f64,
+        stay_phi: f64,
     ) -> Outflow {
         let mut out = Outflow::default();
         let q = flow.abs();
-        let full = exp_neg(dt * inv_tau);
         self.ops += 1;
         if self.ops > 4096 {
             self.renormalise();
@@ -279,7 +284,13 @@ impl PipeWater {
             };
             let Some(&p) = p else { break };
             let take = p.mass_kg.min(leave - y);
-            let f = mean_decay(y / q, (y + take) / q, inv_tau);
+            // The first part leaves at once: e^{-0} = 1 exactly, so only the mean over its exit
+            // times remains (the same value, bit for bit, as `mean_decay(0, take/q, inv_tau)`).
+            let f = if y == 0.0 {
+                phi(take / q * inv_tau)
+            } else {
+                mean_decay(y / q, (y + take) / q, inv_tau)
+            };
             let t_now = self.temp_of(&p);
             let t_exit = t_g + (t_now - t_g) * f;
             out.mass_kg += take;
@@ -320,9 +331,9 @@ impl PipeWater {
             out.mass_kg += through;
             out.mass_temp += through * t_exit;
             out.loss_mass_temp += through * (t_in - t_exit);
-            (pipe_mass, mean_decay(0.0, residence, inv_tau))
+            (pipe_mass, phi(residence * inv_tau))
         } else {
-            (m_in, mean_decay(0.0, dt, inv_tau))
+            (m_in, stay_phi)
         };
         let t_stay = t_g + (t_in - t_g) * stay_decay;
         out.loss_mass_temp += m_stay * (t_in - t_stay);
@@ -355,6 +366,13 @@ pub struct ThermalState {
     pub stored_j: f64,
     pub stored_before_j: f64,
     inv_tau: Vec<f64>,
+    /// Per pipe, together in one cache line: its water mass, 1/τ, and for the tick length
+    /// `decay_dt`, `exp_neg(dt/τ)` and `phi(dt/τ)`.
+    pipe_k: Vec<[f64; 4]>,
+    decay_dt: f64,
+    /// Pipes in the order the supply pass and the return pass advance them (for prefetching).
+    supply_seq: Vec<u32>,
+    return_seq: Vec<u32>,
     order: Vec<u32>,
     order_signs: Vec<i8>,
     /// Per node (CSR): supply pipes leaving it along the flow, and supply pipes arriving (the
@@ -420,6 +438,10 @@ impl ThermalState {
             stored_j: stored,
             stored_before_j: stored,
             inv_tau,
+            pipe_k: vec![[0.0; 4]; np],
+            decay_dt: f64::NAN,
+            supply_seq: Vec::new(),
+            return_seq: Vec::new(),
             order: Vec::new(),
             order_signs: Vec::new(),
             out_start: Vec::new(),
@@ -533,6 +555,52 @@ fn update_order(th: &mut ThermalState, net: &Network, flow: &[f64]) {
     th.in_start = in_start;
     th.in_list = in_list;
     th.order_signs = signs;
+    th.supply_seq.clear();
+    th.return_seq.clear();
+    for &u in &th.order {
+        let u = u as usize;
+        th.supply_seq.extend_from_slice(
+            &th.out_list[th.out_start[u] as usize..th.out_start[u + 1] as usize],
+        );
+    }
+    for &u in th.order.iter().rev() {
+        let u = u as usize;
+        th.return_seq
+            .extend_from_slice(&th.in_list[th.in_start[u] as usize..th.in_start[u + 1] as usize]);
+    }
+}
+
+/// How many pipes ahead the passes prefetch a pipe's water.
+const PREFETCH_AHEAD: usize = 6;
+
+/// Asks the CPU to bring the cache line at `p` in (a hint only; nothing is read).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing, whatever the address.
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_mm_prefetch(p as *const i8, core::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Prefetches what advancing pipe `k` of `water` reads: its state, the parcels at both ends, its
+/// constants and its flow.
+#[inline(always)]
+fn prefetch_pipe(water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64], k: usize) {
+    let w = &water[k];
+    prefetch(w);
+    let (a, b) = w.parcels.as_slices();
+    prefetch(a.as_ptr());
+    prefetch(if b.is_empty() {
+        a.as_ptr_range().end.wrapping_sub(1)
+    } else {
+        b.as_ptr_range().end.wrapping_sub(1)
+    });
+    prefetch(&pipe_k[k]);
+    prefetch(&flow[k]);
 }
 
 /// Supply pass, consumers, return pass; then the energy terms of the tick.
@@ -555,18 +623,30 @@ pub fn thermal_pass(
     let dhw_min = spec.scene.heat_network.dhw_min_supply_temp_c;
     let flow = &hs.pipe_flow_kg_s;
     update_order(th, &net, flow);
+    if th.decay_dt.to_bits() != dt.to_bits() {
+        for k in 0..net.pipe_count() {
+            let it = th.inv_tau[k];
+            th.pipe_k[k] = [net.pipe_mass_kg[k], it, exp_neg(dt * it), phi(dt * it)];
+        }
+        th.decay_dt = dt;
+    }
     // Adjacency by node: pipes leaving a node along the supply flow.
     let np = net.pipe_count();
     let mut loss_mt = 0.0;
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
 
     // Consumers and stations by node (small lists; built per tick from the arrays).
-    let pipe = |k: usize| PipeConst {
-        dt,
-        cp,
-        t_g,
-        mass_kg: net.pipe_mass_kg[k],
-        inv_tau: th.inv_tau[k],
+    let pipe = |k: usize| {
+        let [mass_kg, inv_tau, full, stay_phi] = th.pipe_k[k];
+        PipeConst {
+            dt,
+            cp,
+            t_g,
+            mass_kg,
+            inv_tau,
+            full,
+            stay_phi,
+        }
     };
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
@@ -577,6 +657,7 @@ pub fn thermal_pass(
         th.in_mass[n] += m;
         th.in_mt[n] += m * st.supply_out_c[s];
     }
+    let mut pos = 0;
     for oi in 0..th.order.len() {
         let ui = th.order[oi] as usize;
         if th.in_mass[ui] > 0.0 {
@@ -585,6 +666,10 @@ pub fn thermal_pass(
         let t_u = th.supply_node_temp_c[ui];
         for j in th.out_start[ui]..th.out_start[ui + 1] {
             let k = th.out_list[j as usize] as usize;
+            if let Some(&ka) = th.supply_seq.get(pos + PREFETCH_AHEAD) {
+                prefetch_pipe(&th.supply, &th.pipe_k, flow, ka as usize);
+            }
+            pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_to[k]
             } else {
@@ -620,35 +705,61 @@ pub fn thermal_pass(
     let mut delivered_j = 0.0;
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
-    for i in 0..c.len() {
-        let m = c.mass_flow_kg_s[i];
-        let node = match c.node[i] {
+    let Consumers {
+        kind,
+        node,
+        return_temp_c,
+        demand_w,
+        dhw_w,
+        mass_flow_kg_s,
+        delivered_w,
+        unmet_w,
+        return_out_c,
+        ..
+    } = c;
+    // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
+    let n = kind.len();
+    let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s) = (
+        &node[..n],
+        &return_temp_c[..n],
+        &demand_w[..n],
+        &dhw_w[..n],
+        &mass_flow_kg_s[..n],
+    );
+    let (delivered_w, unmet_w, return_out_c) = (
+        &mut delivered_w[..n],
+        &mut unmet_w[..n],
+        &mut return_out_c[..n],
+    );
+    for i in 0..n {
+        let m = mass_flow_kg_s[i];
+        let node = match node[i] {
             Some(n) if m > 0.0 => n as usize,
             _ => {
-                c.delivered_w[i] = 0.0;
-                c.unmet_w[i] = c.demand_w[i];
-                c.return_out_c[i] = c.return_temp_c[i];
+                delivered_w[i] = 0.0;
+                unmet_w[i] = demand_w[i];
+                return_out_c[i] = return_temp_c[i];
                 continue;
             }
         };
         let t_s = th.supply_node_temp_c[node];
-        let (q, t_r) = match c.kind[i] {
+        let (q, t_r) = match kind[i] {
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
-                (m * cp * (t_s - c.return_temp_c[i]), c.return_temp_c[i])
+                (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
             }
             _ => {
-                let want = c.demand_w[i] - if t_s < dhw_min { c.dhw_w[i] } else { 0.0 };
-                let can = m * cp * (t_s - c.return_temp_c[i]);
+                let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
+                let can = m * cp * (t_s - return_temp_c[i]);
                 let q = want.min(can).max(0.0);
                 (q, t_s - q / (m * cp))
             }
         };
-        c.delivered_w[i] = q;
-        c.unmet_w[i] = match c.kind[i] {
+        delivered_w[i] = q;
+        unmet_w[i] = match kind[i] {
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => 0.0,
-            _ => (c.demand_w[i] - q).max(0.0),
+            _ => (demand_w[i] - q).max(0.0),
         };
-        c.return_out_c[i] = t_r;
+        return_out_c[i] = t_r;
         delivered_j += q * dt;
         th.in_mass[node] += m * dt;
         th.in_mt[node] += m * dt * t_r;
@@ -666,6 +777,7 @@ pub fn thermal_pass(
     }
 
     // ---- return: flows run backwards, so the reverse order is topological ----
+    let mut pos = 0;
     for oi in (0..th.order.len()).rev() {
         let ui = th.order[oi] as usize;
         if th.in_mass[ui] > 0.0 {
@@ -674,6 +786,10 @@ pub fn thermal_pass(
         let t_u = th.return_node_temp_c[ui];
         for j in th.in_start[ui]..th.in_start[ui + 1] {
             let k = th.in_list[j as usize] as usize;
+            if let Some(&ka) = th.return_seq.get(pos + PREFETCH_AHEAD) {
+                prefetch_pipe(&th.ret, &th.pipe_k, flow, ka as usize);
+            }
+            pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_from[k]
             } else {
@@ -727,6 +843,8 @@ struct PipeConst {
     t_g: f64,
     mass_kg: f64,
     inv_tau: f64,
+    full: f64,
+    stay_phi: f64,
 }
 
 /// Advances a pipe carrying `flow` (in its from→to sense) with water entering at `t_in`, adds
@@ -744,7 +862,9 @@ fn flow_through(
     loss_w: &mut f64,
     p: &PipeConst,
 ) -> f64 {
-    let o = water.advance(flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    let o = water.advance(
+        flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g, p.full, p.stay_phi,
+    );
     in_mass[to] += o.mass_kg;
     in_mt[to] += o.mass_temp;
     *in_c = t_in;
@@ -764,7 +884,9 @@ fn cool_still(
     loss_w: &mut f64,
     p: &PipeConst,
 ) -> f64 {
-    let o = water.advance(0.0, 0.0, p.dt, p.mass_kg, p.inv_tau, p.t_g);
+    let o = water.advance(
+        0.0, 0.0, p.dt, p.mass_kg, p.inv_tau, p.t_g, p.full, p.stay_phi,
+    );
     *loss_w += o.loss_mass_temp * p.cp / p.dt;
     *in_c = water.end_temp(inlet_at_to);
     *out_c = water.end_temp(!inlet_at_to);
