@@ -401,6 +401,8 @@ impl ThermalState {
     /// what-if edit of the insulation); the water in the pipes is kept.
     pub fn refresh_pipe_constants(&mut self, net: &Network) {
         self.inv_tau = pipe_inv_tau(net);
+        // The per-pipe decay factors are cached per tick length: recompute them next tick.
+        self.decay_dt = f64::NAN;
     }
 
     pub fn new(scene: &Scene, net: &Network) -> Self {
