@@ -74,6 +74,9 @@ pub enum Command {
         /// Start the guided tour (loops until any input).
         #[arg(long)]
         demo: bool,
+        /// Train on a scenario (scenes/training/*.ron): alarms, actions, instructor, debrief.
+        #[arg(long)]
+        train: Option<PathBuf>,
     },
     /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
     /// its edit history; `--undo N` undoes the last N edits of a saved scene.
@@ -229,6 +232,7 @@ pub fn main() -> ExitCode {
             after_ticks: 0,
             layer: None,
             demo: false,
+            training: None,
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -380,6 +384,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             after_ticks,
             layer,
             demo,
+            train,
         } => {
             let size =
                 parse_size(&size).ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
@@ -396,6 +401,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 after_ticks,
                 layer,
                 demo,
+                training: train,
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS

@@ -468,16 +468,21 @@ impl TrainingReport {
 
     /// The report of the session in `sim` (at any time; the session need not be over).
     pub fn from_sim(sim: &Simulation) -> Self {
-        let s = sim.res::<TrainingSession>();
+        Self::from_world(sim.world())
+    }
+
+    /// The report of the session in a world (the app's).
+    pub fn from_world(world: &World) -> Self {
+        let s = world.resource::<TrainingSession>();
         let t0 = s.start_s;
-        let t_end = sim.clock().time_s.min(s.end_s);
+        let t_end = world.resource::<crate::sim::SimClock>().time_s.min(s.end_s);
         let in_session = |t: f64| t >= t0 && t < s.end_s + 1e-9;
-        let faults = sim.res::<Faults>();
-        let alarms = sim.res::<Alarms>();
-        let actions = sim.res::<ActionLog>();
-        let jobs = sim.res::<JobLog>();
-        let ledger = sim.res::<crate::ledger::Ledger>();
-        let spec = sim.res::<SceneSpec>();
+        let faults = world.resource::<Faults>();
+        let alarms = world.resource::<Alarms>();
+        let actions = world.resource::<ActionLog>();
+        let jobs = world.resource::<JobLog>();
+        let ledger = world.resource::<crate::ledger::Ledger>();
+        let spec = world.resource::<SceneSpec>();
 
         let (mut missed, mut aborted, mut completed, mut p_sum) = (0u64, 0u64, 0u64, 0.0);
         for r in &jobs.records {

@@ -15,6 +15,8 @@
 pub mod bench;
 pub mod camera;
 pub mod colormap;
+pub mod control_room;
+pub mod planner;
 pub mod tour;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
@@ -47,6 +49,8 @@ pub struct ViewOptions {
     pub layer: Option<world3d::Layer>,
     /// Start the guided tour (`--demo`; `?demo` in the browser).
     pub demo: bool,
+    /// Train on this scenario (`--train SCENARIO`): the scene comes from it.
+    pub training: Option<PathBuf>,
 }
 
 /// How the app is set up, whatever the platform.
@@ -60,6 +64,8 @@ pub struct AppConfig {
     pub demo: bool,
     /// Render into this canvas (browser): a CSS selector.
     pub canvas: Option<String>,
+    /// A training scenario: its failures are scheduled and its session recorded and scored.
+    pub training: Option<crate::training::Scenario>,
 }
 
 /// Screenshot mode state.
@@ -76,13 +82,21 @@ struct ShotDone(bool);
 
 /// Loads the scene (or its errors) and runs the windowed app until it is closed.
 pub fn run_view(opts: ViewOptions) -> AppExit {
-    let loaded: Result<Scene, String> = load_scene(&opts.scene)
-        .map_err(|e| e.to_string())
-        .and_then(|s| {
-            validate(&s).map(|_| s).map_err(|issues| {
-                format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues))
+    let mut training = None;
+    let loaded: Result<Scene, String> = match &opts.training {
+        Some(path) => crate::training::load_scenario(path)
+            .map(|(sc, scene)| {
+                training = Some(sc);
+                scene
             })
-        });
+            .map_err(|e| e.to_string()),
+        None => load_scene(&opts.scene).map_err(|e| e.to_string()),
+    }
+    .and_then(|s| {
+        validate(&s).map(|_| s).map_err(|issues| {
+            format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues))
+        })
+    });
     if let Err(msg) = &loaded {
         eprintln!("{msg}");
     }
@@ -95,6 +109,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             layer: opts.layer,
             demo: opts.demo,
             canvas: None,
+            training,
         },
     );
     if let Some(path) = opts.screenshot {
@@ -176,6 +191,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                     (
                         drive_time,
                         world3d::color_layers,
+                        planner::color_compare_layer.after(world3d::color_layers),
                         world3d::move_particles,
                         world3d::site_glow,
                         world3d::spin_rotors,
@@ -186,7 +202,12 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                 .add_systems(EguiPrimaryContextPass, ui::panels)
                 .add_observer(on_click);
             tour::add_tour(&mut app, cfg.demo);
-            spawn_scene(app.world_mut(), &scene, &RunOptions::default());
+            planner::add_planner(&mut app, &scene);
+            control_room::add_control_room(&mut app);
+            match &cfg.training {
+                None => spawn_scene(app.world_mut(), &scene, &RunOptions::default()),
+                Some(sc) => start_training(app.world_mut(), sc, &scene),
+            }
             let tick = app.world().resource::<SimClock>().tick_s;
             app.insert_resource(Time::<Fixed>::from_seconds(tick));
             // Warm up the world before the first frame if asked (screenshots of a running city).
@@ -196,6 +217,29 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
         }
     }
     app
+}
+
+/// Builds the scenario's world in the app: its seed and failure physics, its failures on the
+/// timeline, the session; the warm-up runs ahead at once.
+fn start_training(world: &mut World, sc: &crate::training::Scenario, scene: &Scene) {
+    let opts = RunOptions {
+        seed: sc.seed,
+        faults: sc.faults_config.clone(),
+        ..Default::default()
+    };
+    spawn_scene(world, scene, &opts);
+    let warm = sc.start.warmup_s;
+    world
+        .resource_mut::<crate::faults::Faults>()
+        .schedule_all(sc.failures.iter().map(|f| crate::faults::FaultSpec {
+            at_s: f.at_s + warm,
+            ..f.clone()
+        }));
+    world.insert_resource(crate::training::TrainingSession::new(sc));
+    let mut ctl = world.resource_mut::<SimControl>();
+    ctl.jump_to_s = Some(warm);
+    ctl.speed = 60.0;
+    world.resource_mut::<control_room::ControlRoom>().alarms_open = true;
 }
 
 fn spawn_error_camera(mut commands: Commands) {

@@ -130,6 +130,7 @@ pub fn main() {
             layer: None,
             demo,
             canvas: Some("#qtwin".to_string()),
+            training: None,
         },
     );
     app.add_systems(Last, publish_progress);

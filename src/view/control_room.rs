@@ -1,0 +1,660 @@
+//! The control room (operator training in the app): the alarm list (ISA-18.2 states, acknowledge,
+//! shelve, flood banner, jump to the object) with the alarmed objects flashing on the map; operator
+//! actions on the selected object and on the network; the instructor's controls (inject a failure
+//! on the selected object, clear one, freeze, rewind to an automatic snapshot, replay at speed);
+//! and, for a training scenario (`qtwin view --train SCENARIO`), its objectives, hints, live score
+//! and the debrief.
+//!
+//! Everything goes through the simulation: actions and injections are queued on
+//! [`crate::operator::CommandQueue`] and take effect at the next tick, logged with their time;
+//! what the operator sees are the sensors' *measured* values, the debrief shows the truth beside.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::camera::{OrbitCamera, PointerOverUi};
+use super::ui::{Selection, SimControl};
+use super::world3d::to3;
+use crate::alarms::{AlarmState, Alarms, Priority};
+use crate::faults::{FaultKind, FaultSpec, Faults, Repair};
+use crate::hydraulics::Network;
+use crate::operator::{ActionLog, CommandQueue, InstructorCommand, OperatorAction};
+use crate::scene::{Plant, Scene};
+use crate::sim::{Kind, SceneSpec, SimClock};
+use crate::snapshot::RewindStore;
+use crate::training::{TrainingReport, TrainingSession};
+
+/// The control room's panel state.
+#[derive(Resource, Debug)]
+pub struct ControlRoom {
+    pub alarms_open: bool,
+    pub instructor_open: bool,
+    pub repair_s: f64,
+    pub fault_seq: u32,
+    pub rewind_to_s: f64,
+    pub shed_heat: f64,
+    pub supply_setpoint_c: f64,
+    pub pump_dp_kpa: f64,
+    pub status: String,
+    pub debrief_open: bool,
+    pub debrief_shown: bool,
+    /// Hints the trainee has opened.
+    pub hints_shown: usize,
+}
+
+impl Default for ControlRoom {
+    fn default() -> Self {
+        Self {
+            alarms_open: true,
+            instructor_open: false,
+            repair_s: 1800.0,
+            fault_seq: 1,
+            rewind_to_s: 0.0,
+            shed_heat: 0.1,
+            supply_setpoint_c: 80.0,
+            pump_dp_kpa: 150.0,
+            status: String::new(),
+            debrief_open: false,
+            debrief_shown: false,
+            hints_shown: 0,
+        }
+    }
+}
+
+/// The training session's report, recomputed about once a second of real time.
+#[derive(Resource, Debug, Default)]
+pub struct LiveScore(pub Option<TrainingReport>);
+
+fn update_score(world: &mut World, mut last: Local<f64>) {
+    if world.get_resource::<TrainingSession>().is_none() {
+        return;
+    }
+    let now = world.resource::<Time<Real>>().elapsed_secs_f64();
+    if now - *last < 1.0 && world.resource::<LiveScore>().0.is_some() {
+        return;
+    }
+    *last = now;
+    let r = TrainingReport::from_world(world);
+    world.resource_mut::<LiveScore>().0 = Some(r);
+}
+
+/// A request that needs the whole world (rewind).
+#[derive(Resource, Debug, Default)]
+pub struct RewindRequest(pub Option<f64>);
+
+/// Adds the control room.
+pub fn add_control_room(app: &mut App) {
+    app.init_resource::<ControlRoom>()
+        .init_resource::<RewindRequest>()
+        .init_resource::<LiveScore>()
+        .add_plugins(crate::snapshot::RewindPlugin)
+        .add_systems(Update, (do_rewind, update_score, flash_alarmed_objects))
+        .add_systems(bevy_egui::EguiPrimaryContextPass, control_room_panel);
+}
+
+fn do_rewind(world: &mut World) {
+    let Some(t) = world.resource_mut::<RewindRequest>().0.take() else {
+        return;
+    };
+    let msg = match crate::snapshot::rewind(world, t) {
+        Some(at) => format!("rewound to {:.1} h", at / 3600.0),
+        None => "no snapshot at or before that time".to_string(),
+    };
+    world.resource_mut::<ControlRoom>().status = msg;
+}
+
+/// Where an object of the scene stands, by id (sites, buildings, nodes, pipes, plants, buses).
+pub fn object_position(scene: &Scene, net: &Network, id: &str) -> Option<Vec3> {
+    if let Some(s) = scene.quantum_sites.iter().find(|s| s.id == id) {
+        return Some(to3(s.pos, 6.0));
+    }
+    if let Some(b) = scene.buildings.iter().find(|b| b.id == id) {
+        return Some(to3(b.centre(), 6.0));
+    }
+    if let Some(n) = net.node(id) {
+        return Some(to3(net.node_pos[n as usize], 2.0));
+    }
+    if let Some(k) = net.pipe_ids.iter().position(|p| p == id) {
+        let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
+        return Some((to3(net.node_pos[a], 2.0) + to3(net.node_pos[b], 2.0)) * 0.5);
+    }
+    if let Some(p) = scene.plants.iter().find(|p| p.id() == id) {
+        return net.node(p.node()).map(|n| to3(net.node_pos[n as usize], 4.0));
+    }
+    if let Some(g) = &scene.grid {
+        if let Some(b) = g.buses.iter().find(|b| b.id == id) {
+            return Some(to3(b.pos, 4.0));
+        }
+        if let Some(f) = g.feeders.iter().find(|f| f.id == id) {
+            let pa = g.buses.iter().find(|b| b.id == f.from)?.pos;
+            let pb = g.buses.iter().find(|b| b.id == f.to)?.pos;
+            return Some((to3(pa, 4.0) + to3(pb, 4.0)) * 0.5);
+        }
+    }
+    None
+}
+
+/// Objects with an unacknowledged alarm flash on the map (red for high and critical).
+fn flash_alarmed_objects(
+    time: Res<Time<Real>>,
+    alarms: Option<Res<Alarms>>,
+    spec: Res<SceneSpec>,
+    net: Res<Network>,
+    mut gizmos: Gizmos,
+) {
+    let Some(alarms) = alarms else { return };
+    let on = (time.elapsed_secs() * 2.5).fract() < 0.6;
+    if !on {
+        return;
+    }
+    for row in alarms.list() {
+        if !matches!(
+            row.state,
+            AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged
+        ) {
+            continue;
+        }
+        let Some(p) = object_position(&spec.scene, &net, &row.object) else {
+            continue;
+        };
+        let col = priority_color(row.priority);
+        let c = Color::srgb_u8(col.r(), col.g(), col.b());
+        gizmos.sphere(Isometry3d::from_translation(p), 18.0, c);
+        gizmos.circle(
+            Isometry3d::new(p, Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
+            28.0,
+            c,
+        );
+    }
+}
+
+fn priority_color(p: Priority) -> egui::Color32 {
+    match p {
+        Priority::Critical => egui::Color32::from_rgb(220, 30, 30),
+        Priority::High => egui::Color32::from_rgb(240, 110, 20),
+        Priority::Medium => egui::Color32::from_rgb(230, 190, 30),
+        Priority::Low => egui::Color32::from_rgb(80, 150, 230),
+    }
+}
+
+fn hm(t: f64) -> String {
+    let m = (t / 60.0).floor() as i64;
+    format!("{}:{:02}", m / 60, m % 60)
+}
+
+fn series_line(name: &str, pts: Vec<[f64; 2]>) -> Line<'static> {
+    Line::new(name.to_string(), PlotPoints::from(pts))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn control_room_panel(
+    mut contexts: EguiContexts,
+    mut room: ResMut<ControlRoom>,
+    mut queue: ResMut<CommandQueue>,
+    mut ctl: ResMut<SimControl>,
+    mut rewind: ResMut<RewindRequest>,
+    mut cams: Query<&mut OrbitCamera>,
+    mut over_ui: ResMut<PointerOverUi>,
+    (sel, spec, net, clock): (Res<Selection>, Res<SceneSpec>, Res<Network>, Res<SimClock>),
+    (alarms, faults, log, store): (Res<Alarms>, Res<Faults>, Res<ActionLog>, Option<Res<RewindStore>>),
+    (session, score, sensors): (
+        Option<Res<TrainingSession>>,
+        Res<LiveScore>,
+        Option<Res<crate::alarms::Sensors>>,
+    ),
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let room = &mut *room;
+    let rows = alarms.list();
+    let unacked = rows
+        .iter()
+        .filter(|r| matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged))
+        .count();
+    // The toggles, bottom right beside the planner's.
+    egui::Area::new(egui::Id::new("control_room_buttons"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-130.0, -12.0))
+        .show(&ctx, |ui| {
+            ui.horizontal(|ui| {
+                let label = if unacked > 0 {
+                    egui::RichText::new(format!("🔔 Alarms ({unacked})"))
+                        .size(16.0)
+                        .color(egui::Color32::from_rgb(240, 80, 40))
+                } else {
+                    egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
+                };
+                if ui.selectable_label(room.alarms_open, label).clicked() {
+                    room.alarms_open = !room.alarms_open;
+                }
+                if ui
+                    .selectable_label(room.instructor_open, egui::RichText::new("🛠 Operate").size(16.0))
+                    .clicked()
+                {
+                    room.instructor_open = !room.instructor_open;
+                }
+            });
+        });
+
+    // ---- the alarm list
+    if room.alarms_open && (!rows.is_empty() || alarms.flooding()) {
+        egui::Window::new(format!("Alarms — {} active, {unacked} unacknowledged", rows.len()))
+            .default_pos(egui::pos2(240.0, 60.0))
+            .default_size(egui::vec2(700.0, 160.0))
+            .vscroll(true)
+            .show(&ctx, |ui| {
+                if alarms.flooding() {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(220, 30, 30),
+                        egui::RichText::new(format!(
+                            "ALARM FLOOD: {:.0} alarms in the last 10 minutes — deal with the critical ones first",
+                            alarms.recent_rate()
+                        ))
+                        .strong(),
+                    );
+                }
+                ui.horizontal(|ui| {
+                    if ui.button("acknowledge all").clicked() {
+                        queue.operator(OperatorAction::AcknowledgeAll);
+                    }
+                    ui.label(egui::RichText::new("values are as measured: sensors can drift or freeze").small().weak());
+                });
+                egui::Grid::new("alarms").striped(true).show(ui, |ui| {
+                    for r in &rows {
+                        let col = priority_color(r.priority);
+                        let flashing = matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged);
+                        ui.colored_label(col, format!("{:?}", r.priority));
+                        ui.label(r.raised_s.map_or("—".into(), hm));
+                        let text = egui::RichText::new(format!("{} · {}", r.object, r.message));
+                        ui.label(if flashing { text.strong() } else { text });
+                        ui.label(format!("{:.1}", r.value));
+                        ui.label(format!("{:?}", r.state));
+                        ui.horizontal(|ui| {
+                            if ui.small_button("ack").clicked() {
+                                queue.operator(OperatorAction::Acknowledge(r.id.clone()));
+                            }
+                            if r.state == AlarmState::Shelved {
+                                if ui.small_button("unshelve").clicked() {
+                                    queue.operator(OperatorAction::Unshelve(r.id.clone()));
+                                }
+                            } else if ui.small_button("shelve").on_hover_text("30 minutes").clicked() {
+                                queue.operator(OperatorAction::Shelve { alarm: r.id.clone(), duration_s: 1800.0 });
+                            }
+                            if ui.small_button("go to").clicked()
+                                && let Some(p) = object_position(&spec.scene, &net, &r.object)
+                            {
+                                for mut cam in &mut cams {
+                                    cam.target = Some((p, 220.0));
+                                }
+                            }
+                        });
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+
+    // ---- operator actions and instructor controls
+    if room.instructor_open {
+        let picked = sel.pick;
+        let picked_id: Option<(Kind, String)> = picked.and_then(|p| {
+            let i = p.index as usize;
+            let id = match p.kind {
+                Kind::Pipe => net.pipe_ids.get(i).cloned(),
+                Kind::Site => spec.scene.quantum_sites.get(i).map(|s| s.id.clone()),
+                Kind::Plant => spec.scene.plants.get(i).map(|p| p.id().to_string()),
+                Kind::Building => spec.scene.buildings.get(i).map(|b| b.id.clone()),
+                Kind::Node => net.node_ids.get(i).cloned(),
+                _ => None,
+            }?;
+            Some((p.kind, id))
+        });
+        egui::Window::new("Operate")
+            .default_pos(egui::pos2(240.0, 420.0))
+            .default_width(420.0)
+            .vscroll(true)
+            .show(&ctx, |ui| {
+                if !room.status.is_empty() {
+                    ui.label(egui::RichText::new(&room.status).italics());
+                }
+                ui.heading("Operator");
+                match &picked_id {
+                    None => {
+                        ui.label("select a pipe, site or plant on the map for its actions");
+                    }
+                    Some((kind, id)) => {
+                        ui.label(egui::RichText::new(format!("{kind:?} {id}")).strong());
+                        ui.horizontal_wrapped(|ui| match kind {
+                            Kind::Pipe => {
+                                if ui.button("close valves (isolate)").clicked() {
+                                    queue.operator(OperatorAction::CloseValve(id.clone()));
+                                }
+                                if ui.button("open valves").clicked() {
+                                    queue.operator(OperatorAction::OpenValve(id.clone()));
+                                }
+                            }
+                            Kind::Site => {
+                                for (label, a) in [
+                                    ("drain jobs", OperatorAction::DrainSite(id.clone())),
+                                    ("resume jobs", OperatorAction::ResumeSite(id.clone())),
+                                    ("on battery", OperatorAction::SiteOnBattery(id.clone())),
+                                    ("off battery", OperatorAction::SiteOffBattery(id.clone())),
+                                    ("safe shutdown", OperatorAction::ShutDownSite(id.clone())),
+                                    ("start", OperatorAction::StartSite(id.clone())),
+                                ] {
+                                    if ui.button(label).clicked() {
+                                        queue.operator(a);
+                                    }
+                                }
+                            }
+                            Kind::Plant => {
+                                let is_pump = spec.scene.plants.iter().any(|p| p.id() == id && matches!(p, Plant::CirculationPump { .. }));
+                                let (start, stop) = if is_pump {
+                                    (OperatorAction::StartPump(id.clone()), OperatorAction::StopPump(id.clone()))
+                                } else {
+                                    (OperatorAction::StartPlant(id.clone()), OperatorAction::StopPlant(id.clone()))
+                                };
+                                if ui.button("start").clicked() {
+                                    queue.operator(start);
+                                }
+                                if ui.button("stop").clicked() {
+                                    queue.operator(stop);
+                                }
+                                ui.add(egui::DragValue::new(&mut room.supply_setpoint_c).range(50.0..=110.0).suffix(" °C"));
+                                if ui.button("set supply temperature").clicked() {
+                                    queue.operator(OperatorAction::SetSupplyTemp { plant: id.clone(), temp_c: room.supply_setpoint_c });
+                                }
+                                if ui.button("back to the curve").clicked() {
+                                    queue.operator(OperatorAction::ResetSupplyTemp(id.clone()));
+                                }
+                            }
+                            _ => {
+                                ui.label("no operator action on this object");
+                            }
+                        });
+                    }
+                }
+                ui.horizontal(|ui| {
+                    ui.add(egui::DragValue::new(&mut room.pump_dp_kpa).range(30.0..=600.0).suffix(" kPa"));
+                    if ui.button("set pump Δp").clicked() {
+                        queue.operator(OperatorAction::SetPumpDp(room.pump_dp_kpa * 1e3));
+                    }
+                    if ui.button("reset").clicked() {
+                        queue.operator(OperatorAction::ResetPumpDp);
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut room.shed_heat, 0.0..=0.5).text("shed heat"));
+                    if ui.button("shed").clicked() {
+                        queue.operator(OperatorAction::ShedHeat(room.shed_heat));
+                    }
+                });
+                let active: Vec<_> = faults.active().cloned().collect();
+                if !active.is_empty() {
+                    ui.label(egui::RichText::new("Failures").strong());
+                }
+                for f in &active {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(format!("{} on {} since {}", f.spec.id, f.spec.kind.object(), hm(f.started_s)));
+                        match f.repair_due_s() {
+                            Some(t) => {
+                                ui.label(format!("repair due {}", hm(t)));
+                            }
+                            None => {
+                                if ui.button("dispatch a crew").clicked() {
+                                    queue.operator(OperatorAction::DispatchRepair(f.spec.id.clone()));
+                                }
+                            }
+                        }
+                    });
+                }
+                ui.collapsing(format!("action log ({})", log.entries.len()), |ui| {
+                    for e in log.entries.iter().rev().take(30) {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(format!("{} {:?}{}", hm(e.time_s), e.command, if e.done { "" } else { " (not done)" }));
+                            if let Some(u) = &e.undo
+                                && ui.small_button("undo").clicked()
+                            {
+                                queue.operator(u.clone());
+                            }
+                        });
+                    }
+                });
+
+                ui.separator();
+                ui.heading("Instructor");
+                ui.horizontal(|ui| {
+                    if ui.button(if ctl.paused { "▶ run" } else { "❄ freeze" }).clicked() {
+                        ctl.paused = !ctl.paused;
+                    }
+                    ui.add(egui::DragValue::new(&mut room.repair_s).range(60.0..=86_400.0).suffix(" s repair"));
+                });
+                if let Some((kind, id)) = &picked_id {
+                    let mut kinds: Vec<(&str, FaultKind)> = Vec::new();
+                    match kind {
+                        Kind::Pipe => {
+                            kinds.push(("leak", FaultKind::PipeLeak { pipe: id.clone(), hole_diameter_m: None }));
+                            kinds.push(("burst", FaultKind::PipeBurst { pipe: id.clone(), hole_diameter_m: None }));
+                        }
+                        Kind::Site => {
+                            kinds.push(("compressor failure", FaultKind::CompressorFailure { site: id.clone() }));
+                            kinds.push(("power outage", FaultKind::SitePowerOutage { site: id.clone() }));
+                            kinds.push(("fibre cut", FaultKind::FibreCut { site: id.clone() }));
+                        }
+                        Kind::Plant => match spec.scene.plants.iter().find(|p| p.id() == id) {
+                            Some(Plant::CirculationPump { .. }) => kinds.push(("pump trip", FaultKind::PumpTrip { pump: id.clone(), standby_after_s: None })),
+                            Some(Plant::HeatPump { .. }) => kinds.push(("heat-pump trip", FaultKind::HeatPumpTrip { plant: id.clone() })),
+                            Some(Plant::GasBoiler { .. }) => kinds.push(("boiler failure", FaultKind::BoilerFailure { plant: id.clone() })),
+                            Some(Plant::Storage { .. }) => kinds.push(("storage fault", FaultKind::StorageFault { plant: id.clone() })),
+                            _ => {}
+                        },
+                        _ => {}
+                    }
+                    // Sensors of the object: drift and freeze.
+                    if let Some(sensors) = &sensors {
+                        for s in sensors.sensors.iter().filter(|s| s.object == *id).take(3) {
+                            kinds.push(("sensor freeze", FaultKind::SensorFreeze { sensor: s.id.clone() }));
+                            kinds.push(("sensor drift", FaultKind::SensorDrift { sensor: s.id.clone(), rate_per_h: 5.0 }));
+                        }
+                    }
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(format!("inject on {id}:"));
+                        for (label, k) in kinds {
+                            let tip = match &k {
+                                FaultKind::SensorFreeze { sensor } | FaultKind::SensorDrift { sensor, .. } => sensor.clone(),
+                                _ => String::new(),
+                            };
+                            if ui.button(label).on_hover_text(tip).clicked() {
+                                let fid = format!("f{}", room.fault_seq);
+                                room.fault_seq += 1;
+                                queue.instructor(InstructorCommand::Inject(FaultSpec {
+                                    id: fid.clone(),
+                                    kind: k,
+                                    at_s: 0.0,
+                                    repair_s: room.repair_s,
+                                    repair: Repair::Crew,
+                                }));
+                                room.status = format!("injected {fid}: {label} on {id}");
+                            }
+                        }
+                    });
+                }
+                if let Some(g) = &spec.scene.grid {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label("feeder outage:");
+                        for f in g.feeders.iter().take(12) {
+                            if ui.small_button(&f.id).clicked() {
+                                let fid = format!("f{}", room.fault_seq);
+                                room.fault_seq += 1;
+                                queue.instructor(InstructorCommand::Inject(FaultSpec {
+                                    id: fid.clone(),
+                                    kind: FaultKind::FeederOutage { feeder: f.id.clone() },
+                                    at_s: 0.0,
+                                    repair_s: room.repair_s,
+                                    repair: Repair::Crew,
+                                }));
+                                room.status = format!("injected {fid}: outage of feeder {}", f.id);
+                            }
+                        }
+                    });
+                }
+                for f in &active {
+                    if ui.small_button(format!("clear {} now", f.spec.id)).clicked() {
+                        queue.instructor(InstructorCommand::Clear(f.spec.id.clone()));
+                    }
+                }
+                if let Some(store) = &store {
+                    let times = store.times();
+                    if let (Some(first), Some(last)) = (times.first(), times.last()) {
+                        ui.horizontal(|ui| {
+                            room.rewind_to_s = room.rewind_to_s.clamp(*first, *last);
+                            ui.add(
+                                egui::Slider::new(&mut room.rewind_to_s, *first..=*last)
+                                    .custom_formatter(|v, _| hm(v))
+                                    .text("rewind to"),
+                            );
+                            if ui.button("⏮ rewind").clicked() {
+                                rewind.0 = Some(room.rewind_to_s);
+                                ctl.paused = true;
+                            }
+                            if ui.button("⏩ replay at 3600×").clicked() {
+                                rewind.0 = Some(room.rewind_to_s);
+                                ctl.paused = false;
+                                ctl.speed = 3600.0;
+                            }
+                        });
+                        ui.label(egui::RichText::new(format!("{} snapshots, every {:.0} simulated minutes", times.len(), store.every_s / 60.0)).small());
+                    }
+                }
+            });
+    }
+
+    // ---- the training session: objectives, hints, score, debrief
+    if let Some(s) = &session {
+        let t = clock.time_s - s.start_s;
+        let over = clock.time_s >= s.end_s - 1e-9;
+        if over && !room.debrief_shown {
+            room.debrief_shown = true;
+            room.debrief_open = true;
+            ctl.paused = true;
+        }
+        egui::Window::new(format!("Training: {}", s.scenario))
+            .default_pos(egui::pos2(240.0, (ctx.content_rect().height() - 330.0).max(240.0)))
+            .default_width(360.0)
+            .show(&ctx, |ui| {
+                if t < 0.0 {
+                    ui.label(format!("warming up the city… the session starts in {:.0} min", -t / 60.0));
+                    return;
+                }
+                ui.label(format!("session time {} of {}", hm(t.max(0.0)), hm(s.end_s - s.start_s)));
+                ui.label(format!(
+                    "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}",
+                    s.objectives.min_supply_temp_c,
+                    s.objectives.restore_within_s / 60.0,
+                    if s.objectives.no_job_lost { " · no quantum job lost" } else { "" }
+                ));
+                let Some(r) = &score.0 else { return };
+                ui.label(egui::RichText::new(format!("score so far {:.1}", r.score)).size(20.0).strong());
+                ui.label(format!(
+                    "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints",
+                    r.metrics.minutes_out_of_limits, r.metrics.unmet_heat_kwh, r.metrics.jobs_missed, r.metrics.hints_used
+                ));
+                let available: Vec<_> = s.hints.iter().filter(|h| h.after_s <= t).collect();
+                if room.hints_shown < available.len() && ui.button(format!("💡 hint ({} available, costs points)", available.len() - room.hints_shown)).clicked() {
+                    room.hints_shown += 1;
+                    queue.operator(OperatorAction::Hint);
+                }
+                for h in available.iter().take(room.hints_shown) {
+                    ui.label(egui::RichText::new(format!("💡 {}", h.text)).italics());
+                }
+                if ui.button("debrief").clicked() {
+                    room.debrief_open = true;
+                }
+            });
+        if room.debrief_open
+            && let Some(r) = score.0.clone()
+        {
+            let mut open = room.debrief_open;
+            egui::Window::new("Debrief")
+                .open(&mut open)
+                .default_width(620.0)
+                .vscroll(true)
+                .show(&ctx, |ui| {
+                    ui.label(egui::RichText::new(format!("{} — score {:.1}", s.scenario, r.score)).size(22.0).strong());
+                    let ok = |b: bool| if b { "✔" } else { "✘" };
+                    ui.label(format!(
+                        "{} supply kept above {:.0} °C · {} no job lost · {} restored within {:.0} min",
+                        ok(r.objectives_met.supply_kept_above_min),
+                        s.objectives.min_supply_temp_c,
+                        ok(r.objectives_met.no_job_lost),
+                        ok(r.objectives_met.restored_in_time),
+                        s.objectives.restore_within_s / 60.0
+                    ));
+                    let p = &r.penalties;
+                    egui::Grid::new("penalties").striped(true).show(ui, |ui| {
+                        for (name, v) in [
+                            ("time out of limits", p.out_of_limits),
+                            ("unmet heat", p.unmet_heat),
+                            ("jobs missed", p.jobs_missed),
+                            ("response time to alarms", p.response_time),
+                            ("hints used", p.hints),
+                            ("late restore", p.late_restore),
+                        ] {
+                            ui.label(name);
+                            ui.label(format!("−{v:.1}"));
+                            ui.end_row();
+                        }
+                    });
+                    let m = &r.metrics;
+                    ui.label(format!(
+                        "restored after {} · mean alarm response {:.0} s ({} of {} important alarms acknowledged) · {} floods · leak {:.0} kg of water",
+                        m.restore_time_s.map_or("— (not restored)".into(), |x| format!("{:.0} min", x / 60.0)),
+                        m.mean_response_s, m.important_alarms_acknowledged, m.important_alarms, m.floods, m.leak_water_kg
+                    ));
+                    ui.separator();
+                    ui.label(egui::RichText::new("Timeline").strong());
+                    let mut lines: Vec<(f64, String)> = Vec::new();
+                    for f in &faults.records {
+                        lines.push((f.started_s, format!("FAILURE {} ({:?})", f.spec.id, f.spec.kind)));
+                        if let Some(t) = f.repaired_s {
+                            lines.push((t, format!("repaired {}", f.spec.id)));
+                        }
+                    }
+                    for e in alarms.events.iter().filter(|e| e.priority >= Priority::High).take(200) {
+                        lines.push((e.time_s, format!("alarm {:?} {} {:?}", e.kind, e.alarm, e.priority)));
+                    }
+                    for e in &log.entries {
+                        lines.push((e.time_s, format!("ACTION {:?}", e.command)));
+                    }
+                    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    egui::ScrollArea::vertical().max_height(180.0).show(ui, |ui| {
+                        for (t, l) in &lines {
+                            ui.label(egui::RichText::new(format!("{} {l}", hm(t - s.start_s))).monospace().small());
+                        }
+                    });
+                    ui.separator();
+                    let th = |f: &dyn Fn(&crate::training::SeriesRow) -> f64| -> Vec<[f64; 2]> {
+                        s.series.iter().map(|x| [(x.time_s - s.start_s) / 60.0, f(x)]).collect()
+                    };
+                    ui.label("lowest supply temperature at a consumer (°C): true and as measured; minutes");
+                    Plot::new("deb_supply").height(120.0).legend(Legend::default()).show(ui, |pl| {
+                        pl.line(series_line("true", th(&|x| x.min_supply_temp_c_true)));
+                        pl.line(series_line("measured", th(&|x| x.min_supply_temp_c_measured)));
+                    });
+                    ui.label("unmet heat (kW) and network flow (kg/s)");
+                    Plot::new("deb_unmet").height(110.0).legend(Legend::default()).show(ui, |pl| {
+                        pl.line(series_line("unmet kW", th(&|x| x.unmet_heat_w / 1e3)));
+                        pl.line(series_line("flow kg/s", th(&|x| x.network_flow_kg_s)));
+                    });
+                    ui.label("static pressure (bar): true and measured; alarms unacknowledged");
+                    Plot::new("deb_p").height(110.0).legend(Legend::default()).show(ui, |pl| {
+                        pl.line(series_line("true", th(&|x| x.static_pressure_pa_true / 1e5)));
+                        pl.line(series_line("measured", th(&|x| x.static_pressure_pa_measured / 1e5)));
+                        pl.line(series_line("unacked alarms", th(&|x| x.alarms_unacknowledged as f64)));
+                    });
+                });
+            room.debrief_open = open;
+        }
+    }
+    over_ui.0 |= ctx.is_pointer_over_egui();
+    Ok(())
+}

@@ -1,0 +1,739 @@
+//! The planner's panel (what-if in the app): edits applied to the running world with an
+//! undo/redo stack and its named edit list, save-as; a comparison of the edited city against the
+//! baseline (both run over the same days and weather, off the UI thread natively), with a KPI
+//! table, overlaid plots and a map layer of where the city got warmer or colder; the suitability
+//! layer for a new quantum site and "suggest a site".
+//!
+//! Every edit goes through [`crate::whatif`]: the panels build `PATH=VALUE` edits
+//! ([`crate::whatif::param::edit_for`]) or site edits, push them on the [`EditStack`] and apply
+//! them live ([`apply_live`]); undo and redo rebuild the world from the scene they give back, keeping
+//! the clock. When the world is rebuilt (a site placed, moved or removed, undo, redo) the city's
+//! meshes are spawned again.
+
+use std::sync::{Arc, Mutex};
+
+use bevy::ecs::system::RunSystemOnce;
+use bevy::picking::prelude::*;
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, egui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::camera::PointerOverUi;
+use super::ui::Selection;
+use super::world3d::{self, Pick, to3};
+use crate::ledger::Ledger;
+use crate::ledger::report::Kpis;
+use crate::scene::Scene;
+use crate::sim::{Kind, RunOptions, SceneSpec, SimClock, Simulation};
+use crate::whatif::siting::{self, Suggestion, Suitability, SuitabilityOptions};
+use crate::whatif::{
+    EditStack, LiveEdit, LiveEdits, LiveOutcome, SiteTemplate, apply_live, param::edit_for,
+    rebuild_keeping_clock,
+};
+
+/// Where a click on the map places a site.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum PlaceMode {
+    #[default]
+    Off,
+    NewSite,
+    MoveSite(String),
+}
+
+/// A request from the panel, carried out by [`apply_requests`] (which needs the whole world).
+#[derive(Debug, Clone)]
+pub enum PlanRequest {
+    /// `PATH=VALUE` edit.
+    Set(String, String),
+    /// A prepared edit (a suggested site).
+    Edit(crate::whatif::Edit),
+    Undo,
+    Redo,
+}
+
+/// One finished or running comparison.
+#[derive(Debug, Default, Clone)]
+pub struct CompareResult {
+    pub days: f64,
+    /// Progress 0–1.
+    pub progress: f64,
+    pub base: Option<Kpis>,
+    pub variant: Option<Kpis>,
+    /// Every quarter hour: time (h), and per world heat delivered (MW), unmet (kW), waste heat (MW).
+    pub t_h: Vec<f64>,
+    pub series: [[Vec<f64>; 3]; 2],
+    /// Per building, mean supply temperature at its node over the run, °C (base, variant).
+    pub supply_c: [Vec<f64>; 2],
+    pub unmet_kwh: [Vec<f64>; 2],
+    pub error: Option<String>,
+}
+
+/// The planner's state.
+#[derive(Resource)]
+pub struct Planner {
+    pub open: bool,
+    /// The edited scene (the world's `SceneSpec` after every edit).
+    pub scene: Scene,
+    pub stack: EditStack,
+    pub mode: PlaceMode,
+    pub status: String,
+    pub save_path: String,
+    pub requests: Vec<PlanRequest>,
+    pub supply_shift_k: f64,
+    pub return_temp_c: f64,
+    pub carbon_scale: f64,
+    pub insulation: usize,
+    pub stretch: (String, String),
+    pub site_fields: Option<(String, [f64; 5])>,
+    pub suitability: Option<Suitability>,
+    pub show_suitability: bool,
+    pub suggestions: Vec<Suggestion>,
+    pub compare_days: f64,
+    pub compare: Arc<Mutex<CompareResult>>,
+    pub compare_running: bool,
+    /// The comparison's map layer is on.
+    pub compare_layer: bool,
+}
+
+impl Planner {
+    pub fn new(scene: &Scene) -> Self {
+        Self {
+            open: false,
+            scene: scene.clone(),
+            stack: EditStack::default(),
+            mode: PlaceMode::Off,
+            status: String::new(),
+            save_path: "variant.ron".into(),
+            requests: Vec::new(),
+            supply_shift_k: -10.0,
+            return_temp_c: scene.heat_network.return_temp_c,
+            carbon_scale: 1.0,
+            insulation: 2,
+            stretch: (String::new(), String::new()),
+            site_fields: None,
+            suitability: None,
+            show_suitability: false,
+            suggestions: Vec::new(),
+            compare_days: 2.0,
+            compare: Arc::new(Mutex::new(CompareResult::default())),
+            compare_running: false,
+            compare_layer: false,
+        }
+    }
+}
+
+/// Adds the planner (panel, requests, respawning the city after a rebuild, the map click).
+pub fn add_planner(app: &mut App, scene: &Scene) {
+    app.insert_resource(Planner::new(scene))
+        .add_systems(Update, (apply_requests, respawn_city_after_rebuild).chain())
+        .add_systems(Update, draw_suitability)
+        .add_systems(bevy_egui::EguiPrimaryContextPass, planner_panel)
+        .add_observer(place_on_click);
+}
+
+/// Carries out the panel's requests on the world.
+pub fn apply_requests(world: &mut World) {
+    let requests = std::mem::take(&mut world.resource_mut::<Planner>().requests);
+    for r in requests {
+        let msg = match r {
+            PlanRequest::Set(path, value) => {
+                let scene = world.resource::<Planner>().scene.clone();
+                match edit_for(&scene, &path, &value) {
+                    Ok(edit) => push_live(world, edit),
+                    Err(e) => format!("{path}={value}: {e}"),
+                }
+            }
+            PlanRequest::Edit(edit) => push_live(world, edit),
+            PlanRequest::Undo | PlanRequest::Redo => {
+                let undo = matches!(r, PlanRequest::Undo);
+                let mut p = world.resource_mut::<Planner>();
+                let p = &mut *p;
+                let done = if undo {
+                    p.stack.undo(&mut p.scene).map(|r| r.map(|r| r.description.clone()))
+                } else {
+                    p.stack.redo(&mut p.scene).map(|r| r.map(|r| r.description.clone()))
+                };
+                match done {
+                    Ok(Some(desc)) => {
+                        let scene = p.scene.clone();
+                        rebuild_keeping_clock(world, &scene);
+                        let clock = world.resource::<SimClock>().clone();
+                        let what = format!("{} {desc}", if undo { "undo:" } else { "redo:" });
+                        let mut log = world.get_resource_or_insert_with(LiveEdits::default);
+                        log.generation += 1;
+                        log.log.push(LiveEdit {
+                            tick: clock.tick,
+                            time_s: clock.time_s,
+                            description: what.clone(),
+                            outcome: LiveOutcome::Rebuilt,
+                        });
+                        what
+                    }
+                    Ok(None) => "nothing to undo or redo".into(),
+                    Err(e) => format!("{e}"),
+                }
+            }
+        };
+        world.resource_mut::<Planner>().status = msg;
+    }
+}
+
+/// Applies `edit` to the running world and, if that worked, pushes it on the stack.
+fn push_live(world: &mut World, edit: crate::whatif::Edit) -> String {
+    match apply_live(world, &edit) {
+        Ok(outcome) => {
+            let mut p = world.resource_mut::<Planner>();
+            let p = &mut *p;
+            match p.stack.push(&mut p.scene, edit) {
+                Ok(r) => format!(
+                    "{} ({})",
+                    r.description,
+                    match outcome {
+                        LiveOutcome::InPlace => "applied to the running city",
+                        LiveOutcome::Rebuilt => "the network changed: the city was rebuilt, clock kept",
+                    }
+                ),
+                Err(e) => format!("{e}"),
+            }
+        }
+        Err(e) => format!("not applied: {e}"),
+    }
+}
+
+/// After a rebuild, the city's meshes are spawned again from the new scene.
+pub fn respawn_city_after_rebuild(world: &mut World, mut seen: Local<u64>) {
+    let generation = world.get_resource::<LiveEdits>().map_or(0, |l| l.generation);
+    if generation == *seen {
+        return;
+    }
+    *seen = generation;
+    let old: Vec<Entity> = world
+        .query_filtered::<Entity, (With<Mesh3d>, Without<Camera>)>()
+        .iter(world)
+        .collect();
+    for e in old {
+        world.despawn(e);
+    }
+    world.resource_mut::<Selection>().pick = None;
+    let _ = world.run_system_once(world3d::spawn_city);
+}
+
+/// A click on the map while placing a site puts it there.
+fn place_on_click(
+    click: On<Pointer<Click>>,
+    over_ui: Res<PointerOverUi>,
+    mut planner: ResMut<Planner>,
+) {
+    if over_ui.0 || planner.mode == PlaceMode::Off {
+        return;
+    }
+    let Some(p) = click.hit.position else { return };
+    let pos = format!("{:.0}:{:.0}", p.x, -p.z);
+    let id = match std::mem::take(&mut planner.mode) {
+        PlaceMode::MoveSite(id) => id,
+        PlaceMode::NewSite => {
+            let mut n = planner.scene.quantum_sites.len() + 1;
+            while planner.scene.quantum_sites.iter().any(|s| s.id == format!("q{n}")) {
+                n += 1;
+            }
+            format!("q{n}")
+        }
+        PlaceMode::Off => return,
+    };
+    planner
+        .requests
+        .push(PlanRequest::Set(format!("sites.{id}.pos"), pos));
+}
+
+/// The suitability layer: a square per candidate, coloured by score.
+fn draw_suitability(planner: Res<Planner>, mut gizmos: Gizmos) {
+    let Some(s) = planner.suitability.as_ref().filter(|_| planner.show_suitability) else {
+        return;
+    };
+    let cmap = super::colormap::QUANTUM;
+    let half = (s.spacing_m * 0.45) as f32;
+    for c in &s.candidates {
+        let centre = to3(c.pos, 1.5);
+        let col = cmap.color(c.score as f32);
+        gizmos.rect(
+            Isometry3d::new(centre, Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
+            Vec2::splat(2.0 * half),
+            col,
+        );
+    }
+    for (i, sg) in planner.suggestions.iter().enumerate() {
+        let p = to3(sg.candidate.pos, 2.0);
+        gizmos.circle(
+            Isometry3d::new(p, Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
+            30.0 + 6.0 * i as f32,
+            Color::srgb(1.0, 0.85, 0.1),
+        );
+    }
+}
+
+/// Colours buildings by the comparison's difference of supply temperature while its layer is on.
+pub fn color_compare_layer(
+    planner: Res<Planner>,
+    assets: Option<Res<world3d::ViewAssets>>,
+    mut q: Query<(&world3d::BuildingVis, &mut MeshMaterial3d<StandardMaterial>)>,
+) {
+    if !planner.compare_layer {
+        return;
+    }
+    let Some(assets) = assets else { return };
+    let r = planner.compare.lock().expect("compare lock").clone();
+    if r.supply_c[0].is_empty() || r.supply_c[1].len() != r.supply_c[0].len() {
+        return;
+    }
+    for (bv, mut mat) in &mut q {
+        let i = bv.0 as usize;
+        let Some((a, b)) = r.supply_c[0].get(i).zip(r.supply_c[1].get(i)) else {
+            continue;
+        };
+        // −10 K … +10 K on the thermal palette: blue colder, red warmer than the baseline.
+        let x = (((b - a) / 20.0) + 0.5).clamp(0.0, 1.0) as f32;
+        let h = assets.thermal.at(x);
+        if mat.0 != h {
+            mat.0 = h;
+        }
+    }
+}
+
+/// Runs base and variant over the same days (same seed, so the same weather), recording series.
+pub fn run_compare(base: Scene, variant: Scene, days: f64, out: Arc<Mutex<CompareResult>>) {
+    let seed = base.seed;
+    let mk = |s: &Scene| {
+        Simulation::new(
+            s,
+            &RunOptions {
+                seed: Some(seed),
+                ..Default::default()
+            },
+        )
+    };
+    let (mut a, mut b) = match (mk(&base), mk(&variant)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            out.lock().expect("compare lock").error = Some(e.to_string());
+            return;
+        }
+    };
+    let ticks = (days * 86_400.0 / a.clock().tick_s).round().max(1.0) as u64;
+    let every = (900.0 / a.clock().tick_s).max(1.0) as u64;
+    let nb = base.buildings.len();
+    let mut supply = [vec![0.0; nb], vec![0.0; nb]];
+    let mut unmet = [vec![0.0; nb], vec![0.0; nb]];
+    let mut res = CompareResult {
+        days,
+        ..Default::default()
+    };
+    for t in 0..ticks {
+        for (w, sim) in [&mut a, &mut b].into_iter().enumerate() {
+            sim.step();
+            let th = sim.res::<crate::thermal::ThermalState>();
+            let c = sim.res::<crate::demand::Consumers>();
+            let dt_h = sim.clock().tick_s / 3600.0;
+            for i in 0..nb.min(c.node.len()) {
+                if let Some(n) = c.node[i] {
+                    supply[w][i] += th.supply_node_temp_c[n as usize];
+                }
+                unmet[w][i] += c.unmet_w[i] / 1e3 * dt_h;
+            }
+            if t % every == 0 {
+                let st = sim.res::<crate::plants::Stations>();
+                res.series[w][0].push(st.heat_w.iter().sum::<f64>() / 1e6);
+                res.series[w][1].push(c.unmet_w.iter().sum::<f64>() / 1e3);
+                res.series[w][2].push(st.hp_source_w.iter().sum::<f64>() / 1e6);
+            }
+        }
+        if t % every == 0 {
+            res.t_h.push(a.clock().time_s / 3600.0);
+        }
+        if t % 240 == 0 {
+            let mut o = out.lock().expect("compare lock");
+            o.progress = t as f64 / ticks as f64;
+        }
+    }
+    for w in 0..2 {
+        for x in &mut supply[w] {
+            *x /= ticks as f64;
+        }
+    }
+    res.base = Some(Kpis::from_ledger(a.res::<Ledger>()));
+    res.variant = Some(Kpis::from_ledger(b.res::<Ledger>()));
+    res.supply_c = supply;
+    res.unmet_kwh = unmet;
+    res.progress = 1.0;
+    *out.lock().expect("compare lock") = res;
+}
+
+fn start_compare(p: &mut Planner) {
+    let base = match p.stack.base(&p.scene) {
+        Ok(b) => b,
+        Err(e) => {
+            p.status = format!("{e}");
+            return;
+        }
+    };
+    let variant = p.scene.clone();
+    let days = p.compare_days;
+    *p.compare.lock().expect("compare lock") = CompareResult {
+        days,
+        ..Default::default()
+    };
+    let out = p.compare.clone();
+    p.compare_running = true;
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::spawn(move || run_compare(base, variant, days, out));
+    // The browser has no threads: the comparison runs at once (a day of riverside takes seconds).
+    #[cfg(target_arch = "wasm32")]
+    run_compare(base, variant, days, out);
+}
+
+fn plot_line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
+    let pts: Vec<[f64; 2]> = t.iter().zip(v).map(|(a, b)| [*a, *b]).collect();
+    Line::new(name.to_string(), PlotPoints::from(pts))
+}
+
+const INSULATION: [&str; 3] = ["Series1", "Series2", "Series3"];
+
+#[allow(clippy::too_many_arguments)]
+fn planner_panel(
+    mut contexts: EguiContexts,
+    mut planner: ResMut<Planner>,
+    sel: Res<Selection>,
+    spec: Res<SceneSpec>,
+    live: Option<Res<LiveEdits>>,
+    clock: Res<SimClock>,
+    net: Res<crate::hydraulics::Network>,
+    mut over_ui: ResMut<PointerOverUi>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?.clone();
+    let p = &mut *planner;
+    egui::Area::new(egui::Id::new("planner_button"))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
+        .show(&ctx, |ui| {
+            if ui
+                .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
+                .clicked()
+            {
+                p.open = !p.open;
+            }
+        });
+    if !p.open {
+        return Ok(());
+    }
+    if p.compare_running && p.compare.lock().expect("compare lock").progress >= 1.0 {
+        p.compare_running = false;
+    }
+    let mut open = p.open;
+    egui::Window::new("What if")
+        .open(&mut open)
+        .default_pos(egui::pos2(240.0, 420.0))
+        .default_width(420.0)
+        .vscroll(true)
+        .show(&ctx, |ui| {
+            // --- status and the edit list
+            if let Some((t, what)) = live.as_ref().and_then(|l| l.mixed_since()) {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 140, 30),
+                    format!(
+                        "⚠ KPIs since the start mix results from before and after “{what}” (made at {:.1} h): compare for clean numbers",
+                        t / 3600.0
+                    ),
+                );
+            }
+            if !p.status.is_empty() {
+                ui.label(egui::RichText::new(&p.status).italics());
+            }
+            ui.horizontal(|ui| {
+                if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new("↶ undo")).clicked() {
+                    p.requests.push(PlanRequest::Undo);
+                }
+                if ui.add_enabled(!p.stack.undone.is_empty(), egui::Button::new("↷ redo")).clicked() {
+                    p.requests.push(PlanRequest::Redo);
+                }
+                ui.label(format!("{} edit(s)", p.stack.done.len()));
+            });
+            for (i, r) in p.stack.done.iter().enumerate() {
+                ui.label(egui::RichText::new(format!("{}. {}", i + 1, r.description)).small());
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            ui.horizontal(|ui| {
+                ui.label("save as");
+                ui.text_edit_singleline(&mut p.save_path);
+                if ui.button("save").clicked() {
+                    let text = p.stack.save_ron(&p.scene);
+                    p.status = match std::fs::write(&p.save_path, text) {
+                        Ok(()) => format!("saved {} with {} edit(s)", p.save_path, p.stack.done.len()),
+                        Err(e) => format!("{}: {e}", p.save_path),
+                    };
+                }
+            });
+
+            ui.separator();
+            // --- network
+            egui::CollapsingHeader::new("Network temperatures").default_open(true).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut p.supply_shift_k, -25.0..=15.0).text("supply shift, K"));
+                    if ui.button("apply").clicked() {
+                        p.requests.push(PlanRequest::Set("network.supply_shift_k".into(), format!("{}", p.supply_shift_k)));
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut p.return_temp_c, 20.0..=60.0).text("return, °C"));
+                    if ui.button("apply").clicked() {
+                        p.requests.push(PlanRequest::Set("network.return_temp_c".into(), format!("{}", p.return_temp_c)));
+                    }
+                });
+                ui.label(format!(
+                    "now: supply {:.0} °C at mild weather{}, return {:.0} °C",
+                    spec.scene.heat_network.supply_temp_c,
+                    spec.scene
+                        .heat_network
+                        .supply_temp_at_design_c
+                        .map_or(String::new(), |t| format!(", {t:.0} °C at design")),
+                    spec.scene.heat_network.return_temp_c
+                ));
+            });
+            // --- pipes
+            egui::CollapsingHeader::new("Pipe insulation").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for (i, n) in INSULATION.iter().enumerate() {
+                        ui.radio_value(&mut p.insulation, i, *n);
+                    }
+                });
+                let ins = INSULATION[p.insulation];
+                let picked_pipe = sel.pick.filter(|k| k.kind == Kind::Pipe).and_then(|k| net.pipe_ids.get(k.index as usize).cloned());
+                if let Some(id) = picked_pipe {
+                    if ui.button(format!("apply to the selected pipe {id}")).clicked() {
+                        p.requests.push(PlanRequest::Set(format!("pipes.{id}.insulation"), ins.into()));
+                    }
+                } else {
+                    ui.label(egui::RichText::new("select a pipe on the map to insulate it alone").small());
+                }
+                ui.horizontal(|ui| {
+                    ui.label("stretch from node");
+                    ui.add(egui::TextEdit::singleline(&mut p.stretch.0).desired_width(60.0));
+                    ui.label("to");
+                    ui.add(egui::TextEdit::singleline(&mut p.stretch.1).desired_width(60.0));
+                    if ui.button("apply").clicked() {
+                        p.requests.push(PlanRequest::Set(format!("pipes.{}..{}.insulation", p.stretch.0.trim(), p.stretch.1.trim()), ins.into()));
+                    }
+                });
+                if ui.button(format!("apply to every pipe ({ins})")).clicked() {
+                    p.requests.push(PlanRequest::Set("pipes.*.insulation".into(), ins.into()));
+                }
+            });
+            // --- sites
+            egui::CollapsingHeader::new("Quantum sites").default_open(true).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    if ui.selectable_label(p.mode == PlaceMode::NewSite, "➕ place a new site").clicked() {
+                        p.mode = if p.mode == PlaceMode::NewSite { PlaceMode::Off } else { PlaceMode::NewSite };
+                    }
+                    if p.mode != PlaceMode::Off {
+                        ui.colored_label(egui::Color32::from_rgb(255, 200, 60), "click on the map");
+                    }
+                });
+                let picked_site = sel.pick.filter(|k| k.kind == Kind::Site).and_then(|k| spec.scene.quantum_sites.get(k.index as usize).cloned());
+                match picked_site {
+                    None => {
+                        ui.label(egui::RichText::new("select a site on the map to resize, move or remove it").small());
+                    }
+                    Some(s) => {
+                        if p.site_fields.as_ref().is_none_or(|(id, _)| *id != s.id) {
+                            p.site_fields = Some((
+                                s.id.clone(),
+                                [s.qubits as f64, s.compressor_power_w, s.servers_power_w, s.recoverable_heat_share, s.recovered_water_temp_c],
+                            ));
+                        }
+                        let (id, f) = p.site_fields.as_mut().expect("just set");
+                        let id = id.clone();
+                        ui.label(egui::RichText::new(format!("site {id}")).strong());
+                        ui.add(egui::Slider::new(&mut f[0], 5.0..=2000.0).text("qubits").integer());
+                        ui.add(egui::Slider::new(&mut f[1], 5e3..=100e3).text("compressor, W"));
+                        ui.add(egui::Slider::new(&mut f[2], 0.0..=200e3).text("servers, W"));
+                        ui.add(egui::Slider::new(&mut f[3], 0.0..=0.95).text("recoverable heat share"));
+                        ui.add(egui::Slider::new(&mut f[4], 15.0..=60.0).text("water, °C"));
+                        let f = *f;
+                        ui.horizontal(|ui| {
+                            if ui.button("apply size").clicked() {
+                                let fields = ["qubits", "compressor_power_w", "servers_power_w", "recoverable_heat_share", "recovered_water_temp_c"];
+                                let olds = [s.qubits as f64, s.compressor_power_w, s.servers_power_w, s.recoverable_heat_share, s.recovered_water_temp_c];
+                                for ((name, new), old) in fields.iter().zip(f).zip(olds) {
+                                    if new != old {
+                                        let v = if *name == "qubits" { format!("{}", new.round()) } else { format!("{new}") };
+                                        p.requests.push(PlanRequest::Set(format!("sites.{id}.{name}"), v));
+                                    }
+                                }
+                            }
+                            if ui.button("move…").clicked() {
+                                p.mode = PlaceMode::MoveSite(id.clone());
+                            }
+                            if ui.button("remove").clicked() {
+                                p.requests.push(PlanRequest::Set(format!("sites.{id}.remove"), "true".into()));
+                            }
+                        });
+                    }
+                }
+            });
+            // --- PV, weather, carbon
+            egui::CollapsingHeader::new("PV, weather year, grid carbon").show(ui, |ui| {
+                let picked_b = sel.pick.filter(|k| k.kind == Kind::Building).and_then(|k| spec.scene.buildings.get(k.index as usize).map(|b| b.id.clone()));
+                match picked_b {
+                    Some(b) => {
+                        ui.horizontal(|ui| {
+                            if ui.button(format!("PV on the roof of {b}")).clicked() {
+                                p.requests.push(PlanRequest::Set(format!("pv.{b}.peak_w"), "auto".into()));
+                            }
+                            if ui.button("remove its PV").clicked() {
+                                p.requests.push(PlanRequest::Set(format!("pv.{b}.peak_w"), "0".into()));
+                            }
+                        });
+                    }
+                    None => {
+                        ui.label(egui::RichText::new("select a building to put PV on its roof").small());
+                    }
+                }
+                ui.horizontal(|ui| {
+                    ui.label("weather year");
+                    for y in ["mild", "typical", "cold"] {
+                        if ui.button(y).clicked() {
+                            p.requests.push(PlanRequest::Set("weather.year".into(), y.into()));
+                        }
+                    }
+                });
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut p.carbon_scale, 0.0..=2.0).text("grid carbon ×"));
+                    if ui.button("apply").clicked() {
+                        p.requests.push(PlanRequest::Set("grid.carbon_scale".into(), format!("{}", p.carbon_scale)));
+                    }
+                });
+            });
+
+            ui.separator();
+            // --- compare
+            egui::CollapsingHeader::new("Compare with the baseline").default_open(true).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut p.compare_days, 0.5..=14.0).text("days"));
+                    if ui.add_enabled(!p.compare_running && !p.stack.done.is_empty(), egui::Button::new("run")).clicked() {
+                        start_compare(p);
+                    }
+                });
+                let r = p.compare.lock().expect("compare lock").clone();
+                if p.compare_running {
+                    ui.add(egui::ProgressBar::new(r.progress as f32).text("running both worlds…"));
+                }
+                if let Some(e) = &r.error {
+                    ui.colored_label(egui::Color32::RED, e);
+                }
+                if let (Some(a), Some(b)) = (&r.base, &r.variant) {
+                    ui.checkbox(&mut p.compare_layer, "map: Δ supply temperature (blue colder, red warmer)");
+                    let rows: [(&str, f64, f64, &str); 9] = [
+                        ("heat delivered", a.heat_delivered_kwh / 1e3, b.heat_delivered_kwh / 1e3, "MWh"),
+                        ("unmet heat", a.unmet_heat_kwh, b.unmet_heat_kwh, "kWh"),
+                        ("waste heat recovered", a.waste_heat_recovered_kwh / 1e3, b.waste_heat_recovered_kwh / 1e3, "MWh"),
+                        ("heat from quantum sites", 100.0 * a.waste_heat_share, 100.0 * b.waste_heat_share, "%"),
+                        ("boiler gas", a.boiler_gas_kwh / 1e3, b.boiler_gas_kwh / 1e3, "MWh"),
+                        ("heat losses", a.heat_losses_kwh / 1e3, b.heat_losses_kwh / 1e3, "MWh"),
+                        ("heat-pump electricity", a.heat_pump_electricity_kwh / 1e3, b.heat_pump_electricity_kwh / 1e3, "MWh"),
+                        ("CO₂", a.co2_kg / 1e3, b.co2_kg / 1e3, "t"),
+                        ("renewable share", 100.0 * a.renewable_share, 100.0 * b.renewable_share, "%"),
+                    ];
+                    egui::Grid::new("cmp").striped(true).show(ui, |ui| {
+                        ui.strong("KPI");
+                        ui.strong("base");
+                        ui.strong("variant");
+                        ui.strong("Δ");
+                        ui.strong("Δ %");
+                        ui.end_row();
+                        for (name, x, y, unit) in rows {
+                            ui.label(format!("{name} ({unit})"));
+                            ui.label(format!("{x:.2}"));
+                            ui.label(format!("{y:.2}"));
+                            ui.label(format!("{:+.2}", y - x));
+                            ui.label(if x != 0.0 { format!("{:+.1}", 100.0 * (y - x) / x.abs()) } else { "—".into() });
+                            ui.end_row();
+                        }
+                    });
+                    let worse = r.unmet_kwh[0].iter().zip(&r.unmet_kwh[1]).filter(|(a, b)| **b > **a + 0.1).count();
+                    let better = r.unmet_kwh[0].iter().zip(&r.unmet_kwh[1]).filter(|(a, b)| **b + 0.1 < **a).count();
+                    ui.label(format!("{better} buildings with less unmet heat, {worse} with more (over {:.1} days)", r.days));
+                    for (k, name) in ["heat delivered (MW)", "unmet heat (kW)", "waste heat recovered (MW)"].iter().enumerate() {
+                        ui.label(*name);
+                        Plot::new(format!("cmp{k}")).height(90.0).legend(Legend::default()).show(ui, |pl| {
+                            pl.line(plot_line("base", &r.t_h, &r.series[0][k]));
+                            pl.line(plot_line("variant", &r.t_h, &r.series[1][k]));
+                        });
+                    }
+                }
+            });
+
+            ui.separator();
+            // --- siting
+            egui::CollapsingHeader::new("Where to put a new site").show(ui, |ui| {
+                let w = SuitabilityOptions::default().weights;
+                ui.label(egui::RichText::new(format!(
+                    "score = weighted mean of heat demand density ({:.2}), distance to the network ({:.2}), spare pipe capacity ({:.2}), feeder headroom ({:.2}), fibre latency ({:.2})",
+                    w.heat_demand_density, w.network_distance, w.network_spare_capacity, w.feeder_headroom, w.fibre_latency
+                )).small());
+                ui.horizontal(|ui| {
+                    if ui.button("show suitability").clicked() {
+                        let t = SiteTemplate::from_scene(&p.scene);
+                        p.suitability = Some(siting::suitability(&p.scene, &t, None, &SuitabilityOptions::default()));
+                        p.show_suitability = true;
+                    }
+                    ui.checkbox(&mut p.show_suitability, "layer");
+                    if ui.button("suggest 3 sites (1-day runs)").clicked() {
+                        let t = SiteTemplate::from_scene(&p.scene);
+                        let spec = crate::whatif::runs::RunSpec { days: 1.0, ..Default::default() };
+                        match siting::suggest(&p.scene, &t, &SuitabilityOptions::default(), 3, 200.0, &spec) {
+                            Ok((_, s)) => {
+                                p.status = format!("{} suggestions from 1-day runs", s.len());
+                                p.suggestions = s;
+                                p.show_suitability = true;
+                            }
+                            Err(e) => p.status = e.to_string(),
+                        }
+                    }
+                });
+                let mut place = None;
+                for s in &p.suggestions {
+                    let d = |k: &str| s.diff.get(k).and_then(|v| v.get("abs")).and_then(|v| v.as_f64()).unwrap_or(0.0);
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(format!(
+                            "#{} at ({:.0}, {:.0}) score {:.2}: waste heat {:+.0} kWh, gas {:+.0} kWh, CO₂ {:+.0} kg",
+                            s.rank, s.candidate.pos[0], s.candidate.pos[1], s.candidate.score,
+                            d("waste_heat_recovered_kwh"), d("boiler_gas_kwh"), d("co2_kg")
+                        ));
+                        if ui.button("place").clicked() {
+                            place = Some(s.edit.clone());
+                        }
+                    });
+                }
+                if let Some(e) = place {
+                    p.requests.push(PlanRequest::Edit(e));
+                    p.suggestions.clear();
+                }
+            });
+            ui.label(egui::RichText::new(format!("simulated day {:.2}", clock.time_s / 86_400.0)).small().weak());
+        });
+    p.open = open;
+    over_ui.0 |= ctx.is_pointer_over_egui();
+    Ok(())
+}
+
+/// Where a scene object stands (for the camera), from its pick.
+pub fn pick_position(spec: &SceneSpec, net: &crate::hydraulics::Network, pick: Pick) -> Option<Vec3> {
+    let i = pick.index as usize;
+    Some(match pick.kind {
+        Kind::Site => to3(spec.scene.quantum_sites.get(i)?.pos, 0.0),
+        Kind::Building => to3(spec.scene.buildings.get(i)?.centre(), 0.0),
+        Kind::Node => to3(*net.node_pos.get(i)?, 0.0),
+        Kind::Pipe => {
+            let (a, b) = (net.pipe_from[i] as usize, net.pipe_to[i] as usize);
+            (to3(net.node_pos[a], 0.0) + to3(net.node_pos[b], 0.0)) * 0.5
+        }
+        _ => return None,
+    })
+}
