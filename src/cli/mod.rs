@@ -77,6 +77,9 @@ pub enum Command {
         /// Train on a scenario (scenes/training/*.ron): alarms, actions, instructor, debrief.
         #[arg(long)]
         train: Option<PathBuf>,
+        /// A what-if edit applied live at the start (repeatable), e.g. `--set sites.q4.pos=0:200`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
     /// its edit history; `--undo N` undoes the last N edits of a saved scene.
@@ -233,6 +236,7 @@ pub fn main() -> ExitCode {
             layer: None,
             demo: false,
             training: None,
+            edits: Vec::new(),
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -385,7 +389,16 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             layer,
             demo,
             train,
+            set,
         } => {
+            let mut edits = Vec::new();
+            for a in &set {
+                let Some((k, v)) = a.split_once('=') else {
+                    eprintln!("--set {a}: expected PATH=VALUE");
+                    return Ok(ExitCode::from(2));
+                };
+                edits.push((k.trim().to_string(), v.trim().to_string()));
+            }
             let size =
                 parse_size(&size).ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
             let layer = match layer.as_deref() {
@@ -402,6 +415,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 layer,
                 demo,
                 training: train,
+                edits,
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS

@@ -51,6 +51,8 @@ pub struct ViewOptions {
     pub demo: bool,
     /// Train on this scenario (`--train SCENARIO`): the scene comes from it.
     pub training: Option<PathBuf>,
+    /// What-if edits (`--set PATH=VALUE`) applied live at the start, on the planner's stack.
+    pub edits: Vec<(String, String)>,
 }
 
 /// How the app is set up, whatever the platform.
@@ -66,6 +68,8 @@ pub struct AppConfig {
     pub canvas: Option<String>,
     /// A training scenario: its failures are scheduled and its session recorded and scored.
     pub training: Option<crate::training::Scenario>,
+    /// What-if edits applied live at the start (the planner panel opens with them).
+    pub edits: Vec<(String, String)>,
 }
 
 /// Screenshot mode state.
@@ -110,6 +114,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             demo: opts.demo,
             canvas: None,
             training,
+            edits: opts.edits.clone(),
         },
     );
     if let Some(path) = opts.screenshot {
@@ -203,6 +208,13 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                 .add_observer(on_click);
             tour::add_tour(&mut app, cfg.demo);
             planner::add_planner(&mut app, &scene);
+            if !cfg.edits.is_empty() {
+                let mut p = app.world_mut().resource_mut::<planner::Planner>();
+                p.open = true;
+                for (k, v) in &cfg.edits {
+                    p.requests.push(planner::PlanRequest::Set(k.clone(), v.clone()));
+                }
+            }
             control_room::add_control_room(&mut app);
             match &cfg.training {
                 None => spawn_scene(app.world_mut(), &scene, &RunOptions::default()),

@@ -390,6 +390,11 @@ fn start_compare(p: &mut Planner) {
     run_compare(base, variant, days, out);
 }
 
+/// egui's default fonts lack a few arrows the edit descriptions use.
+fn glyphs(s: &str) -> String {
+    s.replace('→', "->").replace('−', "-")
+}
+
 fn plot_line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
     let pts: Vec<[f64; 2]> = t.iter().zip(v).map(|(a, b)| [*a, *b]).collect();
     Line::new(name.to_string(), PlotPoints::from(pts))
@@ -438,25 +443,26 @@ fn planner_panel(
                 ui.colored_label(
                     egui::Color32::from_rgb(230, 140, 30),
                     format!(
-                        "⚠ KPIs since the start mix results from before and after “{what}” (made at {:.1} h): compare for clean numbers",
+                        "⚠ KPIs since the start mix results from before and after “{}” (made at {:.1} h): compare for clean numbers",
+                        glyphs(what),
                         t / 3600.0
                     ),
                 );
             }
             if !p.status.is_empty() {
-                ui.label(egui::RichText::new(&p.status).italics());
+                ui.label(egui::RichText::new(glyphs(&p.status)).italics());
             }
             ui.horizontal(|ui| {
-                if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new("↶ undo")).clicked() {
+                if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new("undo")).clicked() {
                     p.requests.push(PlanRequest::Undo);
                 }
-                if ui.add_enabled(!p.stack.undone.is_empty(), egui::Button::new("↷ redo")).clicked() {
+                if ui.add_enabled(!p.stack.undone.is_empty(), egui::Button::new("redo")).clicked() {
                     p.requests.push(PlanRequest::Redo);
                 }
                 ui.label(format!("{} edit(s)", p.stack.done.len()));
             });
             for (i, r) in p.stack.done.iter().enumerate() {
-                ui.label(egui::RichText::new(format!("{}. {}", i + 1, r.description)).small());
+                ui.label(egui::RichText::new(format!("{}. {}", i + 1, glyphs(&r.description))).small());
             }
             #[cfg(not(target_arch = "wasm32"))]
             ui.horizontal(|ui| {

@@ -131,6 +131,7 @@ pub fn main() {
             demo,
             canvas: Some("#qtwin".to_string()),
             training: None,
+            edits: Vec::new(),
         },
     );
     app.add_systems(Last, publish_progress);
