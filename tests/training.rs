@@ -13,7 +13,7 @@ use qtwin::plants::Stations;
 use qtwin::quantum::Sites;
 use qtwin::quantum::cryostat;
 use qtwin::quantum::schedule::{JobLog, QuantumScheduler, SiteStatus};
-use qtwin::scene::{Scene, load_scene};
+use qtwin::scene::{Scene, load_scene, validate};
 use qtwin::sim::{RunOptions, Simulation};
 use qtwin::training::{load_actions, load_scenario, run_scenario};
 
@@ -386,5 +386,51 @@ fn shipped_scenarios_score_a_good_response_above_none() {
             }
             _ => {}
         }
+    }
+}
+
+/// A scene can schedule its own failures: they begin at their time, and `check` rejects ones
+/// that name objects the scene does not have.
+#[test]
+fn a_scene_schedules_its_own_failures_and_check_rejects_unknown_objects() {
+    let mut scene = load_scene(Path::new("scenes/riverside.ron")).unwrap();
+    scene.sim.start_day_of_year = 20;
+    scene.failures.push(FaultSpec {
+        id: "trip".into(),
+        kind: FaultKind::PumpTrip { pump: "pump_main".into(), standby_after_s: None },
+        at_s: 1800.0,
+        repair_s: 600.0,
+        repair: qtwin::faults::Repair::Auto,
+    });
+    assert!(validate(&scene).is_ok());
+    // The file round-trips and the failure is written only when there is one.
+    let text = qtwin::scene::to_ron(&scene);
+    assert!(text.contains("PumpTrip"));
+    assert_eq!(qtwin::scene::load_scene_str(&text, "x.ron").unwrap(), scene);
+    let plain = load_scene(Path::new("scenes/riverside.ron")).unwrap();
+    assert!(!qtwin::scene::to_ron(&plain).contains("failures"));
+
+    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
+    sim.run_ticks(29);
+    assert!(sum(&sim.res::<Stations>().mass_flow_kg_s) > 20.0);
+    sim.run_ticks(2);
+    assert_eq!(sum(&sim.res::<Stations>().mass_flow_kg_s), 0.0, "the pump tripped at 30 min");
+    // Auto repair after 10 minutes: the pump is back and the water flows again.
+    sim.run_ticks(12);
+    assert!(sum(&sim.res::<Stations>().mass_flow_kg_s) > 20.0);
+    assert!(sim.res::<Faults>().records[0].repaired_s.is_some());
+
+    let mut bad = scene.clone();
+    bad.failures.push(FaultSpec {
+        id: "trip".into(),
+        kind: FaultKind::PipeBurst { pipe: "p999".into(), hole_diameter_m: Some(3.0) },
+        at_s: -5.0,
+        repair_s: 0.0,
+        repair: qtwin::faults::Repair::Crew,
+    });
+    let issues = validate(&bad).unwrap_err();
+    let text: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+    for want in ["duplicate id", "at_s = -5", "repair_s = 0", "hole_diameter_m = 3", "\"p999\" is not a pipe"] {
+        assert!(text.iter().any(|t| t.contains(want)), "{want} not in {text:?}");
     }
 }

@@ -340,7 +340,65 @@ pub fn insert_resources(world: &mut World, scene: &Scene, cfg: FaultsConfig) {
         &cfg,
     );
     world.insert_resource(eq);
-    world.insert_resource(Faults::new(scene, cfg));
+    let mut faults = Faults::new(scene, cfg);
+    // Failures the scene schedules itself.
+    faults.schedule_all(scene.failures.iter().cloned());
+    world.insert_resource(faults);
+}
+
+/// Checks failures against a scene: unique ids, the object each concerns exists and has the
+/// right kind, times and hole sizes in range. Each problem is `(at, message)`.
+pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, String)> {
+    use crate::scene::Plant;
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let plant = |id: &str| scene.plants.iter().find(|p| p.id() == id);
+    for f in failures {
+        let at = format!("failures[{}]", f.id);
+        let mut bad = |m: String| out.push((at.clone(), m));
+        if !seen.insert(f.id.as_str()) {
+            bad("duplicate id".into());
+        }
+        if !(f.at_s >= 0.0) {
+            bad(format!("at_s = {} must be ≥ 0", f.at_s));
+        }
+        if !(f.repair_s > 0.0) {
+            bad(format!("repair_s = {} must be positive", f.repair_s));
+        }
+        let object = f.kind.object();
+        let ok = match &f.kind {
+            FaultKind::PipeLeak { hole_diameter_m, .. } | FaultKind::PipeBurst { hole_diameter_m, .. } => {
+                if let Some(d) = hole_diameter_m
+                    && !(*d > 0.0 && *d <= 1.0)
+                {
+                    bad(format!("hole_diameter_m = {d} is outside (0, 1] m"));
+                }
+                scene.heat_network.pipes.iter().any(|p| p.id == object)
+            }
+            FaultKind::PumpTrip { .. } => matches!(plant(object), Some(Plant::CirculationPump { .. })),
+            FaultKind::HeatPumpTrip { .. } => matches!(plant(object), Some(Plant::HeatPump { .. })),
+            FaultKind::BoilerFailure { .. } => matches!(plant(object), Some(Plant::GasBoiler { .. })),
+            FaultKind::StorageFault { .. } => matches!(plant(object), Some(Plant::Storage { .. })),
+            FaultKind::CompressorFailure { .. } | FaultKind::SitePowerOutage { .. } | FaultKind::FibreCut { .. } => {
+                scene.quantum_sites.iter().any(|s| s.id == object)
+            }
+            FaultKind::FeederOutage { .. } => scene.grid.as_ref().is_some_and(|g| g.feeders.iter().any(|x| x.id == object)),
+            // Sensor ids are derived from the scene by the alarm system; checked when it starts.
+            FaultKind::SensorDrift { .. } | FaultKind::SensorFreeze { .. } => true,
+        };
+        if !ok {
+            bad(format!("\"{object}\" is not a {} of the scene", match &f.kind {
+                FaultKind::PipeLeak { .. } | FaultKind::PipeBurst { .. } => "pipe",
+                FaultKind::PumpTrip { .. } => "circulation pump",
+                FaultKind::HeatPumpTrip { .. } => "heat pump",
+                FaultKind::BoilerFailure { .. } => "gas boiler",
+                FaultKind::StorageFault { .. } => "storage tank",
+                FaultKind::FeederOutage { .. } => "feeder",
+                _ => "quantum site",
+            }));
+        }
+    }
+    out
 }
 
 pub struct FaultsPlugin;

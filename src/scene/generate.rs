@@ -2192,6 +2192,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         grid: Some(grid),
         map: plan.map,
         quantum_jobs: None,
+        failures: Vec::new(),
     }
 }
 

@@ -69,6 +69,11 @@ pub struct Scene {
     /// [`scene_hash`] leaves them out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<crate::whatif::EditRecord>,
+    /// Failures scheduled at `at_s` seconds of simulated time since the start, each repaired
+    /// `repair_s` after it began (`Auto`) or after a crew is dispatched (`Crew`); see
+    /// [`crate::faults`]. Empty (and not written) for most scenes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<crate::faults::FaultSpec>,
 }
 
 /// Simulation settings stored with the scene; the command line may override them.

@@ -555,6 +555,9 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
     }
 
+    for (at, msg) in crate::faults::check_failures(scene, &scene.failures) {
+        c.err(at, msg);
+    }
     if c.issues.is_empty() {
         Ok(())
     } else {

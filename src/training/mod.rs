@@ -193,6 +193,15 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, Scene), TrainingError> {
     let scene_path = path.parent().unwrap_or(Path::new(".")).join(&sc.scene);
     let scene = load_scene(&scene_path).map_err(|e| TrainingError::Scene(e.to_string()))?;
     let scene = scenario_scene(&sc, scene);
+    let problems = crate::faults::check_failures(&scene, &sc.failures);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|(at, m)| format!("{at}: {m}")).collect();
+        return Err(TrainingError::Scene(format!(
+            "{}: {}",
+            path.display(),
+            list.join("; ")
+        )));
+    }
     Ok((sc, scene))
 }
 
