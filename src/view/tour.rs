@@ -98,6 +98,7 @@ fn tour_drive(
     bounds: Option<Res<CityBounds>>,
     sites: Option<Res<Sites>>,
     net: Option<Res<Network>>,
+    mut queue: Option<ResMut<crate::operator::CommandQueue>>,
     mut cams: Query<&mut OrbitCamera>,
 ) {
     if !tour.active {
@@ -149,6 +150,21 @@ fn tour_drive(
         map.layer = layer;
         for mut cam in &mut cams {
             cam.target = Some((focus, dist.max(80.0)));
+        }
+        // The last step shows a failure for real: the biggest site loses its power supply
+        // (its UPS carries it for a while), repaired automatically half an hour later.
+        if tour.step == STEPS - 1
+            && let (Some(i), Some(queue)) = (site, queue.as_mut())
+        {
+            queue.instructor(crate::operator::InstructorCommand::Inject(crate::faults::FaultSpec {
+                id: format!("tour-{}", tour.steps_shown),
+                kind: crate::faults::FaultKind::SitePowerOutage {
+                    site: sites.ids[i].clone(),
+                },
+                at_s: 0.0,
+                repair_s: 1800.0,
+                repair: crate::faults::Repair::Auto,
+            }));
         }
     }
     // A slow orbit while the tour runs.
@@ -298,17 +314,31 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
             ),
         },
         _ => {
-            let share = site.map_or(0.0, |i| {
-                100.0 * v.sites.recovered_w[i] / heat_w.max(1.0)
+            // The tour cuts this site's power at the start of the step (see `tour_drive`).
+            let (name, online, rec) = site.map_or(("—".to_string(), true, 0.0), |i| {
+                (
+                    v.sites.ids[i].clone(),
+                    v.sites.online[i],
+                    v.sites.recovered_w[i],
+                )
             });
+            let boiler_w: f64 = v.stations.boiler_heat_w.iter().sum();
             Caption {
-                title: "And if a site fails?".into(),
-                number: format!("{share:.0} %"),
-                number_label: "of the network's heat now comes from this one site".into(),
+                title: format!("What if a site fails? We just cut the power to {name}"),
+                number: mw(boiler_w),
+                number_label: "from gas boilers now, filling the gap".into(),
                 text: format!(
-                    "If it stopped, gas boilers would have to fill the gap at once, and its \
-                     quantum jobs would move to the other sites. {} jobs have run in the city so \
-                     far, {:.0} % of them on time.",
+                    "{} Its quantum jobs move to the other sites: {} jobs have run in the city so \
+                     far, {:.0} % of them on time. A repair crew brings it back in half an hour.",
+                    if online {
+                        format!(
+                            "Its battery carries it for a few minutes (it still gives {:.0} kW of \
+                             heat); then it stops.",
+                            rec / 1e3
+                        )
+                    } else {
+                        "It is down: its heat has stopped.".to_string()
+                    },
                     k.quantum_jobs_completed,
                     100.0 * (1.0
                         - k.quantum_jobs_missed_deadline as f64
