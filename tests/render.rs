@@ -127,3 +127,62 @@ fn riverside_screenshot_shows_the_city() {
     );
     let _ = std::fs::remove_file(out_png);
 }
+
+/// A what-if edit made live in the app (`--set`): a fourth site placed on the map rebuilds the
+/// world, and the view respawns the city with the new site where it was placed; the planner's
+/// panel lists the edit.
+#[test]
+fn a_site_placed_live_appears_on_the_map() {
+    if !have("xvfb-run") {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide xvfb-run (see .ci/run)"
+        );
+        return;
+    }
+    let out_png = std::env::temp_dir().join(format!("qtwin-edit-{}.png", std::process::id()));
+    let (w, h) = (1280u32, 720u32);
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24"])
+        .arg(env!("CARGO_BIN_EXE_qtwin"))
+        .args([
+            "view",
+            "scenes/riverside.ron",
+            "--set",
+            "sites.q4.pos=20:104",
+            "--after-ticks",
+            "30",
+            "--screenshot",
+        ])
+        .arg(&out_png)
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .expect("xvfb-run starts");
+    assert!(
+        out.status.success(),
+        "qtwin view --set failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&out_png).expect("a PNG was written").to_rgb8();
+    assert_eq!((img.width(), img.height()), (w, h));
+    let base = qtwin::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
+    let mut scene = base.clone();
+    let edit = qtwin::whatif::param::edit_for(&scene, "sites.q4.pos", "20:104").unwrap();
+    edit.apply(&mut scene).unwrap();
+    let q4 = scene.quantum_sites.iter().find(|s| s.id == "q4").unwrap();
+    // The camera stays where the base city framed it.
+    let p = qtwin::view::initial_screen_position(&base, q4.pos, 8.0, w, h).unwrap();
+    let (cx, cy) = (p.x as i32, p.y as i32);
+    let mut violet = 0;
+    for y in (cy - 25).max(0)..(cy + 25).min(h as i32) {
+        for x in (cx - 25).max(0)..(cx + 25).min(w as i32) {
+            let [r, g, b] = img.get_pixel(x as u32, y as u32).0.map(|c| c as i32);
+            if (b > g + 50 && r > g + 20) || (b > 200 && g > 180 && r < 200) {
+                violet += 1;
+            }
+        }
+    }
+    assert!(violet > 8, "no site at q4's place ({cx}, {cy}): {violet} px");
+    let _ = std::fs::remove_file(out_png);
+}
