@@ -13,43 +13,68 @@ fn have(cmd: &str) -> bool {
         .unwrap_or(false)
 }
 
-#[test]
-fn riverside_screenshot_shows_the_city() {
-    if !have("xvfb-run") {
-        // CI installs Xvfb and lavapipe (.ci/run); a developer machine without them skips.
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must provide xvfb-run (see .ci/run)"
-        );
-        eprintln!("xvfb-run not installed: skipping the rendering test");
-        return;
+
+/// Whether the rendering tests can run here (CI must be able to).
+fn can_render() -> bool {
+    if have("xvfb-run") {
+        return true;
     }
-    let out_png = std::env::temp_dir().join(format!("qtwin-render-{}.png", std::process::id()));
-    let (w, h) = (1280u32, 720u32);
+    // CI installs Xvfb and lavapipe (.ci/run); a developer machine without them skips.
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI must provide xvfb-run (see .ci/run)"
+    );
+    eprintln!("xvfb-run not installed: skipping the rendering test");
+    false
+}
+
+/// Runs `qtwin view ARGS --screenshot PNG` at 1280×720 under Xvfb and reads the picture.
+fn screenshot(name: &str, args: &[&str]) -> image::RgbImage {
+    let out_png = std::env::temp_dir().join(format!("qtwin-{name}-{}.png", std::process::id()));
     let out = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x720x24"])
         .arg(env!("CARGO_BIN_EXE_qtwin"))
-        .args([
-            "view",
-            "scenes/riverside.ron",
-            "--size",
-            "1280x720",
-            "--after-ticks",
-            "120",
-            "--screenshot",
-        ])
+        .arg("view")
+        .args(args)
+        .args(["--size", "1280x720", "--screenshot"])
         .arg(&out_png)
         .env("WGPU_BACKEND", "vulkan")
         .output()
         .expect("xvfb-run starts");
     assert!(
         out.status.success(),
-        "qtwin view failed:\n{}\n{}",
+        "qtwin view {args:?} failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let img = image::open(&out_png).expect("a PNG was written").to_rgb8();
-    assert_eq!((img.width(), img.height()), (w, h));
+    let _ = std::fs::remove_file(out_png);
+    assert_eq!((img.width(), img.height()), (1280, 720));
+    img
+}
+
+/// Violet (a quantum site) or glowing (its cryostat) pixels within 25 px of a point.
+fn site_pixels(img: &image::RgbImage, cx: i32, cy: i32) -> usize {
+    let (w, h) = (img.width() as i32, img.height() as i32);
+    let mut hits = 0;
+    for y in (cy - 25).max(0)..(cy + 25).min(h) {
+        for x in (cx - 25).max(0)..(cx + 25).min(w) {
+            let [r, g, b] = img.get_pixel(x as u32, y as u32).0.map(|c| c as i32);
+            if (b > g + 50 && r > g + 20) || (b > 200 && g > 180 && r < 200) {
+                hits += 1;
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn riverside_screenshot_shows_the_city() {
+    if !can_render() {
+        return;
+    }
+    let img = screenshot("render", &["scenes/riverside.ron", "--after-ticks", "120"]);
+    let (w, h) = (img.width(), img.height());
     let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(|c| c as i32);
 
     // Not blank: luminance varies.
@@ -104,19 +129,7 @@ fn riverside_screenshot_shows_the_city() {
         let Some(p) = qtwin::view::initial_screen_position(&scene, site.pos, 8.0, w, h) else {
             continue;
         };
-        let (cx, cy) = (p.x as i32, p.y as i32);
-        let mut hits = 0;
-        for y in (cy - 25).max(0)..(cy + 25).min(h as i32) {
-            for x in (cx - 25).max(0)..(cx + 25).min(w as i32) {
-                let [r, g, b] = px(x as u32, y as u32);
-                let violet = b > g + 50 && r > g + 20;
-                let glow = b > 200 && g > 180 && r < 200;
-                if violet || glow {
-                    hits += 1;
-                }
-            }
-        }
-        if hits > 8 {
+        if site_pixels(&img, p.x as i32, p.y as i32) > 8 {
             found += 1;
         }
     }
@@ -125,7 +138,6 @@ fn riverside_screenshot_shows_the_city() {
         "site highlights found at {found} of {} sites",
         scene.quantum_sites.len()
     );
-    let _ = std::fs::remove_file(out_png);
 }
 
 /// A what-if edit made live in the app (`--set`): a fourth site placed on the map rebuilds the
@@ -133,39 +145,14 @@ fn riverside_screenshot_shows_the_city() {
 /// panel lists the edit.
 #[test]
 fn a_site_placed_live_appears_on_the_map() {
-    if !have("xvfb-run") {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must provide xvfb-run (see .ci/run)"
-        );
+    if !can_render() {
         return;
     }
-    let out_png = std::env::temp_dir().join(format!("qtwin-edit-{}.png", std::process::id()));
-    let (w, h) = (1280u32, 720u32);
-    let out = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x720x24"])
-        .arg(env!("CARGO_BIN_EXE_qtwin"))
-        .args([
-            "view",
-            "scenes/riverside.ron",
-            "--set",
-            "sites.q4.pos=20:104",
-            "--after-ticks",
-            "30",
-            "--screenshot",
-        ])
-        .arg(&out_png)
-        .env("WGPU_BACKEND", "vulkan")
-        .output()
-        .expect("xvfb-run starts");
-    assert!(
-        out.status.success(),
-        "qtwin view --set failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let img = screenshot(
+        "edit",
+        &["scenes/riverside.ron", "--set", "sites.q4.pos=20:104", "--after-ticks", "30"],
     );
-    let img = image::open(&out_png).expect("a PNG was written").to_rgb8();
-    assert_eq!((img.width(), img.height()), (w, h));
+    let (w, h) = (img.width(), img.height());
     let base = qtwin::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
     let mut scene = base.clone();
     let edit = qtwin::whatif::param::edit_for(&scene, "sites.q4.pos", "20:104").unwrap();
@@ -174,15 +161,6 @@ fn a_site_placed_live_appears_on_the_map() {
     // The camera stays where the base city framed it.
     let p = qtwin::view::initial_screen_position(&base, q4.pos, 8.0, w, h).unwrap();
     let (cx, cy) = (p.x as i32, p.y as i32);
-    let mut violet = 0;
-    for y in (cy - 25).max(0)..(cy + 25).min(h as i32) {
-        for x in (cx - 25).max(0)..(cx + 25).min(w as i32) {
-            let [r, g, b] = img.get_pixel(x as u32, y as u32).0.map(|c| c as i32);
-            if (b > g + 50 && r > g + 20) || (b > 200 && g > 180 && r < 200) {
-                violet += 1;
-            }
-        }
-    }
+    let violet = site_pixels(&img, cx, cy);
     assert!(violet > 8, "no site at q4's place ({cx}, {cy}): {violet} px");
-    let _ = std::fs::remove_file(out_png);
 }
