@@ -78,6 +78,8 @@ pub struct Planner {
     pub mode: PlaceMode,
     pub status: String,
     pub save_path: String,
+    /// The planner's name for the last edit (shown in the list and saved).
+    pub edit_name: String,
     pub requests: Vec<PlanRequest>,
     pub supply_shift_k: f64,
     pub return_temp_c: f64,
@@ -104,6 +106,7 @@ impl Planner {
             mode: PlaceMode::Off,
             status: String::new(),
             save_path: "variant.ron".into(),
+            edit_name: String::new(),
             requests: Vec::new(),
             supply_shift_k: -10.0,
             return_temp_c: scene.heat_network.return_temp_c,
@@ -463,6 +466,19 @@ fn planner_panel(
             });
             for (i, r) in p.stack.done.iter().enumerate() {
                 ui.label(egui::RichText::new(format!("{}. {}", i + 1, glyphs(&r.description))).small());
+            }
+            if !p.stack.done.is_empty() {
+                ui.horizontal(|ui| {
+                    ui.label("name the last edit");
+                    ui.add(egui::TextEdit::singleline(&mut p.edit_name).desired_width(180.0));
+                    if ui.button("rename").clicked() && !p.edit_name.trim().is_empty() {
+                        let name = p.edit_name.trim().to_string();
+                        if let Some(r) = p.stack.done.last_mut() {
+                            r.description = name;
+                        }
+                        p.edit_name.clear();
+                    }
+                });
             }
             #[cfg(not(target_arch = "wasm32"))]
             ui.horizontal(|ui| {

@@ -418,6 +418,7 @@ pub struct WorldRefs<'w> {
     pub st: Res<'w, Stations>,
     pub sites: Res<'w, Sites>,
     pub grid: Res<'w, GridState>,
+    pub sensors: Option<Res<'w, crate::alarms::Sensors>>,
 }
 
 fn row(ui: &mut egui::Ui, k: &str, v: String) {
@@ -622,6 +623,35 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
         }
         _ => ("", ""),
     };
+    // What the object's instruments read: the operator's values (they can drift or freeze; the
+    // rows above are the model's).
+    let id = match p.kind {
+        Kind::Building => scene.buildings.get(i).map(|b| b.id.clone()),
+        Kind::Pipe => w.net.pipe_ids.get(i).cloned(),
+        Kind::Site => scene.quantum_sites.get(i).map(|s| s.id.clone()),
+        Kind::Plant => scene.plants.get(i).map(|p| p.id().to_string()),
+        Kind::Node => w.net.node_ids.get(i).cloned(),
+        _ => None,
+    };
+    if let (Some(id), Some(sensors)) = (id, w.sensors.as_ref()) {
+        let mine: Vec<usize> = (0..sensors.sensors.len())
+            .filter(|&k| sensors.sensors[k].object == id)
+            .collect();
+        if !mine.is_empty() {
+            ui.label(egui::RichText::new("instruments (as measured)").strong());
+            egui::Grid::new("ins_sensors").num_columns(2).show(ui, |ui| {
+                for k in mine {
+                    let sn = &sensors.sensors[k];
+                    let frozen = if sensors.frozen[k].is_some() { " (frozen)" } else { "" };
+                    row(
+                        ui,
+                        &format!("{:?}", sn.quantity),
+                        format!("{:.2} {}{frozen}", sensors.measured[k], sn.unit),
+                    );
+                }
+            });
+        }
+    }
     if !a_name.is_empty() && history.len() > 1 {
         let t: Vec<f64> = history.iter().map(|x| x.0).collect();
         let a: Vec<f64> = history.iter().map(|x| x.1).collect();
