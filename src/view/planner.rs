@@ -218,6 +218,10 @@ pub fn respawn_city_after_rebuild(world: &mut World, mut seen: Local<u64>) {
         world.despawn(e);
     }
     world.resource_mut::<Selection>().pick = None;
+    // Rewind points hold the old network: they cannot be restored into the new one.
+    if let Some(mut store) = world.get_resource_mut::<crate::snapshot::RewindStore>() {
+        store.points.clear();
+    }
     let _ = world.run_system_once(world3d::spawn_city);
 }
 
