@@ -40,6 +40,7 @@ pub mod faults;
 pub mod grid;
 pub mod hydraulics;
 pub mod ledger;
+pub mod math;
 pub mod operator;
 pub mod plants;
 pub mod quantum;

@@ -28,6 +28,7 @@ raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/qtwin.wasm"
 rm -rf web/dist
 mkdir -p web/dist
 wasm-bindgen --target web --no-typescript --out-dir web/dist --out-name qtwin "$raw"
+bindgen_size=$(stat -c %s web/dist/qtwin_bg.wasm)
 
 if [ "${QTWIN_WASM_OPT:-1}" != 0 ]; then
   if [ ! -x web/node_modules/.bin/wasm-opt ]; then
@@ -42,5 +43,5 @@ fi
 
 cp web/index.html scenes/riverside.ron web/dist/
 gz=$(gzip -9 -c web/dist/qtwin_bg.wasm | wc -c)
-awk -v raw="$(stat -c %s "$raw")" -v opt="$(stat -c %s web/dist/qtwin_bg.wasm)" -v gz="$gz" -v s="$(( $(date +%s) - t0 ))" \
-  'BEGIN { printf "web/dist: qtwin.wasm %.1f MB from cargo, %.1f MB in the page, %.1f MB gzipped; %d s\n", raw/1e6, opt/1e6, gz/1e6, s }'
+awk -v raw="$(stat -c %s "$raw")" -v bg="$bindgen_size" -v opt="$(stat -c %s web/dist/qtwin_bg.wasm)" -v gz="$gz" -v s="$(( $(date +%s) - t0 ))" \
+  'BEGIN { printf "web/dist: qtwin.wasm %.1f MB from cargo, %.1f MB after wasm-bindgen, %.1f MB in the page, %.1f MB gzipped; %d s\n", raw/1e6, bg/1e6, opt/1e6, gz/1e6, s }'

@@ -3,6 +3,7 @@
 // report with the native one.
 //
 //   node web/test.mjs --url http://127.0.0.1:8765/ --out /tmp/qtwin-web [--native-sha SHA] [--bench-ticks N]
+//                     [--native-ticks-per-s T]   (native single-threaded speed, for the 3× budget)
 //
 // Checks: the first frame arrives (time measured), simulated time advances, the canvas is not
 // blank, no error reaches the console; `?bench` speed and report hash; `?demo` steps through the
@@ -15,6 +16,7 @@ const base = arg('url', 'http://127.0.0.1:8765/');
 const out = arg('out', '/tmp/qtwin-web');
 const nativeSha = arg('native-sha', null);
 const benchTicks = Number(arg('bench-ticks', '1440'));
+const nativeTicksPerS = Number(arg('native-ticks-per-s', '0'));
 mkdirSync(out, { recursive: true });
 
 const failures = [];
@@ -90,6 +92,13 @@ const result = {};
         `canvas not blank: ${result.pixels.colours} colours, luma σ ${result.pixels.luma_std.toFixed(1)}`);
   check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
   check(/^[0-9a-f]{64}$/.test(result.report_sha256 ?? ''), `bench: ${benchTicks} ticks at ${result.bench_ticks_per_s} ticks/s`);
+  if (nativeTicksPerS > 0) {
+    // The issue's budget: within 3× of native single-threaded. Recorded, not failed: headless
+    // Chromium on a loaded test machine is no fair timing.
+    result.native_ticks_per_s_single_threaded = nativeTicksPerS;
+    result.native_over_browser = nativeTicksPerS / result.bench_ticks_per_s;
+    console.log(`info native single-threaded ${nativeTicksPerS} ticks/s: the browser is ${result.native_over_browser.toFixed(2)}× slower (budget 3×)`);
+  }
   if (nativeSha) {
     result.native_sha256 = nativeSha;
     result.report_identical = nativeSha === result.report_sha256;
@@ -109,7 +118,8 @@ const result = {};
   await page.screenshot({ path: `${out}/web-demo-phone.png` });
   // Any input hands the city back to the visitor.
   await page.mouse.click(200, 300);
-  await page.waitForTimeout(1000);
+  // SwiftShader draws well under a frame a second here: wait for the page to say so.
+  await page.waitForSelector('body[data-tour-step="-1"]', { timeout: 30000 }).catch(() => {});
   result.tour_step_after_click = Number(await data(page, 'tourStep'));
   check(result.tour_step_after_wait === 1, `?demo tour moved to step 2 by itself`);
   check(result.tour_step_after_click === -1, `a click stops the tour`);
@@ -124,7 +134,7 @@ const result = {};
   result.broken_scene_errors = await page.textContent('#errors');
   await page.waitForSelector('body[data-frames]', { timeout: 60000 }).catch(() => {});
   await page.screenshot({ path: `${out}/web-broken.png` });
-  check(/error/i.test(result.broken_scene_errors) && result.broken_scene_errors.includes('broken.ron'),
+  check(/error|problem/i.test(result.broken_scene_errors) && result.broken_scene_errors.includes('broken.ron'),
         `broken scene shows its errors: ${result.broken_scene_errors.split('\n')[0]}`);
   check(!errors.some(e => e.startsWith('pageerror')), `broken scene: no page error`);
   await page.close();

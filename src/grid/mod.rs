@@ -20,6 +20,7 @@
 //!
 //! Units: W, Wh, J, g/kWh.
 
+use crate::math::Det;
 use bevy::prelude::*;
 
 use crate::demand::Buildings;
@@ -177,7 +178,7 @@ pub fn wind_power_w(
     rated_speed: f64,
     cut_out: f64,
 ) -> f64 {
-    let v = v10 * (hub_m / 10.0).powf(1.0 / 7.0);
+    let v = v10 * (hub_m / 10.0).powf_d(1.0 / 7.0);
     if v < cut_in || v >= cut_out {
         0.0
     } else if v >= rated_speed {

@@ -1,6 +1,7 @@
 //! The loop-flow Newton solver and the pipe friction law (see the parent module's doc).
 
 use super::Network;
+use crate::math::Det;
 
 /// Darcy friction factor at Reynolds number `re` and relative roughness `rel_rough` (ε/d).
 pub fn friction_factor(re: f64, rel_rough: f64) -> f64 {
@@ -12,8 +13,8 @@ fn friction_factor_and_exponent(re: f64, rel_rough: f64) -> (f64, f64) {
     // Swamee–Jain: f = 0.25 / L², L = log10(a + b·Re^-0.9).
     let turb = |re: f64| {
         let a = rel_rough / 3.7;
-        let bre = 5.74 * (-0.9 * re.ln()).exp();
-        let l = (a + bre).log10();
+        let bre = 5.74 * (-0.9 * re.ln_d()).exp_d();
+        let l = (a + bre).log10_d();
         let f = 0.25 / (l * l);
         let e = 1.8 * bre / (std::f64::consts::LN_10 * (a + bre) * l);
         (f, e)

@@ -34,6 +34,7 @@
 //!
 //! Units: K, s.
 
+use crate::math::Det;
 use crate::scene::Cryostat;
 
 /// Longest explicit sub-step, s.
@@ -61,12 +62,12 @@ pub fn step(c: &Cryostat, temp_k: f64, compressor_on: bool, dt_s: f64) -> f64 {
     for _ in 0..n as u64 {
         if compressor_on {
             // Exact for the time constant of the sub-step's midpoint.
-            let mid = c.base_temp_k + (t - c.base_temp_k) * (-0.5 * h / cool_tau_s(c, t)).exp();
-            t = c.base_temp_k + (t - c.base_temp_k) * (-h / cool_tau_s(c, mid)).exp();
+            let mid = c.base_temp_k + (t - c.base_temp_k) * (-0.5 * h / cool_tau_s(c, t)).exp_d();
+            t = c.base_temp_k + (t - c.base_temp_k) * (-h / cool_tau_s(c, mid)).exp_d();
         } else {
             // Midpoint rule on ln T.
-            let mid = t * (0.5 * h * warm_rate_per_s(c, t)).exp();
-            t = (t * (h * warm_rate_per_s(c, mid)).exp()).min(c.warm_limit_k);
+            let mid = t * (0.5 * h * warm_rate_per_s(c, t)).exp_d();
+            t = (t * (h * warm_rate_per_s(c, mid)).exp_d()).min(c.warm_limit_k);
         }
     }
     t.max(c.base_temp_k.min(temp_k))

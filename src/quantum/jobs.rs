@@ -52,6 +52,7 @@
 //!
 //! Units: s, m, probabilities.
 
+use crate::math::Det;
 use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
@@ -404,10 +405,10 @@ fn edge_structure(num_nodes: usize, edges: &[(usize, usize)]) -> Vec<(i32, i32, 
 }
 
 fn p1_expected_cut(structure: &[(i32, i32, i32)], gamma: f64, beta: f64) -> f64 {
-    let (sg, cg) = gamma.sin_cos();
-    let c2g = (2.0 * gamma).cos();
-    let s4b = (4.0 * beta).sin();
-    let s2b = (2.0 * beta).sin();
+    let (sg, cg) = gamma.sin_cos_d();
+    let c2g = (2.0 * gamma).cos_d();
+    let s4b = (4.0 * beta).sin_d();
+    let s2b = (2.0 * beta).sin_d();
     structure
         .iter()
         .map(|&(du, dv, f)| {

@@ -59,6 +59,7 @@
 //! * M. A. Nielsen, "A simple formula for the average gate fidelity of a quantum dynamical
 //!   operation", Phys. Lett. A 303, 249 (2002).
 
+use crate::math::Det;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -93,7 +94,7 @@ pub fn excited_state_population(freq_hz: f64, temp_k: f64) -> f64 {
     if temp_k <= 0.0 {
         return 0.0;
     }
-    1.0 / (1.0 + (PLANCK_J_S * freq_hz / (BOLTZMANN_J_PER_K * temp_k)).exp())
+    1.0 / (1.0 + (PLANCK_J_S * freq_hz / (BOLTZMANN_J_PER_K * temp_k)).exp_d())
 }
 
 /// Thermal-equilibrium quasiparticle density normalised to the Cooper-pair density,
@@ -103,7 +104,7 @@ pub fn thermal_quasiparticle_density(temp_k: f64) -> f64 {
         return 0.0;
     }
     let r = ALUMINIUM_GAP_J / (BOLTZMANN_J_PER_K * temp_k);
-    (2.0 * std::f64::consts::PI / r).sqrt() * (-r).exp()
+    (2.0 * std::f64::consts::PI / r).sqrt() * (-r).exp_d()
 }
 
 /// Quasiparticle-induced relaxation rate `Γ_qp = x_qp √(2ωΔ/(π²ħ))` (1/s) of a transmon at
@@ -292,8 +293,8 @@ fn gate_duration(kind: GateKind, cal: &QubitCalibration) -> f64 {
 /// Average-gate-infidelity of thermal relaxation for `duration_s` on `num_qubits` qubits
 /// (independent relaxation on each), with the given T1/T2.
 fn relaxation_infidelity(t1: f64, t2: f64, duration_s: f64, num_qubits: u32) -> f64 {
-    let gamma = 1.0 - (-duration_s / t1).exp();
-    let coherence = (-duration_s / t2).exp();
+    let gamma = 1.0 - (-duration_s / t1).exp_d();
+    let coherence = (-duration_s / t2).exp_d();
     let f_pro_1 = (2.0 - gamma + 2.0 * coherence) / 4.0;
     let f_pro = f_pro_1.powi(num_qubits as i32);
     let d = f64::from(1u32 << num_qubits);
@@ -397,10 +398,10 @@ impl NoiseModel {
             return;
         }
         let (t1, t2) = (self.t1_s, self.t2_s);
-        let gamma = 1.0 - (-dt / t1).exp();
+        let gamma = 1.0 - (-dt / t1).exp_d();
         let pair = [q, usize::MAX];
         if t2 <= t1 {
-            let p_z = (1.0 - gamma) * (1.0 - (-dt * (1.0 / t2 - 1.0 / t1)).exp()) / 2.0;
+            let p_z = (1.0 - gamma) * (1.0 - (-dt * (1.0 / t2 - 1.0 / t1)).exp_d()) / 2.0;
             let u = rng.random::<f64>();
             if u < p_z {
                 out.push(Inst::Gate(Gate::Z, pair));
@@ -416,7 +417,7 @@ impl NoiseModel {
                 gamma,
                 p_exc: self.p_exc,
             });
-            let lambda = (-dt / t2 + dt / (2.0 * t1)).exp();
+            let lambda = (-dt / t2 + dt / (2.0 * t1)).exp_d();
             if rng.random::<f64>() < (1.0 - lambda) / 2.0 {
                 out.push(Inst::Gate(Gate::Z, pair));
             }
@@ -611,8 +612,8 @@ pub fn estimated_success_probability(stats: &CircuitStats, cal: &QubitCalibratio
     let model = NoiseModel::from_calibration(cal);
     let (e1, e2) = model.gate_errors();
     let idle_rate = 1.0 / (6.0 * model.t1_s) + 1.0 / (3.0 * model.t2_s);
-    (1.0 - e1).powf(stats.gates_1q as f64)
-        * (1.0 - e2).powf(stats.gates_2q as f64)
-        * (1.0 - cal.readout_error).powf(stats.measurements as f64)
-        * (-stats.idle_time_s * idle_rate).exp()
+    (1.0 - e1).powf_d(stats.gates_1q as f64)
+        * (1.0 - e2).powf_d(stats.gates_2q as f64)
+        * (1.0 - cal.readout_error).powf_d(stats.measurements as f64)
+        * (-stats.idle_time_s * idle_rate).exp_d()
 }

@@ -30,6 +30,7 @@
 //!   Language", arXiv:1707.03429 (OpenQASM 2.0 specification and qelib1.inc).
 //! * Qiskit `qiskit.qasm2` module documentation (`dumps`, `loads`, legacy custom gates).
 
+use crate::math::Det;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
@@ -253,17 +254,17 @@ impl Expr {
                     '-' => a - b,
                     '*' => a * b,
                     '/' => a / b,
-                    _ => a.powf(b),
+                    _ => a.powf_d(b),
                 }
             }
             Expr::Call(f, e) => {
                 let x = e.eval(params);
                 match f {
-                    Func::Sin => x.sin(),
-                    Func::Cos => x.cos(),
-                    Func::Tan => x.tan(),
-                    Func::Exp => x.exp(),
-                    Func::Ln => x.ln(),
+                    Func::Sin => x.sin_d(),
+                    Func::Cos => x.cos_d(),
+                    Func::Tan => x.tan_d(),
+                    Func::Exp => x.exp_d(),
+                    Func::Ln => x.ln_d(),
                     Func::Sqrt => x.sqrt(),
                 }
             }

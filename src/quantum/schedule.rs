@@ -64,6 +64,7 @@
 //!   analyzing job and machine characteristics", IISWC 2021 (job run times, queueing,
 //!   fidelity-aware machine choice).
 
+use crate::math::Det;
 use std::collections::BTreeMap;
 
 use bevy::prelude::*;
@@ -273,7 +274,7 @@ pub struct QuantumScheduler {
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    (-2.0 * u1.ln_d()).sqrt() * (std::f64::consts::TAU * u2).cos_d()
 }
 
 /// Poisson count of mean `lambda` (Knuth's method on chunks of at most 30).
@@ -283,7 +284,7 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u64 {
     while rest > 0.0 {
         let l = rest.min(30.0);
         rest -= l;
-        let limit = (-l).exp();
+        let limit = (-l).exp_d();
         let mut p = 1.0;
         loop {
             p *= rng.random::<f64>();
@@ -338,7 +339,7 @@ impl QuantumScheduler {
                 let mut rng = ChaCha8Rng::seed_from_u64(jobs::mix64(seed ^ 0xC41B_0000));
                 rng.set_stream(i as u64 + 1);
                 let s = cfg.calibration_spread;
-                let chip = std::array::from_fn(|_| (s * normal(&mut rng)).exp());
+                let chip = std::array::from_fn(|_| (s * normal(&mut rng)).exp_d());
                 let offset = (cfg.calibration_hour * 3600.0
                     + i as f64 * cfg.calibration_duration_s)
                     .rem_euclid(86_400.0);
@@ -432,7 +433,7 @@ impl QuantumScheduler {
         let chip = self.devices[i].chip;
         let mut f = [0.0; 5];
         for (k, v) in f.iter_mut().enumerate() {
-            *v = chip[k] * (s * normal(&mut rng)).exp();
+            *v = chip[k] * (s * normal(&mut rng)).exp_d();
         }
         let n = &self.nominal;
         let t1 = n.t1_s * f[0];

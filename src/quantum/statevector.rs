@@ -65,6 +65,7 @@
 //! * E. Farhi, J. Goldstone, S. Gutmann, "A Quantum Approximate Optimization Algorithm",
 //!   arXiv:1411.4028 (QAOA, used by [`qaoa`]).
 
+use crate::math::{Det, cis, norm};
 use std::collections::BTreeMap;
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -194,26 +195,21 @@ impl Gate {
             Gate::Z => diag(ONE, -ONE),
             Gate::S => diag(ONE, Complex64::I),
             Gate::Sdg => diag(ONE, -Complex64::I),
-            Gate::T => diag(ONE, Complex64::cis(std::f64::consts::FRAC_PI_4)),
-            Gate::Tdg => diag(ONE, Complex64::cis(-std::f64::consts::FRAC_PI_4)),
+            Gate::T => diag(ONE, cis(std::f64::consts::FRAC_PI_4)),
+            Gate::Tdg => diag(ONE, cis(-std::f64::consts::FRAC_PI_4)),
             Gate::RX(t) => {
-                let (s, co) = (t / 2.0).sin_cos();
+                let (s, co) = (t / 2.0).sin_cos_d();
                 [c(co, 0.0), c(0.0, -s), c(0.0, -s), c(co, 0.0)]
             }
             Gate::RY(t) => {
-                let (s, co) = (t / 2.0).sin_cos();
+                let (s, co) = (t / 2.0).sin_cos_d();
                 [c(co, 0.0), c(-s, 0.0), c(s, 0.0), c(co, 0.0)]
             }
-            Gate::RZ(t) => diag(Complex64::cis(-t / 2.0), Complex64::cis(t / 2.0)),
-            Gate::P(l) => diag(ONE, Complex64::cis(l)),
+            Gate::RZ(t) => diag(cis(-t / 2.0), cis(t / 2.0)),
+            Gate::P(l) => diag(ONE, cis(l)),
             Gate::U(t, p, l) => {
-                let (s, co) = (t / 2.0).sin_cos();
-                [
-                    c(co, 0.0),
-                    -Complex64::cis(l) * s,
-                    Complex64::cis(p) * s,
-                    Complex64::cis(p + l) * co,
-                ]
+                let (s, co) = (t / 2.0).sin_cos_d();
+                [c(co, 0.0), -cis(l) * s, cis(p) * s, cis(p + l) * co]
             }
             Gate::CX | Gate::CZ | Gate::CP(_) | Gate::Swap | Gate::RZZ(_) => {
                 panic!("{} is a two-qubit gate", self.name())
@@ -237,9 +233,9 @@ impl Gate {
                 m[3 * 4 + 1] = ONE;
             }
             Gate::CZ => set_diag([ONE, ONE, ONE, -ONE]),
-            Gate::CP(l) => set_diag([ONE, ONE, ONE, Complex64::cis(l)]),
+            Gate::CP(l) => set_diag([ONE, ONE, ONE, cis(l)]),
             Gate::RZZ(t) => {
-                let (a, b) = (Complex64::cis(-t / 2.0), Complex64::cis(t / 2.0));
+                let (a, b) = (cis(-t / 2.0), cis(t / 2.0));
                 set_diag([a, b, b, a]);
             }
             Gate::Swap => {
@@ -1082,7 +1078,7 @@ impl DiagonalRun {
 /// `diag(d1) · R · diag(d2)` with `R` real, returned as `(d2, R, d1)`: `R_ij = ±|m_ij|`
 /// (minus for `R_01`), `d1 = (1, u10/u00)`, `d2 = (u00, −u01)` with `u_ij = m_ij/|m_ij|`.
 fn split_unitary(m: &[Complex64; 4]) -> Option<([Complex64; 2], [f64; 4], [Complex64; 2])> {
-    let abs = m.map(|z| z.norm());
+    let abs = m.map(|z| norm(z));
     if abs.contains(&0.0) {
         return None;
     }
@@ -1090,7 +1086,7 @@ fn split_unitary(m: &[Complex64; 4]) -> Option<([Complex64; 2], [f64; 4], [Compl
     let d2 = [u[0], -u[1]];
     let d1 = [ONE, u[2] / u[0]];
     // Only unitary-like matrices whose phases are consistent can be split exactly.
-    if (d1[1] * d2[1] - u[3]).norm() > 1e-14 {
+    if norm(d1[1] * d2[1] - u[3]) > 1e-14 {
         return None;
     }
     Some((d2, [abs[0], -abs[1], abs[2], abs[3]], d1))

@@ -73,6 +73,7 @@
 //!   irradiation, 10 m wind).
 
 use super::*;
+use crate::math::Det;
 use noise::{Fbm, MultiFractal, NoiseFn, Perlin};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -1105,7 +1106,7 @@ pub fn generate_city(opts: &GenerateOptions) -> Scene {
     let i0 = xs.iter().position(|x| *x == 0.0).unwrap_or(ni / 2);
     let j0 = ys.iter().position(|y| *y == 0.0).unwrap_or(nj / 2);
     let theta: f64 = rng.random_range(-0.35..0.35);
-    let (st, ct) = theta.sin_cos();
+    let (st, ct) = theta.sin_cos_d();
     let mut pos = Vec::with_capacity(ni * nj);
     for &y in &ys {
         for &x in &xs {
@@ -1139,7 +1140,7 @@ pub fn generate_city(opts: &GenerateOptions) -> Scene {
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
 
     let station_angle: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-    let station_dir = [station_angle.cos(), station_angle.sin()];
+    let station_dir = [station_angle.cos_d(), station_angle.sin_d()];
     let target = n + m;
     let n_schools = if n >= 150 { (n / 1000).max(1) } else { 0 };
     let n_hospitals = if n >= 4000 {
@@ -1433,8 +1434,8 @@ fn friction_factor(re: f64, rel_rough: f64) -> f64 {
     if re < 2300.0 {
         return 64.0 / re.max(1.0);
     }
-    let x = rel_rough / 3.7 + 5.74 / re.powf(0.9);
-    0.25 / x.log10().powi(2)
+    let x = rel_rough / 3.7 + 5.74 / re.powf_d(0.9);
+    0.25 / x.log10_d().powi(2)
 }
 
 /// Shortest-path forest of the street graph from the stations.
@@ -1902,7 +1903,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         store_w * 3600.0 / (fluid.density_kg_m3 * fluid.cp_j_kg_k * (t_supply - t_return)),
         1.0,
     );
-    let diameter = (2.0 * volume / std::f64::consts::PI).cbrt();
+    let diameter = (2.0 * volume / std::f64::consts::PI).cbrt_d();
     let tank_loss = r2(0.3 * 2.5 * std::f64::consts::PI * diameter * diameter);
     let mut plants = vec![
         Plant::GasBoiler {
@@ -2201,7 +2202,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
 
 /// Centreline of Riverside's river (flowing west to east), y at x, m.
 fn riverside_river_y(x: f64) -> f64 {
-    0.12 * x + 38.0 * (x / 230.0 + 0.5).sin() + 14.0 * (x / 95.0 + 1.3).sin()
+    0.12 * x + 38.0 * (x / 230.0 + 0.5).sin_d() + 14.0 * (x / 95.0 + 1.3).sin_d()
 }
 
 /// Width of Riverside's river, m.

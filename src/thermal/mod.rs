@@ -38,6 +38,7 @@
 //!
 //! Units: kg, kg/s, °C, W, J.
 
+use crate::math::Det;
 use std::collections::VecDeque;
 
 use bevy::prelude::*;
@@ -100,7 +101,7 @@ fn exp_neg(x: f64) -> f64 {
             * (1.0
                 - x / 2.0 * (1.0 - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0)))))
     } else {
-        (-x).exp()
+        (-x).exp_d()
     }
 }
 
@@ -112,7 +113,7 @@ fn phi(x: f64) -> f64 {
             * (1.0
                 - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0 * (1.0 - x / 7.0)))))
     } else {
-        -(-x).exp_m1() / x
+        -(-x).exp_m1_d() / x
     }
 }
 

@@ -319,6 +319,9 @@ fn spawn_camera_and_light(
     if let Some(t) = offscreen {
         camera.insert(t.0.clone());
     }
+    // The browser build ships without the tonemapping LUTs that bevy's default (TonyMcMapface) needs.
+    #[cfg(target_arch = "wasm32")]
+    camera.insert(bevy::core_pipeline::tonemapping::Tonemapping::SomewhatBoringDisplayTransform);
     commands.spawn((
         DirectionalLight {
             illuminance: 9_000.0,

@@ -27,9 +27,6 @@ use crate::ledger::report::Report;
 use crate::scene::{Scene, SceneError, load_scene_str, validate};
 use crate::sim::{RunOptions, SimClock, Simulation};
 
-/// The demo scene, compiled in so the page works even when only the module is served.
-const DEMO_SCENE: &str = include_str!("../../scenes/riverside.ron");
-
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
 }
@@ -99,7 +96,8 @@ fn bench(scene: &Scene, ticks: u64) {
 
 /// The module's entry point (the binary's `main` on wasm32).
 pub fn main() {
-    let text = global_string("QTWIN_SCENE").unwrap_or_else(|| DEMO_SCENE.to_string());
+    // The page always fetches a scene first (web/index.html); nothing is compiled in.
+    let text = global_string("QTWIN_SCENE").unwrap_or_default();
     let name = global_string("QTWIN_SCENE_NAME").unwrap_or_else(|| "riverside.ron".to_string());
     let loaded = load_text(&text, &name);
     match &loaded {

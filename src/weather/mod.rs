@@ -25,6 +25,7 @@
 //!
 //! Units: °C, W/m², m/s; time in seconds of the simulated year.
 
+use crate::math::Det;
 use bevy::prelude::*;
 use noise::{Fbm, MultiFractal, NoiseFn, Perlin};
 
@@ -98,10 +99,10 @@ pub fn monthly_interp(values: &[f64; 12], d: f64) -> f64 {
 
 /// sin of the solar elevation at latitude `lat_deg`, day of year `day` (0-based), solar hour `h`.
 pub fn sin_solar_elevation(lat_deg: f64, day: f64, h: f64) -> f64 {
-    let decl = 23.44 * DEG * (2.0 * std::f64::consts::PI * (284.0 + day + 1.0) / 365.0).sin();
+    let decl = 23.44 * DEG * (2.0 * std::f64::consts::PI * (284.0 + day + 1.0) / 365.0).sin_d();
     let omega = 15.0 * DEG * (h - 12.0);
     let phi = lat_deg * DEG;
-    phi.sin() * decl.sin() + phi.cos() * decl.cos() * omega.cos()
+    phi.sin_d() * decl.sin_d() + phi.cos_d() * decl.cos_d() * omega.cos_d()
 }
 
 impl WeatherModel {
@@ -157,7 +158,7 @@ impl WeatherModel {
                 let mean = monthly_interp(&m.mean_temp_c, day);
                 let swing = monthly_interp(&m.diurnal_swing_k, day);
                 let outdoor = mean
-                    + 0.5 * swing * (2.0 * std::f64::consts::PI * (hour - 15.0) / 24.0).cos()
+                    + 0.5 * swing * (2.0 * std::f64::consts::PI * (hour - 15.0) / 24.0).cos_d()
                     + m.temp_noise_k * anomaly;
 
                 // Irradiance: the day's irradiation spread over the sun's path.
@@ -230,10 +231,10 @@ pub fn kusuda_ground_temp_c(monthly_mean_c: &[f64; 12], day: f64, z_m: f64) -> f
     let tmax = monthly_mean_c.iter().cloned().fold(f64::MIN, f64::max);
     let amp = 0.5 * (tmax - tmin);
     let a = SOIL_DIFFUSIVITY_M2_DAY;
-    let damp = (-z_m * (std::f64::consts::PI / (365.0 * a)).sqrt()).exp();
+    let damp = (-z_m * (std::f64::consts::PI / (365.0 * a)).sqrt()).exp_d();
     let lag = 0.5 * z_m * (365.0 / (std::f64::consts::PI * a)).sqrt();
     let d0 = MID_MONTH[imin];
-    mean - amp * damp * (2.0 * std::f64::consts::PI / 365.0 * (day - d0 - lag)).cos()
+    mean - amp * damp * (2.0 * std::f64::consts::PI / 365.0 * (day - d0 - lag)).cos_d()
 }
 
 pub struct WeatherPlugin;

@@ -32,6 +32,7 @@
 //!
 //! Units: m, W, W/m², ms.
 
+use crate::math::Det;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -308,7 +309,7 @@ pub fn suitability(
                 mean_rtt_ms: rtt * 1e3,
                 terms: [
                     0.0,
-                    (-d / opts.distance_scale_m).exp(),
+                    (-d / opts.distance_scale_m).exp_d(),
                     (spare_w / hp_w.max(1.0)).clamp(0.0, 1.0),
                     (headroom_w / site_peak_w.max(1.0)).clamp(0.0, 1.0),
                     0.0,
