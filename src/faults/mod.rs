@@ -273,6 +273,9 @@ pub struct Equipment {
     // ---- derived each tick ----
     /// Whether each node is reached from its part's reference station through open pipes.
     pub node_connected: Vec<bool>,
+    /// The valve states `node_connected` was last worked out for (it changes only with them).
+    #[serde(default)]
+    pub connected_for: Vec<bool>,
     /// Whether each station has a running circulation pump (stations without a pump count as running).
     pub station_pumping: Vec<bool>,
     /// What the failures last made of each site's `online` and `compressor_on`: these two are
@@ -320,6 +323,7 @@ impl Equipment {
             heat_shed_share: 0.0,
             electricity_shed_share: vec![0.0; nb],
             node_connected: vec![true; net.node_count()],
+            connected_for: Vec::new(),
             station_pumping: vec![true; stations.len()],
             site_online_derived: vec![true; sites.len()],
             compressor_derived: vec![true; sites.len()],
@@ -462,32 +466,35 @@ pub fn derive_hooks(
     let active: Vec<FaultRecord> = f.active().cloned().collect();
     let is = |pred: &dyn Fn(&FaultKind) -> bool| active.iter().any(|r| pred(&r.spec.kind));
 
-    // Valves.
-    for (k, open) in eq.pipe_open.iter().enumerate() {
-        net.pipe_resistance_factor[k] = if *open { 1.0 } else { CLOSED_VALVE_FACTOR };
-    }
-    // Nodes reached from their part's reference through open pipes.
-    let nn = net.node_count();
-    let mut adj: Vec<Vec<u32>> = vec![Vec::new(); nn];
-    for k in 0..net.pipe_count() {
-        if eq.pipe_open[k] {
-            let (a, b) = (net.pipe_from[k], net.pipe_to[k]);
-            adj[a as usize].push(b);
-            adj[b as usize].push(a);
+    // Valves, and the nodes reached from their part's reference through open pipes (worked out
+    // again only when a valve moved).
+    if eq.connected_for != eq.pipe_open {
+        for (k, open) in eq.pipe_open.iter().enumerate() {
+            net.pipe_resistance_factor[k] = if *open { 1.0 } else { CLOSED_VALVE_FACTOR };
         }
-    }
-    eq.node_connected.iter_mut().for_each(|x| *x = false);
-    for root in net.component_root.iter().flatten() {
-        let mut stack = vec![*root];
-        eq.node_connected[*root as usize] = true;
-        while let Some(u) = stack.pop() {
-            for &v in &adj[u as usize] {
-                if !eq.node_connected[v as usize] {
-                    eq.node_connected[v as usize] = true;
-                    stack.push(v);
+        let nn = net.node_count();
+        let mut adj: Vec<Vec<u32>> = vec![Vec::new(); nn];
+        for k in 0..net.pipe_count() {
+            if eq.pipe_open[k] {
+                let (a, b) = (net.pipe_from[k], net.pipe_to[k]);
+                adj[a as usize].push(b);
+                adj[b as usize].push(a);
+            }
+        }
+        eq.node_connected.iter_mut().for_each(|x| *x = false);
+        for root in net.component_root.iter().flatten() {
+            let mut stack = vec![*root];
+            eq.node_connected[*root as usize] = true;
+            while let Some(u) = stack.pop() {
+                for &v in &adj[u as usize] {
+                    if !eq.node_connected[v as usize] {
+                        eq.node_connected[v as usize] = true;
+                        stack.push(v);
+                    }
                 }
             }
         }
+        eq.connected_for.clone_from(&eq.pipe_open);
     }
 
     // Buses cut off by feeder outages (radially beyond the feeder).
