@@ -79,26 +79,80 @@ fn update_score(world: &mut World, mut last: Local<f64>) {
     world.resource_mut::<LiveScore>().0 = Some(r);
 }
 
-/// A request that needs the whole world (rewind).
+/// A request that needs the whole world: rewind to a time, and whether to replay from there.
 #[derive(Resource, Debug, Default)]
-pub struct RewindRequest(pub Option<f64>);
+pub struct RewindRequest(pub Option<(f64, bool)>);
+
+/// A replay under way: the session's commands with their ticks, fed back to the simulation at
+/// the same ticks after a rewind (the run is deterministic, so it unfolds as it did), until the
+/// tick the replay was asked at.
+#[derive(Resource, Debug, Default)]
+pub struct Replay {
+    pub inputs: Vec<(u64, crate::operator::Command)>,
+    pub next: usize,
+    pub until_tick: u64,
+    pub active: bool,
+}
+
+/// Queues the recorded commands due this tick (before they are applied).
+fn feed_replay(clock: Res<SimClock>, mut replay: ResMut<Replay>, mut queue: ResMut<CommandQueue>, mut ctl: ResMut<SimControl>) {
+    if !replay.active {
+        return;
+    }
+    while replay.next < replay.inputs.len() && replay.inputs[replay.next].0 <= clock.tick {
+        let (t, cmd) = replay.inputs[replay.next].clone();
+        if t == clock.tick {
+            queue.pending.push(cmd);
+        }
+        replay.next += 1;
+    }
+    if clock.tick + 1 >= replay.until_tick {
+        replay.active = false;
+        ctl.paused = true;
+        ctl.speed = 60.0;
+    }
+}
 
 /// Adds the control room.
 pub fn add_control_room(app: &mut App) {
     app.init_resource::<ControlRoom>()
         .init_resource::<RewindRequest>()
         .init_resource::<LiveScore>()
+        .init_resource::<Replay>()
+        .add_systems(
+            FixedUpdate,
+            feed_replay
+                .in_set(crate::sim::SimSet::Faults)
+                .before(crate::operator::apply_commands),
+        )
         .add_plugins(crate::snapshot::RewindPlugin)
         .add_systems(Update, (do_rewind, update_score, flash_alarmed_objects))
         .add_systems(bevy_egui::EguiPrimaryContextPass, control_room_panel);
 }
 
 fn do_rewind(world: &mut World) {
-    let Some(t) = world.resource_mut::<RewindRequest>().0.take() else {
+    let Some((t, replay)) = world.resource_mut::<RewindRequest>().0.take() else {
         return;
     };
+    let inputs = world.resource::<crate::operator::InputLog>().entries.clone();
+    let until_tick = world.resource::<SimClock>().tick;
     let msg = match crate::snapshot::rewind(world, t) {
-        Some(at) => format!("rewound to {:.1} h", at / 3600.0),
+        Some(at) => {
+            if replay {
+                let from = world.resource::<SimClock>().tick;
+                let next = inputs.iter().position(|(k, _)| *k >= from).unwrap_or(inputs.len());
+                *world.resource_mut::<Replay>() = Replay {
+                    inputs,
+                    next,
+                    until_tick,
+                    active: true,
+                };
+                format!("replaying from {:.1} h at 3600×, the session's actions as they were made", at / 3600.0)
+            } else {
+                world.resource_mut::<Replay>().active = false;
+                format!("rewound to {:.1} h", at / 3600.0)
+            }
+        }
         None => "no snapshot at or before that time".to_string(),
     };
     world.resource_mut::<ControlRoom>().status = msg;
@@ -512,12 +566,12 @@ fn control_room_panel(
                                     .custom_formatter(|v, _| hm(v))
                                     .text("rewind to"),
                             );
-                            if ui.button("⏮ rewind").clicked() {
-                                rewind.0 = Some(room.rewind_to_s);
+                            if ui.button("⏮ rewind").on_hover_text("go back and take over from there").clicked() {
+                                rewind.0 = Some((room.rewind_to_s, false));
                                 ctl.paused = true;
                             }
-                            if ui.button("⏩ replay at 3600×").clicked() {
-                                rewind.0 = Some(room.rewind_to_s);
+                            if ui.button("⏩ replay").on_hover_text("go back and replay the session at 3600×, with its actions, up to now").clicked() {
+                                rewind.0 = Some((room.rewind_to_s, true));
                                 ctl.paused = false;
                                 ctl.speed = 3600.0;
                             }

@@ -87,6 +87,10 @@ pub struct Planner {
     pub insulation: usize,
     pub stretch: (String, String),
     pub site_fields: Option<(String, [f64; 5])>,
+    /// The selected site's heat pump: (site id hash, capacity W, Carnot fraction).
+    pub heat_pump_fields: Option<(u64, f64, f64)>,
+    /// The last weather seed drawn from the panel.
+    pub weather_seed: u64,
     pub suitability: Option<Suitability>,
     pub show_suitability: bool,
     pub suggestions: Vec<Suggestion>,
@@ -114,6 +118,8 @@ impl Planner {
             insulation: 2,
             stretch: (String::new(), String::new()),
             site_fields: None,
+            heat_pump_fields: None,
+            weather_seed: scene.seed,
             suitability: None,
             show_suitability: false,
             suggestions: Vec::new(),
@@ -397,6 +403,13 @@ fn start_compare(p: &mut Planner) {
     run_compare(base, variant, days, out);
 }
 
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 /// egui's default fonts lack a few arrows the edit descriptions use.
 fn glyphs(s: &str) -> String {
     s.replace('→', "->").replace('−', "-")
@@ -582,6 +595,31 @@ fn planner_panel(
                         ui.add(egui::Slider::new(&mut f[3], 0.0..=0.95).text("recoverable heat share"));
                         ui.add(egui::Slider::new(&mut f[4], 15.0..=60.0).text("water, °C"));
                         let f = *f;
+                        // Its heat pump.
+                        let hp = crate::whatif::heat_pumps_of_site(&spec.scene, &id)
+                            .first()
+                            .and_then(|p| match p {
+                                crate::scene::Plant::HeatPump { capacity_w, carnot_fraction, .. } => Some((*capacity_w, *carnot_fraction)),
+                                _ => None,
+                            });
+                        if let Some((cap, carnot)) = hp {
+                            if p.heat_pump_fields.is_none_or(|(sid, _, _)| sid != id_hash(&id)) {
+                                p.heat_pump_fields = Some((id_hash(&id), cap, carnot));
+                            }
+                            if let Some((_, c, k)) = p.heat_pump_fields.as_mut() {
+                                ui.add(egui::Slider::new(c, 50e3..=3e6).text("heat pump capacity, W"));
+                                ui.add(egui::Slider::new(k, 0.3..=0.7).text("heat pump Carnot fraction"));
+                                let (c, k) = (*c, *k);
+                                if ui.button("apply heat pump").clicked() {
+                                    if c != cap {
+                                        p.requests.push(PlanRequest::Set(format!("sites.{id}.heat_pump.capacity_w"), format!("{c}")));
+                                    }
+                                    if k != carnot {
+                                        p.requests.push(PlanRequest::Set(format!("sites.{id}.heat_pump.carnot_fraction"), format!("{k}")));
+                                    }
+                                }
+                            }
+                        }
                         ui.horizontal(|ui| {
                             if ui.button("apply size").clicked() {
                                 let fields = ["qubits", "compressor_power_w", "servers_power_w", "recoverable_heat_share", "recovered_water_temp_c"];
@@ -593,7 +631,7 @@ fn planner_panel(
                                     }
                                 }
                             }
-                            if ui.button("move…").clicked() {
+                            if ui.button("move").clicked() {
                                 p.mode = PlaceMode::MoveSite(id.clone());
                             }
                             if ui.button("remove").clicked() {
@@ -627,6 +665,10 @@ fn planner_panel(
                         if ui.button(y).clicked() {
                             p.requests.push(PlanRequest::Set("weather.year".into(), y.into()));
                         }
+                    }
+                    if ui.button("another draw").on_hover_text("the same climate with another seed of its weather noise").clicked() {
+                        p.weather_seed += 1;
+                        p.requests.push(PlanRequest::Set("weather.seed".into(), format!("{}", p.weather_seed)));
                     }
                 });
                 ui.horizontal(|ui| {
