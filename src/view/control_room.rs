@@ -252,13 +252,18 @@ fn control_room_panel(
     mut over_ui: ResMut<PointerOverUi>,
     (sel, spec, net, clock): (Res<Selection>, Res<SceneSpec>, Res<Network>, Res<SimClock>),
     (alarms, faults, log, store): (Res<Alarms>, Res<Faults>, Res<ActionLog>, Option<Res<RewindStore>>),
-    (session, score, sensors): (
+    (session, score, sensors, tour): (
         Option<Res<TrainingSession>>,
         Res<LiveScore>,
         Option<Res<crate::alarms::Sensors>>,
+        Option<Res<super::tour::Tour>>,
     ),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
+    // The guided tour has the screen to itself.
+    if tour.is_some_and(|t| t.active) {
+        return Ok(());
+    }
     let room = &mut *room;
     let rows = alarms.list();
     let unacked = rows

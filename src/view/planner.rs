@@ -432,8 +432,13 @@ fn planner_panel(
     clock: Res<SimClock>,
     net: Res<crate::hydraulics::Network>,
     mut over_ui: ResMut<PointerOverUi>,
+    tour: Option<Res<super::tour::Tour>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
+    // The guided tour has the screen to itself.
+    if tour.is_some_and(|t| t.active) {
+        return Ok(());
+    }
     let p = &mut *planner;
     egui::Area::new(egui::Id::new("planner_button"))
         .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
