@@ -198,7 +198,7 @@ impl Buildings {
                 Envelope::EnergyClass(c) => energy_class_w_m2k(c) * area,
             };
             let prof = profile(b.use_);
-            let occ_share = occupied_share(&prof);
+            let occ_share = occupied_share(prof);
             let gains_mean = prof.gains_w_m2 * area * occ_share;
             // Mean space-heating power over a year of monthly means.
             let mean_sh = monthly

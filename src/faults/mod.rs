@@ -363,10 +363,10 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
         if !seen.insert(f.id.as_str()) {
             bad("duplicate id".into());
         }
-        if !(f.at_s >= 0.0) {
+        if f.at_s.is_nan() || f.at_s < 0.0 {
             bad(format!("at_s = {} must be ≥ 0", f.at_s));
         }
-        if !(f.repair_s > 0.0) {
+        if f.repair_s.is_nan() || f.repair_s <= 0.0 {
             bad(format!("repair_s = {} must be positive", f.repair_s));
         }
         let object = f.kind.object();
@@ -575,13 +575,11 @@ pub fn derive_hooks(
     eq.station_pumping.iter_mut().for_each(|x| *x = true);
     for p in eq.pumps.iter_mut() {
         let trip = active.iter().find(|r| matches!(&r.spec.kind, FaultKind::PumpTrip { pump, .. } if *pump == p.id));
-        if let Some(r) = trip {
-            if let FaultKind::PumpTrip { standby_after_s: Some(d), .. } = r.spec.kind {
-                if now >= r.started_s + d && !p.low_pressure_tripped && !p.standby_on {
+        if let Some(r) = trip
+            && let FaultKind::PumpTrip { standby_after_s: Some(d), .. } = r.spec.kind
+                && now >= r.started_s + d && !p.low_pressure_tripped && !p.standby_on {
                     p.standby_on = true;
                 }
-            }
-        }
         let live = p.station.is_none_or(|s| {
             let s = s as usize;
             bus_live(st.heat_pumps[s].first().and_then(|h| sites.bus[h.site as usize]))
@@ -683,11 +681,10 @@ pub fn limit_flows(
         }
     }
     for i in 0..c.len() {
-        if let Some(n) = c.node[i] {
-            if dead[net.component[n as usize] as usize] {
+        if let Some(n) = c.node[i]
+            && dead[net.component[n as usize] as usize] {
                 c.mass_flow_kg_s[i] = 0.0;
             }
-        }
     }
     let mut flow = vec![0.0; ncomp];
     for (i, n) in c.node.iter().enumerate() {

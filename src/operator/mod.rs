@@ -305,11 +305,10 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             ok(Some(if was_off { A::StopPlant(id.clone()) } else { A::StartPlant(id.clone()) }))
         }
         A::SetPumpDp(_) | A::ResetPumpDp => {
-            if let A::SetPumpDp(pa) = a {
-                if !(pa.is_finite() && *pa > 0.0) {
+            if let A::SetPumpDp(pa) = a
+                && !(pa.is_finite() && *pa > 0.0) {
                     return refused("set-point must be positive");
                 }
-            }
             let mut hs = world.resource_mut::<HydraulicState>();
             let before = hs.dp_setpoint_override_pa;
             hs.dp_setpoint_override_pa = match a {

@@ -1078,7 +1078,7 @@ impl DiagonalRun {
 /// `diag(d1) · R · diag(d2)` with `R` real, returned as `(d2, R, d1)`: `R_ij = ±|m_ij|`
 /// (minus for `R_01`), `d1 = (1, u10/u00)`, `d2 = (u00, −u01)` with `u_ij = m_ij/|m_ij|`.
 fn split_unitary(m: &[Complex64; 4]) -> Option<([Complex64; 2], [f64; 4], [Complex64; 2])> {
-    let abs = m.map(|z| norm(z));
+    let abs = m.map(norm);
     if abs.contains(&0.0) {
         return None;
     }

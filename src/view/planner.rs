@@ -367,10 +367,8 @@ pub fn run_compare(base: Scene, variant: Scene, days: f64, out: Arc<Mutex<Compar
             o.progress = t as f64 / ticks as f64;
         }
     }
-    for w in 0..2 {
-        for x in &mut supply[w] {
-            *x /= ticks as f64;
-        }
+    for x in supply.iter_mut().flatten() {
+        *x /= ticks as f64;
     }
     res.base = Some(Kpis::from_ledger(a.res::<Ledger>()));
     res.variant = Some(Kpis::from_ledger(b.res::<Ledger>()));
