@@ -45,6 +45,11 @@ impl OrbitCamera {
 #[derive(Resource, Default)]
 pub struct PointerOverUi(pub bool);
 
+/// Width of the right-hand KPI panel this frame, px (0 when folded), so floating buttons sit
+/// beside it.
+#[derive(Resource, Default)]
+pub struct RightPanelWidth(pub f32);
+
 #[allow(clippy::too_many_arguments)]
 pub fn orbit_camera(
     time: Res<Time<Real>>,

@@ -252,11 +252,12 @@ fn control_room_panel(
     mut over_ui: ResMut<PointerOverUi>,
     (sel, spec, net, clock): (Res<Selection>, Res<SceneSpec>, Res<Network>, Res<SimClock>),
     (alarms, faults, log, store): (Res<Alarms>, Res<Faults>, Res<ActionLog>, Option<Res<RewindStore>>),
-    (session, score, sensors, tour): (
+    (session, score, sensors, tour, right_w): (
         Option<Res<TrainingSession>>,
         Res<LiveScore>,
         Option<Res<crate::alarms::Sensors>>,
         Option<Res<super::tour::Tour>>,
+        Res<super::camera::RightPanelWidth>,
     ),
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
@@ -272,9 +273,13 @@ fn control_room_panel(
         .count();
     // The toggles, bottom right beside the planner's.
     egui::Area::new(egui::Id::new("control_room_buttons"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-130.0, -12.0))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-140.0 - right_w.0, -12.0))
         .show(&ctx, |ui| {
-            ui.horizontal(|ui| {
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
+                .corner_radius(6.0)
+                .inner_margin(4.0)
+                .show(ui, |ui| ui.horizontal(|ui| {
                 let label = if unacked > 0 {
                     egui::RichText::new(format!("🔔 Alarms ({unacked})"))
                         .size(16.0)
@@ -291,7 +296,7 @@ fn control_room_panel(
                 {
                     room.instructor_open = !room.instructor_open;
                 }
-            });
+            }));
         });
 
     // ---- the alarm list

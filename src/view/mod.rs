@@ -165,6 +165,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
         ..default()
     })
     .init_resource::<PointerOverUi>()
+    .init_resource::<camera::RightPanelWidth>()
     .init_resource::<MapSettings>()
     .init_resource::<SimControl>()
     .init_resource::<Selection>()

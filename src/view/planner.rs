@@ -431,6 +431,7 @@ fn planner_panel(
     net: Res<crate::hydraulics::Network>,
     mut over_ui: ResMut<PointerOverUi>,
     tour: Option<Res<super::tour::Tour>>,
+    right_w: Res<super::camera::RightPanelWidth>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.
@@ -439,14 +440,20 @@ fn planner_panel(
     }
     let p = &mut *planner;
     egui::Area::new(egui::Id::new("planner_button"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0 - right_w.0, -12.0))
         .show(&ctx, |ui| {
-            if ui
-                .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
-                .clicked()
-            {
-                p.open = !p.open;
-            }
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
+                .corner_radius(6.0)
+                .inner_margin(4.0)
+                .show(ui, |ui| {
+                    if ui
+                        .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
+                        .clicked()
+                    {
+                        p.open = !p.open;
+                    }
+                });
         });
     if !p.open {
         return Ok(());

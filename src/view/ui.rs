@@ -143,6 +143,7 @@ pub fn panels(
     diagnostics: Res<bevy::diagnostic::DiagnosticsStore>,
     tour: Option<Res<super::tour::Tour>>,
     mut side_panels: Local<Option<bool>>,
+    mut right_w: ResMut<super::camera::RightPanelWidth>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
@@ -246,6 +247,7 @@ pub fn panels(
         });
     });
     if !show_side {
+        right_w.0 = 0.0;
         if let Some(p) = sel.pick {
             egui::Window::new("Inspect")
                 .default_pos(egui::pos2(10.0, 80.0))
@@ -293,7 +295,7 @@ pub fn panels(
     });
 
     let k = Kpis::from_ledger(&l);
-    egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
+    right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
         ui.heading("City KPIs");
         let saved = if k.co2_baseline_kg > 0.0 { 1.0 - k.co2_kg / k.co2_baseline_kg } else { 0.0 };
         ui.horizontal(|ui| {
@@ -361,7 +363,7 @@ pub fn panels(
             p.line(line("unmet", &h.t_h, &h.unmet_kw));
         });
         ui.label(egui::RichText::new(format!("energy balance error ≤ {:.1e}", k.max_energy_balance_error_rel)).small());
-    });
+    }).response.rect.width();
 
     if let Some(p) = sel.pick {
         egui::Window::new("Inspect")
