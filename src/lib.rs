@@ -32,9 +32,9 @@
 //! SI units; names carry them (`power_w`, `temp_c`, `mass_flow_kg_s`). Scene objects have stable
 //! string ids. Randomness is seeded only; the same scene and seed give bit-identical reports.
 
+pub mod alarms;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
-pub mod alarms;
 pub mod demand;
 pub mod faults;
 pub mod grid;

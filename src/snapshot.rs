@@ -129,14 +129,20 @@ impl RewindStore {
     }
     /// The latest point at or before `time_s`.
     pub fn at_or_before(&self, time_s: f64) -> Option<&WorldSnapshot> {
-        self.points.iter().rev().find(|p| p.time_s() <= time_s + 1e-9)
+        self.points
+            .iter()
+            .rev()
+            .find(|p| p.time_s() <= time_s + 1e-9)
     }
 }
 
 /// Rewinds the world to the latest automatic snapshot at or before `time_s`; later points are
 /// dropped (the session goes on from there). Returns the time rewound to.
 pub fn rewind(world: &mut World, time_s: f64) -> Option<f64> {
-    let snap = world.get_resource::<RewindStore>()?.at_or_before(time_s)?.clone();
+    let snap = world
+        .get_resource::<RewindStore>()?
+        .at_or_before(time_s)?
+        .clone();
     snap.restore(world);
     let t = snap.time_s();
     let mut store = world.resource_mut::<RewindStore>();
@@ -149,13 +155,12 @@ pub struct RewindPlugin;
 
 impl Plugin for RewindPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<RewindStore>()
-            .add_systems(
-                FixedUpdate,
-                auto_snapshot
-                    .in_set(SimSet::Record)
-                    .after(crate::training::record),
-            );
+        app.init_resource::<RewindStore>().add_systems(
+            FixedUpdate,
+            auto_snapshot
+                .in_set(SimSet::Record)
+                .after(crate::training::record),
+        );
     }
 }
 
@@ -276,7 +281,8 @@ impl SnapshotFile {
         };
         let mut sim =
             Simulation::new(&self.scene, &opts).map_err(|e| SnapshotError::Scene(e.to_string()))?;
-        sim.res_mut::<Faults>().schedule_all(self.timeline.iter().cloned());
+        sim.res_mut::<Faults>()
+            .schedule_all(self.timeline.iter().cloned());
         if let Some(s) = &self.session {
             sim.world_mut().insert_resource(s.clone());
         }
@@ -284,12 +290,16 @@ impl SnapshotFile {
         while sim.clock().tick < self.ticks {
             let t = sim.clock().tick;
             while next < self.inputs.len() && self.inputs[next].0 == t {
-                sim.res_mut::<CommandQueue>().pending.push(self.inputs[next].1.clone());
+                sim.res_mut::<CommandQueue>()
+                    .pending
+                    .push(self.inputs[next].1.clone());
                 next += 1;
             }
             sim.step();
         }
-        sim.res_mut::<CommandQueue>().pending.extend(self.pending.iter().cloned());
+        sim.res_mut::<CommandQueue>()
+            .pending
+            .extend(self.pending.iter().cloned());
         Ok(sim)
     }
 }

@@ -13,7 +13,6 @@ fn have(cmd: &str) -> bool {
         .unwrap_or(false)
 }
 
-
 /// Whether the rendering tests can run here (CI must be able to).
 fn can_render() -> bool {
     if have("xvfb-run") {
@@ -150,7 +149,13 @@ fn a_site_placed_live_appears_on_the_map() {
     }
     let img = screenshot(
         "edit",
-        &["scenes/riverside.ron", "--set", "sites.q4.pos=20:104", "--after-ticks", "30"],
+        &[
+            "scenes/riverside.ron",
+            "--set",
+            "sites.q4.pos=20:104",
+            "--after-ticks",
+            "30",
+        ],
     );
     let (w, h) = (img.width(), img.height());
     let base = qtwin::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
@@ -162,5 +167,8 @@ fn a_site_placed_live_appears_on_the_map() {
     let p = qtwin::view::initial_screen_position(&base, q4.pos, 8.0, w, h).unwrap();
     let (cx, cy) = (p.x as i32, p.y as i32);
     let violet = site_pixels(&img, cx, cy);
-    assert!(violet > 8, "no site at q4's place ({cx}, {cy}): {violet} px");
+    assert!(
+        violet > 8,
+        "no site at q4's place ({cx}, {cy}): {violet} px"
+    );
 }

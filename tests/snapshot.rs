@@ -32,7 +32,10 @@ fn rewind_then_continue_is_bit_identical() {
     run_until(&mut sim, &acts, start + 1500.0);
     let manual = WorldSnapshot::capture(sim.world());
     run_until(&mut sim, &acts, start + 7000.0);
-    let points = sim.world().resource::<qtwin::snapshot::RewindStore>().times();
+    let points = sim
+        .world()
+        .resource::<qtwin::snapshot::RewindStore>()
+        .times();
     assert!(points.len() >= 20, "{points:?}");
     // The instructor rewinds to 10 min after the burst (a point taken automatically) …
     let t = rewind(sim.world_mut(), start + 1200.0).unwrap();

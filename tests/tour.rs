@@ -29,8 +29,15 @@ fn captions_show_live_numbers() {
     };
     let caps: Vec<_> = (0..STEPS).map(|i| caption(i, &v)).collect();
     for (i, c) in caps.iter().enumerate() {
-        assert!(!c.title.is_empty() && !c.text.is_empty(), "step {i} is empty");
-        assert!(!c.number.contains("NaN") && !c.text.contains("NaN"), "step {i}: {}", c.number);
+        assert!(
+            !c.title.is_empty() && !c.text.is_empty(),
+            "step {i} is empty"
+        );
+        assert!(
+            !c.number.contains("NaN") && !c.text.contains("NaN"),
+            "step {i}: {}",
+            c.number
+        );
     }
     // Step 1: the heat flowing now, from the stations.
     let heat_mw: f64 = v.stations.heat_w.iter().sum::<f64>() / 1e6;
@@ -39,7 +46,10 @@ fn captions_show_live_numbers() {
     assert!(caps[0].text.starts_with("296 buildings"));
     // Step 4: the share of quantum waste heat so far, from the ledger.
     assert!(kpis.waste_heat_share > 0.01);
-    assert_eq!(caps[3].number, format!("{:.0} %", 100.0 * kpis.waste_heat_share));
+    assert_eq!(
+        caps[3].number,
+        format!("{:.0} %", 100.0 * kpis.waste_heat_share)
+    );
     // Step 2: the biggest site's electricity now.
     let s = v.sites;
     let i = (0..s.ids.len())
@@ -49,7 +59,10 @@ fn captions_show_live_numbers() {
         })
         .unwrap();
     assert!(s.electricity_w[i] > 10e3);
-    assert_eq!(caps[1].number, format!("{:.0} kW", s.electricity_w[i] / 1e3));
+    assert_eq!(
+        caps[1].number,
+        format!("{:.0} kW", s.electricity_w[i] / 1e3)
+    );
     assert!(caps[1].title.ends_with(&s.ids[i]));
     // Step 7: CO₂ avoided so far is the baseline minus the twin.
     assert!(kpis.co2_baseline_kg > kpis.co2_kg);

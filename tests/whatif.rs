@@ -5,8 +5,7 @@ use qtwin::ledger::report::Kpis;
 use qtwin::scene::{Scene, load_scene, load_scene_str, to_ron};
 use qtwin::sim::{RunOptions, Simulation};
 use qtwin::whatif::runs::{
-    RunSpec, SweepParam, compare, run_scene, run_sweep, shard_range, variant_count,
-    write_sweep_csv,
+    RunSpec, SweepParam, compare, run_scene, run_sweep, shard_range, variant_count, write_sweep_csv,
 };
 use qtwin::whatif::{self, Edit, EditStack, LiveOutcome, apply_live, param::edit_for};
 
@@ -58,7 +57,9 @@ fn every_edit(scene: &mut Scene, stack: &mut EditStack) {
     ];
     for (p, v) in sets {
         let e = edit_for(scene, p, v).unwrap_or_else(|e| panic!("{p}={v}: {e}"));
-        stack.push(scene, e).unwrap_or_else(|e| panic!("{p}={v}: {e}"));
+        stack
+            .push(scene, e)
+            .unwrap_or_else(|e| panic!("{p}={v}: {e}"));
         qtwin::scene::validate(scene).unwrap_or_else(|e| panic!("{p}={v}: {e:?}"));
     }
 }
@@ -144,7 +145,8 @@ fn a_new_site_connects_to_the_nearest_pipe_and_feeder_and_says_so() {
         .pipes
         .iter()
         .map(|p| {
-            let d = whatif::segment_distance([0.0, 200.0], pos[p.from.as_str()], pos[p.to.as_str()]).0;
+            let d =
+                whatif::segment_distance([0.0, 200.0], pos[p.from.as_str()], pos[p.to.as_str()]).0;
             (d, p.id.clone())
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
@@ -155,7 +157,10 @@ fn a_new_site_connects_to_the_nearest_pipe_and_feeder_and_says_so() {
     assert_eq!(bundle.pipes[0].1.from, connection.tap_node);
     assert!(connection.bus.is_some() && connection.feeder.is_some());
     let d = e.describe();
-    assert!(d.contains(&connection.tap_node) && d.contains(connection.feeder.as_deref().unwrap()), "{d}");
+    assert!(
+        d.contains(&connection.tap_node) && d.contains(connection.feeder.as_deref().unwrap()),
+        "{d}"
+    );
     // The heat pump is sized for the site's recoverable heat and the site runs.
     let mut s = base.clone();
     e.apply(&mut s).unwrap();
@@ -195,11 +200,18 @@ fn each_edit_moves_the_kpis_in_the_physically_expected_direction() {
     let base = riverside();
     let days = 1.0;
     let k0 = kpis(&base, days);
-    let cop = |k: &Kpis| (k.waste_heat_recovered_kwh + k.heat_pump_electricity_kwh) / k.heat_pump_electricity_kwh;
+    let cop = |k: &Kpis| {
+        (k.waste_heat_recovered_kwh + k.heat_pump_electricity_kwh) / k.heat_pump_electricity_kwh
+    };
 
     // Better insulation → lower pipe losses (and worse → higher).
     let k = kpis(&edited(&base, "pipes.*.insulation", "Series3"), days);
-    assert!(k.heat_losses_kwh < 0.9 * k0.heat_losses_kwh, "{} vs {}", k.heat_losses_kwh, k0.heat_losses_kwh);
+    assert!(
+        k.heat_losses_kwh < 0.9 * k0.heat_losses_kwh,
+        "{} vs {}",
+        k.heat_losses_kwh,
+        k0.heat_losses_kwh
+    );
     let k = kpis(&edited(&base, "pipes.*.insulation", "Series1"), days);
     assert!(k.heat_losses_kwh > k0.heat_losses_kwh);
 
@@ -227,8 +239,16 @@ fn each_edit_moves_the_kpis_in_the_physically_expected_direction() {
     assert!(k.co2_kg < k0.co2_kg);
 
     // More PV → more PV energy, less import.
-    let roofs: Vec<String> = base.buildings.iter().take(40).map(|b| b.id.clone()).collect();
-    let k = kpis(&edited(&base, &format!("pv.{}.peak_w", roofs.join("+")), "auto"), days);
+    let roofs: Vec<String> = base
+        .buildings
+        .iter()
+        .take(40)
+        .map(|b| b.id.clone())
+        .collect();
+    let k = kpis(
+        &edited(&base, &format!("pv.{}.peak_w", roofs.join("+")), "auto"),
+        days,
+    );
     assert!(k.pv_kwh > k0.pv_kwh && k.grid_import_kwh < k0.grid_import_kwh);
 }
 
@@ -251,7 +271,10 @@ fn sweep_shards_give_the_same_rows_as_one_run() {
         tick_s: None,
     };
     let all = run_sweep(&base, &params, 0..total, &spec, &|_| {});
-    assert_eq!(all.iter().map(|r| r.variant).collect::<Vec<_>>(), (0..12).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().map(|r| r.variant).collect::<Vec<_>>(),
+        (0..12).collect::<Vec<_>>()
+    );
     // The last parameter varies fastest; a bad value fails its variant only.
     assert_eq!(all[4].values[2].1, "330");
     assert_eq!(all[5].values[2].1, "nonsense");
@@ -261,7 +284,13 @@ fn sweep_shards_give_the_same_rows_as_one_run() {
     for n in [2, 5] {
         let mut rows = Vec::new();
         for i in 0..n {
-            rows.extend(run_sweep(&base, &params, shard_range(total, i, n), &spec, &|_| {}));
+            rows.extend(run_sweep(
+                &base,
+                &params,
+                shard_range(total, i, n),
+                &spec,
+                &|_| {},
+            ));
         }
         assert_eq!(rows, all, "{n} shards");
         let mut csv = Vec::new();
@@ -287,7 +316,11 @@ fn live_edits_in_place_match_a_world_built_from_the_edited_scene() {
     ] {
         let e = edit_for(&base, p, v).unwrap();
         let mut live = Simulation::new(&base, &RunOptions::default()).unwrap();
-        assert_eq!(apply_live(live.world_mut(), &e).unwrap(), LiveOutcome::InPlace, "{p}");
+        assert_eq!(
+            apply_live(live.world_mut(), &e).unwrap(),
+            LiveOutcome::InPlace,
+            "{p}"
+        );
         live.run_ticks(ticks);
         let mut s = base.clone();
         e.apply(&mut s).unwrap();
@@ -309,7 +342,10 @@ fn a_live_edit_that_changes_the_topology_rebuilds_the_world_and_keeps_the_clock(
     sim.run_ticks(240);
     let before = Kpis::from_ledger(sim.res::<qtwin::ledger::Ledger>());
     let e = edit_for(&base, "sites.q4.pos", "20:104").unwrap();
-    assert_eq!(apply_live(sim.world_mut(), &e).unwrap(), LiveOutcome::Rebuilt);
+    assert_eq!(
+        apply_live(sim.world_mut(), &e).unwrap(),
+        LiveOutcome::Rebuilt
+    );
     assert_eq!(sim.clock().tick, 240);
     assert_eq!(sim.res::<qtwin::quantum::Sites>().len(), 4);
     let log = sim.res::<whatif::LiveEdits>();
@@ -322,10 +358,22 @@ fn a_live_edit_that_changes_the_topology_rebuilds_the_world_and_keeps_the_clock(
     let after = Kpis::from_ledger(sim.res::<qtwin::ledger::Ledger>());
     assert!(after.heat_delivered_kwh > before.heat_delivered_kwh);
     assert!(after.quantum_jobs_submitted > before.quantum_jobs_submitted);
-    assert!(after.max_energy_balance_error_rel < 1e-6, "{}", after.max_energy_balance_error_rel);
+    assert!(
+        after.max_energy_balance_error_rel < 1e-6,
+        "{}",
+        after.max_energy_balance_error_rel
+    );
     // A supply temperature change is live too (in place).
-    let e = edit_for(&sim.res::<qtwin::sim::SceneSpec>().scene, "network.supply_temp_c", "70").unwrap();
-    assert_eq!(apply_live(sim.world_mut(), &e).unwrap(), LiveOutcome::InPlace);
+    let e = edit_for(
+        &sim.res::<qtwin::sim::SceneSpec>().scene,
+        "network.supply_temp_c",
+        "70",
+    )
+    .unwrap();
+    assert_eq!(
+        apply_live(sim.world_mut(), &e).unwrap(),
+        LiveOutcome::InPlace
+    );
     // An edit made for another scene is refused and changes nothing.
     assert!(apply_live(sim.world_mut(), &e).is_err());
 }
@@ -342,16 +390,35 @@ fn suitability_scores_are_weighted_terms_and_suggestions_are_simulated() {
     let s = suitability(&base, &t, None, &opts);
     assert!(s.candidates.len() > 50);
     let w = opts.weights;
-    let ws = [w.heat_demand_density, w.network_distance, w.network_spare_capacity, w.feeder_headroom, w.fibre_latency];
+    let ws = [
+        w.heat_demand_density,
+        w.network_distance,
+        w.network_spare_capacity,
+        w.feeder_headroom,
+        w.fibre_latency,
+    ];
     for c in &s.candidates {
-        let expect: f64 = c.terms.iter().zip(ws).map(|(a, b)| a * b).sum::<f64>() / ws.iter().sum::<f64>();
+        let expect: f64 =
+            c.terms.iter().zip(ws).map(|(a, b)| a * b).sum::<f64>() / ws.iter().sum::<f64>();
         assert!((c.score - expect).abs() < 1e-12);
         assert!(c.terms.iter().all(|x| (0.0..=1.0).contains(x)));
         assert!(c.pipe_distance_m <= 500.0);
     }
     // The densest place scores 1 on demand; a place far from the network scores low on distance.
     assert!(s.candidates.iter().any(|c| c.terms[0] == 1.0));
-    let (k0, sug) = suggest(&base, &t, &opts, 2, 200.0, &RunSpec { days: 0.5, seed: None, tick_s: None }).unwrap();
+    let (k0, sug) = suggest(
+        &base,
+        &t,
+        &opts,
+        2,
+        200.0,
+        &RunSpec {
+            days: 0.5,
+            seed: None,
+            tick_s: None,
+        },
+    )
+    .unwrap();
     assert_eq!(sug.len(), 2);
     assert!(sug[0].candidate.score >= sug[1].candidate.score);
     for x in &sug {

@@ -153,7 +153,11 @@ pub struct AlarmStatus {
 
 impl AlarmStatus {
     pub fn state(&self) -> AlarmState {
-        match (self.shelved_until_s.is_some(), self.active, self.acknowledged) {
+        match (
+            self.shelved_until_s.is_some(),
+            self.active,
+            self.acknowledged,
+        ) {
             (true, _, _) => AlarmState::Shelved,
             (_, true, false) => AlarmState::Unacknowledged,
             (_, true, true) => AlarmState::Acknowledged,
@@ -234,7 +238,9 @@ impl Alarms {
     }
     /// Acknowledges an alarm that needs it; false if it does not.
     pub fn acknowledge(&mut self, id: &str, now: f64) -> bool {
-        let Some(i) = self.index(id) else { return false };
+        let Some(i) = self.index(id) else {
+            return false;
+        };
         let s = &mut self.status[i];
         if s.acknowledged || s.raised_s.is_none() {
             return false;
@@ -256,13 +262,17 @@ impl Alarms {
         ids.iter().filter(|id| self.acknowledge(id, now)).count()
     }
     pub fn shelve(&mut self, id: &str, now: f64, duration_s: f64) -> bool {
-        let Some(i) = self.index(id) else { return false };
+        let Some(i) = self.index(id) else {
+            return false;
+        };
         self.status[i].shelved_until_s = Some(now + duration_s.max(0.0));
         self.event(i, now, AlarmEventKind::Shelved);
         true
     }
     pub fn unshelve(&mut self, id: &str, now: f64) -> bool {
-        let Some(i) = self.index(id) else { return false };
+        let Some(i) = self.index(id) else {
+            return false;
+        };
         if self.status[i].shelved_until_s.take().is_none() {
             return false;
         }
@@ -290,7 +300,11 @@ impl Alarms {
         rows.sort_by(|a, b| {
             b.priority
                 .cmp(&a.priority)
-                .then(b.raised_s.unwrap_or(0.0).total_cmp(&a.raised_s.unwrap_or(0.0)))
+                .then(
+                    b.raised_s
+                        .unwrap_or(0.0)
+                        .total_cmp(&a.raised_s.unwrap_or(0.0)),
+                )
                 .then(a.id.cmp(&b.id))
         });
         rows
@@ -325,17 +339,28 @@ pub fn insert_resources(world: &mut World) {
     let hn = &spec.heat_network;
     let mut sensors: Vec<Sensor> = Vec::new();
     let mut defs: Vec<AlarmDef> = Vec::new();
-    let add = |sensors: &mut Vec<Sensor>, object: &str, q: Quantity, name: &str, unit: &str| -> u32 {
-        sensors.push(Sensor {
-            id: format!("{object}/{name}"),
-            object: object.to_string(),
-            quantity: q,
-            unit: unit.to_string(),
-        });
-        (sensors.len() - 1) as u32
-    };
+    let add =
+        |sensors: &mut Vec<Sensor>, object: &str, q: Quantity, name: &str, unit: &str| -> u32 {
+            sensors.push(Sensor {
+                id: format!("{object}/{name}"),
+                object: object.to_string(),
+                quantity: q,
+                unit: unit.to_string(),
+            });
+            (sensors.len() - 1) as u32
+        };
     #[allow(clippy::too_many_arguments)]
-    fn alarm(defs: &mut Vec<AlarmDef>, sensors: &[Sensor], s: u32, tag: &str, limit: Limit, setpoint: f64, deadband: f64, priority: Priority, message: String) {
+    fn alarm(
+        defs: &mut Vec<AlarmDef>,
+        sensors: &[Sensor],
+        s: u32,
+        tag: &str,
+        limit: Limit,
+        setpoint: f64,
+        deadband: f64,
+        priority: Priority,
+        message: String,
+    ) {
         let sn = &sensors[s as usize];
         defs.push(AlarmDef {
             id: format!("{}:{tag}", sn.id),
@@ -354,64 +379,328 @@ pub fn insert_resources(world: &mut World) {
     }
     let dhw = hn.dhw_min_supply_temp_c;
     for (i, id) in net.node_ids.iter().enumerate().filter(|(i, _)| serves[*i]) {
-        let s = add(&mut sensors, id, Quantity::NodeSupplyTempC(i as u32), "supply_temp_c", "°C");
-        alarm(&mut defs, &sensors, s, "LO", Limit::Low, dhw + 5.0, 1.0, Priority::Medium, format!("supply at {id} below {:.0} °C", dhw + 5.0));
-        alarm(&mut defs, &sensors, s, "LOLO", Limit::Low, dhw, 1.0, Priority::High, format!("supply at {id} below {dhw:.0} °C: hot water not met"));
-        let s = add(&mut sensors, id, Quantity::NodeDiffPressurePa(i as u32), "diff_pressure_pa", "Pa");
+        let s = add(
+            &mut sensors,
+            id,
+            Quantity::NodeSupplyTempC(i as u32),
+            "supply_temp_c",
+            "°C",
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            s,
+            "LO",
+            Limit::Low,
+            dhw + 5.0,
+            1.0,
+            Priority::Medium,
+            format!("supply at {id} below {:.0} °C", dhw + 5.0),
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            s,
+            "LOLO",
+            Limit::Low,
+            dhw,
+            1.0,
+            Priority::High,
+            format!("supply at {id} below {dhw:.0} °C: hot water not met"),
+        );
+        let s = add(
+            &mut sensors,
+            id,
+            Quantity::NodeDiffPressurePa(i as u32),
+            "diff_pressure_pa",
+            "Pa",
+        );
         let dp = 0.5 * hn.min_substation_dp_pa;
-        alarm(&mut defs, &sensors, s, "LO", Limit::Low, dp, 0.1 * dp, Priority::High, format!("differential pressure at {id} below {:.1} bar", dp / 1e5));
+        alarm(
+            &mut defs,
+            &sensors,
+            s,
+            "LO",
+            Limit::Low,
+            dp,
+            0.1 * dp,
+            Priority::High,
+            format!("differential pressure at {id} below {:.1} bar", dp / 1e5),
+        );
     }
     for s in 0..st.len() {
         let node = &net.node_ids[st.node[s] as usize];
-        add(&mut sensors, node, Quantity::StationFlowKgS(s as u32), "station_flow_kg_s", "kg/s");
-        let x = add(&mut sensors, node, Quantity::StationSupplyTempC(s as u32), "station_supply_temp_c", "°C");
+        add(
+            &mut sensors,
+            node,
+            Quantity::StationFlowKgS(s as u32),
+            "station_flow_kg_s",
+            "kg/s",
+        );
+        let x = add(
+            &mut sensors,
+            node,
+            Quantity::StationSupplyTempC(s as u32),
+            "station_supply_temp_c",
+            "°C",
+        );
         if st.is_reference[s] {
-            alarm(&mut defs, &sensors, x, "LO", Limit::Low, dhw + 5.0, 1.0, Priority::High, format!("station {node} sends out below {:.0} °C", dhw + 5.0));
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "LO",
+                Limit::Low,
+                dhw + 5.0,
+                1.0,
+                Priority::High,
+                format!("station {node} sends out below {:.0} °C", dhw + 5.0),
+            );
         }
         for (k, b) in st.boilers[s].iter().enumerate() {
-            let x = add(&mut sensors, &b.id, Quantity::BoilerAvailable(s as u32, k as u32), "available", "");
-            alarm(&mut defs, &sensors, x, "TRIP", Limit::Low, 0.5, 0.0, Priority::High, format!("boiler {} not available", b.id));
+            let x = add(
+                &mut sensors,
+                &b.id,
+                Quantity::BoilerAvailable(s as u32, k as u32),
+                "available",
+                "",
+            );
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "TRIP",
+                Limit::Low,
+                0.5,
+                0.0,
+                Priority::High,
+                format!("boiler {} not available", b.id),
+            );
         }
         for (k, h) in st.heat_pumps[s].iter().enumerate() {
-            let x = add(&mut sensors, &h.id, Quantity::HeatPumpAvailable(s as u32, k as u32), "available", "");
-            alarm(&mut defs, &sensors, x, "TRIP", Limit::Low, 0.5, 0.0, Priority::Medium, format!("heat pump {} not available", h.id));
+            let x = add(
+                &mut sensors,
+                &h.id,
+                Quantity::HeatPumpAvailable(s as u32, k as u32),
+                "available",
+                "",
+            );
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "TRIP",
+                Limit::Low,
+                0.5,
+                0.0,
+                Priority::Medium,
+                format!("heat pump {} not available", h.id),
+            );
         }
         if let Some(t) = &st.tank[s] {
             add(&mut sensors, &t.id, Quantity::TankSoc(s as u32), "soc", "");
         }
     }
     for (i, p) in eq.pumps.iter().enumerate() {
-        let x = add(&mut sensors, &p.id, Quantity::PumpRunning(i as u32), "running", "");
+        let x = add(
+            &mut sensors,
+            &p.id,
+            Quantity::PumpRunning(i as u32),
+            "running",
+            "",
+        );
         let critical = p.station.is_some_and(|s| st.is_reference[s as usize]);
-        alarm(&mut defs, &sensors, x, "TRIP", Limit::Low, 0.5, 0.0, if critical { Priority::Critical } else { Priority::Medium }, format!("pump {} stopped", p.id));
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "TRIP",
+            Limit::Low,
+            0.5,
+            0.0,
+            if critical {
+                Priority::Critical
+            } else {
+                Priority::Medium
+            },
+            format!("pump {} stopped", p.id),
+        );
     }
     let p0 = hn.return_pressure_pa;
-    let x = add(&mut sensors, "network", Quantity::StaticPressurePa, "static_pressure_pa", "Pa");
-    alarm(&mut defs, &sensors, x, "LO", Limit::Low, 0.8 * p0, 0.02 * p0, Priority::High, "static pressure low: water loss beyond make-up".into());
-    let x = add(&mut sensors, "network", Quantity::MakeupFlowKgS, "makeup_kg_s", "kg/s");
-    alarm(&mut defs, &sensors, x, "HI", Limit::High, 0.1, 0.02, Priority::Medium, "make-up water flowing: leak suspected".into());
+    let x = add(
+        &mut sensors,
+        "network",
+        Quantity::StaticPressurePa,
+        "static_pressure_pa",
+        "Pa",
+    );
+    alarm(
+        &mut defs,
+        &sensors,
+        x,
+        "LO",
+        Limit::Low,
+        0.8 * p0,
+        0.02 * p0,
+        Priority::High,
+        "static pressure low: water loss beyond make-up".into(),
+    );
+    let x = add(
+        &mut sensors,
+        "network",
+        Quantity::MakeupFlowKgS,
+        "makeup_kg_s",
+        "kg/s",
+    );
+    alarm(
+        &mut defs,
+        &sensors,
+        x,
+        "HI",
+        Limit::High,
+        0.1,
+        0.02,
+        Priority::Medium,
+        "make-up water flowing: leak suspected".into(),
+    );
     let too_warm = sched.cfg.cryostat.too_warm_k;
     for (i, id) in sites.ids.iter().enumerate() {
-        let x = add(&mut sensors, id, Quantity::MixingChamberK(i as u32), "mixing_chamber_k", "K");
-        alarm(&mut defs, &sensors, x, "HI", Limit::High, 0.02, 0.002, Priority::Medium, format!("cryostat of {id} warming"));
-        alarm(&mut defs, &sensors, x, "HIHI", Limit::High, too_warm, 0.005, Priority::High, format!("cryostat of {id} too warm for jobs"));
-        let x = add(&mut sensors, id, Quantity::CompressorRunning(i as u32), "compressor_running", "");
-        alarm(&mut defs, &sensors, x, "TRIP", Limit::Low, 0.5, 0.0, Priority::High, format!("compressor of {id} stopped"));
-        let x = add(&mut sensors, id, Quantity::SiteOnUps(i as u32), "on_ups", "");
-        alarm(&mut defs, &sensors, x, "ON", Limit::High, 0.5, 0.0, Priority::High, format!("{id} runs on its UPS"));
+        let x = add(
+            &mut sensors,
+            id,
+            Quantity::MixingChamberK(i as u32),
+            "mixing_chamber_k",
+            "K",
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "HI",
+            Limit::High,
+            0.02,
+            0.002,
+            Priority::Medium,
+            format!("cryostat of {id} warming"),
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "HIHI",
+            Limit::High,
+            too_warm,
+            0.005,
+            Priority::High,
+            format!("cryostat of {id} too warm for jobs"),
+        );
+        let x = add(
+            &mut sensors,
+            id,
+            Quantity::CompressorRunning(i as u32),
+            "compressor_running",
+            "",
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "TRIP",
+            Limit::Low,
+            0.5,
+            0.0,
+            Priority::High,
+            format!("compressor of {id} stopped"),
+        );
+        let x = add(
+            &mut sensors,
+            id,
+            Quantity::SiteOnUps(i as u32),
+            "on_ups",
+            "",
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "ON",
+            Limit::High,
+            0.5,
+            0.0,
+            Priority::High,
+            format!("{id} runs on its UPS"),
+        );
         let x = add(&mut sensors, id, Quantity::UpsSoc(i as u32), "ups_soc", "");
-        alarm(&mut defs, &sensors, x, "LO", Limit::Low, 0.25, 0.05, Priority::Critical, format!("UPS of {id} below 25 %"));
-        let x = add(&mut sensors, id, Quantity::SiteLinkUp(i as u32), "link_up", "");
-        alarm(&mut defs, &sensors, x, "DOWN", Limit::Low, 0.5, 0.0, Priority::High, format!("fibre link to {id} down"));
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "LO",
+            Limit::Low,
+            0.25,
+            0.05,
+            Priority::Critical,
+            format!("UPS of {id} below 25 %"),
+        );
+        let x = add(
+            &mut sensors,
+            id,
+            Quantity::SiteLinkUp(i as u32),
+            "link_up",
+            "",
+        );
+        alarm(
+            &mut defs,
+            &sensors,
+            x,
+            "DOWN",
+            Limit::Low,
+            0.5,
+            0.0,
+            Priority::High,
+            format!("fibre link to {id} down"),
+        );
     }
     if grid.present {
         for (i, id) in grid.bus_ids.iter().enumerate() {
-            let x = add(&mut sensors, id, Quantity::BusEnergised(i as u32), "energised", "");
-            alarm(&mut defs, &sensors, x, "DEAD", Limit::Low, 0.5, 0.0, Priority::High, format!("bus {id} without supply"));
+            let x = add(
+                &mut sensors,
+                id,
+                Quantity::BusEnergised(i as u32),
+                "energised",
+                "",
+            );
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "DEAD",
+                Limit::Low,
+                0.5,
+                0.0,
+                Priority::High,
+                format!("bus {id} without supply"),
+            );
         }
         for (i, id) in grid.feeder_ids.iter().enumerate() {
-            let x = add(&mut sensors, id, Quantity::FeederLoading(i as u32), "loading", "");
-            alarm(&mut defs, &sensors, x, "HI", Limit::High, 1.0, 0.05, Priority::Medium, format!("feeder {id} overloaded"));
+            let x = add(
+                &mut sensors,
+                id,
+                Quantity::FeederLoading(i as u32),
+                "loading",
+                "",
+            );
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "HI",
+                Limit::High,
+                1.0,
+                0.05,
+                Priority::Medium,
+                format!("feeder {id} overloaded"),
+            );
         }
     }
     let n = sensors.len();
@@ -424,7 +713,13 @@ pub fn insert_resources(world: &mut World) {
     });
     world.insert_resource(Alarms {
         defs,
-        status: vec![AlarmStatus { acknowledged: true, ..Default::default() }; na],
+        status: vec![
+            AlarmStatus {
+                acknowledged: true,
+                ..Default::default()
+            };
+            na
+        ],
         last_value: vec![0.0; na],
         ..Default::default()
     });
@@ -434,7 +729,10 @@ pub struct AlarmsPlugin;
 
 impl Plugin for AlarmsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(FixedUpdate, (measure, evaluate).chain().in_set(SimSet::Monitor));
+        app.add_systems(
+            FixedUpdate,
+            (measure, evaluate).chain().in_set(SimSet::Monitor),
+        );
     }
 }
 
@@ -460,20 +758,28 @@ pub fn measure(
     for (i, sn) in s.sensors.iter().enumerate() {
         s.truth[i] = match sn.quantity {
             Quantity::NodeSupplyTempC(n) => th.supply_node_temp_c[n as usize],
-            Quantity::NodeDiffPressurePa(n) => hs.supply_pressure_pa[n as usize] - hs.return_pressure_pa[n as usize],
+            Quantity::NodeDiffPressurePa(n) => {
+                hs.supply_pressure_pa[n as usize] - hs.return_pressure_pa[n as usize]
+            }
             Quantity::StationFlowKgS(k) => st.mass_flow_kg_s[k as usize],
             Quantity::StationSupplyTempC(k) => st.supply_out_c[k as usize],
             Quantity::PumpRunning(p) => {
                 let p = &eq.pumps[p as usize];
-                b(p.station.map_or(p.duty_on || p.standby_on, |k| eq.station_pumping[k as usize]))
+                b(p.station.map_or(p.duty_on || p.standby_on, |k| {
+                    eq.station_pumping[k as usize]
+                }))
             }
             Quantity::BoilerAvailable(k, j) => b(st.boilers[k as usize][j as usize].available),
             Quantity::HeatPumpAvailable(k, j) => b(st.heat_pumps[k as usize][j as usize].available),
-            Quantity::TankSoc(k) => st.tank[k as usize].as_ref().map_or(0.0, |t| t.energy_j / t.capacity_j.max(1.0)),
+            Quantity::TankSoc(k) => st.tank[k as usize]
+                .as_ref()
+                .map_or(0.0, |t| t.energy_j / t.capacity_j.max(1.0)),
             Quantity::StaticPressurePa => faults.static_pressure_pa,
             Quantity::MakeupFlowKgS => faults.makeup_kg_s,
             Quantity::MixingChamberK(k) => sites.mixing_chamber_k[k as usize],
-            Quantity::CompressorRunning(k) => b(sites.compressor_on[k as usize] && sites.online[k as usize]),
+            Quantity::CompressorRunning(k) => {
+                b(sites.compressor_on[k as usize] && sites.online[k as usize])
+            }
             Quantity::SiteOnUps(k) => b(sites.on_ups[k as usize] && sites.online[k as usize]),
             Quantity::UpsSoc(k) => eq.ups_j[k as usize] / eq.ups_capacity_j[k as usize].max(1.0),
             Quantity::SiteLinkUp(k) => b(sites.reachable[k as usize]),

@@ -312,7 +312,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 m.jobs_missed,
                 m.jobs_aborted,
                 m.mean_response_s,
-                m.restore_time_s.map_or("never".to_string(), |t| format!("{t:.0} s")),
+                m.restore_time_s
+                    .map_or("never".to_string(), |t| format!("{t:.0} s")),
                 m.hints_used,
                 m.alarms_raised,
                 m.floods,
@@ -736,7 +737,10 @@ fn edit_command(
         match stack.undo(&mut scene)? {
             Some(r) => println!("undone: {}", r.description),
             None => {
-                eprintln!("--undo {undo}: the scene has only {} edits", stack.undone.len());
+                eprintln!(
+                    "--undo {undo}: the scene has only {} edits",
+                    stack.undone.len()
+                );
                 return Ok(ExitCode::from(2));
             }
         }
@@ -757,7 +761,10 @@ fn edit_command(
         stack.push(&mut scene, e)?;
     }
     if let Err(issues) = validate(&scene) {
-        eprintln!("the edited scene is not valid: {}", SceneError::Invalid(issues));
+        eprintln!(
+            "the edited scene is not valid: {}",
+            SceneError::Invalid(issues)
+        );
         return Ok(ExitCode::from(2));
     }
     println!("{} edit(s):", stack.done.len());

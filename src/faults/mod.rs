@@ -70,17 +70,36 @@ pub enum FaultKind {
         #[serde(default)]
         standby_after_s: Option<f64>,
     },
-    HeatPumpTrip { plant: String },
-    BoilerFailure { plant: String },
-    StorageFault { plant: String },
-    CompressorFailure { site: String },
-    SitePowerOutage { site: String },
-    FeederOutage { feeder: String },
-    FibreCut { site: String },
+    HeatPumpTrip {
+        plant: String,
+    },
+    BoilerFailure {
+        plant: String,
+    },
+    StorageFault {
+        plant: String,
+    },
+    CompressorFailure {
+        site: String,
+    },
+    SitePowerOutage {
+        site: String,
+    },
+    FeederOutage {
+        feeder: String,
+    },
+    FibreCut {
+        site: String,
+    },
     /// The sensor's reading drifts from the truth by `rate_per_h` (its unit per hour).
-    SensorDrift { sensor: String, rate_per_h: f64 },
+    SensorDrift {
+        sensor: String,
+        rate_per_h: f64,
+    },
     /// The sensor's reading stays at its value when the fault began.
-    SensorFreeze { sensor: String },
+    SensorFreeze {
+        sensor: String,
+    },
 }
 
 impl FaultKind {
@@ -286,12 +305,23 @@ pub struct Equipment {
 }
 
 impl Equipment {
-    pub fn new(scene: &Scene, net: &Network, stations: &Stations, sites: &Sites, cfg: &FaultsConfig) -> Self {
+    pub fn new(
+        scene: &Scene,
+        net: &Network,
+        stations: &Stations,
+        sites: &Sites,
+        cfg: &FaultsConfig,
+    ) -> Self {
         let pumps = scene
             .plants
             .iter()
             .filter_map(|p| match p {
-                Plant::CirculationPump { id, node, max_head_pa, .. } => {
+                Plant::CirculationPump {
+                    id,
+                    node,
+                    max_head_pa,
+                    ..
+                } => {
                     let n = net.node(node);
                     Some(PumpUnit {
                         id: id.clone(),
@@ -371,7 +401,12 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
         }
         let object = f.kind.object();
         let ok = match &f.kind {
-            FaultKind::PipeLeak { hole_diameter_m, .. } | FaultKind::PipeBurst { hole_diameter_m, .. } => {
+            FaultKind::PipeLeak {
+                hole_diameter_m, ..
+            }
+            | FaultKind::PipeBurst {
+                hole_diameter_m, ..
+            } => {
                 if let Some(d) = hole_diameter_m
                     && !(*d > 0.0 && *d <= 1.0)
                 {
@@ -379,27 +414,37 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
                 }
                 scene.heat_network.pipes.iter().any(|p| p.id == object)
             }
-            FaultKind::PumpTrip { .. } => matches!(plant(object), Some(Plant::CirculationPump { .. })),
-            FaultKind::HeatPumpTrip { .. } => matches!(plant(object), Some(Plant::HeatPump { .. })),
-            FaultKind::BoilerFailure { .. } => matches!(plant(object), Some(Plant::GasBoiler { .. })),
-            FaultKind::StorageFault { .. } => matches!(plant(object), Some(Plant::Storage { .. })),
-            FaultKind::CompressorFailure { .. } | FaultKind::SitePowerOutage { .. } | FaultKind::FibreCut { .. } => {
-                scene.quantum_sites.iter().any(|s| s.id == object)
+            FaultKind::PumpTrip { .. } => {
+                matches!(plant(object), Some(Plant::CirculationPump { .. }))
             }
-            FaultKind::FeederOutage { .. } => scene.grid.as_ref().is_some_and(|g| g.feeders.iter().any(|x| x.id == object)),
+            FaultKind::HeatPumpTrip { .. } => matches!(plant(object), Some(Plant::HeatPump { .. })),
+            FaultKind::BoilerFailure { .. } => {
+                matches!(plant(object), Some(Plant::GasBoiler { .. }))
+            }
+            FaultKind::StorageFault { .. } => matches!(plant(object), Some(Plant::Storage { .. })),
+            FaultKind::CompressorFailure { .. }
+            | FaultKind::SitePowerOutage { .. }
+            | FaultKind::FibreCut { .. } => scene.quantum_sites.iter().any(|s| s.id == object),
+            FaultKind::FeederOutage { .. } => scene
+                .grid
+                .as_ref()
+                .is_some_and(|g| g.feeders.iter().any(|x| x.id == object)),
             // Sensor ids are derived from the scene by the alarm system; checked when it starts.
             FaultKind::SensorDrift { .. } | FaultKind::SensorFreeze { .. } => true,
         };
         if !ok {
-            bad(format!("\"{object}\" is not a {} of the scene", match &f.kind {
-                FaultKind::PipeLeak { .. } | FaultKind::PipeBurst { .. } => "pipe",
-                FaultKind::PumpTrip { .. } => "circulation pump",
-                FaultKind::HeatPumpTrip { .. } => "heat pump",
-                FaultKind::BoilerFailure { .. } => "gas boiler",
-                FaultKind::StorageFault { .. } => "storage tank",
-                FaultKind::FeederOutage { .. } => "feeder",
-                _ => "quantum site",
-            }));
+            bad(format!(
+                "\"{object}\" is not a {} of the scene",
+                match &f.kind {
+                    FaultKind::PipeLeak { .. } | FaultKind::PipeBurst { .. } => "pipe",
+                    FaultKind::PumpTrip { .. } => "circulation pump",
+                    FaultKind::HeatPumpTrip { .. } => "heat pump",
+                    FaultKind::BoilerFailure { .. } => "gas boiler",
+                    FaultKind::StorageFault { .. } => "storage tank",
+                    FaultKind::FeederOutage { .. } => "feeder",
+                    _ => "quantum site",
+                }
+            ));
         }
     }
     out
@@ -502,7 +547,9 @@ pub fn derive_hooks(
         let out: Vec<usize> = active
             .iter()
             .filter_map(|r| match &r.spec.kind {
-                FaultKind::FeederOutage { feeder } => grid.feeder_ids.iter().position(|x| x == feeder),
+                FaultKind::FeederOutage { feeder } => {
+                    grid.feeder_ids.iter().position(|x| x == feeder)
+                }
                 _ => None,
             })
             .collect();
@@ -518,12 +565,15 @@ pub fn derive_hooks(
             }
         }
     }
-    let bus_live = |b: Option<u32>| b.is_none_or(|b| grid.bus_energised.get(b as usize).copied().unwrap_or(true));
+    let bus_live = |b: Option<u32>| {
+        b.is_none_or(|b| grid.bus_energised.get(b as usize).copied().unwrap_or(true))
+    };
 
     // Sites: compressor, power supply and UPS, fibre, operator states.
     for i in 0..sites.len() {
         let id = sites.ids[i].clone();
-        let compressor = !is(&|k| matches!(k, FaultKind::CompressorFailure { site } if *site == id));
+        let compressor =
+            !is(&|k| matches!(k, FaultKind::CompressorFailure { site } if *site == id));
         if compressor != eq.compressor_derived[i] {
             sites.compressor_on[i] = compressor;
             eq.compressor_derived[i] = compressor;
@@ -535,8 +585,8 @@ pub fn derive_hooks(
         if sites.on_ups[i] && sites.online[i] {
             eq.ups_j[i] = (eq.ups_j[i] - sites.electricity_w[i] * dt).max(0.0);
         } else if grid_ok {
-            eq.ups_j[i] =
-                (eq.ups_j[i] + eq.ups_capacity_j[i] / f.config.ups_recharge_s * dt).min(eq.ups_capacity_j[i]);
+            eq.ups_j[i] = (eq.ups_j[i] + eq.ups_capacity_j[i] / f.config.ups_recharge_s * dt)
+                .min(eq.ups_capacity_j[i]);
         }
         sites.on_ups[i] = on_ups;
         let online = !on_ups || eq.ups_j[i] > 0.0;
@@ -552,7 +602,9 @@ pub fn derive_hooks(
     // Plants.
     let st = &mut *st;
     for s in 0..st.len() {
-        let station_bus = st.heat_pumps[s].first().and_then(|h| sites.bus[h.site as usize]);
+        let station_bus = st.heat_pumps[s]
+            .first()
+            .and_then(|h| sites.bus[h.site as usize]);
         let live = bus_live(station_bus);
         for h in st.heat_pumps[s].iter_mut() {
             let id = h.id.clone();
@@ -574,17 +626,30 @@ pub fn derive_hooks(
     // Pumps: trips, automatic standby, buses.
     eq.station_pumping.iter_mut().for_each(|x| *x = true);
     for p in eq.pumps.iter_mut() {
-        let trip = active.iter().find(|r| matches!(&r.spec.kind, FaultKind::PumpTrip { pump, .. } if *pump == p.id));
+        let trip = active
+            .iter()
+            .find(|r| matches!(&r.spec.kind, FaultKind::PumpTrip { pump, .. } if *pump == p.id));
         if let Some(r) = trip
-            && let FaultKind::PumpTrip { standby_after_s: Some(d), .. } = r.spec.kind
-                && now >= r.started_s + d && !p.low_pressure_tripped && !p.standby_on {
-                    p.standby_on = true;
-                }
+            && let FaultKind::PumpTrip {
+                standby_after_s: Some(d),
+                ..
+            } = r.spec.kind
+            && now >= r.started_s + d
+            && !p.low_pressure_tripped
+            && !p.standby_on
+        {
+            p.standby_on = true;
+        }
         let live = p.station.is_none_or(|s| {
             let s = s as usize;
-            bus_live(st.heat_pumps[s].first().and_then(|h| sites.bus[h.site as usize]))
+            bus_live(
+                st.heat_pumps[s]
+                    .first()
+                    .and_then(|h| sites.bus[h.site as usize]),
+            )
         });
-        let running = live && !p.low_pressure_tripped && ((p.duty_on && trip.is_none()) || p.standby_on);
+        let running =
+            live && !p.low_pressure_tripped && ((p.duty_on && trip.is_none()) || p.standby_on);
         if let Some(s) = p.station {
             eq.station_pumping[s as usize] = running;
         }
@@ -596,11 +661,19 @@ pub fn derive_hooks(
     let mut leak_total = 0.0;
     for r in &active {
         let (pipe, hole) = match &r.spec.kind {
-            FaultKind::PipeLeak { pipe, hole_diameter_m } => (pipe, hole_diameter_m.unwrap_or(f.config.leak_hole_m)),
-            FaultKind::PipeBurst { pipe, hole_diameter_m } => (pipe, hole_diameter_m.unwrap_or(f.config.burst_hole_m)),
+            FaultKind::PipeLeak {
+                pipe,
+                hole_diameter_m,
+            } => (pipe, hole_diameter_m.unwrap_or(f.config.leak_hole_m)),
+            FaultKind::PipeBurst {
+                pipe,
+                hole_diameter_m,
+            } => (pipe, hole_diameter_m.unwrap_or(f.config.burst_hole_m)),
             _ => continue,
         };
-        let Some(k) = net.pipe_ids.iter().position(|x| x == pipe) else { continue };
+        let Some(k) = net.pipe_ids.iter().position(|x| x == pipe) else {
+            continue;
+        };
         let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
         if !eq.pipe_open[k] || !eq.node_connected[a] || !eq.node_connected[b] {
             continue; // isolated: the stretch is emptied and the leak stops
@@ -614,10 +687,19 @@ pub fn derive_hooks(
     }
     let cap = f.config.makeup_capacity_kg_s;
     let vessel_cap = f.config.vessel_water_kg;
-    f.makeup_kg_s = if leak_total > 0.0 || f.vessel_kg < vessel_cap { cap.min(leak_total + (vessel_cap - f.vessel_kg) / dt) } else { 0.0 };
+    f.makeup_kg_s = if leak_total > 0.0 || f.vessel_kg < vessel_cap {
+        cap.min(leak_total + (vessel_cap - f.vessel_kg) / dt)
+    } else {
+        0.0
+    };
     f.vessel_kg = (f.vessel_kg + (f.makeup_kg_s - leak_total) * dt).clamp(0.0, vessel_cap);
     f.leak_kg_s = leak_total;
-    f.static_pressure_pa = f.nominal_static_pa * if vessel_cap > 0.0 { f.vessel_kg / vessel_cap } else { 1.0 };
+    f.static_pressure_pa = f.nominal_static_pa
+        * if vessel_cap > 0.0 {
+            f.vessel_kg / vessel_cap
+        } else {
+            1.0
+        };
     if f.static_pressure_pa < f.config.low_pressure_trip_share * f.nominal_static_pa {
         for p in eq.pumps.iter_mut() {
             if p.duty_on || p.standby_on {
@@ -651,7 +733,11 @@ pub fn curtail(eq: Res<Equipment>, mut c: ResMut<Consumers>, mut b: ResMut<Build
         let b = &mut *b;
         for i in 0..b.len() {
             if let Some(bus) = b.bus[i] {
-                let s = eq.electricity_shed_share.get(bus as usize).copied().unwrap_or(0.0);
+                let s = eq
+                    .electricity_shed_share
+                    .get(bus as usize)
+                    .copied()
+                    .unwrap_or(0.0);
                 b.electricity_w[i] *= 1.0 - s.clamp(0.0, 1.0);
             }
         }
@@ -682,9 +768,10 @@ pub fn limit_flows(
     }
     for i in 0..c.len() {
         if let Some(n) = c.node[i]
-            && dead[net.component[n as usize] as usize] {
-                c.mass_flow_kg_s[i] = 0.0;
-            }
+            && dead[net.component[n as usize] as usize]
+        {
+            c.mass_flow_kg_s[i] = 0.0;
+        }
     }
     let mut flow = vec![0.0; ncomp];
     for (i, n) in c.node.iter().enumerate() {
@@ -717,7 +804,8 @@ pub fn limit_flows(
             .as_ref()
             .filter(|t| t.available)
             .map_or(0.0, |t| t.max_power_w);
-        let cap = st.hp_potential_w[s] + discharge + crate::plants::available_boiler_w(&st.boilers[s]);
+        let cap =
+            st.hp_potential_w[s] + discharge + crate::plants::available_boiler_w(&st.boilers[s]);
         st.supply_out_c[s] = if m > 0.0 && st.fixed_source_c[s].is_none() {
             st.setpoint_c[s].min(st.return_in_c[s] + cap / (m * cp))
         } else {

@@ -416,8 +416,7 @@ fn solve_hydraulics(
     let mut root_head = vec![0.0f64; net.component_root.len()];
     for (c, h) in root_head.iter_mut().enumerate() {
         *h = worst_need[c]
-            + hs
-                .dp_setpoint_override_pa
+            + hs.dp_setpoint_override_pa
                 .unwrap_or(scene.min_substation_dp_pa);
     }
     for i in 0..net.node_count() {

@@ -48,7 +48,10 @@ pub enum OperatorAction {
     /// Back to the scene's set-point.
     ResetPumpDp,
     /// Supply-temperature set-point of the station of a plant (any plant at that node), °C.
-    SetSupplyTemp { plant: String, temp_c: f64 },
+    SetSupplyTemp {
+        plant: String,
+        temp_c: f64,
+    },
     /// Back to the outdoor reset curve.
     ResetSupplyTemp(String),
     /// Take no new jobs and move the queued ones to other sites.
@@ -63,12 +66,18 @@ pub enum OperatorAction {
     /// Shed this share of the heat demand (all consumers but hospitals), 0–1.
     ShedHeat(f64),
     /// Shed this share of the buildings' electricity on a bus, 0–1.
-    ShedElectricity { bus: String, share: f64 },
+    ShedElectricity {
+        bus: String,
+        share: f64,
+    },
     /// Send a repair crew to a failure (its repair time starts now).
     DispatchRepair(String),
     Acknowledge(String),
     AcknowledgeAll,
-    Shelve { alarm: String, duration_s: f64 },
+    Shelve {
+        alarm: String,
+        duration_s: f64,
+    },
     Unshelve(String),
     /// The trainee asked for a hint (counted in the score).
     Hint,
@@ -151,7 +160,9 @@ impl Plugin for OperatorPlugin {
             .init_resource::<InputLog>()
             .add_systems(
                 FixedUpdate,
-                (collect_messages, apply_commands).chain().in_set(SimSet::Faults),
+                (collect_messages, apply_commands)
+                    .chain()
+                    .in_set(SimSet::Faults),
             );
     }
 }
@@ -181,7 +192,10 @@ pub fn apply_commands(world: &mut World) {
         (c.tick, c.time_s)
     };
     for cmd in pending {
-        world.resource_mut::<InputLog>().entries.push((tick, cmd.clone()));
+        world
+            .resource_mut::<InputLog>()
+            .entries
+            .push((tick, cmd.clone()));
         let (done, note, undo) = match &cmd {
             Command::Operator(a) => apply_action(world, a, now),
             Command::Instructor(c) => apply_instructor(world, c, now),
@@ -226,7 +240,12 @@ fn apply_instructor(world: &mut World, c: &InstructorCommand, now: f64) -> Outco
             ok(None)
         }
         InstructorCommand::Clear(id) => {
-            match f.records.iter_mut().rev().find(|r| &r.spec.id == id && r.active()) {
+            match f
+                .records
+                .iter_mut()
+                .rev()
+                .find(|r| &r.spec.id == id && r.active())
+            {
                 Some(r) => {
                     r.repaired_s = Some(now);
                     ok(None)
@@ -247,13 +266,22 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
     match a {
         A::CloseValve(p) | A::OpenValve(p) => {
             let open = matches!(a, A::OpenValve(_));
-            let Some(k) = world.resource::<crate::hydraulics::Network>().pipe_ids.iter().position(|x| x == p) else {
+            let Some(k) = world
+                .resource::<crate::hydraulics::Network>()
+                .pipe_ids
+                .iter()
+                .position(|x| x == p)
+            else {
                 return refused(format!("no pipe {p}"));
             };
             let mut eq = world.resource_mut::<Equipment>();
             let was = eq.pipe_open[k];
             eq.pipe_open[k] = open;
-            ok(Some(if was { A::OpenValve(p.clone()) } else { A::CloseValve(p.clone()) }))
+            ok(Some(if was {
+                A::OpenValve(p.clone())
+            } else {
+                A::CloseValve(p.clone())
+            }))
         }
         A::StartPump(id) | A::StopPump(id) => {
             let start = matches!(a, A::StartPump(_));
@@ -290,8 +318,18 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             }
         }
         A::StartPlant(id) | A::StopPlant(id) => {
-            let known = world.resource::<Stations>().boilers.iter().flatten().any(|b| &b.id == id)
-                || world.resource::<Stations>().heat_pumps.iter().flatten().any(|h| &h.id == id);
+            let known = world
+                .resource::<Stations>()
+                .boilers
+                .iter()
+                .flatten()
+                .any(|b| &b.id == id)
+                || world
+                    .resource::<Stations>()
+                    .heat_pumps
+                    .iter()
+                    .flatten()
+                    .any(|h| &h.id == id);
             if !known {
                 return refused(format!("no boiler or heat pump {id}"));
             }
@@ -302,13 +340,18 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             } else {
                 eq.plants_off.insert(id.clone());
             }
-            ok(Some(if was_off { A::StopPlant(id.clone()) } else { A::StartPlant(id.clone()) }))
+            ok(Some(if was_off {
+                A::StopPlant(id.clone())
+            } else {
+                A::StartPlant(id.clone())
+            }))
         }
         A::SetPumpDp(_) | A::ResetPumpDp => {
             if let A::SetPumpDp(pa) = a
-                && !(pa.is_finite() && *pa > 0.0) {
-                    return refused("set-point must be positive");
-                }
+                && !(pa.is_finite() && *pa > 0.0)
+            {
+                return refused("set-point must be positive");
+            }
             let mut hs = world.resource_mut::<HydraulicState>();
             let before = hs.dp_setpoint_override_pa;
             hs.dp_setpoint_override_pa = match a {
@@ -320,9 +363,15 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         A::SetSupplyTemp { plant, .. } | A::ResetSupplyTemp(plant) => {
             let node = {
                 let spec = world.resource::<crate::sim::SceneSpec>();
-                spec.scene.plants.iter().find(|p| p.id() == plant).map(|p| p.node().to_string())
+                spec.scene
+                    .plants
+                    .iter()
+                    .find(|p| p.id() == plant)
+                    .map(|p| p.node().to_string())
             };
-            let Some(node) = node.and_then(|n| world.resource::<crate::hydraulics::Network>().node(&n)) else {
+            let Some(node) =
+                node.and_then(|n| world.resource::<crate::hydraulics::Network>().node(&n))
+            else {
                 return refused(format!("no plant {plant}"));
             };
             let mut st = world.resource_mut::<Stations>();
@@ -340,13 +389,37 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             };
             let before = std::mem::replace(&mut st.setpoint_override_c[s], new);
             ok(Some(match before {
-                Some(t) => A::SetSupplyTemp { plant: plant.clone(), temp_c: t },
+                Some(t) => A::SetSupplyTemp {
+                    plant: plant.clone(),
+                    temp_c: t,
+                },
                 None => A::ResetSupplyTemp(plant.clone()),
             }))
         }
-        A::DrainSite(id) | A::ResumeSite(id) => site_flag(world, id, |e| &mut e.site_drained, matches!(a, A::DrainSite(_)), A::DrainSite, A::ResumeSite),
-        A::SiteOnBattery(id) | A::SiteOffBattery(id) => site_flag(world, id, |e| &mut e.site_on_battery, matches!(a, A::SiteOnBattery(_)), A::SiteOnBattery, A::SiteOffBattery),
-        A::ShutDownSite(id) | A::StartSite(id) => site_flag(world, id, |e| &mut e.site_shut_down, matches!(a, A::ShutDownSite(_)), A::ShutDownSite, A::StartSite),
+        A::DrainSite(id) | A::ResumeSite(id) => site_flag(
+            world,
+            id,
+            |e| &mut e.site_drained,
+            matches!(a, A::DrainSite(_)),
+            A::DrainSite,
+            A::ResumeSite,
+        ),
+        A::SiteOnBattery(id) | A::SiteOffBattery(id) => site_flag(
+            world,
+            id,
+            |e| &mut e.site_on_battery,
+            matches!(a, A::SiteOnBattery(_)),
+            A::SiteOnBattery,
+            A::SiteOffBattery,
+        ),
+        A::ShutDownSite(id) | A::StartSite(id) => site_flag(
+            world,
+            id,
+            |e| &mut e.site_shut_down,
+            matches!(a, A::ShutDownSite(_)),
+            A::ShutDownSite,
+            A::StartSite,
+        ),
         A::ShedHeat(share) => {
             let mut eq = world.resource_mut::<Equipment>();
             let before = eq.heat_shed_share;
@@ -354,20 +427,38 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             ok(Some(A::ShedHeat(before)))
         }
         A::ShedElectricity { bus, share } => {
-            let b = world.resource::<crate::grid::GridState>().bus_ids.iter().position(|x| x == bus);
-            let Some(b) = b else { return refused(format!("no bus {bus}")) };
+            let b = world
+                .resource::<crate::grid::GridState>()
+                .bus_ids
+                .iter()
+                .position(|x| x == bus);
+            let Some(b) = b else {
+                return refused(format!("no bus {bus}"));
+            };
             let mut eq = world.resource_mut::<Equipment>();
             let before = eq.electricity_shed_share[b];
             eq.electricity_shed_share[b] = share.clamp(0.0, 1.0);
-            ok(Some(A::ShedElectricity { bus: bus.clone(), share: before }))
+            ok(Some(A::ShedElectricity {
+                bus: bus.clone(),
+                share: before,
+            }))
         }
         A::DispatchRepair(id) => {
             let mut f = world.resource_mut::<Faults>();
-            match f.records.iter_mut().rev().find(|r| &r.spec.id == id && r.active()) {
+            match f
+                .records
+                .iter_mut()
+                .rev()
+                .find(|r| &r.spec.id == id && r.active())
+            {
                 Some(r) if r.crew_dispatched_s.is_some() => refused("a crew is already on it"),
                 Some(r) => {
                     r.crew_dispatched_s = Some(now);
-                    (true, format!("repair done in {:.0} s", r.spec.repair_s), None)
+                    (
+                        true,
+                        format!("repair done in {:.0} s", r.spec.repair_s),
+                        None,
+                    )
                 }
                 None => refused(format!("no active failure {id}")),
             }
@@ -380,17 +471,26 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             let n = world.resource_mut::<Alarms>().acknowledge_all(now);
             (true, format!("{n} acknowledged"), None)
         }
-        A::Shelve { alarm, duration_s } => match world.resource_mut::<Alarms>().shelve(alarm, now, *duration_s) {
-            true => ok(Some(A::Unshelve(alarm.clone()))),
-            false => refused(format!("no alarm {alarm}")),
-        },
+        A::Shelve { alarm, duration_s } => {
+            match world
+                .resource_mut::<Alarms>()
+                .shelve(alarm, now, *duration_s)
+            {
+                true => ok(Some(A::Unshelve(alarm.clone()))),
+                false => refused(format!("no alarm {alarm}")),
+            }
+        }
         A::Unshelve(alarm) => match world.resource_mut::<Alarms>().unshelve(alarm, now) {
             true => ok(None),
             false => refused(format!("alarm {alarm} is not shelved")),
         },
         A::Hint => ok(None),
         A::Undo(seq) => {
-            let entry = world.resource::<ActionLog>().entries.get(*seq as usize).cloned();
+            let entry = world
+                .resource::<ActionLog>()
+                .entries
+                .get(*seq as usize)
+                .cloned();
             match entry.and_then(|e| e.undo) {
                 Some(u) => {
                     let (done, note, _) = apply_action(world, &u, now);
@@ -416,5 +516,9 @@ fn site_flag(
     let mut eq = world.resource_mut::<Equipment>();
     let v = field(&mut eq);
     let before = std::mem::replace(&mut v[i], value);
-    ok(Some(if before { on(id.to_string()) } else { off(id.to_string()) }))
+    ok(Some(if before {
+        on(id.to_string())
+    } else {
+        off(id.to_string())
+    }))
 }

@@ -195,7 +195,10 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, Scene), TrainingError> {
     let scene = scenario_scene(&sc, scene);
     let problems = crate::faults::check_failures(&scene, &sc.failures);
     if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|(at, m)| format!("{at}: {m}")).collect();
+        let list: Vec<String> = problems
+            .iter()
+            .map(|(at, m)| format!("{at}: {m}"))
+            .collect();
         return Err(TrainingError::Scene(format!(
             "{}: {}",
             path.display(),
@@ -344,7 +347,10 @@ pub fn record(
     }
     s.unmet_heat_j += unmet * dt;
     let normal = out == 0
-        && sched.devices.iter().all(|d| matches!(d.status, SiteStatus::Up | SiteStatus::Draining))
+        && sched
+            .devices
+            .iter()
+            .all(|d| matches!(d.status, SiteStatus::Up | SiteStatus::Draining))
         && grid.bus_energised.iter().all(|&x| x)
         && faults.static_pressure_pa >= 0.8 * faults.nominal_static_pa;
     if normal && !s.normal {
@@ -515,13 +521,20 @@ impl TrainingReport {
         let mut important = 0u64;
         let mut acked = 0u64;
         for (i, e) in alarms.events.iter().enumerate() {
-            if e.kind != AlarmEventKind::Raised || e.priority < Priority::High || !in_session(e.time_s) {
+            if e.kind != AlarmEventKind::Raised
+                || e.priority < Priority::High
+                || !in_session(e.time_s)
+            {
                 continue;
             }
             important += 1;
-            let ack = alarms.events[i + 1..]
-                .iter()
-                .find(|x| x.alarm == e.alarm && matches!(x.kind, AlarmEventKind::Acknowledged | AlarmEventKind::Raised));
+            let ack = alarms.events[i + 1..].iter().find(|x| {
+                x.alarm == e.alarm
+                    && matches!(
+                        x.kind,
+                        AlarmEventKind::Acknowledged | AlarmEventKind::Raised
+                    )
+            });
             match ack {
                 Some(x) if x.kind == AlarmEventKind::Acknowledged && x.time_s <= t_end => {
                     acked += 1;
@@ -551,7 +564,9 @@ impl TrainingReport {
         let hints = actions
             .entries
             .iter()
-            .filter(|a| matches!(a.command, Command::Operator(OperatorAction::Hint)) && in_session(a.time_s))
+            .filter(|a| {
+                matches!(a.command, Command::Operator(OperatorAction::Hint)) && in_session(a.time_s)
+            })
             .count() as u64;
         let w = &s.weights;
         let minutes_out = s.out_of_limits_s / 60.0;
@@ -593,18 +608,28 @@ impl TrainingReport {
                 .events
                 .iter()
                 .filter(|e| in_session(e.time_s))
-                .map(|e| AlarmEvent { time_s: shift(e.time_s), ..e.clone() })
+                .map(|e| AlarmEvent {
+                    time_s: shift(e.time_s),
+                    ..e.clone()
+                })
                 .collect(),
             floods: alarms
                 .floods
                 .iter()
                 .filter(|f| in_session(f.start_s))
-                .map(|f| Flood { start_s: shift(f.start_s), end_s: f.end_s.map(shift), peak_count: f.peak_count })
+                .map(|f| Flood {
+                    start_s: shift(f.start_s),
+                    end_s: f.end_s.map(shift),
+                    peak_count: f.peak_count,
+                })
                 .collect(),
             actions: actions
                 .entries
                 .iter()
-                .map(|a| ActionEntry { time_s: shift(a.time_s), ..a.clone() })
+                .map(|a| ActionEntry {
+                    time_s: shift(a.time_s),
+                    ..a.clone()
+                })
                 .collect(),
             series: s.series.clone(),
         };
@@ -614,11 +639,19 @@ impl TrainingReport {
             jobs_missed: missed,
             jobs_aborted: aborted,
             jobs_completed: completed,
-            mean_job_success_probability: if completed > 0 { p_sum / completed as f64 } else { 0.0 },
+            mean_job_success_probability: if completed > 0 {
+                p_sum / completed as f64
+            } else {
+                0.0
+            },
             important_alarms: important,
             important_alarms_acknowledged: acked,
             mean_response_s: mean_response,
-            alarms_raised: log.alarms.iter().filter(|e| e.kind == AlarmEventKind::Raised).count() as u64,
+            alarms_raised: log
+                .alarms
+                .iter()
+                .filter(|e| e.kind == AlarmEventKind::Raised)
+                .count() as u64,
             floods: log.floods.len() as u64,
             hints_used: hints,
             actions: log.actions.len() as u64,
@@ -636,7 +669,8 @@ impl TrainingReport {
             objectives_met: ObjectivesMet {
                 supply_kept_above_min: s.out_of_limits_s == 0.0,
                 no_job_lost: missed == 0,
-                restored_in_time: restore_time_s.is_some_and(|t| t <= s.objectives.restore_within_s),
+                restored_in_time: restore_time_s
+                    .is_some_and(|t| t <= s.objectives.restore_within_s),
             },
             penalties,
             metrics,
@@ -654,10 +688,11 @@ pub fn start_session(sc: &Scenario, scene: &Scene) -> Result<Simulation, Trainin
     };
     let mut sim = Simulation::new(scene, &opts).map_err(|e| TrainingError::Scene(e.to_string()))?;
     let warm = sc.start.warmup_s;
-    sim.res_mut::<Faults>().schedule_all(sc.failures.iter().map(|f| FaultSpec {
-        at_s: f.at_s + warm,
-        ..f.clone()
-    }));
+    sim.res_mut::<Faults>()
+        .schedule_all(sc.failures.iter().map(|f| FaultSpec {
+            at_s: f.at_s + warm,
+            ..f.clone()
+        }));
     sim.world_mut().insert_resource(TrainingSession::new(sc));
     Ok(sim)
 }

@@ -95,7 +95,12 @@ pub struct Replay {
 }
 
 /// Queues the recorded commands due this tick (before they are applied).
-fn feed_replay(clock: Res<SimClock>, mut replay: ResMut<Replay>, mut queue: ResMut<CommandQueue>, mut ctl: ResMut<SimControl>) {
+fn feed_replay(
+    clock: Res<SimClock>,
+    mut replay: ResMut<Replay>,
+    mut queue: ResMut<CommandQueue>,
+    mut ctl: ResMut<SimControl>,
+) {
     if !replay.active {
         return;
     }
@@ -134,20 +139,29 @@ fn do_rewind(world: &mut World) {
     let Some((t, replay)) = world.resource_mut::<RewindRequest>().0.take() else {
         return;
     };
-    let inputs = world.resource::<crate::operator::InputLog>().entries.clone();
+    let inputs = world
+        .resource::<crate::operator::InputLog>()
+        .entries
+        .clone();
     let until_tick = world.resource::<SimClock>().tick;
     let msg = match crate::snapshot::rewind(world, t) {
         Some(at) => {
             if replay {
                 let from = world.resource::<SimClock>().tick;
-                let next = inputs.iter().position(|(k, _)| *k >= from).unwrap_or(inputs.len());
+                let next = inputs
+                    .iter()
+                    .position(|(k, _)| *k >= from)
+                    .unwrap_or(inputs.len());
                 *world.resource_mut::<Replay>() = Replay {
                     inputs,
                     next,
                     until_tick,
                     active: true,
                 };
-                format!("replaying from {:.1} h at 3600×, the session's actions as they were made", at / 3600.0)
+                format!(
+                    "replaying from {:.1} h at 3600×, the session's actions as they were made",
+                    at / 3600.0
+                )
             } else {
                 world.resource_mut::<Replay>().active = false;
                 format!("rewound to {:.1} h", at / 3600.0)
@@ -174,7 +188,9 @@ pub fn object_position(scene: &Scene, net: &Network, id: &str) -> Option<Vec3> {
         return Some((to3(net.node_pos[a], 2.0) + to3(net.node_pos[b], 2.0)) * 0.5);
     }
     if let Some(p) = scene.plants.iter().find(|p| p.id() == id) {
-        return net.node(p.node()).map(|n| to3(net.node_pos[n as usize], 4.0));
+        return net
+            .node(p.node())
+            .map(|n| to3(net.node_pos[n as usize], 4.0));
     }
     if let Some(g) = &scene.grid {
         if let Some(b) = g.buses.iter().find(|b| b.id == id) {
@@ -251,7 +267,12 @@ fn control_room_panel(
     mut cams: Query<&mut OrbitCamera>,
     mut over_ui: ResMut<PointerOverUi>,
     (sel, spec, net, clock): (Res<Selection>, Res<SceneSpec>, Res<Network>, Res<SimClock>),
-    (alarms, faults, log, store): (Res<Alarms>, Res<Faults>, Res<ActionLog>, Option<Res<RewindStore>>),
+    (alarms, faults, log, store): (
+        Res<Alarms>,
+        Res<Faults>,
+        Res<ActionLog>,
+        Option<Res<RewindStore>>,
+    ),
     (session, score, sensors, tour, right_w): (
         Option<Res<TrainingSession>>,
         Res<LiveScore>,
@@ -269,34 +290,47 @@ fn control_room_panel(
     let rows = alarms.list();
     let unacked = rows
         .iter()
-        .filter(|r| matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged))
+        .filter(|r| {
+            matches!(
+                r.state,
+                AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged
+            )
+        })
         .count();
     // The toggles, bottom right beside the planner's.
     egui::Area::new(egui::Id::new("control_room_buttons"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-140.0 - right_w.0, -12.0))
+        .anchor(
+            egui::Align2::RIGHT_BOTTOM,
+            egui::vec2(-140.0 - right_w.0, -12.0),
+        )
         .show(&ctx, |ui| {
             egui::Frame::new()
                 .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
                 .corner_radius(6.0)
                 .inner_margin(4.0)
-                .show(ui, |ui| ui.horizontal(|ui| {
-                let label = if unacked > 0 {
-                    egui::RichText::new(format!("🔔 Alarms ({unacked})"))
-                        .size(16.0)
-                        .color(egui::Color32::from_rgb(240, 80, 40))
-                } else {
-                    egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
-                };
-                if ui.selectable_label(room.alarms_open, label).clicked() {
-                    room.alarms_open = !room.alarms_open;
-                }
-                if ui
-                    .selectable_label(room.instructor_open, egui::RichText::new("🛠 Operate").size(16.0))
-                    .clicked()
-                {
-                    room.instructor_open = !room.instructor_open;
-                }
-            }));
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        let label = if unacked > 0 {
+                            egui::RichText::new(format!("🔔 Alarms ({unacked})"))
+                                .size(16.0)
+                                .color(egui::Color32::from_rgb(240, 80, 40))
+                        } else {
+                            egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
+                        };
+                        if ui.selectable_label(room.alarms_open, label).clicked() {
+                            room.alarms_open = !room.alarms_open;
+                        }
+                        if ui
+                            .selectable_label(
+                                room.instructor_open,
+                                egui::RichText::new("🛠 Operate").size(16.0),
+                            )
+                            .clicked()
+                        {
+                            room.instructor_open = !room.instructor_open;
+                        }
+                    })
+                });
         });
 
     // ---- the alarm list
@@ -602,28 +636,56 @@ fn control_room_panel(
             ctl.paused = true;
         }
         egui::Window::new(format!("Training: {}", s.scenario))
-            .default_pos(egui::pos2(240.0, (ctx.content_rect().height() - 330.0).max(240.0)))
+            .default_pos(egui::pos2(
+                240.0,
+                (ctx.content_rect().height() - 330.0).max(240.0),
+            ))
             .default_width(360.0)
             .show(&ctx, |ui| {
                 if t < 0.0 {
-                    ui.label(format!("warming up the city… the session starts in {:.0} min", -t / 60.0));
+                    ui.label(format!(
+                        "warming up the city… the session starts in {:.0} min",
+                        -t / 60.0
+                    ));
                     return;
                 }
-                ui.label(format!("session time {} of {}", hm(t.max(0.0)), hm(s.end_s - s.start_s)));
+                ui.label(format!(
+                    "session time {} of {}",
+                    hm(t.max(0.0)),
+                    hm(s.end_s - s.start_s)
+                ));
                 ui.label(format!(
                     "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}",
                     s.objectives.min_supply_temp_c,
                     s.objectives.restore_within_s / 60.0,
-                    if s.objectives.no_job_lost { " · no quantum job lost" } else { "" }
+                    if s.objectives.no_job_lost {
+                        " · no quantum job lost"
+                    } else {
+                        ""
+                    }
                 ));
                 let Some(r) = &score.0 else { return };
-                ui.label(egui::RichText::new(format!("score so far {:.1}", r.score)).size(20.0).strong());
+                ui.label(
+                    egui::RichText::new(format!("score so far {:.1}", r.score))
+                        .size(20.0)
+                        .strong(),
+                );
                 ui.label(format!(
                     "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints",
-                    r.metrics.minutes_out_of_limits, r.metrics.unmet_heat_kwh, r.metrics.jobs_missed, r.metrics.hints_used
+                    r.metrics.minutes_out_of_limits,
+                    r.metrics.unmet_heat_kwh,
+                    r.metrics.jobs_missed,
+                    r.metrics.hints_used
                 ));
                 let available: Vec<_> = s.hints.iter().filter(|h| h.after_s <= t).collect();
-                if room.hints_shown < available.len() && ui.button(format!("💡 hint ({} available, costs points)", available.len() - room.hints_shown)).clicked() {
+                if room.hints_shown < available.len()
+                    && ui
+                        .button(format!(
+                            "💡 hint ({} available, costs points)",
+                            available.len() - room.hints_shown
+                        ))
+                        .clicked()
+                {
                     room.hints_shown += 1;
                     queue.operator(OperatorAction::Hint);
                 }

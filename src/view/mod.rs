@@ -97,9 +97,9 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
         None => load_scene(&opts.scene).map_err(|e| e.to_string()),
     }
     .and_then(|s| {
-        validate(&s).map(|_| s).map_err(|issues| {
-            format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues))
-        })
+        validate(&s)
+            .map(|_| s)
+            .map_err(|issues| format!("{}: {}", opts.scene.display(), SceneError::Invalid(issues)))
     });
     if let Err(msg) = &loaded {
         eprintln!("{msg}");
@@ -213,7 +213,8 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                 let mut p = app.world_mut().resource_mut::<planner::Planner>();
                 p.open = true;
                 for (k, v) in &cfg.edits {
-                    p.requests.push(planner::PlanRequest::Set(k.clone(), v.clone()));
+                    p.requests
+                        .push(planner::PlanRequest::Set(k.clone(), v.clone()));
                 }
             }
             control_room::add_control_room(&mut app);
@@ -252,7 +253,9 @@ fn start_training(world: &mut World, sc: &crate::training::Scenario, scene: &Sce
     let mut ctl = world.resource_mut::<SimControl>();
     ctl.jump_to_s = Some(warm);
     ctl.speed = 60.0;
-    world.resource_mut::<control_room::ControlRoom>().alarms_open = true;
+    world
+        .resource_mut::<control_room::ControlRoom>()
+        .alarms_open = true;
 }
 
 fn spawn_error_camera(mut commands: Commands) {

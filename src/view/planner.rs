@@ -158,9 +158,13 @@ pub fn apply_requests(world: &mut World) {
                 let mut p = world.resource_mut::<Planner>();
                 let p = &mut *p;
                 let done = if undo {
-                    p.stack.undo(&mut p.scene).map(|r| r.map(|r| r.description.clone()))
+                    p.stack
+                        .undo(&mut p.scene)
+                        .map(|r| r.map(|r| r.description.clone()))
                 } else {
-                    p.stack.redo(&mut p.scene).map(|r| r.map(|r| r.description.clone()))
+                    p.stack
+                        .redo(&mut p.scene)
+                        .map(|r| r.map(|r| r.description.clone()))
                 };
                 match done {
                     Ok(Some(desc)) => {
@@ -199,7 +203,8 @@ fn push_live(world: &mut World, edit: crate::whatif::Edit) -> String {
                     r.description,
                     match outcome {
                         LiveOutcome::InPlace => "applied to the running city",
-                        LiveOutcome::Rebuilt => "the network changed: the city was rebuilt, clock kept",
+                        LiveOutcome::Rebuilt =>
+                            "the network changed: the city was rebuilt, clock kept",
                     }
                 ),
                 Err(e) => format!("{e}"),
@@ -211,7 +216,9 @@ fn push_live(world: &mut World, edit: crate::whatif::Edit) -> String {
 
 /// After a rebuild, the city's meshes are spawned again from the new scene.
 pub fn respawn_city_after_rebuild(world: &mut World, mut seen: Local<u64>) {
-    let generation = world.get_resource::<LiveEdits>().map_or(0, |l| l.generation);
+    let generation = world
+        .get_resource::<LiveEdits>()
+        .map_or(0, |l| l.generation);
     if generation == *seen {
         return;
     }
@@ -246,7 +253,12 @@ fn place_on_click(
         PlaceMode::MoveSite(id) => id,
         PlaceMode::NewSite => {
             let mut n = planner.scene.quantum_sites.len() + 1;
-            while planner.scene.quantum_sites.iter().any(|s| s.id == format!("q{n}")) {
+            while planner
+                .scene
+                .quantum_sites
+                .iter()
+                .any(|s| s.id == format!("q{n}"))
+            {
                 n += 1;
             }
             format!("q{n}")
@@ -260,7 +272,11 @@ fn place_on_click(
 
 /// The suitability layer: a square per candidate, coloured by score.
 fn draw_suitability(planner: Res<Planner>, mut gizmos: Gizmos) {
-    let Some(s) = planner.suitability.as_ref().filter(|_| planner.show_suitability) else {
+    let Some(s) = planner
+        .suitability
+        .as_ref()
+        .filter(|_| planner.show_suitability)
+    else {
         return;
     };
     let cmap = super::colormap::QUANTUM;
@@ -440,7 +456,10 @@ fn planner_panel(
     }
     let p = &mut *planner;
     egui::Area::new(egui::Id::new("planner_button"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0 - right_w.0, -12.0))
+        .anchor(
+            egui::Align2::RIGHT_BOTTOM,
+            egui::vec2(-12.0 - right_w.0, -12.0),
+        )
         .show(&ctx, |ui| {
             egui::Frame::new()
                 .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
@@ -802,7 +821,11 @@ fn planner_panel(
 }
 
 /// Where a scene object stands (for the camera), from its pick.
-pub fn pick_position(spec: &SceneSpec, net: &crate::hydraulics::Network, pick: Pick) -> Option<Vec3> {
+pub fn pick_position(
+    spec: &SceneSpec,
+    net: &crate::hydraulics::Network,
+    pick: Pick,
+) -> Option<Vec3> {
     let i = pick.index as usize;
     Some(match pick.kind {
         Kind::Site => to3(spec.scene.quantum_sites.get(i)?.pos, 0.0),

@@ -156,15 +156,17 @@ fn tour_drive(
         if tour.step == STEPS - 1
             && let (Some(i), Some(queue)) = (site, queue.as_mut())
         {
-            queue.instructor(crate::operator::InstructorCommand::Inject(crate::faults::FaultSpec {
-                id: format!("tour-{}", tour.steps_shown),
-                kind: crate::faults::FaultKind::SitePowerOutage {
-                    site: sites.ids[i].clone(),
+            queue.instructor(crate::operator::InstructorCommand::Inject(
+                crate::faults::FaultSpec {
+                    id: format!("tour-{}", tour.steps_shown),
+                    kind: crate::faults::FaultKind::SitePowerOutage {
+                        site: sites.ids[i].clone(),
+                    },
+                    at_s: 0.0,
+                    repair_s: 1800.0,
+                    repair: crate::faults::Repair::Auto,
                 },
-                at_s: 0.0,
-                repair_s: 1800.0,
-                repair: crate::faults::Repair::Auto,
-            }));
+            ));
         }
     }
     // A slow orbit while the tour runs.
@@ -340,9 +342,10 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
                         "It is down: its heat has stopped.".to_string()
                     },
                     k.quantum_jobs_completed,
-                    100.0 * (1.0
-                        - k.quantum_jobs_missed_deadline as f64
-                            / (k.quantum_jobs_completed.max(1)) as f64)
+                    100.0
+                        * (1.0
+                            - k.quantum_jobs_missed_deadline as f64
+                                / (k.quantum_jobs_completed.max(1)) as f64)
                 ),
             }
         }
@@ -364,8 +367,17 @@ fn tour_panel(
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
-    let (Some(buildings), Some(consumers), Some(sites), Some(stations), Some(thermal), Some(weather), Some(ledger)) =
-        (buildings, consumers, sites, stations, thermal, weather, ledger)
+    let (
+        Some(buildings),
+        Some(consumers),
+        Some(sites),
+        Some(stations),
+        Some(thermal),
+        Some(weather),
+        Some(ledger),
+    ) = (
+        buildings, consumers, sites, stations, thermal, weather, ledger,
+    )
     else {
         return Ok(());
     };

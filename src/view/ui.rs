@@ -641,17 +641,23 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
             .collect();
         if !mine.is_empty() {
             ui.label(egui::RichText::new("instruments (as measured)").strong());
-            egui::Grid::new("ins_sensors").num_columns(2).show(ui, |ui| {
-                for k in mine {
-                    let sn = &sensors.sensors[k];
-                    let frozen = if sensors.frozen[k].is_some() { " (frozen)" } else { "" };
-                    row(
-                        ui,
-                        &format!("{:?}", sn.quantity),
-                        format!("{:.2} {}{frozen}", sensors.measured[k], sn.unit),
-                    );
-                }
-            });
+            egui::Grid::new("ins_sensors")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for k in mine {
+                        let sn = &sensors.sensors[k];
+                        let frozen = if sensors.frozen[k].is_some() {
+                            " (frozen)"
+                        } else {
+                            ""
+                        };
+                        row(
+                            ui,
+                            &format!("{:?}", sn.quantity),
+                            format!("{:.2} {}{frozen}", sensors.measured[k], sn.unit),
+                        );
+                    }
+                });
         }
     }
     if !a_name.is_empty() && history.len() > 1 {

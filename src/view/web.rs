@@ -137,11 +137,7 @@ pub fn main() {
 }
 
 /// Frame count, first-frame time and simulated time on `<body>` for the page and its test.
-fn publish_progress(
-    mut frames: Local<u64>,
-    clock: Option<Res<SimClock>>,
-    tour: Option<Res<Tour>>,
-) {
+fn publish_progress(mut frames: Local<u64>, clock: Option<Res<SimClock>>, tour: Option<Res<Tour>>) {
     *frames += 1;
     if *frames == 1 {
         set_data("first-frame-ms", &format!("{:.0}", now_ms()));
@@ -155,8 +151,6 @@ fn publish_progress(
         set_data("sim-time-s", &format!("{:.0}", c.time_s));
         set_data("sim-ticks", &c.tick.to_string());
     }
-    let step = tour
-        .filter(|t| t.active)
-        .map_or(-1, |t| t.step as i64);
+    let step = tour.filter(|t| t.active).map_or(-1, |t| t.step as i64);
     set_data("tour-step", &step.to_string());
 }

@@ -42,8 +42,7 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::scene::{
-    Climate, HeatNetwork, Node, Pipe, PipeInsulation, PipeSize, Plant, PvArray, QuantumSite,
-    Scene,
+    Climate, HeatNetwork, Node, Pipe, PipeInsulation, PipeSize, Plant, PvArray, QuantumSite, Scene,
 };
 
 /// An edit could not be applied or reverted.
@@ -97,14 +96,20 @@ pub struct SiteBundle {
 fn insert_all<T: Clone>(list: &mut Vec<T>, items: &[(usize, T)]) -> Result<(), EditError> {
     for (i, x) in items {
         if *i > list.len() {
-            return err(format!("position {i} is beyond the list's {} entries", list.len()));
+            return err(format!(
+                "position {i} is beyond the list's {} entries",
+                list.len()
+            ));
         }
         list.insert(*i, x.clone());
     }
     Ok(())
 }
 
-fn remove_all<T: Clone + PartialEq>(list: &mut Vec<T>, items: &[(usize, T)]) -> Result<(), EditError> {
+fn remove_all<T: Clone + PartialEq>(
+    list: &mut Vec<T>,
+    items: &[(usize, T)],
+) -> Result<(), EditError> {
     // Check first, so a refused edit leaves the scene untouched.
     let mut shadow: Vec<usize> = (0..list.len()).collect();
     for (i, x) in items.iter().rev() {
@@ -125,7 +130,10 @@ impl SiteBundle {
     }
     fn insert(&self, scene: &mut Scene) -> Result<(), EditError> {
         if scene.quantum_sites.iter().any(|s| s.id == self.site.1.id) {
-            return err(format!("a quantum site \"{}\" exists already", self.site.1.id));
+            return err(format!(
+                "a quantum site \"{}\" exists already",
+                self.site.1.id
+            ));
         }
         insert_all(&mut scene.heat_network.nodes, &self.nodes)?;
         insert_all(&mut scene.heat_network.pipes, &self.pipes)?;
@@ -260,18 +268,29 @@ pub enum Edit {
         new: SiteBundle,
         connection: Connection,
     },
-    RemoveSite { bundle: SiteBundle },
+    RemoveSite {
+        bundle: SiteBundle,
+    },
     /// A site's size and water (qubits, powers, recoverable share, water temperature, …); its
     /// place and connections stay.
-    SetSite { old: QuantumSite, new: QuantumSite },
+    SetSite {
+        old: QuantumSite,
+        new: QuantumSite,
+    },
     /// A plant's parameters (a heat pump's capacity or Carnot fraction, a boiler's size, …).
-    SetPlant { old: Plant, new: Plant },
+    SetPlant {
+        old: Plant,
+        new: Plant,
+    },
     /// The insulation of a stretch of pipes: each pipe's id and old insulation, and the new one.
     SetPipeInsulation {
         pipes: Vec<(String, PipeInsulation)>,
         new: PipeInsulation,
     },
-    SetNetworkTemps { old: NetworkTemps, new: NetworkTemps },
+    SetNetworkTemps {
+        old: NetworkTemps,
+        new: NetworkTemps,
+    },
     /// PV on a building's roof: added (`old` None), changed, or removed (`new` None); each with
     /// its position in the grid's PV list.
     SetPv {
@@ -280,11 +299,20 @@ pub enum Edit {
         new: Option<(usize, PvArray)>,
     },
     /// The climate (a weather year, another noise seed).
-    SetClimate { old: Climate, new: Climate },
+    SetClimate {
+        old: Climate,
+        new: Climate,
+    },
     /// The grid connection's hourly carbon intensity, g CO₂/kWh.
-    SetCarbonIntensity { old: [f64; 24], new: [f64; 24] },
+    SetCarbonIntensity {
+        old: [f64; 24],
+        new: [f64; 24],
+    },
     /// Several edits as one (applied in order, reverted in reverse order).
-    Batch { name: String, edits: Vec<Edit> },
+    Batch {
+        name: String,
+        edits: Vec<Edit>,
+    },
 }
 
 /// An edit as stored in a saved scene: what it does in words (written for the reader; ignored
@@ -421,7 +449,12 @@ impl Edit {
             Edit::SetPipeInsulation { pipes, new } => {
                 let ids: Vec<&str> = pipes.iter().map(|p| p.0.as_str()).collect();
                 let shown = if ids.len() > 6 {
-                    format!("{} … {} ({} pipes)", ids[..3].join(", "), ids[ids.len() - 1], ids.len())
+                    format!(
+                        "{} … {} ({} pipes)",
+                        ids[..3].join(", "),
+                        ids[ids.len() - 1],
+                        ids.len()
+                    )
                 } else {
                     ids.join(", ")
                 };
@@ -437,12 +470,14 @@ impl Edit {
                     p.bus
                 ),
                 (Some((_, p)), None) => {
-                    format!("remove the {:.1} kWp PV of building {building}", p.peak_w / 1e3)
+                    format!(
+                        "remove the {:.1} kWp PV of building {building}",
+                        p.peak_w / 1e3
+                    )
                 }
-                (Some((_, a)), Some((_, b))) => format!(
-                    "PV of building {building}: {}",
-                    field_changes(a, b)
-                ),
+                (Some((_, a)), Some((_, b))) => {
+                    format!("PV of building {building}: {}", field_changes(a, b))
+                }
                 (None, None) => format!("no PV change on {building}"),
             },
             Edit::SetClimate { old, new } => {
@@ -499,7 +534,10 @@ impl Edit {
                 let (from, to) = if forward { (old, new) } else { (new, old) };
                 let i = site_index(scene, &from.id)?;
                 if scene.quantum_sites[i] != *from || from.id != to.id {
-                    return err(format!("quantum site {} is not as this edit expects", from.id));
+                    return err(format!(
+                        "quantum site {} is not as this edit expects",
+                        from.id
+                    ));
                 }
                 scene.quantum_sites[i] = to.clone();
                 Ok(())
@@ -522,7 +560,9 @@ impl Edit {
                     };
                     let expect = if forward { old } else { new };
                     if pipes_list[k].insulation != *expect {
-                        return err(format!("pipe {id}'s insulation is not as this edit expects"));
+                        return err(format!(
+                            "pipe {id}'s insulation is not as this edit expects"
+                        ));
                     }
                     idx.push(k);
                 }
@@ -675,10 +715,18 @@ pub fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
 
 /// The nearest pipe to `pos` (index, distance m, nearer end's node index), skipping service
 /// pipes of `skip_site`.
-pub fn nearest_pipe(scene: &Scene, pos: [f64; 2], skip_site: Option<&str>) -> Option<(usize, f64, usize)> {
+pub fn nearest_pipe(
+    scene: &Scene,
+    pos: [f64; 2],
+    skip_site: Option<&str>,
+) -> Option<(usize, f64, usize)> {
     let net = &scene.heat_network;
-    let idx: std::collections::HashMap<&str, usize> =
-        net.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let idx: std::collections::HashMap<&str, usize> = net
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
     let skip = skip_site.map(|s| format!("{s}_p"));
     let mut best: Option<(usize, f64, usize)> = None;
     for (k, p) in net.pipes.iter().enumerate() {
@@ -874,7 +922,12 @@ fn unique_plant_id(scene: &Scene, base: &str) -> String {
 }
 
 /// Edit: a new site `id` at `pos` of `template`'s size.
-pub fn add_site(scene: &Scene, id: &str, pos: [f64; 2], template: &SiteTemplate) -> Result<Edit, EditError> {
+pub fn add_site(
+    scene: &Scene,
+    id: &str,
+    pos: [f64; 2],
+    template: &SiteTemplate,
+) -> Result<Edit, EditError> {
     let (bundle, connection) = plan_site(scene, id, pos, template)?;
     Ok(Edit::AddSite { bundle, connection })
 }
@@ -892,7 +945,9 @@ pub fn move_site(scene: &Scene, id: &str, pos: [f64; 2]) -> Result<Edit, EditErr
     let mut without = scene.clone();
     old.remove(&mut without)?;
     let hp = old.plants.iter().find_map(|(_, p)| match p {
-        Plant::HeatPump { carnot_fraction, .. } => Some(*carnot_fraction),
+        Plant::HeatPump {
+            carnot_fraction, ..
+        } => Some(*carnot_fraction),
         _ => None,
     });
     let pump = old.plants.iter().find_map(|(_, p)| match p {
@@ -915,8 +970,19 @@ pub fn move_site(scene: &Scene, id: &str, pos: [f64; 2]) -> Result<Edit, EditErr
     new.site.0 = old.site.0;
     for (_, p) in &mut new.plants {
         if let (
-            Plant::HeatPump { id: nid, capacity_w: nc, .. },
-            Some((_, Plant::HeatPump { id: oid, capacity_w: oc, .. })),
+            Plant::HeatPump {
+                id: nid,
+                capacity_w: nc,
+                ..
+            },
+            Some((
+                _,
+                Plant::HeatPump {
+                    id: oid,
+                    capacity_w: oc,
+                    ..
+                },
+            )),
         ) = (
             &mut *p,
             old.plants
@@ -935,7 +1001,11 @@ pub fn move_site(scene: &Scene, id: &str, pos: [f64; 2]) -> Result<Edit, EditErr
 }
 
 /// Edit: set site `id`'s parameters with `f` (its id, place and connections are kept).
-pub fn set_site(scene: &Scene, id: &str, f: impl FnOnce(&mut QuantumSite)) -> Result<Edit, EditError> {
+pub fn set_site(
+    scene: &Scene,
+    id: &str,
+    f: impl FnOnce(&mut QuantumSite),
+) -> Result<Edit, EditError> {
     let old = scene.quantum_sites[site_index(scene, id)?].clone();
     let mut new = old.clone();
     f(&mut new);
@@ -970,7 +1040,11 @@ pub fn heat_pumps_of_site<'a>(scene: &'a Scene, id: &str) -> Vec<&'a Plant> {
 }
 
 /// Edit: insulation `new` on the given pipes.
-pub fn set_pipe_insulation(scene: &Scene, pipe_ids: &[String], new: PipeInsulation) -> Result<Edit, EditError> {
+pub fn set_pipe_insulation(
+    scene: &Scene,
+    pipe_ids: &[String],
+    new: PipeInsulation,
+) -> Result<Edit, EditError> {
     let mut pipes = Vec::new();
     for id in pipe_ids {
         let Some(p) = scene.heat_network.pipes.iter().find(|p| &p.id == id) else {
@@ -985,8 +1059,12 @@ pub fn set_pipe_insulation(scene: &Scene, pipe_ids: &[String], new: PipeInsulati
 pub fn pipes_between(scene: &Scene, from: &str, to: &str) -> Result<Vec<String>, EditError> {
     let net = &scene.heat_network;
     let pos = scene.node_positions();
-    let idx: std::collections::HashMap<&str, usize> =
-        net.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let idx: std::collections::HashMap<&str, usize> = net
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
     let (Some(&a), Some(&b)) = (idx.get(from), idx.get(to)) else {
         return err(format!("no node \"{from}\" or \"{to}\""));
     };
@@ -1005,7 +1083,10 @@ pub fn pipes_between(scene: &Scene, from: &str, to: &str) -> Result<Vec<String>,
     let mut done = vec![false; n];
     d[a] = 0.0;
     for _ in 0..n {
-        let Some(u) = (0..n).filter(|&i| !done[i] && d[i].is_finite()).min_by(|&x, &y| d[x].total_cmp(&d[y])) else {
+        let Some(u) = (0..n)
+            .filter(|&i| !done[i] && d[i].is_finite())
+            .min_by(|&x, &y| d[x].total_cmp(&d[y]))
+        else {
             break;
         };
         done[u] = true;
@@ -1048,30 +1129,41 @@ pub fn roof_pv_peak_w(b: &crate::scene::Building) -> f64 {
 
 /// Edit: PV of `peak_w` on building `building`'s roof (added, or its array resized); `None`
 /// removes it; `peak_w` of `None` inside `Some` sizes it from the roof.
-pub fn set_pv(scene: &Scene, building: &str, peak_w: Option<Option<f64>>) -> Result<Edit, EditError> {
+pub fn set_pv(
+    scene: &Scene,
+    building: &str,
+    peak_w: Option<Option<f64>>,
+) -> Result<Edit, EditError> {
     let Some(g) = scene.grid.as_ref() else {
         return err("the scene has no grid to connect PV to");
     };
     let Some(b) = scene.buildings.iter().find(|b| b.id == building) else {
         return err(format!("no building \"{building}\""));
     };
-    let old = g
-        .pv
-        .iter()
-        .enumerate()
-        .find(|(_, p)| p.building.as_deref() == Some(building))
-        .map(|(i, p)| (i, p.clone()));
+    let old =
+        g.pv.iter()
+            .enumerate()
+            .find(|(_, p)| p.building.as_deref() == Some(building))
+            .map(|(i, p)| (i, p.clone()));
     let new = match peak_w {
         None => None,
         Some(w) => {
             let peak_w = w.unwrap_or_else(|| roof_pv_peak_w(b));
             Some(match &old {
-                Some((i, p)) => (*i, PvArray { peak_w, ..p.clone() }),
+                Some((i, p)) => (
+                    *i,
+                    PvArray {
+                        peak_w,
+                        ..p.clone()
+                    },
+                ),
                 None => {
                     let bus = b
                         .bus
                         .clone()
-                        .or_else(|| nearest_bus(scene, b.centre()).map(|(i, _)| g.buses[i].id.clone()))
+                        .or_else(|| {
+                            nearest_bus(scene, b.centre()).map(|(i, _)| g.buses[i].id.clone())
+                        })
                         .ok_or_else(|| EditError("the grid has no bus".into()))?;
                     let mut id = format!("pv_{building}");
                     while g.pv.iter().any(|p| p.id == id) {
@@ -1099,7 +1191,11 @@ pub fn set_pv(scene: &Scene, building: &str, peak_w: Option<Option<f64>>) -> Res
 }
 
 /// Edit: a weather year of `kind` drawn with `seed` (the scene's seed when `None`).
-pub fn set_weather_year(scene: &Scene, kind: crate::scene::YearKind, seed: Option<u64>) -> Result<Edit, EditError> {
+pub fn set_weather_year(
+    scene: &Scene,
+    kind: crate::scene::YearKind,
+    seed: Option<u64>,
+) -> Result<Edit, EditError> {
     let old = scene.climate.clone();
     let Climate::Monthly(mut m) = old.clone() else {
         return err("a fixed climate has no weather years");
@@ -1142,7 +1238,12 @@ impl EditStack {
         self.push_named(scene, edit, None)
     }
     /// As [`Self::push`], with the planner's name for the edit (instead of its description).
-    pub fn push_named(&mut self, scene: &mut Scene, edit: Edit, name: Option<String>) -> Result<&EditRecord, EditError> {
+    pub fn push_named(
+        &mut self,
+        scene: &mut Scene,
+        edit: Edit,
+        name: Option<String>,
+    ) -> Result<&EditRecord, EditError> {
         edit.apply(scene)?;
         let mut r = EditRecord::from(edit);
         if let Some(n) = name {
@@ -1330,7 +1431,15 @@ fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
         Edit::SetPv { .. } => {
             let fresh = crate::grid::GridState::from_scene(scene);
             world.resource_mut::<crate::grid::GridState>().pv = fresh.pv;
-            respawn_kind(world, crate::sim::Kind::Pv, scene.grid.as_ref().map(|g| g.pv.iter().map(|p| p.id.clone()).collect()).unwrap_or_default());
+            respawn_kind(
+                world,
+                crate::sim::Kind::Pv,
+                scene
+                    .grid
+                    .as_ref()
+                    .map(|g| g.pv.iter().map(|p| p.id.clone()).collect())
+                    .unwrap_or_default(),
+            );
         }
         Edit::SetClimate { new, .. } => {
             let seed = world.resource::<crate::sim::SceneSpec>().seed;

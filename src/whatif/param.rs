@@ -101,7 +101,11 @@ pub fn edit_for(scene: &Scene, path: &str, value: &str) -> Result<Edit, EditErro
                     set_network_temps(scene, |t| t.supply_temp_c = x)
                 }
                 "supply_temp_at_design_c" => {
-                    let x = if v == "none" { None } else { Some(num(path, v)?) };
+                    let x = if v == "none" {
+                        None
+                    } else {
+                        Some(num(path, v)?)
+                    };
                     set_network_temps(scene, |t| t.supply_temp_at_design_c = x)
                 }
                 "supply_shift_k" => {
@@ -223,7 +227,12 @@ pub fn edit_for(scene: &Scene, path: &str, value: &str) -> Result<Edit, EditErro
             let ins = parse_insulation(value)
                 .ok_or_else(|| EditError(format!("{name}: unknown insulation")))?;
             let ids: Vec<String> = if *sel == "*" {
-                scene.heat_network.pipes.iter().map(|p| p.id.clone()).collect()
+                scene
+                    .heat_network
+                    .pipes
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect()
             } else if let Some((a, b)) = sel.split_once("..") {
                 pipes_between(scene, a, b)?
             } else {

@@ -37,7 +37,11 @@ impl Default for RunSpec {
 
 /// Runs `scene` (validated) for the spec's period; `progress` is told the ticks done so far
 /// every few hundred ticks.
-pub fn run_scene(scene: &Scene, spec: &RunSpec, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, SceneError> {
+pub fn run_scene(
+    scene: &Scene,
+    spec: &RunSpec,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Report, SceneError> {
     let mut sim = Simulation::new(
         scene,
         &RunOptions {
@@ -75,7 +79,11 @@ pub fn kpi_diff(base: &Kpis, variant: &Kpis) -> Value {
         let x = bv.as_f64().unwrap_or(0.0);
         let y = v.get(&k).and_then(Value::as_f64).unwrap_or(0.0);
         let abs = y - x;
-        let rel = if x != 0.0 { json!(abs / x.abs()) } else { Value::Null };
+        let rel = if x != 0.0 {
+            json!(abs / x.abs())
+        } else {
+            Value::Null
+        };
         let val = json!({"base": bv, "variant": v.get(&k), "abs": abs, "rel": rel});
         out.insert(k, val);
     }
@@ -147,8 +155,12 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
         .split_once('/')
         .ok_or_else(|| format!("--shard {s}: expected i/N"))?;
     let (i, n): (usize, usize) = (
-        i.trim().parse().map_err(|_| format!("--shard {s}: i is not a number"))?,
-        n.trim().parse().map_err(|_| format!("--shard {s}: N is not a number"))?,
+        i.trim()
+            .parse()
+            .map_err(|_| format!("--shard {s}: i is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("--shard {s}: N is not a number"))?,
     );
     if n == 0 || i >= n {
         return Err(format!("--shard {s}: need 0 <= i < N"));

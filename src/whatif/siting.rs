@@ -37,7 +37,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::runs::{RunSpec, kpi_diff, run_scene};
-use super::{Edit, SiteTemplate, add_site, dist, feeder_of_bus, nearest_bus, nearest_pipe, site_peak_power_w};
+use super::{
+    Edit, SiteTemplate, add_site, dist, feeder_of_bus, nearest_bus, nearest_pipe, site_peak_power_w,
+};
 use crate::ledger::report::Kpis;
 use crate::scene::{MapFeature, Scene};
 use crate::sim::{RunOptions, Simulation};
@@ -261,7 +263,8 @@ pub fn suitability(
                 .map(|(_, w)| *w)
                 .sum();
             let dia = net.pipe_diameter_m[pk];
-            let m_max = net.density_kg_m3 * std::f64::consts::PI * 0.25 * dia * dia * opts.max_velocity_m_s;
+            let m_max =
+                net.density_kg_m3 * std::f64::consts::PI * 0.25 * dia * dia * opts.max_velocity_m_s;
             let peak = loads
                 .and_then(|l| l.pipe_peak_flow_kg_s.get(pk).copied())
                 .unwrap_or(0.0);
@@ -318,7 +321,10 @@ pub fn suitability(
             })
         })
         .collect();
-    let max_d = cands.iter().map(|c| c.heat_density_w_m2).fold(0.0, f64::max);
+    let max_d = cands
+        .iter()
+        .map(|c| c.heat_density_w_m2)
+        .fold(0.0, f64::max);
     let (rmin, rmax) = cands.iter().fold((f64::INFINITY, 0.0f64), |(a, b), c| {
         (a.min(c.mean_rtt_ms), b.max(c.mean_rtt_ms))
     });
@@ -332,7 +338,11 @@ pub fn suitability(
     ];
     let wsum: f64 = ws.iter().sum::<f64>().max(1e-12);
     for c in &mut cands {
-        c.terms[0] = if max_d > 0.0 { c.heat_density_w_m2 / max_d } else { 0.0 };
+        c.terms[0] = if max_d > 0.0 {
+            c.heat_density_w_m2 / max_d
+        } else {
+            0.0
+        };
         c.terms[4] = if rmax > rmin {
             (rmax - c.mean_rtt_ms) / (rmax - rmin)
         } else {
@@ -377,7 +387,13 @@ pub fn suggest(
         seed: Some(spec.seed.unwrap_or(scene.seed)),
         ..*spec
     };
-    let loads = NetworkLoads::from_run(scene, &RunSpec { days: spec.days.min(1.0), ..spec })?;
+    let loads = NetworkLoads::from_run(
+        scene,
+        &RunSpec {
+            days: spec.days.min(1.0),
+            ..spec
+        },
+    )?;
     let suit = suitability(scene, template, Some(&loads), opts);
     let mut order: Vec<usize> = (0..suit.candidates.len()).collect();
     order.sort_by(|&a, &b| {
@@ -393,7 +409,10 @@ pub fn suggest(
             break;
         }
         let c = &suit.candidates[i];
-        let taken = picked.iter().map(|p| p.0.pos).chain(scene.quantum_sites.iter().map(|q| q.pos));
+        let taken = picked
+            .iter()
+            .map(|p| p.0.pos)
+            .chain(scene.quantum_sites.iter().map(|q| q.pos));
         if taken.into_iter().any(|q| dist(q, c.pos) < min_separation_m) {
             continue;
         }
