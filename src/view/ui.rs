@@ -246,20 +246,9 @@ pub fn panels(
             }
         });
     });
-    if !show_side {
-        right_w.0 = 0.0;
-        if let Some(p) = sel.pick {
-            egui::Window::new("Inspect")
-                .default_pos(egui::pos2(10.0, 80.0))
-                .show(ctx, |ui| {
-                    inspect(ui, p, &world_refs, &sel.history);
-                });
-        }
-        over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
-        return Ok(());
-    }
-
-    egui::Panel::left("layers").default_size(200.0).min_size(200.0).show(&mut root, |ui| {
+    right_w.0 = 0.0;
+    if show_side {
+        egui::Panel::left("layers").default_size(200.0).min_size(200.0).show(&mut root, |ui| {
         ui.heading("Layers");
         for layer in Layer::ALL {
             ui.radio_value(&mut settings.layer, layer, layer.name());
@@ -294,8 +283,8 @@ pub fn panels(
         ui.label(egui::RichText::new("Drag: orbit · right drag: pan · wheel: zoom · double-click: focus · R: reset").small());
     });
 
-    let k = Kpis::from_ledger(&l);
-    right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
+        let k = Kpis::from_ledger(&l);
+        right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
         ui.heading("City KPIs");
         let saved = if k.co2_baseline_kg > 0.0 { 1.0 - k.co2_kg / k.co2_baseline_kg } else { 0.0 };
         ui.horizontal(|ui| {
@@ -364,10 +353,11 @@ pub fn panels(
         });
         ui.label(egui::RichText::new(format!("energy balance error ≤ {:.1e}", k.max_energy_balance_error_rel)).small());
     }).response.rect.width();
+    }
 
     if let Some(p) = sel.pick {
         egui::Window::new("Inspect")
-            .default_pos(egui::pos2(240.0, 80.0))
+            .default_pos(egui::pos2(if show_side { 240.0 } else { 10.0 }, 80.0))
             .show(ctx, |ui| {
                 inspect(ui, p, &world_refs, &sel.history);
             });
