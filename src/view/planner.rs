@@ -16,11 +16,11 @@ use bevy::ecs::system::RunSystemOnce;
 use bevy::picking::prelude::*;
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Plot};
 
 use super::camera::PointerOverUi;
 use super::ui::Selection;
-use super::world3d::{self, Pick, to3};
+use super::world3d::{self, to3};
 use crate::ledger::Ledger;
 use crate::ledger::report::Kpis;
 use crate::scene::Scene;
@@ -429,11 +429,6 @@ fn glyphs(s: &str) -> String {
     s.replace('→', "->").replace('−', "-")
 }
 
-fn plot_line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
-    let pts: Vec<[f64; 2]> = t.iter().zip(v).map(|(a, b)| [*a, *b]).collect();
-    Line::new(name.to_string(), PlotPoints::from(pts))
-}
-
 const INSULATION: [&str; 3] = ["Series1", "Series2", "Series3"];
 
 #[allow(clippy::too_many_arguments)]
@@ -759,8 +754,8 @@ fn planner_panel(
                     for (k, name) in ["heat delivered (MW)", "unmet heat (kW)", "waste heat recovered (MW)"].iter().enumerate() {
                         ui.label(*name);
                         Plot::new(format!("cmp{k}")).height(90.0).legend(Legend::default()).show(ui, |pl| {
-                            pl.line(plot_line("base", &r.t_h, &r.series[0][k]));
-                            pl.line(plot_line("variant", &r.t_h, &r.series[1][k]));
+                            pl.line(super::ui::line("base", &r.t_h, &r.series[0][k]));
+                            pl.line(super::ui::line("variant", &r.t_h, &r.series[1][k]));
                         });
                     }
                 }
@@ -818,23 +813,4 @@ fn planner_panel(
     p.open = open;
     over_ui.0 |= ctx.is_pointer_over_egui();
     Ok(())
-}
-
-/// Where a scene object stands (for the camera), from its pick.
-pub fn pick_position(
-    spec: &SceneSpec,
-    net: &crate::hydraulics::Network,
-    pick: Pick,
-) -> Option<Vec3> {
-    let i = pick.index as usize;
-    Some(match pick.kind {
-        Kind::Site => to3(spec.scene.quantum_sites.get(i)?.pos, 0.0),
-        Kind::Building => to3(spec.scene.buildings.get(i)?.centre(), 0.0),
-        Kind::Node => to3(*net.node_pos.get(i)?, 0.0),
-        Kind::Pipe => {
-            let (a, b) = (net.pipe_from[i] as usize, net.pipe_to[i] as usize);
-            (to3(net.node_pos[a], 0.0) + to3(net.node_pos[b], 0.0)) * 0.5
-        }
-        _ => return None,
-    })
 }

@@ -116,7 +116,7 @@ pub fn sample_history(
     h.prev = Some((t, k.co2_kg, k.co2_baseline_kg));
 }
 
-fn line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
+pub(crate) fn line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
     let pts: Vec<[f64; 2]> = t.iter().zip(v).map(|(a, b)| [*a, *b]).collect();
     Line::new(name.to_string(), PlotPoints::from(pts))
 }

@@ -25,6 +25,17 @@ pub struct RunSpec {
     pub tick_s: Option<f64>,
 }
 
+impl RunSpec {
+    /// The simulation options of a run of this spec.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            seed: self.seed,
+            tick_s: self.tick_s,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for RunSpec {
     fn default() -> Self {
         Self {
@@ -42,14 +53,7 @@ pub fn run_scene(
     spec: &RunSpec,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, SceneError> {
-    let mut sim = Simulation::new(
-        scene,
-        &RunOptions {
-            seed: spec.seed,
-            tick_s: spec.tick_s,
-            ..Default::default()
-        },
-    )?;
+    let mut sim = Simulation::new(scene, &spec.run_options())?;
     let ticks = (spec.days * 86_400.0 / sim.clock().tick_s).round().max(0.0) as u64;
     let mut done = 0;
     while done < ticks {

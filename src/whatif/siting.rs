@@ -42,7 +42,7 @@ use super::{
 };
 use crate::ledger::report::Kpis;
 use crate::scene::{MapFeature, Scene};
-use crate::sim::{RunOptions, Simulation};
+use crate::sim::Simulation;
 
 /// Weights of the score's terms (see the module doc). They need not sum to 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -104,14 +104,7 @@ pub struct NetworkLoads {
 impl NetworkLoads {
     /// Runs `scene` for `spec` and keeps every pipe's and feeder's peak.
     pub fn from_run(scene: &Scene, spec: &RunSpec) -> Result<Self, crate::scene::SceneError> {
-        let mut sim = Simulation::new(
-            scene,
-            &RunOptions {
-                seed: spec.seed,
-                tick_s: spec.tick_s,
-                ..Default::default()
-            },
-        )?;
+        let mut sim = Simulation::new(scene, &spec.run_options())?;
         let ticks = super::runs::ticks_of(scene, spec);
         let mut l = NetworkLoads::default();
         for _ in 0..ticks {
