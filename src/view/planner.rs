@@ -310,7 +310,8 @@ pub fn color_compare_layer(
         return;
     }
     let Some(assets) = assets else { return };
-    let r = planner.compare.lock().expect("compare lock").clone();
+    // Read in place: this runs every frame while the layer is on.
+    let r = planner.compare.lock().expect("compare lock");
     if r.supply_c[0].is_empty() || r.supply_c[1].len() != r.supply_c[0].len() {
         return;
     }
@@ -712,7 +713,8 @@ fn planner_panel(
                         start_compare(p);
                     }
                 });
-                let r = p.compare.lock().expect("compare lock").clone();
+                let cmp = p.compare.clone();
+                let r = cmp.lock().expect("compare lock");
                 if p.compare_running {
                     ui.add(egui::ProgressBar::new(r.progress as f32).text("running both worlds…"));
                 }
