@@ -22,6 +22,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg_version\$"; then
   cargo install wasm-bindgen-cli --version "$wbg_version"
 fi
 
+# WebAssembly SIMD (every current browser has it: Chrome 91, Firefox 89, Safari 16.4): egui's text
+# rasteriser (vello_cpu via fearless_simd) compiles its SIMD path instead of a far larger scalar one.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:--C target-feature=+simd128}"
 cargo build --profile web --target wasm32-unknown-unknown --no-default-features --features web --bin qtwin
 raw="$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/qtwin.wasm"
 
@@ -36,7 +39,7 @@ if [ "${QTWIN_WASM_OPT:-1}" != 0 ]; then
   fi
   web/node_modules/.bin/wasm-opt -Oz \
     --enable-reference-types --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-    --enable-nontrapping-float-to-int --enable-multivalue \
+    --enable-nontrapping-float-to-int --enable-multivalue --enable-simd \
     -o web/dist/qtwin_bg.opt.wasm web/dist/qtwin_bg.wasm
   mv web/dist/qtwin_bg.opt.wasm web/dist/qtwin_bg.wasm
 fi

@@ -74,9 +74,12 @@ const result = {};
   result.bench_ms = Number(await data(page, 'benchMs'));
   result.bench_ticks = benchTicks;
   result.bench_ticks_per_s = Number(await data(page, 'benchTicksPerS'));
+  result.bench_cold_ms = Number(await data(page, 'benchColdMs'));
+  result.bench_cold_ticks_per_s = Number(await data(page, 'benchColdTicksPerS'));
   result.report_sha256 = await data(page, 'reportSha256');
-  // The first frame after the bench: subtract the bench so the number is the page's own start-up.
-  result.first_frame_ms_without_bench = result.first_frame_ms - result.bench_ms;
+  // The first frame after the bench: subtract both runs so the number is the page's own start-up.
+  const benchTotalMs = result.bench_ms + result.bench_cold_ms;
+  result.first_frame_ms_without_bench = result.first_frame_ms - benchTotalMs;
   const t1 = Number(await data(page, 'simTimeS'));
   await page.waitForTimeout(8000);
   const t2 = Number(await data(page, 'simTimeS'));
@@ -86,18 +89,19 @@ const result = {};
   result.pixels = await pixelStats(png);
   result.console_errors = errors;
   check(result.first_frame_ms_without_bench > 0 && result.first_frame_ms_without_bench <= 5000,
-        `first frame ${result.first_frame_ms_without_bench.toFixed(0)} ms after navigation (≤ 5000 ms; ${result.first_frame_ms.toFixed(0)} ms with the ${result.bench_ms.toFixed(0)} ms bench)`);
+        `first frame ${result.first_frame_ms_without_bench.toFixed(0)} ms after navigation (≤ 5000 ms; ${result.first_frame_ms.toFixed(0)} ms with the ${benchTotalMs.toFixed(0)} ms of the two bench runs)`);
   check(t2 > t1, `simulated time advanced ${t1} → ${t2} s in 8 s of real time`);
   check(result.pixels.colours > 200 && result.pixels.luma_std > 8,
         `canvas not blank: ${result.pixels.colours} colours, luma σ ${result.pixels.luma_std.toFixed(1)}`);
   check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
-  check(/^[0-9a-f]{64}$/.test(result.report_sha256 ?? ''), `bench: ${benchTicks} ticks at ${result.bench_ticks_per_s} ticks/s`);
+  check(/^[0-9a-f]{64}$/.test(result.report_sha256 ?? ''), `bench: ${benchTicks} ticks at ${result.bench_ticks_per_s} ticks/s (cold, the first run: ${result.bench_cold_ticks_per_s} ticks/s)`);
   if (nativeTicksPerS > 0) {
     // The issue's budget: within 3× of native single-threaded. Recorded, not failed: headless
     // Chromium on a loaded test machine is no fair timing.
     result.native_ticks_per_s_single_threaded = nativeTicksPerS;
     result.native_over_browser = nativeTicksPerS / result.bench_ticks_per_s;
-    console.log(`info native single-threaded ${nativeTicksPerS} ticks/s: the browser is ${result.native_over_browser.toFixed(2)}× slower (budget 3×)`);
+    result.native_over_browser_cold = nativeTicksPerS / result.bench_cold_ticks_per_s;
+    console.log(`info native single-threaded ${nativeTicksPerS} ticks/s: the browser is ${result.native_over_browser.toFixed(2)}× slower (budget 3×); ${result.native_over_browser_cold.toFixed(2)}× on its cold first run`);
   }
   if (nativeSha) {
     result.native_sha256 = nativeSha;

@@ -387,6 +387,8 @@ fn solve_hydraulics(
     hs.max_loop_residual_pa = resid;
 
     // Pressures down each tree from the reference: supply falls along the flow, return rises.
+    // Every pipe's drop first (in parallel on large networks; loop pipes keep the solver's).
+    hs.scratch.fill_drops(&net, &hs.pipe_flow_kg_s, false);
     let rho = net.density_kg_m3;
     let scene = &spec.scene.heat_network;
     let mut worst_need = vec![0.0f64; net.component_root.len()];

@@ -64,6 +64,31 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
 }
 
 impl Scratch {
+    /// Computes the pressure drop and slope of every pipe at `flow` (or of the loop pipes only),
+    /// except where the drop at exactly that flow is known already.
+    pub fn fill_drops(&mut self, net: &Network, flow: &[f64], loop_pipes_only: bool) {
+        let one = |k: usize, dp: &mut f64, dp_flow: &mut f64, slope: &mut f64| {
+            let q = flow[k];
+            if (loop_pipes_only && net.pipe_loops[k].is_empty()) || dp_flow.to_bits() == q.to_bits()
+            {
+                return;
+            }
+            let (d, sl) = pressure_drop_and_slope(net, k, q);
+            *dp = d;
+            *dp_flow = q;
+            *slope = sl;
+        };
+        let n = net.pipe_count();
+        let (dp, dp_flow, slope) = (
+            &mut self.dp[..n],
+            &mut self.dp_flow[..n],
+            &mut self.slope[..n],
+        );
+        for k in 0..n {
+            one(k, &mut dp[k], &mut dp_flow[k], &mut slope[k]);
+        }
+    }
+
     /// Pressure drop along pipe `k` for mass flow `q` in its from→to sense, Pa: the last solve's
     /// value when it was computed at exactly this flow (loop pipes, once converged), else computed.
     /// The same number as [`pressure_drop_pa`] either way.
@@ -166,14 +191,7 @@ pub fn solve(
     let mut max_r;
     loop {
         // Residuals and slopes.
-        for k in 0..net.pipe_count() {
-            if !net.pipe_loops[k].is_empty() {
-                let (dp, sl) = pressure_drop_and_slope(net, k, flow[k]);
-                s.dp[k] = dp;
-                s.dp_flow[k] = flow[k];
-                s.slope[k] = sl;
-            }
-        }
+        s.fill_drops(net, flow, true);
         max_r = 0.0f64;
         for (l, lp) in net.loops.iter().enumerate() {
             let r: f64 = lp.iter().map(|&(p, sg)| sg * s.dp[p as usize]).sum();

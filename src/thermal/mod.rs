@@ -573,7 +573,9 @@ fn update_order(th: &mut ThermalState, net: &Network, flow: &[f64]) {
     }
 }
 
-/// How many pipes ahead the passes prefetch a pipe's water.
+/// How many pipes ahead the passes prefetch a pipe's water (its parcels, constants and flow); its
+/// state, which says where the parcels are, is prefetched twice as far ahead, so that reading it
+/// then does not stall.
 const PREFETCH_AHEAD: usize = 6;
 
 /// Asks the CPU to bring the cache line at `p` in (a hint only; nothing is read).
@@ -589,12 +591,11 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-/// Prefetches what advancing pipe `k` of `water` reads: its state, the parcels at both ends, its
-/// constants and its flow.
+/// Prefetches what advancing pipe `k` of `water` reads: the parcels at both ends, its constants
+/// and its flow (its state, `water[k]`, should be in cache already: see [`prefetch_ahead`]).
 #[inline(always)]
 fn prefetch_pipe(water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64], k: usize) {
     let w = &water[k];
-    prefetch(w);
     let (a, b) = w.parcels.as_slices();
     prefetch(a.as_ptr());
     prefetch(if b.is_empty() {
@@ -604,6 +605,18 @@ fn prefetch_pipe(water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64], k: usiz
     });
     prefetch(&pipe_k[k]);
     prefetch(&flow[k]);
+}
+
+/// The prefetches due when a pass is at position `pos` of its pipe sequence `seq`: the state of
+/// the pipe `2·PREFETCH_AHEAD` ahead, the parcels (and the rest) of the one `PREFETCH_AHEAD` ahead.
+#[inline(always)]
+fn prefetch_ahead(seq: &[u32], pos: usize, water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64]) {
+    if let Some(&kf) = seq.get(pos + 2 * PREFETCH_AHEAD) {
+        prefetch(&water[kf as usize]);
+    }
+    if let Some(&ka) = seq.get(pos + PREFETCH_AHEAD) {
+        prefetch_pipe(water, pipe_k, flow, ka as usize);
+    }
 }
 
 /// Supply pass, consumers, return pass; then the energy terms of the tick.
@@ -669,9 +682,7 @@ pub fn thermal_pass(
         let t_u = th.supply_node_temp_c[ui];
         for j in th.out_start[ui]..th.out_start[ui + 1] {
             let k = th.out_list[j as usize] as usize;
-            if let Some(&ka) = th.supply_seq.get(pos + PREFETCH_AHEAD) {
-                prefetch_pipe(&th.supply, &th.pipe_k, flow, ka as usize);
-            }
+            prefetch_ahead(&th.supply_seq, pos, &th.supply, &th.pipe_k, flow);
             pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_to[k]
@@ -789,9 +800,7 @@ pub fn thermal_pass(
         let t_u = th.return_node_temp_c[ui];
         for j in th.in_start[ui]..th.in_start[ui + 1] {
             let k = th.in_list[j as usize] as usize;
-            if let Some(&ka) = th.return_seq.get(pos + PREFETCH_AHEAD) {
-                prefetch_pipe(&th.ret, &th.pipe_k, flow, ka as usize);
-            }
+            prefetch_ahead(&th.return_seq, pos, &th.ret, &th.pipe_k, flow);
             pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_from[k]

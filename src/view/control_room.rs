@@ -706,7 +706,7 @@ fn control_room_panel(
                 .vscroll(true)
                 .show(&ctx, |ui| {
                     ui.label(egui::RichText::new(format!("{} — score {:.1}", s.scenario, r.score)).size(22.0).strong());
-                    let ok = |b: bool| if b { "✔" } else { "✘" };
+                    let ok = |b: bool| if b { "✔" } else { "✖" };
                     ui.label(format!(
                         "{} supply kept above {:.0} °C · {} no job lost · {} restored within {:.0} min",
                         ok(r.objectives_met.supply_kept_above_min),

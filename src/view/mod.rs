@@ -16,6 +16,7 @@ pub mod bench;
 pub mod camera;
 pub mod colormap;
 pub mod control_room;
+pub mod fonts;
 pub mod planner;
 pub mod tour;
 pub mod ui;
@@ -171,6 +172,8 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
     .init_resource::<Selection>()
     .init_resource::<ShotDone>()
     .add_systems(Update, camera::orbit_camera);
+    // The browser build has no egui default fonts (size): it gets subset ones (fonts.rs).
+    app.add_observer(fonts::install_fonts);
 
     if let Some(l) = cfg.layer {
         app.insert_resource(MapSettings {
