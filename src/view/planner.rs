@@ -94,6 +94,9 @@ pub struct Planner {
     pub suitability: Option<Suitability>,
     pub show_suitability: bool,
     pub suggestions: Vec<Suggestion>,
+    /// A "suggest" run under way on a background thread (in the browser: done at once); its
+    /// result lands here.
+    pub suggest_job: Option<Arc<Mutex<Option<Result<Vec<Suggestion>, String>>>>>,
     pub compare_days: f64,
     pub compare: Arc<Mutex<CompareResult>>,
     pub compare_running: bool,
@@ -123,6 +126,7 @@ impl Planner {
             suitability: None,
             show_suitability: false,
             suggestions: Vec::new(),
+            suggest_job: None,
             compare_days: 2.0,
             compare: Arc::new(Mutex::new(CompareResult::default())),
             compare_running: false,
@@ -425,9 +429,46 @@ fn id_hash(id: &str) -> u64 {
     h.finish()
 }
 
-/// egui's default fonts lack a few arrows the edit descriptions use.
-fn glyphs(s: &str) -> String {
-    s.replace('→', "->").replace('−', "-")
+/// Starts "suggest 3 sites": each candidate is judged by a 1-day run against the base, which takes
+/// seconds, so natively it runs on a background thread and the panel stays live.
+fn start_suggest(p: &mut Planner) {
+    let scene = p.scene.clone();
+    let job = Arc::new(Mutex::new(None));
+    let out = job.clone();
+    let work = move || {
+        let t = SiteTemplate::from_scene(&scene);
+        let spec = crate::whatif::runs::RunSpec {
+            days: 1.0,
+            ..Default::default()
+        };
+        let r = siting::suggest(&scene, &t, &SuitabilityOptions::default(), 3, 200.0, &spec)
+            .map(|(_, s)| s)
+            .map_err(|e| e.to_string());
+        *out.lock().expect("suggest lock") = Some(r);
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::spawn(work);
+    #[cfg(target_arch = "wasm32")]
+    work();
+    p.suggest_job = Some(job);
+    p.status = "suggesting sites: 1-day runs of the best candidates…".into();
+}
+
+/// Takes a finished "suggest" run's result.
+fn poll_suggest(p: &mut Planner) {
+    let Some(job) = &p.suggest_job else { return };
+    let Some(r) = job.lock().expect("suggest lock").take() else {
+        return;
+    };
+    p.suggest_job = None;
+    match r {
+        Ok(s) => {
+            p.status = format!("{} suggestions from 1-day runs", s.len());
+            p.suggestions = s;
+            p.show_suitability = true;
+        }
+        Err(e) => p.status = e,
+    }
 }
 
 const INSULATION: [&str; 3] = ["Series1", "Series2", "Series3"];
@@ -470,6 +511,7 @@ fn planner_panel(
                     }
                 });
         });
+    poll_suggest(p);
     if !p.open {
         return Ok(());
     }
@@ -489,13 +531,13 @@ fn planner_panel(
                     egui::Color32::from_rgb(230, 140, 30),
                     format!(
                         "⚠ KPIs since the start mix results from before and after “{}” (made at {:.1} h): compare for clean numbers",
-                        glyphs(what),
+                        what,
                         t / 3600.0
                     ),
                 );
             }
             if !p.status.is_empty() {
-                ui.label(egui::RichText::new(glyphs(&p.status)).italics());
+                ui.label(egui::RichText::new(&p.status).italics());
             }
             ui.horizontal(|ui| {
                 if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new("undo")).clicked() {
@@ -507,7 +549,7 @@ fn planner_panel(
                 ui.label(format!("{} edit(s)", p.stack.done.len()));
             });
             for (i, r) in p.stack.done.iter().enumerate() {
-                ui.label(egui::RichText::new(format!("{}. {}", i + 1, glyphs(&r.description))).small());
+                ui.label(egui::RichText::new(format!("{}. {}", i + 1, r.description)).small());
             }
             if !p.stack.done.is_empty() {
                 ui.horizontal(|ui| {
@@ -778,17 +820,14 @@ fn planner_panel(
                         p.show_suitability = true;
                     }
                     ui.checkbox(&mut p.show_suitability, "layer");
-                    if ui.button("suggest 3 sites (1-day runs)").clicked() {
-                        let t = SiteTemplate::from_scene(&p.scene);
-                        let spec = crate::whatif::runs::RunSpec { days: 1.0, ..Default::default() };
-                        match siting::suggest(&p.scene, &t, &SuitabilityOptions::default(), 3, 200.0, &spec) {
-                            Ok((_, s)) => {
-                                p.status = format!("{} suggestions from 1-day runs", s.len());
-                                p.suggestions = s;
-                                p.show_suitability = true;
-                            }
-                            Err(e) => p.status = e.to_string(),
-                        }
+                    if ui
+                        .add_enabled(p.suggest_job.is_none(), egui::Button::new("suggest 3 sites (1-day runs)"))
+                        .clicked()
+                    {
+                        start_suggest(p);
+                    }
+                    if p.suggest_job.is_some() {
+                        ui.spinner();
                     }
                 });
                 let mut place = None;
