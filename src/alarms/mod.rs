@@ -219,6 +219,55 @@ pub struct Alarms {
     recent: Vec<f64>,
     /// Measured value of each alarm's sensor at the last tick.
     last_value: Vec<f64>,
+    /// Per alarm, what [`evaluate`] needs to see that nothing changes (most alarms, most ticks),
+    /// packed: derived from `defs` and `status`, rebuilt when empty (after loading, shelving).
+    #[serde(skip)]
+    hot: Vec<AlarmHot>,
+}
+
+/// An alarm's trip test in 24 bytes: its sensor, side, set-point and return point, and whether it
+/// is active or shelved.
+#[derive(Debug, Clone, Copy)]
+struct AlarmHot {
+    sensor: u32,
+    high: bool,
+    active: bool,
+    shelved: bool,
+    setpoint: f64,
+    /// Set-point ∓ deadband: the value at which an active alarm clears.
+    back_at: f64,
+}
+
+impl AlarmHot {
+    fn of(d: &AlarmDef, st: &AlarmStatus) -> Self {
+        let high = d.limit == Limit::High;
+        Self {
+            sensor: d.sensor,
+            high,
+            active: st.active,
+            shelved: st.shelved_until_s.is_some(),
+            setpoint: d.setpoint,
+            back_at: if high {
+                d.setpoint - d.deadband
+            } else {
+                d.setpoint + d.deadband
+            },
+        }
+    }
+    /// Whether this tick's value `v` leaves the alarm as it is: not shelved, and neither raised
+    /// (inactive, not beyond the limit) nor cleared (active, not back within the deadband). The
+    /// same comparisons, on the same numbers, as the full test in [`evaluate`].
+    #[inline]
+    fn unchanged(&self, v: f64) -> bool {
+        if self.shelved {
+            return false;
+        }
+        if self.active {
+            !(if self.high { v <= self.back_at } else { v >= self.back_at })
+        } else {
+            !(if self.high { v > self.setpoint } else { v < self.setpoint })
+        }
+    }
 }
 
 impl Alarms {
@@ -266,6 +315,7 @@ impl Alarms {
             return false;
         };
         self.status[i].shelved_until_s = Some(now + duration_s.max(0.0));
+        self.hot.clear();
         self.event(i, now, AlarmEventKind::Shelved);
         true
     }
@@ -276,6 +326,7 @@ impl Alarms {
         if self.status[i].shelved_until_s.take().is_none() {
             return false;
         }
+        self.hot.clear();
         self.event(i, now, AlarmEventKind::Unshelved);
         true
     }
@@ -787,6 +838,18 @@ pub fn measure(
             Quantity::FeederLoading(k) => grid.feeder_loading[k as usize],
         };
     }
+    // Sensor faults are rare: without one active, every sensor reads the truth.
+    let sensor_faults = faults.active().any(|r| {
+        matches!(
+            r.spec.kind,
+            FaultKind::SensorDrift { .. } | FaultKind::SensorFreeze { .. }
+        )
+    });
+    if !sensor_faults {
+        s.measured.copy_from_slice(&s.truth);
+        s.frozen.iter_mut().for_each(|f| *f = None);
+        return;
+    }
     for i in 0..s.sensors.len() {
         let id = &s.sensors[i].id;
         let mut v = s.truth[i];
@@ -814,10 +877,17 @@ pub fn measure(
 pub fn evaluate(clock: Res<SimClock>, s: Res<Sensors>, mut a: ResMut<Alarms>) {
     let now = clock.time_s + clock.tick_s;
     let a = &mut *a;
+    if a.hot.len() != a.defs.len() {
+        a.hot = a.defs.iter().zip(&a.status).map(|(d, st)| AlarmHot::of(d, st)).collect();
+    }
     for i in 0..a.defs.len() {
-        let d = &a.defs[i];
-        let v = s.measured[d.sensor as usize];
+        let h = a.hot[i];
+        let v = s.measured[h.sensor as usize];
         a.last_value[i] = v;
+        if h.unchanged(v) {
+            continue;
+        }
+        let d = &a.defs[i];
         let st = &a.status[i];
         let beyond = match d.limit {
             Limit::High => v > d.setpoint,
@@ -855,6 +925,7 @@ pub fn evaluate(clock: Res<SimClock>, s: Res<Sensors>, mut a: ResMut<Alarms>) {
                 a.event(i, now, AlarmEventKind::Cleared);
             }
         }
+        a.hot[i] = AlarmHot::of(&a.defs[i], &a.status[i]);
     }
     a.recent.retain(|&t| t > now - FLOOD_WINDOW_S);
     let n = a.recent.len();
