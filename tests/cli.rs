@@ -146,15 +146,17 @@ fn reports_are_bit_identical_across_runs_and_thread_counts() {
     assert_ne!(a, d);
 }
 
-/// A large generated city: still bit-identical for 1 and 2 threads.
+/// A large generated city: still bit-identical for 1 and 2 threads. 6,000 buildings give 1,125
+/// pipes, above `PARALLEL_DROPS_FROM`: the pipes' pressure drops are computed on rayon.
 #[test]
 fn large_city_reports_are_identical_across_thread_counts() {
-    let city = tmp("city5000.ron");
+    assert!(qtwin::hydraulics::solver::PARALLEL_DROPS_FROM <= 1125);
+    let city = tmp("city6000.ron");
     let out = qtwin()
         .args([
             "generate",
             "--buildings",
-            "5000",
+            "6000",
             "--sites",
             "3",
             "--seed",

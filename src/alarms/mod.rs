@@ -263,9 +263,17 @@ impl AlarmHot {
             return false;
         }
         if self.active {
-            !(if self.high { v <= self.back_at } else { v >= self.back_at })
+            !(if self.high {
+                v <= self.back_at
+            } else {
+                v >= self.back_at
+            })
         } else {
-            !(if self.high { v > self.setpoint } else { v < self.setpoint })
+            !(if self.high {
+                v > self.setpoint
+            } else {
+                v < self.setpoint
+            })
         }
     }
 }
@@ -878,7 +886,12 @@ pub fn evaluate(clock: Res<SimClock>, s: Res<Sensors>, mut a: ResMut<Alarms>) {
     let now = clock.time_s + clock.tick_s;
     let a = &mut *a;
     if a.hot.len() != a.defs.len() {
-        a.hot = a.defs.iter().zip(&a.status).map(|(d, st)| AlarmHot::of(d, st)).collect();
+        a.hot = a
+            .defs
+            .iter()
+            .zip(&a.status)
+            .map(|(d, st)| AlarmHot::of(d, st))
+            .collect();
     }
     for i in 0..a.defs.len() {
         let h = a.hot[i];

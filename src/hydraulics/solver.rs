@@ -63,6 +63,12 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     (dp, ((2.0 + e) * k2 * aq).max(r_lam))
 }
 
+/// Networks with at least this many pipes compute all their pipes' pressure drops on rayon (when
+/// it has several threads), in fixed chunks of [`DROP_CHUNK`]: a pure map per pipe, so the same
+/// bits for any number of threads.
+pub const PARALLEL_DROPS_FROM: usize = 1024;
+const DROP_CHUNK: usize = 256;
+
 impl Scratch {
     /// Computes the pressure drop and slope of every pipe at `flow` (or of the loop pipes only),
     /// except where the drop at exactly that flow is known already.
@@ -84,6 +90,24 @@ impl Scratch {
             &mut self.dp_flow[..n],
             &mut self.slope[..n],
         );
+        if n >= PARALLEL_DROPS_FROM && rayon::current_num_threads() > 1 {
+            use rayon::prelude::*;
+            dp.par_chunks_mut(DROP_CHUNK)
+                .zip(dp_flow.par_chunks_mut(DROP_CHUNK))
+                .zip(slope.par_chunks_mut(DROP_CHUNK))
+                .enumerate()
+                .for_each(|(c, ((dp, dp_flow), slope))| {
+                    for i in 0..dp.len() {
+                        one(
+                            c * DROP_CHUNK + i,
+                            &mut dp[i],
+                            &mut dp_flow[i],
+                            &mut slope[i],
+                        );
+                    }
+                });
+            return;
+        }
         for k in 0..n {
             one(k, &mut dp[k], &mut dp_flow[k], &mut slope[k]);
         }

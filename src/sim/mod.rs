@@ -321,9 +321,21 @@ impl Simulation {
 
     /// Runs `n` ticks.
     pub fn run_ticks(&mut self, n: u64) {
-        for _ in 0..n {
-            self.step();
+        let world = self.app.world_mut();
+        let run = |world: &mut World| {
+            for _ in 0..n {
+                world.run_schedule(FixedUpdate);
+            }
+        };
+        // With several rayon threads the ticks run on one of rayon's workers: the parallel parts
+        // of a tick (quantum trajectories, pipe pressure drops) then share the pool with the tick
+        // instead of being handed to it from outside, and no third thread competes for the cores.
+        #[cfg(not(target_arch = "wasm32"))]
+        if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() {
+            rayon::scope(|_| run(world));
+            return;
         }
+        run(world);
     }
 
     pub fn world(&self) -> &World {
