@@ -304,33 +304,29 @@ fn control_room_panel(
             egui::vec2(-140.0 - right_w.0, -12.0),
         )
         .show(&ctx, |ui| {
-            egui::Frame::new()
-                .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
-                .corner_radius(6.0)
-                .inner_margin(4.0)
-                .show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        let label = if unacked > 0 {
-                            egui::RichText::new(format!("🔔 Alarms ({unacked})"))
-                                .size(16.0)
-                                .color(egui::Color32::from_rgb(240, 80, 40))
-                        } else {
-                            egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
-                        };
-                        if ui.selectable_label(room.alarms_open, label).clicked() {
-                            room.alarms_open = !room.alarms_open;
-                        }
-                        if ui
-                            .selectable_label(
-                                room.instructor_open,
-                                egui::RichText::new("🛠 Operate").size(16.0),
-                            )
-                            .clicked()
-                        {
-                            room.instructor_open = !room.instructor_open;
-                        }
-                    })
-                });
+            super::ui::toolbar_frame().show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let label = if unacked > 0 {
+                        egui::RichText::new(format!("🔔 Alarms ({unacked})"))
+                            .size(16.0)
+                            .color(egui::Color32::from_rgb(240, 80, 40))
+                    } else {
+                        egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
+                    };
+                    if ui.selectable_label(room.alarms_open, label).clicked() {
+                        room.alarms_open = !room.alarms_open;
+                    }
+                    if ui
+                        .selectable_label(
+                            room.instructor_open,
+                            egui::RichText::new("🛠 Operate").size(16.0),
+                        )
+                        .clicked()
+                    {
+                        room.instructor_open = !room.instructor_open;
+                    }
+                })
+            });
         });
 
     // ---- the alarm list

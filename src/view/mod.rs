@@ -172,7 +172,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
     .init_resource::<Selection>()
     .init_resource::<ShotDone>()
     .add_systems(Update, camera::orbit_camera);
-    // The browser build has no egui default fonts (size): it gets subset ones (fonts.rs).
+    // egui's fonts plus a fallback for arrows; the browser build's are subsets (fonts.rs).
     app.add_observer(fonts::install_fonts);
 
     if let Some(l) = cfg.layer {

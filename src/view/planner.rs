@@ -415,11 +415,16 @@ fn start_compare(p: &mut Planner) {
     };
     let out = p.compare.clone();
     p.compare_running = true;
+    in_background(move || run_compare(base, variant, days, out));
+}
+
+/// Runs `work` on a background thread so the window stays live; the browser has no threads, so
+/// there it runs at once (a day of riverside takes seconds).
+fn in_background(work: impl FnOnce() + Send + 'static) {
     #[cfg(not(target_arch = "wasm32"))]
-    std::thread::spawn(move || run_compare(base, variant, days, out));
-    // The browser has no threads: the comparison runs at once (a day of riverside takes seconds).
+    std::thread::spawn(work);
     #[cfg(target_arch = "wasm32")]
-    run_compare(base, variant, days, out);
+    work();
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -430,7 +435,7 @@ fn id_hash(id: &str) -> u64 {
 }
 
 /// Starts "suggest 3 sites": each candidate is judged by a 1-day run against the base, which takes
-/// seconds, so natively it runs on a background thread and the panel stays live.
+/// seconds, so it runs in the background.
 fn start_suggest(p: &mut Planner) {
     let scene = p.scene.clone();
     let job = Arc::new(Mutex::new(None));
@@ -446,10 +451,7 @@ fn start_suggest(p: &mut Planner) {
             .map_err(|e| e.to_string());
         *out.lock().expect("suggest lock") = Some(r);
     };
-    #[cfg(not(target_arch = "wasm32"))]
-    std::thread::spawn(work);
-    #[cfg(target_arch = "wasm32")]
-    work();
+    in_background(work);
     p.suggest_job = Some(job);
     p.status = "suggesting sites: 1-day runs of the best candidates…".into();
 }
@@ -498,18 +500,14 @@ fn planner_panel(
             egui::vec2(-12.0 - right_w.0, -12.0),
         )
         .show(&ctx, |ui| {
-            egui::Frame::new()
-                .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
-                .corner_radius(6.0)
-                .inner_margin(4.0)
-                .show(ui, |ui| {
-                    if ui
-                        .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
-                        .clicked()
-                    {
-                        p.open = !p.open;
-                    }
-                });
+            super::ui::toolbar_frame().show(ui, |ui| {
+                if ui
+                    .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
+                    .clicked()
+                {
+                    p.open = !p.open;
+                }
+            });
         });
     poll_suggest(p);
     if !p.open {

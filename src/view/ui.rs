@@ -664,3 +664,11 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
             });
     }
 }
+
+/// The dark rounded frame of the toggles at the bottom right (planner, control room).
+pub fn toolbar_frame() -> egui::Frame {
+    egui::Frame::new()
+        .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
+        .corner_radius(6.0)
+        .inner_margin(4.0)
+}
