@@ -39,6 +39,7 @@ pub mod demand;
 pub mod faults;
 pub mod grid;
 pub mod hydraulics;
+pub mod import;
 pub mod ledger;
 pub mod math;
 pub mod operator;

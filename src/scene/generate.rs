@@ -837,6 +837,7 @@ fn make_building(id: String, p: &Proto, rng: &mut ChaCha8Rng) -> Building {
         node: None,
         bus: None,
         return_temp_c: None,
+        provenance: None,
     };
     let area = b.heated_area();
     b.absorption_cooling_peak_w = match p.use_ {
@@ -1804,6 +1805,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
             insulation: insulation(u, v, rng),
             roughness_m: 4.5e-5,
             burial_depth_m: 0.8,
+            route: Vec::new(),
         });
     }
     // A station's DN: that of its largest pipe.
@@ -1881,6 +1883,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
             insulation: insulation(e.a, e.b, rng),
             roughness_m: 4.5e-5,
             burial_depth_m: 0.8,
+            route: Vec::new(),
         });
     }
     for (b, &v) in buildings.iter_mut().zip(&bvertex) {
@@ -2194,6 +2197,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         map: plan.map,
         quantum_jobs: None,
         failures: Vec::new(),
+        georef: None,
     }
 }
 

@@ -841,6 +841,7 @@ pub fn plan_site(
                 insulation: PipeInsulation::Series(2),
                 roughness_m: 4.5e-5,
                 burial_depth_m: 0.8,
+                route: Vec::new(),
             },
         ));
         (nid, Some(dn))

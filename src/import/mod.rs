@@ -1,0 +1,107 @@
+//! `qtwin import`: real district data (OpenStreetMap XML/PBF, GeoJSON, CityJSON) to a scene.
+//!
+//! The pipeline has two halves that meet at [`District`]:
+//! 1. **Reading** ([`read`]): parse the files (format detected by content), project every
+//!    coordinate onto the scene's local plane ([`geo::LocalTm`]), repair or skip bad geometry,
+//!    derive each building's floors, use, year of construction and envelope (typology table), and
+//!    record how each value was obtained ([`Provenance`]). Streets come out as polylines with
+//!    their class.
+//! 2. **Layout** ([`layout`]): the street graph, each building's service connection, the heat
+//!    network as a Steiner tree over the streets, pipe sizing, plants, quantum sites and the
+//!    electrical grid, assembled into a [`crate::scene::Scene`] that passes `qtwin check`.
+//!
+//! Both halves are deterministic (no hash-map iteration order reaches the output; coordinates are
+//! rounded to millimetres), so the same input gives the same RON bytes on every platform.
+
+use serde::{Deserialize, Serialize};
+
+use crate::scene::{Building, GeoRef, MapFeature};
+
+pub use crate::scene::Source;
+
+/// One street of the input, in scene metres.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Street {
+    /// Where it came from, e.g. `way/4711` or `feature 12`.
+    pub source_id: String,
+    /// The polyline, m (at least two distinct points).
+    pub points: Vec<[f64; 2]>,
+    /// The `highway=*` class (or the GeoJSON attribute mapped to it).
+    pub class: String,
+    /// Carriageway width for the view, m.
+    pub width_m: f64,
+}
+
+/// A district read from files, on the scene's local plane: what [`layout`] turns into a scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct District {
+    /// Origin and projection of the local plane.
+    pub georef: GeoRef,
+    /// Heated buildings, ready for the scene except `node` and `bus` (set by the layout).
+    pub buildings: Vec<Building>,
+    /// Streets that may carry pipes (drivable and service classes; no footways).
+    pub streets: Vec<Street>,
+    /// Map features drawn but not heated: garages, sheds, small footprints, parks, water.
+    pub map: Vec<MapFeature>,
+    /// What the reader did: counts, repairs, skips, defaults (goes into the import report).
+    pub report: ReadReport,
+}
+
+/// What reading did, for the import report (`--report import.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadReport {
+    pub files: Vec<String>,
+    pub format: String,
+    pub buildings_read: usize,
+    pub buildings_heated: usize,
+    pub buildings_unheated: usize,
+    pub streets_read: usize,
+    /// One line per repaired, skipped or suspicious object: `"way/123: ring closed"`.
+    pub messages: Vec<String>,
+}
+
+/// The input format; `Auto` detects it from the content (then the extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Auto,
+    Osm,
+    Pbf,
+    GeoJson,
+    CityJson,
+}
+
+/// What the reader is asked to do (the `qtwin import` flags that concern reading).
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub format: Format,
+    /// Coordinate reference system of projected input, e.g. `EPSG:28992` (default: WGS84, or
+    /// the CRS a CityJSON file names).
+    pub crs: Option<String>,
+    /// Keep only objects inside this box: min lon, min lat, max lon, max lat (WGS84).
+    pub bbox: Option<[f64; 4]>,
+    /// Keep only objects inside this polygon (WGS84 lon/lat ring), e.g. from `--clip area.geojson`.
+    pub clip: Option<Vec<[f64; 2]>>,
+    /// A typology table (CSV) replacing the shipped one.
+    pub typology_csv: Option<String>,
+    /// Attribute mapping `floors=COLUMN,...` for GeoJSON input.
+    pub map: Vec<(String, String)>,
+    /// Stop with a clear error past this many buildings.
+    pub max_buildings: Option<usize>,
+}
+
+/// Why an import failed: always says where (file, and position where there is one) and what.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: {msg}")]
+    File { file: String, msg: String },
+    #[error("{file}:{line}:{col}: {msg}")]
+    At {
+        file: String,
+        line: usize,
+        col: usize,
+        msg: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
