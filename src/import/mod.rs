@@ -105,3 +105,46 @@ pub enum ImportError {
     #[error("{0}")]
     Other(String),
 }
+
+/// Tags of an object, OpenStreetMap style (`building`, `building:levels`, `height`,
+/// `start_date`, `highway`, …). Readers of other formats map their attributes onto these names
+/// (GeoJSON presets and `--map`, CityJSON attributes), so one set of rules derives every value.
+pub type Tags = std::collections::BTreeMap<String, String>;
+
+/// A building or area as read, before projection and derivation: WGS84 longitude/latitude,
+/// degrees. Readers of projected data reproject to WGS84 first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawArea {
+    /// Stable id in the source: `way/4711`, `relation/12`, `feature 7`, or the CityJSON key.
+    pub source_id: String,
+    /// Outer rings (a multipolygon has several), each `[lon, lat]`, as read (maybe unclosed,
+    /// maybe with repeated points: the common finishing step repairs or skips them).
+    pub outers: Vec<Vec<[f64; 2]>>,
+    /// Inner rings (holes).
+    pub holes: Vec<Vec<[f64; 2]>>,
+    /// Height of the object from a 3D model, m, where the format gives geometry in 3D.
+    pub model_height_m: Option<f64>,
+    pub tags: Tags,
+}
+
+/// A line (street, river) as read: WGS84 `[lon, lat]` points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawLine {
+    pub source_id: String,
+    pub points: Vec<[f64; 2]>,
+    pub tags: Tags,
+}
+
+/// Everything a reader found, in WGS84, before the common finishing step
+/// (projection, repair, derivation of floors, use, year and envelope).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawFeatures {
+    /// Objects with a `building` (or `building:part`) tag.
+    pub buildings: Vec<RawArea>,
+    /// Other areas worth drawing (parks, water): `leisure`, `landuse`, `natural` tags.
+    pub areas: Vec<RawArea>,
+    /// Lines with a `highway` or `waterway` tag.
+    pub lines: Vec<RawLine>,
+    /// What the reader repaired or skipped, one line each.
+    pub messages: Vec<String>,
+}
