@@ -41,6 +41,18 @@ pub trait Det: Copy {
     fn atan2_d(self, x: Self) -> Self;
     /// √(x² + y²) without overflow.
     fn hypot_d(self, y: Self) -> Self;
+    /// Arctangent (radians).
+    fn atan_d(self) -> Self;
+    /// Arcsine (radians).
+    fn asin_d(self) -> Self;
+    /// Hyperbolic sine.
+    fn sinh_d(self) -> Self;
+    /// Hyperbolic cosine.
+    fn cosh_d(self) -> Self;
+    /// Inverse hyperbolic sine.
+    fn asinh_d(self) -> Self;
+    /// Inverse hyperbolic tangent.
+    fn atanh_d(self) -> Self;
 }
 
 impl Det for f64 {
@@ -91,6 +103,30 @@ impl Det for f64 {
     #[inline]
     fn hypot_d(self, y: f64) -> f64 {
         libm::hypot(self, y)
+    }
+    #[inline]
+    fn atan_d(self) -> f64 {
+        libm::atan(self)
+    }
+    #[inline]
+    fn asin_d(self) -> f64 {
+        libm::asin(self)
+    }
+    #[inline]
+    fn sinh_d(self) -> f64 {
+        libm::sinh(self)
+    }
+    #[inline]
+    fn cosh_d(self) -> f64 {
+        libm::cosh(self)
+    }
+    #[inline]
+    fn asinh_d(self) -> f64 {
+        libm::asinh(self)
+    }
+    #[inline]
+    fn atanh_d(self) -> f64 {
+        libm::atanh(self)
     }
 }
 

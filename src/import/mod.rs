@@ -15,6 +15,17 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod attributes;
+pub mod geo;
+pub mod osm;
+pub mod pbf;
+pub mod read;
+pub mod typology;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use read::read_paths;
+pub use read::{finish, read_files};
+
 use crate::scene::{Building, GeoRef, MapFeature};
 
 pub use crate::scene::Source;
@@ -58,6 +69,54 @@ pub struct ReadReport {
     pub streets_read: usize,
     /// One line per repaired, skipped or suspicious object: `"way/123: ring closed"`.
     pub messages: Vec<String>,
+    /// Buildings in the input that were skipped (unusable geometry, duplicates, overlaps).
+    #[serde(default)]
+    pub buildings_skipped: usize,
+    /// Footprints repaired (ring closed, self-intersection resolved, repeated points dropped).
+    #[serde(default)]
+    pub buildings_repaired: usize,
+    /// Lines that are not pipe routes (footways, paths, cycleways, steps, …) and were dropped.
+    #[serde(default)]
+    pub lines_not_streets: usize,
+    /// Map features written (parks, water, rivers, outbuildings).
+    #[serde(default)]
+    pub map_features: usize,
+    /// How each attribute of the heated buildings was obtained: `floors`, `use`, `year`.
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, SourceCounts>,
+    /// The typology table used (`assets/typology/tabula_de.csv` or the file given).
+    #[serde(default)]
+    pub typology: String,
+}
+
+/// How many values of one attribute were measured, derived and defaulted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCounts {
+    pub measured: usize,
+    pub derived: usize,
+    pub defaulted: usize,
+}
+
+impl SourceCounts {
+    pub fn add(&mut self, s: Source) {
+        match s {
+            Source::Measured => self.measured += 1,
+            Source::Derived => self.derived += 1,
+            Source::Defaulted => self.defaulted += 1,
+        }
+    }
+    /// Shares (measured, derived, defaulted), each 0–1 (all 0 when there are no values).
+    pub fn shares(&self) -> [f64; 3] {
+        let n = (self.measured + self.derived + self.defaulted) as f64;
+        if n == 0.0 {
+            return [0.0; 3];
+        }
+        [
+            self.measured as f64 / n,
+            self.derived as f64 / n,
+            self.defaulted as f64 / n,
+        ]
+    }
 }
 
 /// The input format; `Auto` detects it from the content (then the extension).

@@ -952,9 +952,27 @@ fn default_monthly_factor() -> [f64; 12] {
 /// Things drawn on the map that carry no physics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MapFeature {
-    Street { points: Vec<[f64; 2]>, width_m: f64 },
-    River { points: Vec<[f64; 2]>, width_m: f64 },
-    Park { polygon: Vec<[f64; 2]> },
+    Street {
+        points: Vec<[f64; 2]>,
+        width_m: f64,
+    },
+    River {
+        points: Vec<[f64; 2]>,
+        width_m: f64,
+    },
+    Park {
+        polygon: Vec<[f64; 2]>,
+    },
+    /// Open water (a pond, a basin, a wide river's area), counter-clockwise polygon, m.
+    Water {
+        polygon: Vec<[f64; 2]>,
+    },
+    /// A building that is not heated (garage, shed, carport, a footprint under 20 m²): drawn,
+    /// no physics. Counter-clockwise polygon, m; height, m.
+    Outbuilding {
+        polygon: Vec<[f64; 2]>,
+        height_m: f64,
+    },
 }
 
 /// A scene file could not be read.
