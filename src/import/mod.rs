@@ -13,6 +13,10 @@
 //! Both halves are deterministic (no hash-map iteration order reaches the output; coordinates are
 //! rounded to millimetres), so the same input gives the same RON bytes on every platform.
 
+pub mod cityjson;
+pub mod crs;
+pub mod geojson;
+
 use serde::{Deserialize, Serialize};
 
 pub mod attributes;
