@@ -13,6 +13,12 @@
 //! Both halves are deterministic (no hash-map iteration order reaches the output; coordinates are
 //! rounded to millimetres), so the same input gives the same RON bytes on every platform.
 
+pub mod export;
+pub mod layout;
+mod plane;
+pub mod steiner;
+pub mod streets;
+
 use serde::{Deserialize, Serialize};
 
 use crate::scene::{Building, GeoRef, MapFeature};
