@@ -13,18 +13,22 @@
 //! Both halves are deterministic (no hash-map iteration order reaches the output; coordinates are
 //! rounded to millimetres), so the same input gives the same RON bytes on every platform.
 
+pub mod attributes;
 pub mod cityjson;
 pub mod crs;
-pub mod geojson;
-
-use serde::{Deserialize, Serialize};
-
-pub mod attributes;
+pub mod export;
 pub mod geo;
+pub mod geojson;
+pub mod layout;
 pub mod osm;
 pub mod pbf;
+mod plane;
 pub mod read;
+pub mod steiner;
+pub mod streets;
 pub mod typology;
+
+use serde::{Deserialize, Serialize};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use read::read_paths;

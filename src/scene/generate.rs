@@ -169,6 +169,100 @@ pub fn smallest_dn_for(kg_s: f64, density_kg_m3: f64) -> u32 {
         .0
 }
 
+/// Head of a station's pump set, Pa: 1.3 × (the design pressure drop of the worst path, supply
+/// and return, plus the smallest substation differential pressure) + 0.5 bar for the station,
+/// within 3–25 bar, rounded up to 0.5 bar. `dp_worst_pa` is one way (supply only).
+pub(crate) fn design_pump_head_pa(dp_worst_pa: f64, min_dp_pa: f64) -> f64 {
+    round_up(
+        (1.3 * (2.0 * dp_worst_pa + min_dp_pa) + 5.0e4).clamp(3.0e5, 2.5e6),
+        5.0e4,
+    )
+}
+
+/// A boiler station's capacity for the design load it feeds, W: 1.1 × load, rounded up to
+/// 100 kW, at least 100 kW.
+pub(crate) fn boiler_capacity_w(load_w: f64) -> f64 {
+    round_up(1.1 * load_w, 1.0e5).max(1.0e5)
+}
+
+/// The main station's plants for the design load it feeds: `boiler_main` (see
+/// [`boiler_capacity_w`]), `storage_main` (one hour of a quarter of the load at
+/// `t_supply`/`t_return`) and `pump_main` of `head_pa`.
+pub(crate) fn main_station_plants(
+    main: &str,
+    load_w: f64,
+    head_pa: f64,
+    fluid: &Fluid,
+    t_supply: f64,
+    t_return: f64,
+) -> Vec<Plant> {
+    let boiler = boiler_capacity_w(load_w);
+    let store_w = round_up(0.25 * load_w, 1.0e4).max(1.0e4);
+    let volume = round_up(
+        store_w * 3600.0 / (fluid.density_kg_m3 * fluid.cp_j_kg_k * (t_supply - t_return)),
+        1.0,
+    );
+    let diameter = (2.0 * volume / std::f64::consts::PI).cbrt_d();
+    let tank_loss = r2(0.3 * 2.5 * std::f64::consts::PI * diameter * diameter);
+    vec![
+        Plant::GasBoiler {
+            id: "boiler_main".into(),
+            node: main.to_string(),
+            capacity_w: boiler,
+            efficiency: 0.92,
+        },
+        Plant::Storage {
+            id: "storage_main".into(),
+            node: main.to_string(),
+            volume_m3: volume,
+            max_power_w: store_w,
+            delta_t_k: t_supply - t_return,
+            loss_w_k: tank_loss,
+            initial_soc: 0.5,
+        },
+        Plant::CirculationPump {
+            id: "pump_main".into(),
+            node: main.to_string(),
+            efficiency: 0.72,
+            max_head_pa: head_pa,
+        },
+    ]
+}
+
+/// A micro quantum site with the generator's randomly drawn equipment (2–4 cryostats, 100–400
+/// qubits, 40–80 W per qubit, 150–600 kW of servers, 75–85 % recovered at 30–40 °C); no node or
+/// bus yet.
+pub(crate) fn random_site(
+    id: &str,
+    pos: P,
+    footprint: Vec<P>,
+    rng: &mut ChaCha8Rng,
+) -> QuantumSite {
+    let cryostats = rng.random_range(2..=4u32);
+    QuantumSite {
+        id: id.to_string(),
+        pos,
+        qubits: rng.random_range(10..=40u32) * 10,
+        compressor_power_w: cryostats as f64 * 12_500.0,
+        electronics_w_per_qubit: rng.random_range(8..=16u32) as f64 * 5.0,
+        servers_power_w: rng.random_range(6..=24u32) as f64 * 25_000.0,
+        idle_share: 0.4,
+        recoverable_heat_share: rng.random_range(15..=17u32) as f64 / 20.0,
+        recovered_water_temp_c: rng.random_range(30..=40u32) as f64,
+        utilisation: 0.6,
+        node: None,
+        bus: None,
+        footprint,
+    }
+}
+
+/// Capacity of a site's heat pump, W: recoverable heat × COP/(COP − 1) at
+/// [`HEAT_PUMP_DESIGN_COP`], rounded up to 10 kW.
+pub(crate) fn site_heat_pump_capacity_w(s: &QuantumSite) -> f64 {
+    let cop = HEAT_PUMP_DESIGN_COP;
+    round_up(site_recoverable_heat_w(s) * cop / (cop - 1.0), 1.0e4)
+}
+
 /// Peak electrical load of a building per m² of heated area, W/m².
 fn elec_w_m2(u: BuildingUse) -> f64 {
     match u {
@@ -1896,42 +1990,9 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     let station_nodes: Vec<String> = stations.iter().map(|&s| nid(s)).collect();
     let dp_worst = dp_to.iter().copied().fold(0.0, f64::max);
     let min_dp = 5.0e4;
-    let head = round_up(
-        (1.3 * (2.0 * dp_worst + min_dp) + 5.0e4).clamp(3.0e5, 2.5e6),
-        5.0e4,
-    );
-    let boiler_of = |k: usize| round_up(1.1 * station_load[k], 1.0e5).max(1.0e5);
-    let boiler = boiler_of(0);
-    let store_w = round_up(0.25 * station_load[0], 1.0e4).max(1.0e4);
-    let volume = round_up(
-        store_w * 3600.0 / (fluid.density_kg_m3 * fluid.cp_j_kg_k * (t_supply - t_return)),
-        1.0,
-    );
-    let diameter = (2.0 * volume / std::f64::consts::PI).cbrt_d();
-    let tank_loss = r2(0.3 * 2.5 * std::f64::consts::PI * diameter * diameter);
-    let mut plants = vec![
-        Plant::GasBoiler {
-            id: "boiler_main".into(),
-            node: main.clone(),
-            capacity_w: boiler,
-            efficiency: 0.92,
-        },
-        Plant::Storage {
-            id: "storage_main".into(),
-            node: main.clone(),
-            volume_m3: volume,
-            max_power_w: store_w,
-            delta_t_k: t_supply - t_return,
-            loss_w_k: tank_loss,
-            initial_soc: 0.5,
-        },
-        Plant::CirculationPump {
-            id: "pump_main".into(),
-            node: main.clone(),
-            efficiency: 0.72,
-            max_head_pa: head,
-        },
-    ];
+    let head = design_pump_head_pa(dp_worst, min_dp);
+    let boiler_of = |k: usize| boiler_capacity_w(station_load[k]);
+    let mut plants = main_station_plants(&main, station_load[0], head, &fluid, t_supply, t_return);
     for (k, node) in station_nodes.iter().enumerate().skip(1) {
         plants.push(Plant::GasBoiler {
             id: format!("boiler_main{}", k + 1),
@@ -1952,28 +2013,13 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     let mut hp_elec = Vec::new();
     for (k, ((fp, _), &v)) in plan.sites.iter().zip(&site_vertex).enumerate() {
         let id = format!("q{}", k + 1);
-        let cryostats = rng.random_range(2..=4u32);
-        let mut s = QuantumSite {
-            id: id.clone(),
-            pos: rp(mean(fp)),
-            qubits: rng.random_range(10..=40u32) * 10,
-            compressor_power_w: cryostats as f64 * 12_500.0,
-            electronics_w_per_qubit: rng.random_range(8..=16u32) as f64 * 5.0,
-            servers_power_w: rng.random_range(6..=24u32) as f64 * 25_000.0,
-            idle_share: 0.4,
-            recoverable_heat_share: rng.random_range(15..=17u32) as f64 / 20.0,
-            recovered_water_temp_c: rng.random_range(30..=40u32) as f64,
-            utilisation: 0.6,
-            node: node_id[v].clone(),
-            bus: None,
-            footprint: fp.clone(),
-        };
+        let mut s = random_site(&id, rp(mean(fp)), fp.clone(), rng);
+        s.node = node_id[v].clone();
         if s.node.is_none() {
             s.node = Some(main.clone());
         }
-        let cop = HEAT_PUMP_DESIGN_COP;
-        let cap = round_up(site_recoverable_heat_w(&s) * cop / (cop - 1.0), 1.0e4);
-        hp_elec.push(cap / cop);
+        let cap = site_heat_pump_capacity_w(&s);
+        hp_elec.push(cap / HEAT_PUMP_DESIGN_COP);
         let node = s.node.clone().expect("set above");
         plants.push(Plant::HeatPump {
             id: format!("hp_{id}"),
@@ -1994,6 +2040,62 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         sites.push(s);
     }
 
+    let grid = design_grid(
+        &mut buildings,
+        &mut sites,
+        &hp_elec,
+        plan.verts[root],
+        &hdr.wind_pos,
+        rng,
+    );
+
+    Scene {
+        edits: Vec::new(),
+        format_version: SCENE_FORMAT_VERSION,
+        name: hdr.name,
+        description: hdr.description,
+        seed: hdr.seed,
+        sim,
+        fluid,
+        climate: temperate_climate(),
+        buildings,
+        heat_network: HeatNetwork {
+            supply_temp_c: t_supply,
+            supply_temp_at_design_c: Some(t_design),
+            design_outdoor_temp_c: t_out,
+            return_temp_c: t_return,
+            supply_pressure_pa: 6.0e5,
+            return_pressure_pa: 2.0e5,
+            min_substation_dp_pa: min_dp,
+            dhw_min_supply_temp_c: 55.0,
+            nodes,
+            pipes,
+            consumers: Vec::new(),
+        },
+        plants,
+        quantum_sites: sites,
+        grid: Some(grid),
+        map: plan.map,
+        quantum_jobs: None,
+        failures: Vec::new(),
+        georef: None,
+    }
+}
+
+/// The electrical grid of a city (see the module page): one bus per district of at most 150
+/// buildings (recursive median split) plus the substation bus 60 m outward of `root_pos` (the
+/// main station); radial feeders along Prim's tree from the substation rated 1.5 × the peak they
+/// carry; PV on a share of roofs; wind turbines at `wind_pos`; one battery at the substation;
+/// the grid connection. Sets the buildings' and sites' `bus`. `hp_elec` is each site's heat
+/// pump's electrical power at design, W.
+pub(crate) fn design_grid(
+    buildings: &mut [Building],
+    sites: &mut [QuantumSite],
+    hp_elec: &[f64],
+    root_pos: P,
+    wind_pos: &[P],
+    rng: &mut ChaCha8Rng,
+) -> Grid {
     // Electrical grid: districts by recursive median split.
     let centres: Vec<P> = buildings.iter().map(|b| b.centre()).collect();
     let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -2028,7 +2130,6 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         .map(|g| rp(mean(&g.iter().map(|k| centres[*k]).collect::<Vec<_>>())))
         .collect();
     let bus_ids: Vec<String> = (0..nd).map(|d| format!("bus_d{:02}", d + 1)).collect();
-    let root_pos = plan.verts[root];
     let out_dir = {
         let l = norm(root_pos);
         if l > 1.0 {
@@ -2045,7 +2146,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
             load[d] += elec_w_m2(buildings[k].use_) * buildings[k].heated_area();
         }
     }
-    for (s, e) in sites.iter_mut().zip(&hp_elec) {
+    for (s, e) in sites.iter_mut().zip(hp_elec) {
         let d = (0..nd)
             .min_by(|a, b| dist(bus_pos[*a], s.pos).total_cmp(&dist(bus_pos[*b], s.pos)))
             .unwrap_or(0);
@@ -2105,7 +2206,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         })
         .collect();
     let mut pv = Vec::new();
-    for b in &buildings {
+    for b in buildings.iter() {
         let zone_p: f64 = match b.envelope {
             Envelope::EnergyClass('A' | 'B') => 0.45,
             Envelope::EnergyClass('C') => 0.3,
@@ -2127,8 +2228,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
             });
         }
     }
-    let wind: Vec<WindTurbine> = hdr
-        .wind_pos
+    let wind: Vec<WindTurbine> = wind_pos
         .iter()
         .enumerate()
         .map(|(k, p)| WindTurbine {
@@ -2169,37 +2269,7 @@ fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         },
     };
 
-    Scene {
-        edits: Vec::new(),
-        format_version: SCENE_FORMAT_VERSION,
-        name: hdr.name,
-        description: hdr.description,
-        seed: hdr.seed,
-        sim,
-        fluid,
-        climate: temperate_climate(),
-        buildings,
-        heat_network: HeatNetwork {
-            supply_temp_c: t_supply,
-            supply_temp_at_design_c: Some(t_design),
-            design_outdoor_temp_c: t_out,
-            return_temp_c: t_return,
-            supply_pressure_pa: 6.0e5,
-            return_pressure_pa: 2.0e5,
-            min_substation_dp_pa: min_dp,
-            dhw_min_supply_temp_c: 55.0,
-            nodes,
-            pipes,
-            consumers: Vec::new(),
-        },
-        plants,
-        quantum_sites: sites,
-        grid: Some(grid),
-        map: plan.map,
-        quantum_jobs: None,
-        failures: Vec::new(),
-        georef: None,
-    }
+    grid
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,809 @@
+//! From an imported [`District`] to a scene: the heat network laid along the real streets, its
+//! plant, quantum sites and electrical grid ([`layout`]).
+//!
+//! # Network
+//! * **Street graph** ([`super::streets`]): split at shared nodes and T-junctions, ends snapped,
+//!   fragments bridged.
+//! * **Service connections**: each heated building connects from the point of its footprint
+//!   nearest to a street to the nearest street point (a tap node splitting the street edge);
+//!   a building more than [`MAX_SERVICE_M`] from every street is reported and left unconnected
+//!   (`node: None`: its demand counts as unmet), never dropped. A building within
+//!   [`DIRECT_TAP_M`] of the street is connected at the tap itself.
+//! * **Plant**: at `--plant lon,lat` (attached to the nearest street point), else at the street
+//!   node nearest to the connected buildings' design-load-weighted centre. A central plant keeps
+//!   the trunk short and its pipes small (the opposite of the generator's edge-of-town main
+//!   station, which models a grown city fed from its outskirts); a planner who knows the real
+//!   site gives `--plant`.
+//! * **Route**: a Steiner tree over the street graph joining the plant, every tap and every
+//!   quantum site ([`super::steiner`], Mehlhorn's 2-approximation). Scene nodes stand at the
+//!   plant, the taps, the sites and every tree vertex of degree ≠ 2; chains of degree-2 vertices
+//!   become one pipe carrying its street polyline as `route` (its length is the route's).
+//! * **Loops** (`--loops`): street edges off the tree whose two ends lie on it and are far
+//!   apart along it (tree distance ≥ max(4 × the edge, 150 m)), longest detour first, at most
+//!   `min(40, 3 + buildings/250)` (as the generator), midpoints at least 180 m apart.
+//!
+//! # Sizing
+//! Each building's design heat load ([`design_heat_load_w`], −12 °C outdoor, 20 °C indoor) as a
+//! design mass flow at 90/40 °C is summed down the tree toward the plant. Each pipe gets the
+//! smallest DN whose velocity stays ≤ 1.5 m/s ([`smallest_dn_for`]) and whose pressure gradient
+//! stays ≤ [`MAX_GRADIENT_PA_M`] (Darcy–Weisbach with the crate's friction factor,
+//! [`friction_factor`], roughness 0.045 mm), the usual design limits for distribution pipes
+//! (Frederiksen & Werner, *District Heating and Cooling*, 2013, ch. 5: 100–200 Pa/m); a service
+//! pipe is sized for its building's own flow. Loop-closing pipes take the smaller DN of the pipes
+//! at their ends. The plant is the generator's main station for the total design load
+//! (boiler, storage tank, pump set whose head covers the worst path's design pressure drop:
+//! [`generate::design_pump_head_pa`]); every site is a station with the generator's heat pump and
+//! pump set. Insulation EN 253 series 2, 0.8 m cover.
+//!
+//! # Grid and climate
+//! The generator's grid ([`generate::design_grid`]): district buses of at most 150 buildings,
+//! the substation bus next to the plant, radial feeders rated from the loads, PV on a share of
+//! roofs, one battery, the grid connection; no wind turbines (an imported district has none
+//! unless the data says so). Climate: the generator's temperate climate with the district's
+//! latitude.
+//!
+//! Coordinates are rounded to millimetres and nothing iterates a hash map, so the same district
+//! and options give the same RON bytes.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::steiner::steiner_tree;
+use super::streets::{Attachment, P, StreetGraph, dist, polyline_length, round_mm};
+use super::{District, ImportError};
+use crate::hydraulics::solver::friction_factor;
+use crate::scene::generate::{
+    self, HEAT_PUMP_DESIGN_COP, design_heat_load_w, site_heat_pump_capacity_w, smallest_dn_for,
+};
+use crate::scene::{
+    Climate, DN_TABLE, Fluid, HeatNetwork, MapFeature, Node, Pipe, PipeInsulation, PipeSize, Plant,
+    SCENE_FORMAT_VERSION, Scene, SimSettings, dn_entry,
+};
+
+/// Farthest a building may stand from a street and still be connected, m.
+pub const MAX_SERVICE_M: f64 = 150.0;
+/// Farthest `--plant` or `--site` may lie from a street, m.
+pub const MAX_PLACE_M: f64 = 500.0;
+/// A building this close to the street is connected at the tap, without a service pipe, m.
+pub const DIRECT_TAP_M: f64 = 0.5;
+/// Largest design pressure gradient of a pipe, Pa/m.
+pub const MAX_GRADIENT_PA_M: f64 = 150.0;
+/// Footprint of a quantum site's building placed by `--site`, m (east × north).
+pub const SITE_FOOTPRINT_M: [f64; 2] = [24.0, 16.0];
+/// Pipe roughness, m.
+const ROUGHNESS_M: f64 = 4.5e-5;
+/// Design temperatures: supply at mild weather, supply at design, return, outdoor, °C.
+const T_SUPPLY: f64 = 75.0;
+const T_DESIGN: f64 = 90.0;
+const T_RETURN: f64 = 40.0;
+const T_OUT: f64 = -12.0;
+
+/// What `qtwin import` asks of the layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayoutOptions {
+    /// The scene's name.
+    pub name: String,
+    /// Where the plant stands (WGS84 lon, lat); `None`: at the load centre (see the module page).
+    pub plant_lonlat: Option<[f64; 2]>,
+    /// Micro quantum sites to place (WGS84 lon, lat), `--site`.
+    pub sites_lonlat: Vec<[f64; 2]>,
+    /// Close loops between nearby branches (`--loops`).
+    pub loops: bool,
+    /// Seed of the scene (and of the sites' equipment and the PV roofs drawn here).
+    pub seed: u64,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        Self {
+            name: "Imported district".into(),
+            plant_lonlat: None,
+            sites_lonlat: Vec::new(),
+            loops: false,
+            seed: 1,
+        }
+    }
+}
+
+/// A placed plant or site, for the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    pub id: String,
+    pub node: String,
+    /// Scene metres.
+    pub pos: [f64; 2],
+    /// WGS84 longitude, latitude.
+    pub lonlat: [f64; 2],
+    /// `given` (from the command line) or how it was chosen.
+    pub how: String,
+}
+
+/// What the layout did (part of `--report import.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutReport {
+    pub buildings: usize,
+    pub buildings_connected: usize,
+    /// One line per building left unconnected, with the reason.
+    pub unconnected: Vec<String>,
+    pub streets: usize,
+    pub street_edges: usize,
+    pub street_length_m: f64,
+    /// Street repairs, bridges and parts left out.
+    pub street_messages: Vec<String>,
+    pub nodes: usize,
+    pub pipes: usize,
+    pub service_pipes: usize,
+    pub loops: usize,
+    /// Route length of the mains (street pipes, loops included), m.
+    pub mains_length_m: f64,
+    /// Route length of the service pipes, m.
+    pub service_length_m: f64,
+    pub plant: Placement,
+    pub sites: Vec<Placement>,
+    /// Sum of the connected buildings' design heat loads, W.
+    pub design_load_w: f64,
+    pub design_flow_kg_s: f64,
+    /// Largest DN laid.
+    pub largest_dn: u32,
+    /// Design pressure drop of the worst path (supply only), Pa.
+    pub worst_path_dp_pa: f64,
+    pub pump_head_pa: f64,
+    /// What to do next (e.g. where to put quantum sites).
+    pub next_steps: Vec<String>,
+}
+
+/// Design pressure gradient of water flowing at `kg_s` in a pipe of inner diameter `d_m`, Pa/m.
+pub fn pressure_gradient_pa_m(kg_s: f64, d_m: f64, fluid: &Fluid) -> f64 {
+    let area = std::f64::consts::PI * d_m * d_m / 4.0;
+    let v = kg_s.abs() / (fluid.density_kg_m3 * area);
+    let re = fluid.density_kg_m3 * v * d_m / fluid.viscosity_pa_s;
+    if re <= 0.0 {
+        return 0.0;
+    }
+    friction_factor(re, ROUGHNESS_M / d_m) / d_m * 0.5 * fluid.density_kg_m3 * v * v
+}
+
+/// The smallest DN (at least [`smallest_dn_for`]'s, i.e. ≥ DN32 and ≤ 1.5 m/s) whose design
+/// pressure gradient is at most [`MAX_GRADIENT_PA_M`]; the largest DN if none is.
+pub fn dn_for_flow(kg_s: f64, fluid: &Fluid) -> u32 {
+    let start = smallest_dn_for(kg_s, fluid.density_kg_m3);
+    DN_TABLE
+        .iter()
+        .filter(|e| e.0 >= start)
+        .find(|e| pressure_gradient_pa_m(kg_s, e.1, fluid) <= MAX_GRADIENT_PA_M)
+        .unwrap_or(DN_TABLE.last().expect("DN table is not empty"))
+        .0
+}
+
+fn design_flow_kg_s(load_w: f64, fluid: &Fluid) -> f64 {
+    load_w / (fluid.cp_j_kg_k * (T_DESIGN - T_RETURN))
+}
+
+fn r3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Lays out the district's heat network, plant, sites and grid (see the module page).
+pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport), ImportError> {
+    let District {
+        georef,
+        mut buildings,
+        streets,
+        map,
+        report: _,
+    } = d;
+    let fluid = Fluid::default();
+    let sim = SimSettings::default();
+    if buildings.is_empty() {
+        return Err(ImportError::Other(
+            "the district has no heated building to connect".into(),
+        ));
+    }
+    for b in &mut buildings {
+        b.footprint = b.footprint.iter().map(|p| round_mm(*p)).collect();
+        b.node = None;
+        b.bus = None;
+    }
+    let mut g = StreetGraph::build(&streets);
+    if g.edges.is_empty() {
+        return Err(ImportError::Other(format!(
+            "the district has no usable street ({} read): the network is laid along streets",
+            streets.len()
+        )));
+    }
+    let street_edges = g.edges.len();
+    let street_length_m: f64 = g.edges.iter().map(|e| e.length_m).sum();
+
+    // Places given on the command line.
+    let site_pos: Vec<P> = opts
+        .sites_lonlat
+        .iter()
+        .map(|ll| round_mm(super::plane::to_local(&georef, ll[0], ll[1])))
+        .collect();
+    let site_fp: Vec<Vec<P>> = site_pos
+        .iter()
+        .map(|c| {
+            let (hx, hy) = (SITE_FOOTPRINT_M[0] / 2.0, SITE_FOOTPRINT_M[1] / 2.0);
+            [[-hx, -hy], [hx, -hy], [hx, hy], [-hx, hy]]
+                .iter()
+                .map(|o| round_mm([c[0] + o[0], c[1] + o[1]]))
+                .collect()
+        })
+        .collect();
+
+    // Service connections.
+    let shapes: Vec<Vec<P>> = buildings.iter().map(|b| b.footprint.clone()).collect();
+    let b_att = g.attach(&shapes, MAX_SERVICE_M);
+    let s_att = g.attach(&site_fp, MAX_PLACE_M);
+    let mut unconnected = Vec::new();
+    for (b, a) in buildings.iter().zip(&b_att) {
+        if let Err(dm) = a {
+            unconnected.push(if dm.is_finite() {
+                format!(
+                    "{}: {dm:.0} m from the nearest street (limit {MAX_SERVICE_M} m); not connected",
+                    b.id
+                )
+            } else {
+                format!("{}: no street to connect to; not connected", b.id)
+            });
+        }
+    }
+    for (k, a) in s_att.iter().enumerate() {
+        if let Err(dm) = a {
+            let ll = opts.sites_lonlat[k];
+            return Err(ImportError::Other(format!(
+                "--site {},{}: {dm:.0} m from the nearest street (limit {MAX_PLACE_M} m); a site must be connected to the network",
+                ll[0], ll[1]
+            )));
+        }
+    }
+    let loads: Vec<f64> = buildings
+        .iter()
+        .map(|b| design_heat_load_w(b, sim.indoor_setpoint_c, T_OUT))
+        .collect();
+
+    // The plant.
+    let (plant_v, plant_how) = match opts.plant_lonlat {
+        Some(ll) => {
+            let p = round_mm(super::plane::to_local(&georef, ll[0], ll[1]));
+            match g.attach(&[vec![p]], MAX_PLACE_M).remove(0) {
+                Ok(a) => (a.node, "given (--plant), on the nearest street".to_string()),
+                Err(dm) => {
+                    return Err(ImportError::Other(format!(
+                        "--plant {},{}: {dm:.0} m from the nearest street (limit {MAX_PLACE_M} m)",
+                        ll[0], ll[1]
+                    )));
+                }
+            }
+        }
+        None => {
+            let (mut sx, mut sy, mut sw) = (0.0, 0.0, 0.0);
+            for ((b, a), q) in buildings.iter().zip(&b_att).zip(&loads) {
+                if a.is_ok() {
+                    let c = b.centre();
+                    sx += c[0] * q;
+                    sy += c[1] * q;
+                    sw += q;
+                }
+            }
+            let c = if sw > 0.0 {
+                [sx / sw, sy / sw]
+            } else {
+                [0.0, 0.0]
+            };
+            let v = g
+                .nearest_node(c)
+                .ok_or_else(|| ImportError::Other("the street graph has no node".into()))?;
+            (
+                v,
+                "the street node nearest to the buildings' design-load centre".to_string(),
+            )
+        }
+    };
+
+    // Steiner tree.
+    let mut terminals = vec![plant_v];
+    terminals.extend(b_att.iter().flatten().map(|a| a.node));
+    terminals.extend(s_att.iter().flatten().map(|a| a.node));
+    let nv = g.nodes.len();
+    let wedges = g.weighted_edges();
+    let tree = steiner_tree(nv, &wedges, &terminals)
+        .map_err(|e| ImportError::Other(format!("no network along the streets: {e}")))?;
+
+    // Tree structure from the plant.
+    let mut tadj: Vec<Vec<usize>> = vec![Vec::new(); nv];
+    for &e in &tree.edges {
+        tadj[wedges[e].0].push(e);
+        tadj[wedges[e].1].push(e);
+    }
+    let other = |e: usize, v: usize| {
+        if wedges[e].0 == v {
+            wedges[e].1
+        } else {
+            wedges[e].0
+        }
+    };
+    let mut parent: Vec<Option<usize>> = vec![None; nv];
+    let mut in_tree = vec![false; nv];
+    let mut order = vec![plant_v];
+    in_tree[plant_v] = true;
+    let mut depth_m = vec![0.0; nv];
+    let mut depth = vec![0usize; nv];
+    let mut i = 0;
+    while i < order.len() {
+        let u = order[i];
+        i += 1;
+        for &e in &tadj[u] {
+            let v = other(e, u);
+            if !in_tree[v] {
+                in_tree[v] = true;
+                parent[v] = Some(e);
+                depth_m[v] = depth_m[u] + wedges[e].2;
+                depth[v] = depth[u] + 1;
+                order.push(v);
+            }
+        }
+    }
+    let mut is_edge_in_tree = vec![false; wedges.len()];
+    for &e in &tree.edges {
+        is_edge_in_tree[e] = true;
+    }
+
+    // Loops.
+    let n_connected = b_att.iter().filter(|a| a.is_ok()).count();
+    let mut loop_edges: Vec<usize> = Vec::new();
+    if opts.loops {
+        let n_loops = (3 + n_connected / 250).min(40);
+        let mut cands: Vec<(f64, usize)> = Vec::new();
+        for (e, &(a, b, w)) in wedges.iter().enumerate() {
+            if is_edge_in_tree[e] || !in_tree[a] || !in_tree[b] || w <= 0.0 || a == b {
+                continue;
+            }
+            let (mut x, mut y) = (a, b);
+            while x != y {
+                if depth[x] >= depth[y] {
+                    x = other(parent[x].expect("below the root"), x);
+                } else {
+                    y = other(parent[y].expect("below the root"), y);
+                }
+            }
+            let tree_d = depth_m[a] + depth_m[b] - 2.0 * depth_m[x];
+            if tree_d >= (4.0 * w).max(150.0) {
+                cands.push((tree_d - w, e));
+            }
+        }
+        cands.sort_by(|p, q| q.0.total_cmp(&p.0).then(p.1.cmp(&q.1)));
+        let mid = |e: usize| {
+            let pts = &g.edges[e].points;
+            let a = pts[0];
+            let b = pts[pts.len() - 1];
+            [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]
+        };
+        for &(_, e) in &cands {
+            if loop_edges.len() >= n_loops {
+                break;
+            }
+            if loop_edges.iter().all(|&l| dist(mid(l), mid(e)) >= 180.0) {
+                loop_edges.push(e);
+            }
+        }
+    }
+
+    // Scene nodes: plant, taps, sites, loop ends and tree vertices of degree ≠ 2.
+    let mut is_node = vec![false; nv];
+    for &t in &terminals {
+        is_node[t] = true;
+    }
+    for &e in &loop_edges {
+        is_node[wedges[e].0] = true;
+        is_node[wedges[e].1] = true;
+    }
+    for v in 0..nv {
+        if in_tree[v] && tadj[v].len() != 2 {
+            is_node[v] = true;
+        }
+    }
+    let n_scene_nodes = order.iter().filter(|v| is_node[**v]).count();
+    let w_n = (n_scene_nodes + buildings.len() + site_pos.len())
+        .to_string()
+        .len()
+        .max(3);
+    let mut node_id: Vec<Option<String>> = vec![None; nv];
+    let mut nodes: Vec<Node> = Vec::new();
+    for &v in &order {
+        if is_node[v] {
+            let id = format!("n{:0w_n$}", nodes.len() + 1);
+            nodes.push(Node {
+                id: id.clone(),
+                pos: g.nodes[v],
+                elevation_m: 0.0,
+            });
+            node_id[v] = Some(id);
+        }
+    }
+
+    // Design flows: own flow at each vertex, summed up the tree.
+    let mut own = vec![0.0; nv];
+    for ((a, q), b) in b_att.iter().zip(&loads).zip(&buildings) {
+        if let Ok(a) = a {
+            own[a.node] += design_flow_kg_s(*q, &fluid);
+            let _ = b;
+        }
+    }
+    let mut flow = own.clone();
+    for &v in order.iter().rev() {
+        if let Some(e) = parent[v] {
+            let u = other(e, v);
+            flow[u] += flow[v];
+        }
+    }
+
+    // Mains: one pipe per chain, from the plant side.
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); nv];
+    for &v in &order {
+        if let Some(e) = parent[v] {
+            children[other(e, v)].push(e);
+        }
+    }
+    let oriented = |e: usize, from: usize| -> Vec<P> {
+        let ed = &g.edges[e];
+        if ed.a == from {
+            ed.points.clone()
+        } else {
+            ed.points.iter().rev().copied().collect()
+        }
+    };
+    let insulation = PipeInsulation::Series(2);
+    let mut pipes: Vec<Pipe> = Vec::new();
+    let mut dp_at = vec![0.0; nv]; // design pressure drop from the plant, Pa (supply only)
+    let mut dn_in = vec![0u32; nv]; // DN of the pipe feeding a scene node
+    let mut mains_length_m = 0.0;
+    let mut largest_dn = 0u32;
+    let w_p = (nv + buildings.len() + 10).to_string().len().max(3);
+    for &u in &order {
+        if !is_node[u] {
+            continue;
+        }
+        for &e0 in &children[u] {
+            let mut route = oriented(e0, u);
+            let mut v = other(e0, u);
+            while !is_node[v] {
+                let &e = children[v].first().expect("a chain vertex has one child");
+                let more = oriented(e, v);
+                route.extend_from_slice(&more[1..]);
+                v = other(e, v);
+            }
+            let dn = dn_for_flow(flow[v], &fluid);
+            let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
+            let len = polyline_length(&route);
+            dp_at[v] = dp_at[u] + pressure_gradient_pa_m(flow[v], d, &fluid) * len;
+            dn_in[v] = dn;
+            largest_dn = largest_dn.max(dn);
+            mains_length_m += len;
+            pipes.push(Pipe {
+                id: format!("p{:0w_p$}", pipes.len() + 1),
+                from: node_id[u].clone().expect("scene node"),
+                to: node_id[v].clone().expect("scene node"),
+                length_m: None,
+                size: PipeSize::Dn(dn),
+                insulation,
+                roughness_m: ROUGHNESS_M,
+                burial_depth_m: 0.8,
+                route,
+            });
+        }
+    }
+    dn_in[plant_v] = children[plant_v]
+        .iter()
+        .map(|&e| {
+            let mut v = other(e, plant_v);
+            while !is_node[v] {
+                v = other(children[v][0], v);
+            }
+            dn_in[v]
+        })
+        .max()
+        .unwrap_or(generate::MIN_DN);
+    for &e in &loop_edges {
+        let (a, b, _) = wedges[e];
+        let dn = dn_in[a].min(dn_in[b]).max(generate::MIN_DN);
+        let route = oriented(e, a);
+        mains_length_m += polyline_length(&route);
+        pipes.push(Pipe {
+            id: format!("p{:0w_p$}", pipes.len() + 1),
+            from: node_id[a].clone().expect("loop end is a node"),
+            to: node_id[b].clone().expect("loop end is a node"),
+            length_m: None,
+            size: PipeSize::Dn(dn),
+            insulation,
+            roughness_m: ROUGHNESS_M,
+            burial_depth_m: 0.8,
+            route,
+        });
+    }
+
+    // Service pipes to the buildings and sites.
+    let mut service_length_m = 0.0;
+    let mut service_pipes = 0usize;
+    let mut dp_worst: f64 = 0.0;
+    let mut service = |id: &str,
+                       att: &Attachment,
+                       kg_s: f64,
+                       nodes: &mut Vec<Node>,
+                       pipes: &mut Vec<Pipe>|
+     -> String {
+        let tap = node_id[att.node].clone().expect("taps are nodes");
+        if att.distance_m < DIRECT_TAP_M {
+            dp_worst = dp_worst.max(dp_at[att.node]);
+            return tap;
+        }
+        let nid = format!("h_{id}");
+        nodes.push(Node {
+            id: nid.clone(),
+            pos: att.from,
+            elevation_m: 0.0,
+        });
+        let dn = dn_for_flow(kg_s, &fluid);
+        let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
+        let route = vec![g.nodes[att.node], att.from];
+        let len = polyline_length(&route);
+        dp_worst = dp_worst.max(dp_at[att.node] + pressure_gradient_pa_m(kg_s, d, &fluid) * len);
+        service_length_m += len;
+        service_pipes += 1;
+        pipes.push(Pipe {
+            id: format!("svc_{id}"),
+            from: tap,
+            to: nid.clone(),
+            length_m: None,
+            size: PipeSize::Dn(dn),
+            insulation,
+            roughness_m: ROUGHNESS_M,
+            burial_depth_m: 0.8,
+            route,
+        });
+        nid
+    };
+    for ((b, a), q) in buildings.iter_mut().zip(&b_att).zip(&loads) {
+        if let Ok(a) = a {
+            let id = b.id.clone();
+            b.node = Some(service(
+                &id,
+                a,
+                design_flow_kg_s(*q, &fluid),
+                &mut nodes,
+                &mut pipes,
+            ));
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut sites = Vec::new();
+    let mut hp_caps = Vec::new();
+    for (k, ((pos, fp), a)) in site_pos.iter().zip(&site_fp).zip(&s_att).enumerate() {
+        let a = a.as_ref().expect("checked above");
+        let id = format!("q{}", k + 1);
+        let mut s = generate::random_site(&id, *pos, fp.clone(), &mut rng);
+        let cap = site_heat_pump_capacity_w(&s);
+        s.node = Some(service(
+            &id,
+            a,
+            design_flow_kg_s(cap, &fluid),
+            &mut nodes,
+            &mut pipes,
+        ));
+        hp_caps.push(cap);
+        sites.push(s);
+    }
+
+    // Plants.
+    let design_load_w: f64 = buildings
+        .iter()
+        .zip(&loads)
+        .filter(|(b, _)| b.node.is_some())
+        .map(|(_, q)| q)
+        .sum();
+    let min_dp = 5.0e4;
+    let head = generate::design_pump_head_pa(dp_worst, min_dp);
+    let plant_node = node_id[plant_v].clone().expect("the plant is a node");
+    let mut plants =
+        generate::main_station_plants(&plant_node, design_load_w, head, &fluid, T_SUPPLY, T_RETURN);
+    let mut hp_elec = Vec::new();
+    for (s, &cap) in sites.iter().zip(&hp_caps) {
+        let node = s.node.clone().expect("set above");
+        hp_elec.push(cap / HEAT_PUMP_DESIGN_COP);
+        plants.push(Plant::HeatPump {
+            id: format!("hp_{}", s.id),
+            node: node.clone(),
+            site: s.id.clone(),
+            capacity_w: cap,
+            carnot_fraction: 0.5,
+        });
+        if node != plant_node {
+            plants.push(Plant::CirculationPump {
+                id: format!("pump_{}", s.id),
+                node,
+                efficiency: 0.6,
+                max_head_pa: head,
+            });
+        }
+    }
+    let plant_pos = g.nodes[plant_v];
+    let grid = generate::design_grid(
+        &mut buildings,
+        &mut sites,
+        &hp_elec,
+        plant_pos,
+        &[],
+        &mut rng,
+    );
+
+    let climate = match generate::temperate_climate() {
+        Climate::Monthly(mut m) => {
+            m.latitude_deg = georef.origin_lat_deg;
+            Climate::Monthly(m)
+        }
+        c => c,
+    };
+    let mut map_out: Vec<MapFeature> = streets
+        .iter()
+        .filter_map(|s| {
+            let pts: Vec<P> = s
+                .points
+                .iter()
+                .filter(|p| p[0].is_finite() && p[1].is_finite())
+                .map(|p| round_mm(*p))
+                .collect();
+            (pts.len() >= 2).then(|| MapFeature::Street {
+                points: pts,
+                width_m: r3(s.width_m),
+            })
+        })
+        .collect();
+    map_out.extend(map);
+
+    let buildings_connected = buildings.iter().filter(|b| b.node.is_some()).count();
+    let n_nodes = nodes.len();
+    let n_pipes = pipes.len();
+    let scene = Scene {
+        format_version: SCENE_FORMAT_VERSION,
+        name: opts.name.clone(),
+        description: format!(
+            "An imported district of {} buildings ({} connected) at {:.5}° N, {:.5}° E: a heat \
+             network of {:.0} m of mains along the streets (a Steiner tree from the plant) and \
+             {:.0} m of service pipes, {} micro quantum site(s). Laid out by `qtwin import`.",
+            buildings.len(),
+            buildings_connected,
+            georef.origin_lat_deg,
+            georef.origin_lon_deg,
+            mains_length_m,
+            service_length_m,
+            sites.len()
+        ),
+        seed: opts.seed,
+        sim,
+        fluid: fluid.clone(),
+        climate,
+        buildings,
+        heat_network: HeatNetwork {
+            supply_temp_c: T_SUPPLY,
+            supply_temp_at_design_c: Some(T_DESIGN),
+            design_outdoor_temp_c: T_OUT,
+            return_temp_c: T_RETURN,
+            supply_pressure_pa: 6.0e5,
+            return_pressure_pa: 2.0e5,
+            min_substation_dp_pa: min_dp,
+            dhw_min_supply_temp_c: 55.0,
+            nodes,
+            pipes,
+            consumers: Vec::new(),
+        },
+        plants,
+        quantum_sites: sites,
+        grid: Some(grid),
+        map: map_out,
+        quantum_jobs: None,
+        edits: Vec::new(),
+        failures: Vec::new(),
+        georef: Some(georef),
+    };
+    if let Err(issues) = crate::scene::validate(&scene) {
+        return Err(ImportError::Other(format!(
+            "the laid-out scene does not pass `qtwin check` (a bug in the layout): {}",
+            crate::scene::SceneError::Invalid(issues)
+        )));
+    }
+
+    let place = |id: &str, node: &str, pos: P, how: &str| {
+        let ll = super::plane::to_lonlat(&georef, pos);
+        Placement {
+            id: id.to_string(),
+            node: node.to_string(),
+            pos,
+            lonlat: [(ll[0] * 1e7).round() / 1e7, (ll[1] * 1e7).round() / 1e7],
+            how: how.to_string(),
+        }
+    };
+    let mut next_steps = Vec::new();
+    if scene.quantum_sites.is_empty() {
+        next_steps.push(
+            "no --site given: `qtwin suggest SCENE` scores places for micro quantum sites; \
+             import again with --site lon,lat for the ones you choose"
+                .to_string(),
+        );
+    }
+    if !unconnected.is_empty() {
+        next_steps.push(format!(
+            "{} building(s) lie farther than {MAX_SERVICE_M} m from any street and are not connected \
+             (their heat demand counts as unmet)",
+            unconnected.len()
+        ));
+    }
+    let report = LayoutReport {
+        buildings: scene.buildings.len(),
+        buildings_connected,
+        unconnected,
+        streets: streets.len(),
+        street_edges,
+        street_length_m: r3(street_length_m),
+        street_messages: g.messages.clone(),
+        nodes: n_nodes,
+        pipes: n_pipes,
+        service_pipes,
+        loops: loop_edges.len(),
+        mains_length_m: r3(mains_length_m),
+        service_length_m: r3(service_length_m),
+        plant: place("boiler_main", &plant_node, plant_pos, &plant_how),
+        sites: scene
+            .quantum_sites
+            .iter()
+            .map(|s| {
+                place(
+                    &s.id,
+                    s.node.as_deref().unwrap_or(""),
+                    s.pos,
+                    "given (--site)",
+                )
+            })
+            .collect(),
+        design_load_w: r3(design_load_w),
+        design_flow_kg_s: r3(design_flow_kg_s(design_load_w, &fluid)),
+        largest_dn,
+        worst_path_dp_pa: r3(dp_worst),
+        pump_head_pa: head,
+        next_steps,
+    };
+    Ok((scene, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dn_keeps_both_limits() {
+        let f = Fluid::default();
+        for kg_s in [0.05, 0.5, 2.0, 10.0, 40.0, 150.0] {
+            let dn = dn_for_flow(kg_s, &f);
+            let d = dn_entry(dn).unwrap().1;
+            assert!(
+                pressure_gradient_pa_m(kg_s, d, &f) <= MAX_GRADIENT_PA_M,
+                "{kg_s} {dn}"
+            );
+            let v = kg_s / (f.density_kg_m3 * std::f64::consts::PI * d * d / 4.0);
+            assert!(v <= 1.5);
+            assert!(dn >= smallest_dn_for(kg_s, f.density_kg_m3));
+            // The next smaller DN breaks a limit (unless it is the smallest allowed).
+            if let Some(prev) = DN_TABLE
+                .iter()
+                .rev()
+                .find(|e| e.0 < dn && e.0 >= generate::MIN_DN)
+            {
+                let v = kg_s / (f.density_kg_m3 * std::f64::consts::PI * prev.1 * prev.1 / 4.0);
+                assert!(pressure_gradient_pa_m(kg_s, prev.1, &f) > MAX_GRADIENT_PA_M || v > 1.5);
+            }
+        }
+        // 1 kg/s (about 210 kW at 90/40 °C): DN32 keeps 1.5 m/s but not 150 Pa/m (~300 Pa/m).
+        assert_eq!(smallest_dn_for(1.0, f.density_kg_m3), 32);
+        assert!(dn_for_flow(1.0, &f) > 32);
+    }
+}

@@ -1,0 +1,520 @@
+//! The layout half of `qtwin import`: a hand-made district (a street grid with a gap to snap, a
+//! T-junction, a fragment to bridge, a dozen buildings and one far from any street) laid out,
+//! checked, run and exported; and the layout of a 10,000-building district (timed, not asserted).
+
+use qtwin::demand::{ConsumerKind, Consumers};
+use qtwin::import::export;
+use qtwin::import::layout::{LayoutOptions, LayoutReport, layout};
+use qtwin::import::streets::polyline_length;
+use qtwin::import::{District, ReadReport, Street};
+use qtwin::ledger::Ledger;
+use qtwin::ledger::report::{Report, state_json};
+use qtwin::scene::{
+    self, Building, BuildingUse, Climate, Envelope, FixedClimate, GeoRef, MapFeature, Scene,
+};
+use qtwin::sim::{RunOptions, Simulation};
+
+const GEO: GeoRef = GeoRef {
+    origin_lon_deg: 6.05,
+    origin_lat_deg: 50.78,
+};
+
+/// Test-only projection (until the integrator switches the tests to `geo::LocalTm`): local
+/// equirectangular on a sphere of the WGS84 mean radius, the stand-in `import::plane` uses.
+fn lonlat_to_local(lon: f64, lat: f64) -> [f64; 2] {
+    let r = 6_371_008.8;
+    let k = std::f64::consts::PI / 180.0;
+    [
+        r * (GEO.origin_lat_deg * k).cos() * (lon - GEO.origin_lon_deg) * k,
+        r * (lat - GEO.origin_lat_deg) * k,
+    ]
+}
+fn local_to_lonlat(p: [f64; 2]) -> [f64; 2] {
+    let r = 6_371_008.8;
+    let k = std::f64::consts::PI / 180.0;
+    [
+        GEO.origin_lon_deg + p[0] / (r * (GEO.origin_lat_deg * k).cos()) / k,
+        GEO.origin_lat_deg + p[1] / r / k,
+    ]
+}
+
+fn street(id: &str, pts: &[[f64; 2]]) -> Street {
+    Street {
+        source_id: id.into(),
+        points: pts.to_vec(),
+        class: "residential".into(),
+        width_m: 9.0,
+    }
+}
+
+fn house(id: &str, c: [f64; 2], floors: u32) -> Building {
+    let (hx, hy) = (7.0, 5.0);
+    Building {
+        id: id.into(),
+        footprint: vec![
+            [c[0] - hx, c[1] - hy],
+            [c[0] + hx, c[1] - hy],
+            [c[0] + hx, c[1] + hy],
+            [c[0] - hx, c[1] + hy],
+        ],
+        floors,
+        floor_height_m: 3.0,
+        use_: BuildingUse::Residential,
+        heated_area_m2: None,
+        envelope: Envelope::EnergyClass('D'),
+        hot_water_share: 0.15,
+        absorption_cooling_peak_w: 0.0,
+        node: None,
+        bus: None,
+        return_temp_c: None,
+        provenance: None,
+    }
+}
+
+/// Streets: three east-west streets (y = 0, 100, 200) and four north-south ones; the one at
+/// x = 300 starts 1.3 m off the corner (snapped); one at x = 150 runs between the middle and the
+/// top street with its lower end 0.3 m off the middle one (a T-junction); a fragment 30 m north
+/// of the top street (bridged). Twelve houses along the streets and one 370 m away.
+fn district() -> District {
+    let streets = vec![
+        street(
+            "way/1",
+            &[[0.0, 0.0], [100.0, 0.0], [200.0, 0.0], [300.0, 0.0]],
+        ),
+        street("way/2", &[[0.0, 100.0], [300.0, 100.0]]),
+        street("way/3", &[[0.0, 200.0], [150.0, 200.0], [300.0, 200.0]]),
+        street("way/4", &[[0.0, 0.0], [0.0, 100.0], [0.0, 200.0]]),
+        street("way/5", &[[100.0, 0.0], [100.0, 100.0]]),
+        street("way/6", &[[200.0, 0.0], [200.0, 100.0], [200.0, 200.0]]),
+        street("way/7", &[[300.8, 1.0], [300.0, 100.0], [300.0, 200.0]]),
+        street("way/8", &[[150.0, 100.3], [150.0, 200.0]]),
+        street("way/9", &[[160.0, 230.0], [260.0, 230.0]]),
+    ];
+    let centres = [
+        [30.0, 17.0],
+        [70.0, 17.0],
+        [130.0, 17.0],
+        [170.0, 17.0],
+        [230.0, 17.0],
+        [270.0, 17.0],
+        [30.0, 117.0],
+        [125.0, 83.0],
+        [230.0, 117.0],
+        [60.0, 183.0],
+        [260.0, 183.0],
+        [210.0, 245.0],
+    ];
+    let mut buildings: Vec<Building> = centres
+        .iter()
+        .enumerate()
+        .map(|(k, c)| house(&format!("b{:02}", k + 1), *c, 2 + (k as u32 % 4)))
+        .collect();
+    buildings.push(house("b13", [150.0, 600.0], 3));
+    District {
+        georef: GEO,
+        buildings,
+        streets,
+        map: vec![MapFeature::Park {
+            polygon: vec![[110.0, 110.0], [140.0, 110.0], [140.0, 140.0]],
+        }],
+        report: ReadReport::default(),
+    }
+}
+
+fn is_service(p: &scene::Pipe) -> bool {
+    p.id.starts_with("svc_")
+}
+
+fn laid(opts: &LayoutOptions) -> (Scene, LayoutReport) {
+    layout(district(), opts).expect("the district lays out")
+}
+
+#[test]
+fn hand_made_district_lays_out_checks_and_is_a_tree() {
+    let (s, r) = laid(&LayoutOptions::default());
+    scene::validate(&s).expect("passes qtwin check");
+    assert_eq!(s.georef, Some(GEO));
+    // Every house but the far one connected; the far one reported with its distance.
+    assert_eq!(r.buildings, 13);
+    assert_eq!(r.buildings_connected, 12);
+    for b in &s.buildings {
+        assert_eq!(b.node.is_some(), b.id != "b13", "{}", b.id);
+        assert!(b.bus.is_some());
+    }
+    assert_eq!(r.unconnected.len(), 1);
+    assert!(
+        r.unconnected[0].starts_with("b13: 365 m from the nearest street"),
+        "{}",
+        r.unconnected[0]
+    );
+    assert!(r.next_steps.iter().any(|m| m.contains("qtwin suggest")));
+    // The gap was snapped, the T joined and the fragment bridged.
+    assert!(
+        r.street_messages.iter().any(|m| m.contains("snapped")),
+        "{:?}",
+        r.street_messages
+    );
+    assert!(r.street_messages.iter().any(|m| m.contains("T-junction")));
+    assert!(r.street_messages.iter().any(|m| m.contains("bridged")));
+    // Route lengths: each pipe's length is its route's, and they add up to the report's.
+    let pos = s.node_positions();
+    let (mut mains, mut services) = (0.0, 0.0);
+    for p in &s.heat_network.pipes {
+        assert!(p.route.len() >= 2, "{}", p.id);
+        assert_eq!(p.length_m, None);
+        let l = scene::Scene::pipe_length_m(&pos, p).unwrap();
+        assert!((l - polyline_length(&p.route)).abs() < 1e-9);
+        // The route starts and ends at the pipe's nodes.
+        assert_eq!(p.route[0], pos[p.from.as_str()]);
+        assert_eq!(*p.route.last().unwrap(), pos[p.to.as_str()]);
+        if is_service(p) {
+            services += l;
+            assert!(l <= 150.0);
+        } else {
+            mains += l;
+        }
+    }
+    assert!(
+        (mains - r.mains_length_m).abs() < 1e-3,
+        "{mains} vs {}",
+        r.mains_length_m
+    );
+    assert!((services - r.service_length_m).abs() < 1e-3);
+    // Nine houses stand 12 m off their street, the one by the fragment 10 m, and two 11.24 m
+    // and 11.63 m off the street whose end was snapped 1.28 m north-east (so it slants).
+    assert_eq!(r.service_pipes, 12);
+    let slant = |x: f64| 12.0 - x / 100.8;
+    let want = 9.0 * 12.0
+        + 10.0
+        + slant(237.0 - 200.0) * 100.8 / 100.805
+        + slant(277.0 - 200.0) * 100.8 / 100.805;
+    assert!((services - want).abs() < 0.01, "{services} vs {want}");
+    // The mains are a tree: |V| − 1 pipes, connected.
+    let mut verts = std::collections::BTreeSet::new();
+    let mains_pipes: Vec<_> = s
+        .heat_network
+        .pipes
+        .iter()
+        .filter(|p| !is_service(p))
+        .collect();
+    for p in &mains_pipes {
+        verts.insert(p.from.clone());
+        verts.insert(p.to.clone());
+    }
+    assert_eq!(mains_pipes.len() + 1, verts.len());
+    assert_eq!(r.loops, 0);
+    // A tree reaching 12 taps along a 300 m × 200 m grid is far shorter than the grid (1,730 m).
+    assert!(
+        r.mains_length_m > 300.0 && r.mains_length_m < 1200.0,
+        "{}",
+        r.mains_length_m
+    );
+    // Plant, storage and pump at one node; the grid's substation next to it.
+    let plant_node = &r.plant.node;
+    for id in ["boiler_main", "storage_main", "pump_main"] {
+        assert!(
+            s.plants
+                .iter()
+                .any(|p| p.id() == id && p.node() == plant_node)
+        );
+    }
+    assert!(r.pump_head_pa >= 3.0e5);
+    if let Climate::Monthly(m) = &s.climate {
+        assert_eq!(m.latitude_deg, GEO.origin_lat_deg);
+    } else {
+        panic!("monthly climate expected");
+    }
+    // Streets on the map, the district's park kept.
+    let n_streets = s
+        .map
+        .iter()
+        .filter(|m| matches!(m, MapFeature::Street { .. }))
+        .count();
+    assert_eq!(n_streets, 9);
+    assert!(s.map.iter().any(|m| matches!(m, MapFeature::Park { .. })));
+}
+
+#[test]
+fn layout_is_deterministic_to_the_byte() {
+    let opts = LayoutOptions {
+        sites_lonlat: vec![local_to_lonlat([250.0, 60.0])],
+        loops: true,
+        ..Default::default()
+    };
+    let a = scene::to_ron(&laid(&opts).0);
+    let b = scene::to_ron(&laid(&opts).0);
+    assert_eq!(a, b);
+    let back = scene::load_scene_str(&a, "laid.ron").unwrap();
+    assert_eq!(scene::to_ron(&back), a);
+}
+
+/// Sum of the connected buildings' unmet and demanded heat now, W.
+fn unmet_connected(w: &Simulation, s: &Scene) -> (f64, f64) {
+    let c = w.res::<Consumers>();
+    let (mut unmet, mut demand) = (0.0, 0.0);
+    for i in 0..c.kind.len() {
+        if let ConsumerKind::Building(b) = c.kind[i]
+            && s.buildings[b as usize].node.is_some()
+        {
+            unmet += c.unmet_w[i];
+            demand += c.demand_w[i];
+        }
+    }
+    (unmet, demand)
+}
+
+#[test]
+fn two_days_balance_and_no_unmet_heat_at_design_load() {
+    let opts = LayoutOptions {
+        sites_lonlat: vec![local_to_lonlat([250.0, 60.0])],
+        ..Default::default()
+    };
+    let (s, r) = laid(&opts);
+    assert_eq!(r.sites.len(), 1);
+    let site = &s.quantum_sites[0];
+    assert!(
+        s.plants
+            .iter()
+            .any(|p| p.id() == "hp_q1" && p.node() == site.node.as_deref().unwrap())
+    );
+    // Two January days in the district's climate: the balance closes every tick.
+    let mut w = Simulation::new(&s, &RunOptions::default()).unwrap();
+    let mut worst: f64 = 0.0;
+    for _ in 0..2 * 24 * 60 {
+        w.step();
+        worst = worst.max(w.res::<Ledger>().last_error_rel);
+    }
+    assert!(worst <= 1e-9, "balance {worst:e}");
+    let k = Report::from_sim(&w).kpis;
+    assert!(
+        k.heat_demand_kwh > 0.0 && k.waste_heat_recovered_kwh > 0.0,
+        "{k:?}"
+    );
+    // At the design outdoor temperature for a day: no connected building goes short.
+    let mut d = s.clone();
+    d.climate = Climate::Fixed(FixedClimate {
+        outdoor_temp_c: s.heat_network.design_outdoor_temp_c,
+        ground_temp_c: 5.0,
+        irradiance_w_m2: 0.0,
+        wind_m_s: 3.0,
+    });
+    let mut w = Simulation::new(&d, &RunOptions::default()).unwrap();
+    let (mut unmet_j, mut demand_j) = (0.0, 0.0);
+    for t in 0..24 * 60 {
+        w.step();
+        let (u, q) = unmet_connected(&w, &d);
+        if u > 0.0 {
+            println!("tick {t}: unmet {u:.0} W of {q:.0} W");
+        }
+        unmet_j += u * 60.0;
+        demand_j += q * 60.0;
+        assert!(w.res::<Ledger>().last_error_rel <= 1e-9);
+    }
+    assert!(demand_j > 0.0);
+    assert!(
+        unmet_j <= 1e-9 * demand_j,
+        "unmet {unmet_j} J of {demand_j} J"
+    );
+}
+
+#[test]
+fn loops_close_between_far_branches() {
+    // A long ladder: two parallel streets 40 m apart, joined at the west end and by a rung
+    // every 100 m; houses along both; the tree leaves rungs out that loops may close.
+    let mut streets = vec![
+        street("n", &[[0.0, 40.0], [1000.0, 40.0]]),
+        street("s", &[[0.0, 0.0], [1000.0, 0.0]]),
+    ];
+    for k in 0..=10 {
+        let x = 100.0 * k as f64;
+        streets.push(street(&format!("r{k}"), &[[x, 0.0], [x, 40.0]]));
+    }
+    let mut buildings = Vec::new();
+    for k in 0..20 {
+        let x = 25.0 + 50.0 * k as f64;
+        buildings.push(house(&format!("s{k:02}"), [x, -15.0], 3));
+        buildings.push(house(&format!("n{k:02}"), [x, 55.0], 3));
+    }
+    let d = District {
+        georef: GEO,
+        buildings,
+        streets,
+        map: Vec::new(),
+        report: ReadReport::default(),
+    };
+    let opts = LayoutOptions {
+        plant_lonlat: Some(local_to_lonlat([0.0, 20.0])),
+        loops: true,
+        ..Default::default()
+    };
+    let (s, r) = layout(d, &opts).unwrap();
+    scene::validate(&s).unwrap();
+    assert!(r.plant.how.starts_with("given"));
+    assert!(r.loops >= 1, "{r:?}");
+    let mains = s
+        .heat_network
+        .pipes
+        .iter()
+        .filter(|p| !is_service(p))
+        .count();
+    let mut verts = std::collections::BTreeSet::new();
+    for p in s.heat_network.pipes.iter().filter(|p| !is_service(p)) {
+        verts.insert(p.from.clone());
+        verts.insert(p.to.clone());
+    }
+    assert_eq!(mains, verts.len() - 1 + r.loops);
+    let mut w = Simulation::new(&s, &RunOptions::default()).unwrap();
+    w.run_ticks(6 * 60);
+    assert!(Report::from_sim(&w).kpis.max_energy_balance_error_rel <= 1e-9);
+}
+
+#[test]
+fn export_round_trips_coordinates_and_joins_the_state() {
+    let opts = LayoutOptions {
+        sites_lonlat: vec![local_to_lonlat([250.0, 60.0])],
+        ..Default::default()
+    };
+    let (s, _) = laid(&opts);
+    let mut w = Simulation::new(&s, &RunOptions::default()).unwrap();
+    w.run_ticks(120);
+    let state = state_json(&w);
+    let report: serde_json::Value = serde_json::from_str(&Report::from_sim(&w).to_json()).unwrap();
+    let ex = export::build(&s, Some(&state), Some(&report)).unwrap();
+    let layer = |n: &str| ex.layers.iter().find(|l| l.name == n).unwrap();
+    // Nodes: parse the GeoJSON back, project back, within 1 cm.
+    let nodes: serde_json::Value =
+        serde_json::from_str(&export::to_geojson(layer("nodes"))).unwrap();
+    assert_eq!(nodes["type"], "FeatureCollection");
+    let feats = nodes["features"].as_array().unwrap();
+    assert_eq!(feats.len(), s.heat_network.nodes.len());
+    for (f, n) in feats.iter().zip(&s.heat_network.nodes) {
+        assert_eq!(f["id"], n.id.as_str());
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        let p = lonlat_to_local(c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        let err = ((p[0] - n.pos[0]).powi(2) + (p[1] - n.pos[1]).powi(2)).sqrt();
+        assert!(err < 0.01, "{}: {err} m", n.id);
+        assert!(f["properties"]["supply_temp_c"].as_f64().unwrap() > 30.0);
+    }
+    // Buildings: closed counter-clockwise rings; the run's values joined by id.
+    let b: serde_json::Value =
+        serde_json::from_str(&export::to_geojson(layer("buildings"))).unwrap();
+    for f in b["features"].as_array().unwrap() {
+        let ring = f["geometry"]["coordinates"][0].as_array().unwrap();
+        assert_eq!(ring.first(), ring.last());
+        let pts: Vec<[f64; 2]> = ring
+            .iter()
+            .map(|q| [q[0].as_f64().unwrap(), q[1].as_f64().unwrap()])
+            .collect();
+        let area: f64 = pts
+            .windows(2)
+            .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+            .sum();
+        assert!(area > 0.0);
+        let p = &f["properties"];
+        assert!(p["demand_w"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(p["delivered_w"].is_number() && p["unmet_w"].is_number());
+        assert!(p["design_heat_load_w"].as_f64().unwrap() > 1e3);
+    }
+    // Pipes follow their routes; sites and plants carry their run values.
+    let pipes: serde_json::Value =
+        serde_json::from_str(&export::to_geojson(layer("pipes"))).unwrap();
+    for (f, p) in pipes["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&s.heat_network.pipes)
+    {
+        assert_eq!(f["geometry"]["type"], "LineString");
+        assert_eq!(
+            f["geometry"]["coordinates"].as_array().unwrap().len(),
+            p.route.len()
+        );
+        assert!(f["properties"]["mass_flow_kg_s"].is_number());
+    }
+    let sites = layer("sites");
+    assert!(sites.features[0].properties["recovered_heat_w"].is_number());
+    let plants = layer("plants");
+    assert!(
+        plants
+            .features
+            .iter()
+            .any(|f| f.id == "boiler_main" && f.properties["station_heat_w"].is_number())
+    );
+    // CSV keyed by id; the report's KPIs, with a note that it has no per-object values.
+    let csv = export::to_csv(layer("buildings")).unwrap();
+    assert!(csv.starts_with("id,lon,lat,"));
+    assert_eq!(csv.lines().count(), 1 + s.buildings.len());
+    assert!(ex.kpis.iter().any(|r| r[0] == "heat_demand_kwh"));
+    assert!(ex.notes.iter().any(|n| n.contains("KPIs only")));
+    // Written to disk.
+    let dir = std::env::temp_dir().join(format!("qtwin-export-{}", std::process::id()));
+    let files = export::write(&ex, &dir.join("geo"), Some(&dir.join("csv"))).unwrap();
+    assert_eq!(files.len(), 5 + 5 + 1);
+    std::fs::remove_dir_all(&dir).ok();
+    // A scene without a georeference: a clear error.
+    let mut bare = s.clone();
+    bare.georef = None;
+    let e = export::build(&bare, None, None).unwrap_err().to_string();
+    assert!(e.contains("no georeference"), "{e}");
+}
+
+/// A 10,000-building district from the generator (its buildings and street lines): the layout
+/// time is printed (target ≤ 10 s for import + layout on a 2-core machine), not asserted.
+#[test]
+fn layout_of_ten_thousand_buildings() {
+    let g = scene::generate::generate_city(&scene::generate::GenerateOptions {
+        buildings: 10_000,
+        sites: 0,
+        seed: 1,
+    });
+    let streets: Vec<Street> = g
+        .map
+        .iter()
+        .enumerate()
+        .filter_map(|(k, m)| match m {
+            MapFeature::Street { points, width_m } => Some(Street {
+                source_id: format!("street {k}"),
+                points: points.clone(),
+                class: "residential".into(),
+                width_m: *width_m,
+            }),
+            _ => None,
+        })
+        .collect();
+    let buildings: Vec<Building> = g
+        .buildings
+        .iter()
+        .map(|b| Building {
+            node: None,
+            bus: None,
+            ..b.clone()
+        })
+        .collect();
+    let d = District {
+        georef: GEO,
+        buildings,
+        streets,
+        map: Vec::new(),
+        report: ReadReport::default(),
+    };
+    let n_streets = d.streets.len();
+    let t0 = std::time::Instant::now();
+    let (s, r) = layout(d, &LayoutOptions::default()).unwrap();
+    let t = t0.elapsed().as_secs_f64();
+    println!(
+        "layout of {} buildings, {} streets ({} street edges, {:.0} m): {:.2} s — {} connected, {} nodes, {} pipes, mains {:.0} m, services {:.0} m, largest DN{}",
+        r.buildings,
+        n_streets,
+        r.street_edges,
+        r.street_length_m,
+        t,
+        r.buildings_connected,
+        r.nodes,
+        r.pipes,
+        r.mains_length_m,
+        r.service_length_m,
+        r.largest_dn
+    );
+    assert_eq!(s.buildings.len(), 10_000);
+    assert!(r.buildings_connected >= 9_900, "{}", r.buildings_connected);
+}
