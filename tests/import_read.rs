@@ -435,3 +435,76 @@ fn typology_calibration_reproduces_the_table() {
         println!("{size:?}: {}", line.join(", "));
     }
 }
+
+/// A generated OSM extract of `n × n` buildings on a street grid (for the timing below).
+fn generated_osm(n: usize) -> Vec<u8> {
+    let mut s = String::from("<?xml version=\"1.0\"?>\n<osm version=\"0.6\">\n");
+    let (lon0, lat0) = (6.0, 50.0);
+    let (dlon, dlat) = (0.0004, 0.00025); // ~28 m × 28 m cells
+    let mut id = 0u64;
+    let mut ways = String::new();
+    for i in 0..n {
+        for j in 0..n {
+            let (x, y) = (lon0 + i as f64 * dlon, lat0 + j as f64 * dlat);
+            let first = id + 1;
+            for (a, b) in [(0.1, 0.1), (0.7, 0.1), (0.7, 0.7), (0.1, 0.7)] {
+                id += 1;
+                s.push_str(&format!(
+                    " <node id=\"{id}\" lat=\"{:.7}\" lon=\"{:.7}\"/>\n",
+                    y + b * dlat,
+                    x + a * dlon
+                ));
+            }
+            ways.push_str(&format!(
+                " <way id=\"{}\"><nd ref=\"{first}\"/><nd ref=\"{}\"/><nd ref=\"{}\"/><nd ref=\"{}\"/><nd ref=\"{first}\"/><tag k=\"building\" v=\"{}\"/><tag k=\"building:levels\" v=\"{}\"/></way>\n",
+                i * n + j + 1,
+                first + 1,
+                first + 2,
+                first + 3,
+                if (i + j) % 3 == 0 { "apartments" } else { "yes" },
+                2 + (i * j) % 4
+            ));
+        }
+    }
+    // One street along each row of cells.
+    for j in 0..=n {
+        let first = id + 1;
+        for i in [0, n] {
+            id += 1;
+            s.push_str(&format!(
+                " <node id=\"{id}\" lat=\"{:.7}\" lon=\"{:.7}\"/>\n",
+                lat0 + j as f64 * dlat,
+                lon0 + i as f64 * dlon
+            ));
+        }
+        ways.push_str(&format!(
+            " <way id=\"{}\"><nd ref=\"{first}\"/><nd ref=\"{}\"/><tag k=\"highway\" v=\"residential\"/></way>\n",
+            1_000_000 + j,
+            first + 1
+        ));
+    }
+    s.push_str(&ways);
+    s.push_str("</osm>\n");
+    s.into_bytes()
+}
+
+/// Reading a 10,000-building extract (a measurement, not a timed test: run with --ignored).
+#[test]
+#[ignore]
+fn read_10k_buildings() {
+    let bytes = generated_osm(100);
+    let t = std::time::Instant::now();
+    let d = read_files(
+        &[("gen.osm".into(), bytes.clone())],
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    println!(
+        "read {} bytes, {} buildings, {} streets in {:.2} s",
+        bytes.len(),
+        d.buildings.len(),
+        d.streets.len(),
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(d.buildings.len(), 10_000);
+}
