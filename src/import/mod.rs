@@ -56,11 +56,15 @@ pub struct Street {
 pub struct District {
     /// Origin and projection of the local plane.
     pub georef: GeoRef,
-    /// Heated buildings, ready for the scene except `node` and `bus` (set by the layout).
+    /// Heated buildings, ready for the scene except `node` and `bus` (set by the layout): sorted
+    /// by id (`r12`, `w9`, `w10`: kind, then number), envelope `HeatLossWK` from the typology,
+    /// `heated_area_m2` and `provenance` set.
     pub buildings: Vec<Building>,
     /// Streets that may carry pipes (drivable and service classes; no footways).
     pub streets: Vec<Street>,
-    /// Map features drawn but not heated: garages, sheds, small footprints, parks, water.
+    /// Map features drawn but not heated: garages, sheds, small footprints
+    /// ([`MapFeature::Outbuilding`]), parks, water, rivers. The streets are not repeated here
+    /// (the layout draws them from [`District::streets`]).
     pub map: Vec<MapFeature>,
     /// What the reader did: counts, repairs, skips, defaults (goes into the import report).
     pub report: ReadReport,

@@ -1063,6 +1063,70 @@ mod tests {
         assert_eq!(detect("a.txt", b"hello"), None);
     }
 
+    fn raw_square(lon: f64, lat: f64, d: f64) -> RawFeatures {
+        RawFeatures {
+            buildings: vec![RawArea {
+                source_id: "feature 1".into(),
+                outers: vec![vec![
+                    [lon, lat],
+                    [lon + d, lat],
+                    [lon + d, lat + d],
+                    [lon, lat + d],
+                ]],
+                holes: vec![],
+                model_height_m: Some(9.0),
+                tags: [("building".to_string(), "house".to_string())].into(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// Projected coordinates and swapped axes from any reader are explained.
+    #[test]
+    fn projected_and_swapped_coordinates_are_explained() {
+        let o = ReadOptions::default();
+        let e = finish(
+            raw_square(293_456.0, 5_629_871.0, 10.0),
+            &o,
+            vec![],
+            "geojson",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("look projected") && e.contains("--crs EPSG:"),
+            "{e}"
+        );
+        let e = finish(raw_square(50.78, 116.39, 0.0002), &o, vec![], "geojson")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("latitude and longitude look swapped"), "{e}");
+        // The same square the right way round: one building, floors from the model height.
+        let d = finish(
+            raw_square(116.39, 39.9, 0.0002),
+            &o,
+            vec!["x".into()],
+            "geojson",
+        )
+        .unwrap();
+        assert_eq!(d.buildings.len(), 1);
+        assert_eq!(d.buildings[0].id, "feature_1");
+        assert_eq!(d.buildings[0].floors, 3);
+        assert_eq!(d.georef.origin_lon_deg, 116.3901);
+        assert_eq!(d.georef.origin_lat_deg, 39.9001);
+        // Round trip of a corner through the scene plane, within 1 cm.
+        let tm = LocalTm::from_georef(&d.georef);
+        let corner = d.buildings[0]
+            .footprint
+            .iter()
+            .find(|p| p[0] < 0.0 && p[1] < 0.0)
+            .unwrap();
+        let ll = tm.to_lonlat(*corner);
+        let back = tm.to_local(116.39, 39.9);
+        assert!((back[0] - corner[0]).abs() < 0.01 && (back[1] - corner[1]).abs() < 0.01);
+        assert!((ll[0] - 116.39).abs() < 1e-7 && (ll[1] - 39.9).abs() < 1e-7);
+    }
+
     #[test]
     fn street_widths() {
         assert_eq!(street_width_m("residential"), Some(7.0));
