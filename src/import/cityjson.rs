@@ -284,7 +284,18 @@ impl Ctx<'_> {
                 let children = o
                     .get("children")
                     .and_then(Value::as_array)
-                    .map(|c| c.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(Value::as_str)
+                            .filter(|c| {
+                                objects
+                                    .get(*c)
+                                    .and_then(|o| o.get("type"))
+                                    .and_then(Value::as_str)
+                                    == Some("BuildingPart")
+                            })
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default();
                 let mut children = children;
                 children.sort();

@@ -152,7 +152,11 @@ impl Reprojector {
             )));
         }
         match &self.kind {
-            Kind::Wgs84 => Ok([x, y]),
+            Kind::Wgs84 if x.abs() <= 180.0 && y.abs() <= 90.0 => Ok([x, y]),
+            Kind::Wgs84 => Err(ImportError::Other(format!(
+                "coordinate ({x}, {y}) is not a longitude/latitude ({} names WGS84)",
+                self.name
+            ))),
             Kind::Proj {
                 src,
                 dst,
@@ -591,11 +595,24 @@ mod tests {
         assert!((p[0] - 15.0).abs() < 1e-9 && p[1].abs() < 1e-9, "{p:?}");
     }
 
+    /// An import may run on a worker thread (the view imports in the background).
+    #[test]
+    fn reprojector_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Reprojector>();
+    }
+
     #[test]
     fn outside_the_projection_is_an_error() {
         let r = Reprojector::from_crs("EPSG:3857").unwrap();
         assert!(r.to_wgs84(1e12, 0.0).is_err());
         let r = Reprojector::from_crs("EPSG:28992").unwrap();
         assert!(r.to_wgs84(f64::INFINITY, 0.0).is_err());
+        let e = Reprojector::from_crs("CRS84")
+            .unwrap()
+            .to_wgs84(294_000.0, 5_628_000.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a longitude/latitude"), "{e}");
     }
 }

@@ -108,7 +108,9 @@ pub fn read(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<RawFeatures,
             Reprojector::from_crs(&c).map_err(|e| file_err(format!("its \"crs\" member: {e}")))?,
         ),
         (None, None) => None,
-    };
+    }
+    // WGS84 named explicitly: checked like a file that names no CRS.
+    .filter(|r| !r.is_identity());
 
     let mut out = RawFeatures::default();
     let mut counts = Counts::default();
@@ -187,7 +189,9 @@ pub fn read(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<RawFeatures,
         }
         counts.with_geometry += 1;
 
-        let building = tags.contains_key("building") || tags.contains_key("building:part");
+        let building = ["building", "building:part"]
+            .iter()
+            .any(|k| tags.get(*k).is_some_and(|v| v != "no"));
         if !polys.is_empty() {
             let is_area = ["leisure", "landuse", "natural", "water"]
                 .iter()
@@ -197,7 +201,7 @@ pub fn read(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<RawFeatures,
                 Some(true)
             } else if is_area {
                 Some(false)
-            } else if is_building_file {
+            } else if is_building_file && tags.get("building").is_none_or(|v| v != "no") {
                 tags.insert("building".into(), "yes".into());
                 Some(true)
             } else {
@@ -488,22 +492,21 @@ impl Mapping {
             }
             map.push((key, col.trim().to_string()));
         }
-        let props = |f: &Value| {
-            f.get("properties")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
+        fn props<'a>(f: &&'a Value) -> Option<&'a Map<String, Value>> {
+            f.get("properties").and_then(Value::as_object)
+        }
         // A mapped column that no feature has is a typing error: say which columns there are.
         for (k, col) in &map {
             let found = features
                 .iter()
-                .any(|f| find_column(&props(f), col).is_some());
+                .filter_map(props)
+                .any(|p| find_column(p, col).is_some());
             if !found && !features.is_empty() {
                 let mut seen: Vec<String> = features
                     .iter()
                     .take(100)
-                    .flat_map(|f| props(f).keys().cloned().collect::<Vec<_>>())
+                    .filter_map(props)
+                    .flat_map(|p| p.keys().cloned())
                     .collect();
                 seen.sort();
                 seen.dedup();
@@ -858,6 +861,23 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("(properties: a)"), "{e}");
+    }
+
+    #[test]
+    fn building_no_and_an_explicit_wgs84_crs() {
+        let src = br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},"features":[
+            {"type":"Feature","properties":{"building":"no","landuse":"grass"},"geometry":{"type":"Polygon","coordinates":[[[6.0,50.0],[6.001,50.0],[6.001,50.001],[6.0,50.0]]]}},
+            {"type":"Feature","properties":{"building":"no"},"geometry":{"type":"Polygon","coordinates":[[[6.0,50.0],[6.001,50.0],[6.001,50.001],[6.0,50.0]]]}}
+        ]}"#;
+        let r = read("no.geojson", src, &opts()).unwrap();
+        assert!(r.buildings.is_empty());
+        assert_eq!(r.areas.len(), 1);
+        // Projected coordinates under a CRS84 label: the same "looks projected" refusal.
+        let src = br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},"features":[
+            {"type":"Feature","properties":{"building":"yes"},"geometry":{"type":"Polygon","coordinates":[[[294000.0,5628000.0],[294020.0,5628000.0],[294020.0,5628012.0],[294000.0,5628000.0]]]}}
+        ]}"#;
+        let e = read("p.geojson", src, &opts()).unwrap_err().to_string();
+        assert!(e.contains("p.geojson: the file looks projected"), "{e}");
     }
 
     #[test]
