@@ -294,6 +294,63 @@ pub fn tube_radius_m(d: f64) -> f32 {
     (0.7 + 6.0 * d) as f32
 }
 
+/// Every pipe's polyline in the view's space (its `route`, else straight between its nodes),
+/// with cumulative lengths: where the tubes are drawn and the flow particles run.
+#[derive(Resource, Default)]
+pub struct PipeRoutes {
+    pub points: Vec<Vec<Vec3>>,
+    /// Cumulative length at each point, m.
+    pub along: Vec<Vec<f32>>,
+}
+
+impl PipeRoutes {
+    pub fn new(scene: &Scene, net: &Network) -> Self {
+        let by_id: std::collections::HashMap<&str, &Vec<[f64; 2]>> = scene
+            .heat_network
+            .pipes
+            .iter()
+            .map(|p| (p.id.as_str(), &p.route))
+            .collect();
+        let mut out = PipeRoutes::default();
+        for k in 0..net.pipe_count() {
+            let pts: Vec<Vec3> = match by_id.get(net.pipe_ids[k].as_str()) {
+                Some(r) if r.len() >= 2 => r.iter().map(|p| to3(*p, 0.0)).collect(),
+                _ => vec![
+                    to3(net.node_pos[net.pipe_from[k] as usize], 0.0),
+                    to3(net.node_pos[net.pipe_to[k] as usize], 0.0),
+                ],
+            };
+            let mut along = Vec::with_capacity(pts.len());
+            let mut acc = 0.0;
+            for (i, p) in pts.iter().enumerate() {
+                if i > 0 {
+                    acc += (*p - pts[i - 1]).length();
+                }
+                along.push(acc);
+            }
+            out.points.push(pts);
+            out.along.push(along);
+        }
+        out
+    }
+    /// Length of pipe `k`'s polyline, m.
+    pub fn length(&self, k: usize) -> f32 {
+        self.along[k].last().copied().unwrap_or(0.0)
+    }
+    /// The point `s` metres along pipe `k` and the direction there.
+    pub fn at(&self, k: usize, s: f32) -> (Vec3, Vec3) {
+        let (pts, along) = (&self.points[k], &self.along[k]);
+        let i = along
+            .partition_point(|a| *a <= s)
+            .clamp(1, pts.len().max(2) - 1);
+        let (a, b) = (pts[i - 1], pts[i]);
+        let seg = (along[i] - along[i - 1]).max(1e-6);
+        let t = ((s - along[i - 1]) / seg).clamp(0.0, 1.0);
+        let d = (b - a).normalize_or_zero();
+        (a + (b - a) * t, d)
+    }
+}
+
 /// Spawns the whole city from the scene.
 #[allow(clippy::too_many_arguments)]
 pub fn spawn_city(
@@ -489,43 +546,50 @@ pub fn spawn_city(
         }
     }
 
-    // Heat network: supply and return tubes side by side.
+    // Heat network: supply and return tubes side by side, segment by segment along each pipe's
+    // route (the streets, for imported scenes) or straight between its nodes.
+    let routes = PipeRoutes::new(scene, &net);
     for k in 0..net.pipe_count() {
-        let a = net.node_pos[net.pipe_from[k] as usize];
-        let b = net.node_pos[net.pipe_to[k] as usize];
-        let (pa, pb) = (to3(a, 0.0), to3(b, 0.0));
-        let dir = pb - pa;
-        let len = dir.length().max(0.1);
-        let d = dir / len;
-        let side = Vec3::new(-d.z, 0.0, d.x);
         let r = tube_radius_m(net.pipe_diameter_m[k]);
-        for supply in [true, false] {
-            let off = side * (r + 0.4) * if supply { 1.0 } else { -1.0 };
-            commands.spawn((
-                Mesh3d(cyl.clone()),
-                MeshMaterial3d(assets.tubes.at(0.5)),
-                Transform {
-                    translation: (pa + pb) * 0.5 + off + Vec3::Y * (r + 0.3),
-                    rotation: Quat::from_rotation_arc(Vec3::Y, d),
-                    scale: Vec3::new(r, len, r),
-                },
-                PipeVis {
-                    index: k as u32,
-                    supply,
-                },
-                Pick {
-                    kind: Kind::Pipe,
-                    index: k as u32,
-                },
-            ));
+        let pts = &routes.points[k];
+        for w in pts.windows(2) {
+            let (pa, pb) = (w[0], w[1]);
+            let dir = pb - pa;
+            let len = dir.length();
+            if len < 1e-3 {
+                continue;
+            }
+            let d = dir / len;
+            let side = Vec3::new(-d.z, 0.0, d.x);
+            for supply in [true, false] {
+                let off = side * (r + 0.4) * if supply { 1.0 } else { -1.0 };
+                commands.spawn((
+                    Mesh3d(cyl.clone()),
+                    MeshMaterial3d(assets.tubes.at(0.5)),
+                    Transform {
+                        translation: (pa + pb) * 0.5 + off + Vec3::Y * (r + 0.3),
+                        rotation: Quat::from_rotation_arc(Vec3::Y, d),
+                        scale: Vec3::new(r, len, r),
+                    },
+                    PipeVis {
+                        index: k as u32,
+                        supply,
+                    },
+                    Pick {
+                        kind: Kind::Pipe,
+                        index: k as u32,
+                    },
+                ));
+            }
         }
         // Particles on the supply tube.
+        let len = routes.length(k);
         let n = ((len / 45.0).round() as usize).clamp(1, 6);
         for j in 0..n {
             commands.spawn((
                 Mesh3d(sphere.clone()),
                 MeshMaterial3d(assets.particle.clone()),
-                Transform::from_translation(pa).with_scale(Vec3::splat(r * 0.9)),
+                Transform::from_translation(pts[0]).with_scale(Vec3::splat(r * 0.9)),
                 FlowParticle {
                     pipe: k as u32,
                     s: j as f32 / n as f32,
@@ -534,6 +598,7 @@ pub fn spawn_city(
             ));
         }
     }
+    commands.insert_resource(routes);
 
     // Stations: boilers with a chimney, tanks, pumps.
     let plant_mat = mats.add(StandardMaterial {
@@ -836,8 +901,10 @@ pub fn move_particles(
     settings: Res<MapSettings>,
     net: Res<Network>,
     hs: Res<HydraulicState>,
+    routes: Option<Res<PipeRoutes>>,
     mut q: Query<(&mut FlowParticle, &mut Transform, &mut Visibility)>,
 ) {
+    let Some(routes) = routes else { return };
     let dt = if virt.is_paused() {
         0.0
     } else {
@@ -858,14 +925,15 @@ pub fn move_particles(
         if !show {
             continue;
         }
-        let a = to3(net.node_pos[net.pipe_from[k] as usize], 0.0);
-        let b = to3(net.node_pos[net.pipe_to[k] as usize], 0.0);
-        let len = (b - a).length().max(0.1);
+        if k >= routes.points.len() {
+            continue;
+        }
+        let len = routes.length(k).max(0.1);
         p.s = (p.s + v * 60.0 * dt / len).rem_euclid(1.0);
-        let d = (b - a) / len;
+        let (at, d) = routes.at(k, p.s * len);
         let r = tube_radius_m(net.pipe_diameter_m[k]);
         let side = Vec3::new(-d.z, 0.0, d.x) * (r + 0.4);
-        tf.translation = a + (b - a) * p.s + side + Vec3::Y * (2.0 * r + 0.5);
+        tf.translation = at + side + Vec3::Y * (2.0 * r + 0.5);
     }
 }
 
