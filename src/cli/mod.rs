@@ -1253,15 +1253,7 @@ fn import_command(a: &ImportArgs) -> Result<ExitCode, Box<dyn std::error::Error>
             return Ok(ExitCode::from(2));
         }
     };
-    let district: Result<crate::import::District, crate::import::ImportError> = {
-        // readers: merged by the integrator — replace this block by
-        // `crate::import::read::read_paths(&a.files, &ropts)`.
-        let _ = &ropts;
-        Err(crate::import::ImportError::Other(
-            "this qtwin has no readers for OSM, GeoJSON or CityJSON files yet".into(),
-        ))
-    };
-    match district {
+    match crate::import::read::read_paths(&a.files, &ropts) {
         Ok(d) => import_district(d, &lopts, &a.out, a.report.as_deref()),
         Err(e) => {
             eprintln!("{e}");

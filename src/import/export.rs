@@ -21,6 +21,7 @@
 //! only, no per-object values: its KPIs (or the KPI differences base/variant/abs/rel) are
 //! written as `kpis.csv`, and the export says so.
 
+use super::geo::round_deg7;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -72,10 +73,6 @@ pub enum ExportError {
     },
 }
 
-fn round7(v: f64) -> f64 {
-    (v * 1e7).round() / 1e7
-}
-
 /// Builds the layers of a scene, joining a run's state and report when given.
 pub fn build(
     scene: &Scene,
@@ -85,9 +82,10 @@ pub fn build(
     let g = scene
         .georef
         .ok_or_else(|| ExportError::NoGeoref(scene.name.clone()))?;
+    let tm = super::geo::LocalTm::from_georef(&g);
     let ll = |p: [f64; 2]| {
-        let q = super::plane::to_lonlat(&g, p);
-        [round7(q[0]), round7(q[1])]
+        let q = tm.to_lonlat(p);
+        [round_deg7(q[0]), round_deg7(q[1])]
     };
     let pt = |q: [f64; 2]| json!([q[0], q[1]]);
     // State objects by id, per kind.

@@ -219,7 +219,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     let site_pos: Vec<P> = opts
         .sites_lonlat
         .iter()
-        .map(|ll| round_mm(super::plane::to_local(&georef, ll[0], ll[1])))
+        .map(|ll| round_mm(super::geo::LocalTm::from_georef(&georef).to_local(ll[0], ll[1])))
         .collect();
     let site_fp: Vec<Vec<P>> = site_pos
         .iter()
@@ -266,7 +266,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     // The plant.
     let (plant_v, plant_how) = match opts.plant_lonlat {
         Some(ll) => {
-            let p = round_mm(super::plane::to_local(&georef, ll[0], ll[1]));
+            let p = round_mm(super::geo::LocalTm::from_georef(&georef).to_local(ll[0], ll[1]));
             match g.attach(&[vec![p]], MAX_PLACE_M).remove(0) {
                 Ok(a) => (a.node, "given (--plant), on the nearest street".to_string()),
                 Err(dm) => {
@@ -714,7 +714,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     }
 
     let place = |id: &str, node: &str, pos: P, how: &str| {
-        let ll = super::plane::to_lonlat(&georef, pos);
+        let ll = super::geo::LocalTm::from_georef(&georef).to_lonlat(pos);
         Placement {
             id: id.to_string(),
             node: node.to_string(),

@@ -22,7 +22,6 @@ pub mod geojson;
 pub mod layout;
 pub mod osm;
 pub mod pbf;
-mod plane;
 pub mod read;
 pub mod steiner;
 pub mod streets;

@@ -148,10 +148,8 @@ fn read_one(
     let raw = match f {
         Format::Osm => super::osm::read(name, bytes)?,
         Format::Pbf => super::pbf::read(name, bytes)?,
-        // wired at merge: crate::import::geojson::read(name, bytes, opts)
-        Format::GeoJson => return Err(ImportError::Other("format not built in".into())),
-        // wired at merge: crate::import::cityjson::read(name, bytes, opts)
-        Format::CityJson => return Err(ImportError::Other("format not built in".into())),
+        Format::GeoJson => super::geojson::read(name, bytes, opts)?,
+        Format::CityJson => super::cityjson::read(name, bytes, opts)?,
         Format::Auto => unreachable!("resolved above"),
     };
     Ok((raw, f))
