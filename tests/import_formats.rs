@@ -385,3 +385,75 @@ fn truncated_and_mangled_input_never_panics() {
         let _ = cityjson::read(&name, &mangled, &ReadOptions::default());
     }
 }
+
+/// 10,000 buildings in a projected CRS through each reader: counts asserted, time printed (a
+/// measurement, not a timed test).
+#[test]
+fn ten_thousand_buildings() {
+    let n = 10_000;
+    let mut g = String::from(
+        r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::25832"}},"features":["#,
+    );
+    let mut c = String::from(
+        r#"{"type":"CityJSON","version":"2.0","metadata":{"referenceSystem":"https://www.opengis.net/def/crs/EPSG/0/7415"},"transform":{"scale":[0.001,0.001,0.001],"translate":[85000.0,446000.0,0.0]},"CityObjects":{"#,
+    );
+    let mut verts = Vec::new();
+    for i in 0..n {
+        let (x, y) = (
+            294_000.0 + 25.0 * (i % 100) as f64,
+            5_628_000.0 + 25.0 * (i / 100) as f64,
+        );
+        if i > 0 {
+            g.push(',');
+            c.push(',');
+        }
+        g.push_str(&format!(
+            r#"{{"type":"Feature","properties":{{"building":"yes","building:levels":"{}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{},{y}],[{},{}],[{x},{}],[{x},{y}]]]}}}}"#,
+            1 + i % 6,
+            x + 15.0,
+            x + 15.0,
+            y + 12.0,
+            y + 12.0
+        ));
+        let b = 8 * i;
+        c.push_str(&format!(
+            r#""b{i}":{{"type":"Building","geometry":[{{"type":"Solid","lod":"1.2","boundaries":[[[[{b},{},{},{}]],[[{},{},{},{}]],[[{b},{},{},{}]],[[{},{},{},{}]],[[{},{},{},{}]],[[{},{b},{},{}]]]]}}]}}"#,
+            b + 3, b + 2, b + 1,
+            b + 4, b + 5, b + 6, b + 7,
+            b + 1, b + 5, b + 4,
+            b + 1, b + 2, b + 6, b + 5,
+            b + 2, b + 3, b + 7, b + 6,
+            b + 3, b + 4, b + 7
+        ));
+        let (x0, y0) = (25_000 * (i % 100) as i64, 25_000 * (i / 100) as i64);
+        for z in [0, 9_000] {
+            for (dx, dy) in [(0, 0), (15_000, 0), (15_000, 12_000), (0, 12_000)] {
+                verts.push(format!("[{},{},{z}]", x0 + dx, y0 + dy));
+            }
+        }
+    }
+    g.push_str("]}");
+    c.push_str(r#"},"vertices":["#);
+    c.push_str(&verts.join(","));
+    c.push_str("]}");
+    let t = std::time::Instant::now();
+    let r = geojson::read("big.geojson", g.as_bytes(), &ReadOptions::default()).unwrap();
+    let tg = t.elapsed();
+    assert_eq!(r.buildings.len(), n);
+    let t = std::time::Instant::now();
+    let rc = cityjson::read("big.city.json", c.as_bytes(), &ReadOptions::default()).unwrap();
+    let tc = t.elapsed();
+    assert_eq!(rc.buildings.len(), n);
+    assert!(
+        rc.buildings
+            .iter()
+            .all(|b| b.model_height_m == Some(9.0) && b.outers[0].len() == 4)
+    );
+    eprintln!(
+        "10,000 buildings: GeoJSON in EPSG:25832 ({:.1} MB) {:.0} ms, CityJSON in EPSG:7415 ({:.1} MB) {:.0} ms",
+        g.len() as f64 / 1e6,
+        tg.as_secs_f64() * 1e3,
+        c.len() as f64 / 1e6,
+        tc.as_secs_f64() * 1e3
+    );
+}

@@ -165,10 +165,7 @@ fn parse_seq(name: &str, bytes: &[u8]) -> Option<Result<Vec<Value>, ImportError>
                 }
                 docs.push(v);
             }
-            Err(e) if docs.is_empty() => {
-                let _ = e;
-                return None;
-            }
+            Err(_) if docs.is_empty() => return None,
             Err(e) => return Some(Err(json_error(name, &e, k))),
         }
     }
@@ -196,11 +193,14 @@ fn read_transform(o: &Map<String, Value>) -> Result<([f64; 3], [f64; 3]), String
         Ok(r)
     };
     let scale = three("scale")?;
-    if scale.iter().any(|s| *s == 0.0) {
+    if scale.contains(&0.0) {
         return Err("transform.scale has a zero".into());
     }
     Ok((scale, three("translate")?))
 }
+
+/// Rings of `[x, y]` points.
+type Rings = Vec<Vec<[f64; 2]>>;
 
 /// One surface of a geometry: rings of vertex indices and its semantic type.
 struct Surface {
@@ -247,7 +247,7 @@ impl Ctx<'_> {
                     kind_of(v)
                 )));
             }
-            None => return Err(self.err(format!("no \"CityObjects\""))),
+            None => return Err(self.err("no \"CityObjects\"".to_string())),
         };
         // Sorted keys: the output does not depend on serde_json's map order.
         let mut keys: Vec<&String> = objects.keys().collect();
@@ -410,7 +410,7 @@ impl Ctx<'_> {
             Some(v) => {
                 return Err(self.err(format!("\"vertices\" is {}, expected an array", kind_of(v))));
             }
-            None => return Err(self.err(format!("no \"vertices\""))),
+            None => return Err(self.err("no \"vertices\"".to_string())),
         };
         let (scale, translate) = self.transform;
         raw.iter()
@@ -504,11 +504,7 @@ impl Ctx<'_> {
     }
 
     /// The footprint of one part's geometries: (outer rings, holes) in source x, y.
-    fn footprint(
-        &mut self,
-        geoms: &[Geom],
-        v: &[[f64; 3]],
-    ) -> (Vec<Vec<[f64; 2]>>, Vec<Vec<[f64; 2]>>) {
+    fn footprint(&mut self, geoms: &[Geom], v: &[[f64; 3]]) -> (Rings, Rings) {
         let xy = |ring: &[usize]| ring.iter().map(|&i| [v[i][0], v[i][1]]).collect::<Vec<_>>();
         let from_surfaces = |ss: &[&Surface]| {
             let mut outers = Vec::new();
@@ -799,6 +795,42 @@ mod tests {
         assert_eq!(
             h,
             vec![[0.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.0, 2.0], [0.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn cityjson_1_1_multisolid_in_rd_new_by_urn() {
+        // A 10 m cube (LoD 1 as a number, a MultiSolid, no semantics) at Amersfoort, RD's origin.
+        let src = br#"{"type":"CityJSON","version":"1.1",
+            "metadata":{"referenceSystem":"urn:ogc:def:crs:EPSG::28992"},
+            "transform":{"scale":[0.01,0.01,0.01],"translate":[155000.0,463000.0,0.0]},
+            "CityObjects":{"cube":{"type":"Building","attributes":{"storeysAboveGround":3,"yearOfConstruction":"1890"},
+              "geometry":[{"type":"MultiSolid","lod":1,"boundaries":[[[
+                [[0,3,2,1]],[[4,5,6,7]],[[0,1,5,4]],[[1,2,6,5]],[[2,3,7,6]],[[3,0,4,7]]]]]}]}},
+            "vertices":[[0,0,0],[1000,0,0],[1000,1000,0],[0,1000,0],[0,0,1000],[1000,0,1000],[1000,1000,1000],[0,1000,1000]]}"#;
+        let r = read("cube.city.json", src, &ReadOptions::default()).unwrap();
+        assert_eq!(r.buildings.len(), 1);
+        let b = &r.buildings[0];
+        assert_eq!(b.outers, vec![b.outers[0].clone()]);
+        assert_eq!(b.outers[0].len(), 4);
+        let p = b.outers[0][0];
+        // RDNAPTRANS: 52.15517440 N, 5.38720621 E; proj4rs's 7-parameter shift is 0.29 m off.
+        assert!(
+            (p[0] - 5.38720621).abs() < 6e-6 && (p[1] - 52.15517440).abs() < 4e-6,
+            "{p:?}"
+        );
+        assert_eq!(b.model_height_m, Some(10.0));
+        assert_eq!(b.tags["building:levels"], "3");
+        assert_eq!(b.tags["start_date"], "1890");
+        // --crs overrides the file's CRS: read as web mercator it lands near (1.392° E, 4.156° N).
+        let o = ReadOptions {
+            crs: Some("EPSG:3857".into()),
+            ..ReadOptions::default()
+        };
+        let p = read("cube.city.json", src, &o).unwrap().buildings[0].outers[0][0];
+        assert!(
+            (p[0] - 1.3924).abs() < 1e-3 && (p[1] - 4.1556).abs() < 1e-3,
+            "{p:?}"
         );
     }
 
