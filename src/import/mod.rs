@@ -218,3 +218,26 @@ pub struct RawFeatures {
     /// What the reader repaired or skipped, one line each.
     pub messages: Vec<String>,
 }
+
+/// A scene straight from district data with the default options (`qtwin view district.osm`, a
+/// file dropped on the browser page): `None` when the file is not one of the import formats
+/// (a RON scene, say), else the imported scene or why the import failed.
+pub fn scene_from_file(
+    name: &str,
+    bytes: Vec<u8>,
+) -> Option<Result<(crate::scene::Scene, layout::LayoutReport), ImportError>> {
+    read::detect(name, &bytes)?;
+    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
+    let files = [(name.to_string(), bytes)];
+    Some(
+        read::read_files(&files, &ReadOptions::default()).and_then(|d| {
+            layout::layout(
+                d,
+                &layout::LayoutOptions {
+                    name: format!("Imported district ({stem})"),
+                    ..Default::default()
+                },
+            )
+        }),
+    )
+}

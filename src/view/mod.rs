@@ -85,6 +85,31 @@ struct ShotPlan {
 #[derive(Resource, Default)]
 struct ShotDone(bool);
 
+/// A scene file, or district data (OpenStreetMap, GeoJSON, CityJSON) imported on the fly with
+/// the default options of `qtwin import`.
+fn load_or_import(path: &std::path::Path) -> Result<Scene, String> {
+    let name = path.display().to_string();
+    let is_scene = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+    if !is_scene {
+        let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+        let t0 = std::time::Instant::now();
+        eprintln!("importing {name} …");
+        if let Some(imported) = crate::import::scene_from_file(&name, bytes) {
+            let (scene, report) = imported.map_err(|e| e.to_string())?;
+            eprintln!(
+                "imported {name} in {:.1} s: {} buildings ({} connected), {} pipes; `qtwin import` \
+                 writes it as a scene with more options",
+                t0.elapsed().as_secs_f64(),
+                report.buildings,
+                report.buildings_connected,
+                report.pipes
+            );
+            return Ok(scene);
+        }
+    }
+    load_scene(path).map_err(|e| e.to_string())
+}
+
 /// Loads the scene (or its errors) and runs the windowed app until it is closed.
 pub fn run_view(opts: ViewOptions) -> AppExit {
     let mut training = None;
@@ -95,7 +120,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
                 scene
             })
             .map_err(|e| e.to_string()),
-        None => load_scene(&opts.scene).map_err(|e| e.to_string()),
+        None => load_or_import(&opts.scene),
     }
     .and_then(|s| {
         validate(&s)

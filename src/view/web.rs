@@ -62,8 +62,26 @@ fn now_ms() -> f64 {
     .unwrap_or(0.0)
 }
 
-/// Parses and validates the scene text; errors as the page shows them.
+/// Parses and validates the scene text — or imports it, when it is district data (OpenStreetMap
+/// XML, GeoJSON, CityJSON dropped on the page: the same importer as `qtwin import`, with its
+/// default options, so the same file gives the same scene as natively); errors as the page shows
+/// them.
 pub fn load_text(text: &str, name: &str) -> Result<Scene, String> {
+    if let Some(imported) = crate::import::scene_from_file(name, text.as_bytes().to_vec()) {
+        let t0 = now_ms();
+        let (scene, report) = imported.map_err(|e| e.to_string())?;
+        info!(
+            "imported {name} in {:.0} ms: {} buildings ({} connected), {} pipes",
+            now_ms() - t0,
+            report.buildings,
+            report.buildings_connected,
+            report.pipes
+        );
+        set_data("imported-buildings", &report.buildings.to_string());
+        return validate(&scene)
+            .map(|_| scene)
+            .map_err(|issues| format!("{name}: {}", SceneError::Invalid(issues)));
+    }
     load_scene_str(text, name)
         .map_err(|e| e.to_string())
         .and_then(|s| {
