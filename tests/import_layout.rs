@@ -4,6 +4,7 @@
 
 use qtwin::demand::{ConsumerKind, Consumers};
 use qtwin::import::export;
+use qtwin::import::geo::LocalTm;
 use qtwin::import::layout::{LayoutOptions, LayoutReport, layout};
 use qtwin::import::streets::polyline_length;
 use qtwin::import::{District, ReadReport, Street};
@@ -19,23 +20,12 @@ const GEO: GeoRef = GeoRef {
     origin_lat_deg: 50.78,
 };
 
-/// Test-only projection (until the integrator switches the tests to `geo::LocalTm`): local
-/// equirectangular on a sphere of the WGS84 mean radius, the stand-in `import::plane` uses.
+/// The scene's projection (`geo::LocalTm`, as `--site` and export use it).
 fn lonlat_to_local(lon: f64, lat: f64) -> [f64; 2] {
-    let r = 6_371_008.8;
-    let k = std::f64::consts::PI / 180.0;
-    [
-        r * (GEO.origin_lat_deg * k).cos() * (lon - GEO.origin_lon_deg) * k,
-        r * (lat - GEO.origin_lat_deg) * k,
-    ]
+    LocalTm::from_georef(&GEO).to_local(lon, lat)
 }
 fn local_to_lonlat(p: [f64; 2]) -> [f64; 2] {
-    let r = 6_371_008.8;
-    let k = std::f64::consts::PI / 180.0;
-    [
-        GEO.origin_lon_deg + p[0] / (r * (GEO.origin_lat_deg * k).cos()) / k,
-        GEO.origin_lat_deg + p[1] / r / k,
-    ]
+    LocalTm::from_georef(&GEO).to_lonlat(p)
 }
 
 fn street(id: &str, pts: &[[f64; 2]]) -> Street {
