@@ -514,3 +514,108 @@ fn layout_of_ten_thousand_buildings() {
     assert_eq!(s.buildings.len(), 10_000);
     assert!(r.buildings_connected >= 9_900, "{}", r.buildings_connected);
 }
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("qtwin-import-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn qtwin(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtwin"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout),
+    )
+}
+
+/// The command line: the import's layout half writes a scene that `check`, `run` and `export`
+/// take; bad flags and a scene without georeference exit 2 with a clear message.
+#[test]
+fn cli_import_district_run_and_export() {
+    let scene_path = tmp("district.ron");
+    let report_path = tmp("import.json");
+    let code = qtwin::cli::import_district(
+        district(),
+        &LayoutOptions::default(),
+        &scene_path,
+        Some(&report_path),
+    )
+    .unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let rep: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(rep["layout"]["buildings_connected"], 12);
+    assert!(rep["read"].is_object());
+    let sp = scene_path.to_str().unwrap();
+    let (code, msg) = qtwin(&["check", sp]);
+    assert_eq!(code, 0, "{msg}");
+    let (st, rp) = (tmp("state.json"), tmp("run.json"));
+    let (code, msg) = qtwin(&[
+        "run",
+        sp,
+        "--hours",
+        "2",
+        "-q",
+        "--state",
+        st.to_str().unwrap(),
+        "--report",
+        rp.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{msg}");
+    let (gdir, cdir) = (tmp("geo"), tmp("csv"));
+    let (code, msg) = qtwin(&[
+        "export",
+        sp,
+        "--state",
+        st.to_str().unwrap(),
+        "--report",
+        rp.to_str().unwrap(),
+        "--geojson",
+        gdir.to_str().unwrap(),
+        "--csv",
+        cdir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{msg}");
+    assert!(msg.contains("KPIs only"), "{msg}");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(gdir.join("buildings.geojson")).unwrap())
+            .unwrap();
+    assert_eq!(b["features"].as_array().unwrap().len(), 13);
+    assert!(b["features"][0]["properties"]["delivered_w"].is_number());
+    assert!(cdir.join("pipes.csv").exists() && cdir.join("kpis.csv").exists());
+    // A scene without georeference, a bad --site, a bad --bbox: exit 2, said clearly.
+    let (code, msg) = qtwin(&[
+        "export",
+        "scenes/riverside.ron",
+        "--geojson",
+        gdir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(msg.contains("no georeference"), "{msg}");
+    let out = tmp("x.ron");
+    let (code, msg) = qtwin(&[
+        "import",
+        "a.osm",
+        "--out",
+        out.to_str().unwrap(),
+        "--site",
+        "200,50",
+    ]);
+    assert_eq!(code, 2);
+    assert!(msg.contains("longitude 200 is outside"), "{msg}");
+    let (code, msg) = qtwin(&[
+        "import",
+        "a.osm",
+        "--out",
+        out.to_str().unwrap(),
+        "--bbox",
+        "6.1,50,6.0,51",
+    ]);
+    assert_eq!(code, 2);
+    assert!(msg.contains("minimum must be below"), "{msg}");
+    std::fs::remove_dir_all(scene_path.parent().unwrap()).ok();
+}

@@ -234,8 +234,8 @@ impl StreetGraph {
                 continue;
             }
             let mut out = Vec::with_capacity(l.len() + 2);
-            for k in 0..l.len() {
-                out.push(l[k]);
+            for (k, p) in l.iter().enumerate() {
+                out.push(*p);
                 if let Some(v) = inserts.get_mut(&(s, k)) {
                     v.sort_by(|a, b| a.0.total_cmp(&b.0));
                     out.extend(v.iter().map(|x| x.1));
@@ -465,7 +465,7 @@ impl StreetGraph {
                 }
             }
         }
-        for (_, (l, ids)) in &dropped {
+        for (l, ids) in dropped.values() {
             self.dropped_length_m += l;
             let more = if ids.len() > 3 {
                 format!(" and {} more", ids.len() - 3)
@@ -480,9 +480,9 @@ impl StreetGraph {
         // Renumber the kept nodes in their old order.
         let mut new_id = vec![usize::MAX; n];
         let mut nodes = Vec::new();
-        for v in 0..n {
+        for (v, id) in new_id.iter_mut().enumerate() {
             if uf.equiv(v, main) {
-                new_id[v] = nodes.len();
+                *id = nodes.len();
                 nodes.push(self.nodes[v]);
             }
         }
@@ -608,8 +608,9 @@ impl StreetGraph {
             return vec![Err(f64::INFINITY); shapes.len()];
         }
         let tree = self.segment_tree();
-        let mut found: Vec<Result<(f64, P, usize, usize, P), f64>> =
-            Vec::with_capacity(shapes.len());
+        // (distance, footprint point, edge, segment, street point)
+        type Nearest = (f64, P, usize, usize, P);
+        let mut found: Vec<Result<Nearest, f64>> = Vec::with_capacity(shapes.len());
         for poly in shapes {
             if poly.is_empty() {
                 found.push(Err(f64::INFINITY));
@@ -627,7 +628,7 @@ impl StreetGraph {
             };
             let d0 = dist(first.geom().nearest_point(&c), c);
             let reach = d0 + 2.0 * r + 1e-6;
-            let mut best: Option<(f64, P, usize, usize, P)> = None;
+            let mut best: Option<Nearest> = None;
             for cand in tree.locate_within_distance(c, reach * reach) {
                 let (e, k) = (cand.data.0 as usize, cand.data.1 as usize);
                 let (b0, b1) = (cand.geom().from, cand.geom().to);

@@ -2247,7 +2247,7 @@ pub(crate) fn design_grid(
     let gen_w: f64 =
         pv.iter().map(|p| p.peak_w).sum::<f64>() + wind.iter().map(|w| w.rated_w).sum::<f64>();
     let import = round_up(1.2 * peak, 1.0e6);
-    let grid = Grid {
+    Grid {
         buses,
         feeders,
         pv,
@@ -2267,9 +2267,7 @@ pub(crate) fn design_grid(
             carbon_intensity_g_kwh: CARBON_G_KWH,
             monthly_factor: CARBON_MONTHLY,
         },
-    };
-
-    grid
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
