@@ -508,3 +508,32 @@ fn read_10k_buildings() {
     );
     assert_eq!(d.buildings.len(), 10_000);
 }
+
+/// The district's buildings and map features in a scene: `check` clean, and through RON and back
+/// unchanged (the new map features and the provenance included).
+#[test]
+fn district_buildings_pass_the_scene_checks_and_round_trip_through_ron() {
+    let d = match campus("osm") {
+        Some(p) => read_paths(&[p], &ReadOptions::default()).unwrap(),
+        None => small(),
+    };
+    let mut scene =
+        qtwin::scene::generate::generate_city(&qtwin::scene::generate::GenerateOptions {
+            buildings: 4,
+            sites: 0,
+            seed: 1,
+        });
+    scene.buildings = d.buildings.clone();
+    scene.grid = None; // its PV names the generated buildings
+    scene.map.extend(d.map.iter().cloned());
+    scene.georef = Some(d.georef);
+    if let Err(issues) = qtwin::scene::validate(&scene) {
+        panic!("{issues:#?}");
+    }
+    let text = qtwin::scene::to_ron(&scene);
+    let back = qtwin::scene::load_scene_str(&text, "district.ron").unwrap();
+    assert_eq!(back.buildings, d.buildings);
+    assert_eq!(back.georef, Some(d.georef));
+    assert_eq!(back.map, scene.map);
+    assert_eq!(qtwin::scene::to_ron(&back), text);
+}

@@ -853,14 +853,11 @@ pub fn finish(
     let mut counts: BTreeMap<String, SourceCounts> = BTreeMap::new();
     let mut used_ids: BTreeSet<String> = BTreeSet::new();
     for (c, a) in cands.iter().zip(&attrs) {
-        let (floors, floors_src, floor_h) = a.floors.unwrap_or_else(|| match med_floors {
-            Some(m) => (m, Source::Defaulted, attributes::FLOOR_HEIGHT_M),
-            None => (
-                attributes::DEFAULT_FLOORS,
-                Source::Defaulted,
-                attributes::FLOOR_HEIGHT_M,
-            ),
-        });
+        let (floors, floors_src, floor_h) = a.floors.unwrap_or((
+            med_floors.unwrap_or(attributes::DEFAULT_FLOORS),
+            Source::Defaulted,
+            attributes::FLOOR_HEIGHT_M,
+        ));
         if let Some(reason) = c.unheated {
             report.buildings_unheated += 1;
             report.messages.push(format!(
