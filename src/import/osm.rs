@@ -145,13 +145,9 @@ pub fn line_col(bytes: &[u8], pos: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Degrees (a string from the file) to 1e-7 degrees; `None` if not a finite number.
-fn parse_deg_e7(s: &str) -> Option<(i64, f64)> {
-    let v: f64 = s.trim().parse().ok()?;
-    if !v.is_finite() || v.abs() > 1e4 {
-        return None;
-    }
-    Some(((v * 1e7).round() as i64, v))
+/// An object a JOSM file marks deleted (`action="delete"`) or a history file invisible.
+fn deleted(a: &[(String, String)]) -> bool {
+    get(a, "action") == Some("delete") || get(a, "visible") == Some("false")
 }
 
 /// Where an element under construction is.
@@ -320,45 +316,45 @@ fn element(
         "node" => {
             let a = attrs(e, start, at)?;
             let id = need_id(&a, "node")?;
-            let coord = |k: &str| -> Result<Option<(i64, f64)>, ImportError> {
+            *open = Open::Node;
+            if deleted(&a) {
+                return Ok(());
+            }
+            let coord = |k: &str| -> Result<f64, ImportError> {
                 let s = get(&a, k).ok_or_else(|| at(start, format!("node {id} has no {k}")))?;
-                match parse_deg_e7(s) {
-                    Some(v) => Ok(Some(v)),
-                    None if s.trim().parse::<f64>().is_ok() => Ok(None),
-                    None => Err(at(start, format!("node {id}: {k} `{s}` is not a number"))),
-                }
+                s.trim()
+                    .parse::<f64>()
+                    .map_err(|_| at(start, format!("node {id}: {k} `{s}` is not a number")))
             };
             let (lat, lon) = (coord("lat")?, coord("lon")?);
-            match (lat, lon) {
-                (Some((lat_e7, lat)), Some((lon_e7, lon))) => {
-                    if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                        let (line, col) = lc(start);
-                        data.bad_nodes.push(BadNode {
-                            id,
-                            lon,
-                            lat,
-                            at: format!("{line}:{col}"),
-                        });
-                    } else {
-                        data.nodes.push(OsmNode {
-                            id,
-                            lon_e7: lon_e7 as i32,
-                            lat_e7: lat_e7 as i32,
-                        });
-                    }
-                }
-                _ => {
-                    let (line, col) = lc(start);
-                    data.messages.push(format!(
-                        "node/{id} (line {line}:{col}): coordinates are not finite numbers \
-                         (node dropped)"
-                    ));
-                }
+            if !(lat.is_finite() && lon.is_finite()) {
+                let (line, col) = lc(start);
+                data.messages.push(format!(
+                    "node/{id} (line {line}:{col}): coordinates are not finite numbers \
+                     (node dropped)"
+                ));
+            } else if lat.abs() > 90.0 || lon.abs() > 180.0 {
+                let (line, col) = lc(start);
+                data.bad_nodes.push(BadNode {
+                    id,
+                    lon,
+                    lat,
+                    at: format!("{line}:{col}"),
+                });
+            } else {
+                data.nodes.push(OsmNode {
+                    id,
+                    lon_e7: (lon * 1e7).round() as i32,
+                    lat_e7: (lat * 1e7).round() as i32,
+                });
             }
-            *open = Open::Node;
         }
         "way" => {
             let a = attrs(e, start, at)?;
+            if deleted(&a) {
+                *open = Open::None;
+                return Ok(());
+            }
             *open = Open::Way(OsmWay {
                 id: need_id(&a, "way")?,
                 refs: Vec::new(),
@@ -367,6 +363,10 @@ fn element(
         }
         "relation" => {
             let a = attrs(e, start, at)?;
+            if deleted(&a) {
+                *open = Open::None;
+                return Ok(());
+            }
             *open = Open::Relation(OsmRelation {
                 id: need_id(&a, "relation")?,
                 members: Vec::new(),
@@ -755,6 +755,21 @@ mod tests {
         assert_eq!(open, 1);
         let (rings, open) = join_rings(vec![vec![5, 6, 7, 5]]);
         assert_eq!((rings.len(), open), (1, 0));
+    }
+
+    #[test]
+    fn deleted_objects_are_left_out() {
+        let xml = br#"<osm version="0.6">
+ <node id="1" lat="50.0" lon="6.0"/><node id="2" lat="50.0" lon="6.001"/>
+ <node id="3" lat="50.001" lon="6.001" action="delete"/>
+ <way id="10" action="delete"><nd ref="1"/><nd ref="2"/><tag k="highway" v="service"/></way>
+ <way id="11"><nd ref="1"/><nd ref="2"/><tag k="highway" v="service"/></way>
+</osm>"#;
+        let d = read_osm_data("t.osm", xml).unwrap();
+        assert_eq!(d.nodes.len(), 2);
+        assert_eq!(d.ways.len(), 1);
+        assert_eq!(d.ways[0].id, 11);
+        assert_eq!(d.ways[0].tags.get("highway").unwrap(), "service");
     }
 
     #[test]
