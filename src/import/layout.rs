@@ -35,6 +35,15 @@
 //! [`generate::design_pump_head_pa`]); every site is a station with the generator's heat pump and
 //! pump set. Insulation EN 253 series 2, 0.8 m cover.
 //!
+//! The boiler is then checked on the district's own **design day** ([`design_day_peak_w`]): the
+//! laid-out scene is simulated for a day at the design outdoor temperature (5-minute ticks,
+//! ground at 5 °C, no sun) and the boiler gets at least 1.1 × the largest heat demand plus
+//! network losses of any tick after the first hour, rounded up to 100 kW — the same margin as
+//! the rule of thumb above, but on the peak the demand model actually produces (the morning
+//! hot-water peak of offices and schools lies well above twice the mean hot water that
+//! [`design_heat_load_w`] counts). The boiler covers the whole peak on its own, so the district
+//! stays warm with every quantum site down (n − 1 for the heat supply).
+//!
 //! # Grid and climate
 //! The generator's grid ([`generate::design_grid`]): district buses of at most 150 buildings,
 //! the substation bus next to the plant, radial feeders rated from the loads, PV on a share of
@@ -144,6 +153,11 @@ pub struct LayoutReport {
     /// Sum of the connected buildings' design heat loads, W.
     pub design_load_w: f64,
     pub design_flow_kg_s: f64,
+    /// Largest heat demand plus network losses of the simulated design day, W
+    /// ([`design_day_peak_w`]).
+    pub design_day_peak_w: f64,
+    /// The main boiler's capacity, W: 1.1 × the larger of the design load and the design-day peak.
+    pub boiler_capacity_w: f64,
     /// Largest DN laid.
     pub largest_dn: u32,
     /// Design pressure drop of the worst path (supply only), Pa.
@@ -664,7 +678,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     let buildings_connected = buildings.iter().filter(|b| b.node.is_some()).count();
     let n_nodes = nodes.len();
     let n_pipes = pipes.len();
-    let scene = Scene {
+    let mut scene = Scene {
         format_version: SCENE_FORMAT_VERSION,
         name: opts.name.clone(),
         description: format!(
@@ -738,6 +752,14 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             unconnected.len()
         ));
     }
+    let design_day_peak_w = design_day_peak_w(&scene);
+    let mut boiler_capacity_w = 0.0;
+    for p in &mut scene.plants {
+        if let Plant::GasBoiler { capacity_w, .. } = p {
+            *capacity_w = capacity_w.max(generate::boiler_capacity_w(design_day_peak_w));
+            boiler_capacity_w = *capacity_w;
+        }
+    }
     let report = LayoutReport {
         buildings: scene.buildings.len(),
         buildings_connected,
@@ -767,12 +789,53 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             .collect(),
         design_load_w: r3(design_load_w),
         design_flow_kg_s: r3(design_flow_kg_s(design_load_w, &fluid)),
+        design_day_peak_w: r3(design_day_peak_w),
+        boiler_capacity_w,
         largest_dn,
         worst_path_dp_pa: r3(dp_worst),
         pump_head_pa: head,
         next_steps,
     };
     Ok((scene, report))
+}
+
+/// The largest heat demand plus network losses over a simulated design day, W: the laid-out
+/// scene for 24 h at its design outdoor temperature (ground 5 °C, no sun, 3 m/s wind),
+/// 5-minute ticks, the first hour left out (the network starts below its design temperature).
+pub fn design_day_peak_w(scene: &Scene) -> f64 {
+    let mut day = scene.clone();
+    day.climate = Climate::Fixed(crate::scene::FixedClimate {
+        outdoor_temp_c: scene.heat_network.design_outdoor_temp_c,
+        ground_temp_c: 5.0,
+        irradiance_w_m2: 0.0,
+        wind_m_s: 3.0,
+    });
+    day.quantum_jobs = Some(crate::scene::QuantumJobs {
+        enabled: false,
+        ..Default::default()
+    });
+    let tick_s = 300.0;
+    let mut sim = crate::sim::Simulation::new_unchecked(
+        &day,
+        &crate::sim::RunOptions {
+            tick_s: Some(tick_s),
+            ..Default::default()
+        },
+    );
+    let ticks = (24.0 * 3600.0 / tick_s) as u64;
+    let skip = (3600.0 / tick_s) as u64;
+    let (mut peak, mut prev_demand, mut prev_loss) = (0.0_f64, 0.0, 0.0);
+    for t in 0..ticks {
+        sim.step();
+        let l = sim.res::<crate::ledger::Ledger>();
+        let demand = l.heat_demand_j - prev_demand;
+        let loss = l.pipe_losses_j - prev_loss;
+        (prev_demand, prev_loss) = (l.heat_demand_j, l.pipe_losses_j);
+        if t >= skip {
+            peak = peak.max((demand + loss) / tick_s);
+        }
+    }
+    peak
 }
 
 #[cfg(test)]

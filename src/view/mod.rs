@@ -89,7 +89,9 @@ struct ShotDone(bool);
 /// the default options of `qtwin import`.
 fn load_or_import(path: &std::path::Path) -> Result<Scene, String> {
     let name = path.display().to_string();
-    let is_scene = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ron"));
+    let is_scene = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
     if !is_scene {
         let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
         let t0 = std::time::Instant::now();
