@@ -335,6 +335,10 @@ fn broken_corpus() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        // The folder also holds the OpenStreetMap corpus (tests/import_read.rs).
+        if !(name.ends_with(".geojson") || name.ends_with(".city.json")) {
+            continue;
+        }
         let (_, expected) = cases
             .iter()
             .find(|(n, _)| *n == name)
