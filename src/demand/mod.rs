@@ -339,7 +339,7 @@ struct UseFactors {
 
 /// Internal plus solar gains per m² of heated floor of a building of use `u`, W/m²: what the
 /// space-heating demand subtracts from `H·(T_set − T_out)` at this weather and hour (for
-/// calibrations outside the simulation, e.g. the import's typology, `crate::import::typology`).
+/// calibrations outside the simulation, e.g. the typology table of `qtwin import`).
 pub fn gains_w_m2(u: BuildingUse, t_out: f64, ghi: f64, hour_f: f64, weekend: bool) -> f64 {
     use_factors(t_out, ghi, hour_f, weekend)[u as usize].gains_w_m2
 }

@@ -276,7 +276,7 @@ fn elec_w_m2(u: BuildingUse) -> f64 {
 }
 
 /// A Hamburg-like temperate climate at 53.5° N (generated cities' climate; imported districts
-/// are calibrated against it, see `crate::import::typology`).
+/// are calibrated against it, see the import module's typology).
 pub fn temperate_climate() -> Climate {
     Climate::Monthly(MonthlyClimate {
         latitude_deg: 53.55,

@@ -84,7 +84,7 @@ pub struct Scene {
 /// ellipsoid whose central meridian passes through the origin, with scale 1 there, false easting
 /// and northing 0 at the origin (x east, y north, metres). Over a district of a few kilometres the
 /// scale error stays below 1e-6 (it grows as (distance from the central meridian)² / 2R²).
-/// See [`crate::import::geo::LocalTm`].
+/// `qtwin import` writes it (its projection: `LocalTm` in the import module's `geo`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GeoRef {
