@@ -171,6 +171,8 @@ pub struct ScheduledAction {
 pub enum TrainingError {
     #[error("{0}: {1}")]
     Read(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Limited(crate::limits::ReadError),
     #[error("{0}: {1}")]
     Parse(PathBuf, ron::error::SpannedError),
     #[error("{0}: scenario format_version {1}, this qtwin reads {SCENARIO_FORMAT_VERSION}")]
@@ -180,7 +182,8 @@ pub enum TrainingError {
 }
 
 fn read_ron<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainingError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainingError::Read(path.into(), e))?;
+    let text = crate::limits::read_text_limited(path, crate::limits::MAX_SCRIPT_BYTES)
+        .map_err(TrainingError::Limited)?;
     ron::from_str(&text).map_err(|e| TrainingError::Parse(path.into(), e))
 }
 
