@@ -23,8 +23,8 @@
 //! | limit | default | checked |
 //! | --- | --- | --- |
 //! | memory of a run ([`memory_estimate_bytes`]) | 2 GiB | before any state is allocated |
-//! | qubits in all `qreg`s | from the memory: 16 bytes × 2^n ≤ limit, **26** for 2 GiB (1 GiB: 25) | at the `qreg` |
-//! | the whole run's memory | state vector(s), 8 bytes a shot, counts, operations: an ideal circuit measured at the end has one vector (26 qubits fit 2 GiB with up to about 60 million operations), one with noise or mid-circuit measurement two (25 qubits) | after parsing |
+//! | qubits in all `qreg`s | from the memory: 16 bytes × 2^n < limit, **26** for 2 GiB (1 GiB: 25) | at the `qreg` |
+//! | the whole run's memory | state vector(s), 8 bytes a shot, counts, operations: an ideal circuit measured at the end has one vector (26 qubits: 1 GiB), one with noise or mid-circuit measurements two (so 25 qubits with noise under 2 GiB) | after parsing |
 //! | classical bits in all `creg`s | 4096 | at the `creg` |
 //! | expanded operations (+ statements in gate bodies) | 10,000,000 | before a call is expanded, from each gate's expanded size counted at its definition (a chain of gates each calling the previous twice is refused at the call, not after 2^k pushes) |
 //! | expression depth (nesting and tree height) | 100 | while parsing (`((((…`, `----…1`, `1+1+…+1`) |
@@ -132,9 +132,10 @@ impl Default for QasmLimits {
 }
 
 impl QasmLimits {
-    /// Most qubits whose state vector alone (16 bytes × 2^n) fits `max_memory_bytes`.
+    /// Most qubits whose state vector (16 bytes × 2^n) leaves room in `max_memory_bytes` for
+    /// the rest of a run (it must be smaller than the limit, not equal to it).
     pub fn max_qubits(&self) -> usize {
-        let amps = self.max_memory_bytes / 16;
+        let amps = self.max_memory_bytes.saturating_sub(1) / 16;
         if amps == 0 {
             0
         } else {
@@ -724,24 +725,29 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn unary(&mut self, names: &[String]) -> Result<Sized, QasmError> {
+    /// `unary` one level deeper (after a sign or `^`).
+    fn nested_unary(&mut self, names: &[String]) -> Result<Sized, QasmError> {
         self.enter()?;
-        let r = if self.eat_sym("-")? {
-            let (e, h) = self.unary(names)?;
-            self.node(Expr::Neg(Box::new(e)), &[h])?
+        let r = self.unary(names)?;
+        self.depth -= 1;
+        Ok(r)
+    }
+
+    fn unary(&mut self, names: &[String]) -> Result<Sized, QasmError> {
+        if self.eat_sym("-")? {
+            let (e, h) = self.nested_unary(names)?;
+            self.node(Expr::Neg(Box::new(e)), &[h])
         } else if self.eat_sym("+")? {
-            self.unary(names)?
+            self.nested_unary(names)
         } else {
             let (base, hb) = self.primary(names)?;
             if self.eat_sym("^")? {
-                let (e, he) = self.unary(names)?;
-                self.node(Expr::Bin('^', Box::new(base), Box::new(e)), &[hb, he])?
+                let (e, he) = self.nested_unary(names)?;
+                self.node(Expr::Bin('^', Box::new(base), Box::new(e)), &[hb, he])
             } else {
-                (base, hb)
+                Ok((base, hb))
             }
-        };
-        self.depth -= 1;
-        Ok(r)
+        }
     }
 
     fn primary(&mut self, names: &[String]) -> Result<Sized, QasmError> {

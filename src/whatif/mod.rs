@@ -994,13 +994,17 @@ pub fn free_spot(
         } else {
             [p[0], p[1], p[0], p[1]]
         };
-        obstacles.iter().find_map(|(name, poly, b)| {
-            let overlap_box = fb[0] <= b[2] && b[0] <= fb[2] && fb[1] <= b[3] && b[1] <= fb[3];
-            let hit = overlap_box
-                && (siting::point_in_polygon(p, poly)
-                    || (f.len() >= 3 && polygons_overlap(&f, poly)));
-            hit.then_some(name.as_str())
-        })
+        let near = |b: &[f64; 4]| fb[0] <= b[2] && b[0] <= fb[2] && fb[1] <= b[3] && b[1] <= fb[3];
+        // What stands at the point itself first, then what the footprint overlaps.
+        obstacles
+            .iter()
+            .find(|(_, poly, b)| near(b) && siting::point_in_polygon(p, poly))
+            .or_else(|| {
+                obstacles
+                    .iter()
+                    .find(|(_, poly, b)| near(b) && f.len() >= 3 && polygons_overlap(&f, poly))
+            })
+            .map(|(name, _, _)| name.as_str())
     };
     let Some(what) = blocker(pos) else {
         return Ok((pos, None));
