@@ -1,6 +1,9 @@
-//! Fuzzing kept in the repository and run by CI (issue 14): property tests (`proptest`) that
-//! mutate the real scenes and generate hostile OpenQASM, and require every case to end in `Ok`
-//! or an error — never a panic, an abort, a hang or a non-finite number in a report.
+//! Fuzzing kept in the repository and run by CI (issue 14): seeded property tests that mutate
+//! the real scenes and generate hostile OpenQASM, and require every case to end in `Ok` or an
+//! error — never a panic, an abort, a hang or a non-finite number in a report. Cases are drawn
+//! from ChaCha8 streams (the crate's own RNG; a property-testing crate would change the features
+//! of dependencies the simulation shares and rebuild them for tests), one seed per case, so a
+//! failure names its seed and reproduces exactly.
 //!
 //! - **Scene text**: `scenes/riverside.ron`, `tests/scenes/single_pipe.ron` and the training
 //!   scenarios and actions of `scenes/training/` with numbers replaced by NaN, ±inf, ±1e308, 0,
@@ -17,24 +20,24 @@
 //!
 //! Cases: `QTWIN_FUZZ_CASES` (default 11,000 in all) is split over the five properties in the
 //! proportions below; e.g. `QTWIN_FUZZ_CASES=200000 cargo test --release --test fuzz` for a
-//! longer run. `PROPTEST_SEED`-free: proptest's default RNG seeds from the OS, so every CI run
-//! explores new cases; a failure prints the minimal case and is saved nowhere (copy it into
-//! tests/hostile.rs).
+//! longer run; `QTWIN_FUZZ_SEED` (default 14) picks other cases: case `i` of a property uses
+//! seed `QTWIN_FUZZ_SEED × 2^32 + i`. A failure prints the property, the seed and the input
+//! (copy it into tests/hostile.rs once fixed).
 
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use qtwin::ledger::report::Report;
 use qtwin::quantum::qasm::{self, QasmLimits};
 use qtwin::scene::{Scene, load_scene_str, validate};
 use qtwin::sim::{RunOptions, Simulation};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// One valid mutated scene in this many is run (a few ticks); the rest are read and checked.
-const RUN_ONE_IN: u32 = 40;
+const RUN_ONE_IN: u32 = 10;
 /// Ticks of a run.
 const RUN_TICKS: u64 = 3;
 /// Longest a run of a few ticks may take before the case counts as a hang.
@@ -52,13 +55,39 @@ fn cases(share_of_11000: u32) -> u32 {
     ((total_cases() as u64 * share_of_11000 as u64) / 11_000).max(1) as u32
 }
 
-fn runner(cases: u32) -> TestRunner {
-    TestRunner::new(Config {
-        cases,
-        max_shrink_iters: 200,
-        failure_persistence: None,
-        ..Config::default()
-    })
+fn base_seed() -> u64 {
+    std::env::var("QTWIN_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(14)
+}
+
+/// Runs `n` cases of a property: case `i` gets its own RNG; a panic or an `Err` fails the test
+/// with the case's seed and `Err`'s message (which carries the input).
+fn run_cases(name: &str, n: u32, case: impl Fn(&mut ChaCha8Rng) -> Result<(), String>) {
+    let mut failure = None;
+    for i in 0..n {
+        let seed = (base_seed() << 32) + i as u64;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(&mut rng)));
+        let msg = match r {
+            Ok(Ok(())) => continue,
+            Ok(Err(e)) => e,
+            Err(p) => format!("panic: {}", panic_text(&p)),
+        };
+        failure = Some(format!("fuzz {name}: case {i} (seed {seed}) failed: {msg}"));
+        break;
+    }
+    if let Some(f) = failure {
+        panic!("{f}");
+    }
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 struct Seeds {
@@ -137,14 +166,22 @@ enum TextOp {
     Splice(u16, u16, u16),
 }
 
-fn text_op() -> impl Strategy<Value = TextOp> {
-    prop_oneof![
-        6 => (any::<usize>(), 0..HOSTILE_NUMBERS.len()).prop_map(|(k, v)| TextOp::Number(k, v)),
-        2 => (any::<usize>(), any::<usize>()).prop_map(|(k, l)| TextOp::SwapStrings(k, l)),
-        2 => any::<usize>().prop_map(TextOp::DropLine),
-        1 => any::<u16>().prop_map(TextOp::Cut),
-        1 => (any::<u16>(), any::<u16>(), any::<u16>()).prop_map(|(a, b, c)| TextOp::Splice(a, b, c)),
-    ]
+fn text_op(rng: &mut ChaCha8Rng) -> TextOp {
+    match rng.random_range(0..12) {
+        0..6 => TextOp::Number(
+            rng.random::<u32>() as usize,
+            rng.random_range(0..HOSTILE_NUMBERS.len()),
+        ),
+        6..8 => TextOp::SwapStrings(rng.random::<u32>() as usize, rng.random::<u32>() as usize),
+        8..10 => TextOp::DropLine(rng.random::<u32>() as usize),
+        10 => TextOp::Cut(rng.random()),
+        _ => TextOp::Splice(rng.random(), rng.random(), rng.random()),
+    }
+}
+
+fn text_ops(rng: &mut ChaCha8Rng, max: usize) -> Vec<TextOp> {
+    let n = rng.random_range(1..=max);
+    (0..n).map(|_| text_op(rng)).collect()
 }
 
 /// Byte ranges of number tokens (ASCII digits with sign, dot and exponent) outside comments.
@@ -308,15 +345,8 @@ fn run_briefly(scene: Scene) -> Result<(), String> {
                     Err(format!("non-finite numbers in the report: {bad:?}"))
                 }
             });
-            let _ = tx.send(r.unwrap_or_else(|p| {
-                Err(format!(
-                    "panic in the run: {}",
-                    p.downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default()
-                ))
-            }));
+            let _ =
+                tx.send(r.unwrap_or_else(|p| Err(format!("panic in the run: {}", panic_text(&p)))));
         })
         .unwrap();
     match rx.recv_timeout(RUN_BUDGET) {
@@ -336,19 +366,19 @@ struct Tally {
     runs: u64,
 }
 
-fn check_scene(s: Scene, run: bool, tally: &RefCell<Tally>) -> Result<(), TestCaseError> {
+fn check_scene(s: Scene, run: bool, tally: &RefCell<Tally>) -> Result<(), String> {
     match validate(&s) {
         Err(issues) => {
-            prop_assert!(!issues.is_empty());
+            if issues.is_empty() {
+                return Err("validate gave Err with no issue".into());
+            }
             tally.borrow_mut().invalid += 1;
         }
         Ok(()) => {
             tally.borrow_mut().valid += 1;
             if run {
                 tally.borrow_mut().runs += 1;
-                if let Err(e) = run_briefly(s) {
-                    return Err(TestCaseError::fail(e));
-                }
+                run_briefly(s)?;
             }
         }
     }
@@ -357,7 +387,7 @@ fn check_scene(s: Scene, run: bool, tally: &RefCell<Tally>) -> Result<(), TestCa
 
 fn report(name: &str, n: u32, t0: Instant, tally: Option<&Tally>) {
     eprintln!(
-        "fuzz {name}: {n} cases in {:.1} s{}",
+        "fuzz {name}: {n} cases in {:.1} s, 0 panics{}",
         t0.elapsed().as_secs_f64(),
         tally.map_or(String::new(), |t| format!(
             " ({} parse errors, {} invalid, {} valid, {} run {RUN_TICKS} ticks)",
@@ -371,25 +401,22 @@ fn fuzz_scene_text() {
     let n = cases(3_500);
     let t0 = Instant::now();
     let tally = RefCell::new(Tally::default());
-    let strategy = (
-        0..2usize,
-        prop::collection::vec(text_op(), 1..5),
-        0..RUN_ONE_IN,
-    );
-    runner(n)
-        .run(&strategy, |(which, ops, r)| {
-            let (name, text) = &seeds().scenes[which];
-            let mutated = mutate(text, &ops);
-            match load_scene_str(&mutated, name) {
-                Err(e) => {
-                    prop_assert!(!e.to_string().is_empty());
-                    tally.borrow_mut().parse_errors += 1;
-                    Ok(())
+    run_cases("scene text", n, |rng| {
+        let (name, text) = &seeds().scenes[rng.random_range(0..2)];
+        let ops = text_ops(rng, 4);
+        let run = rng.random_range(0..RUN_ONE_IN) == 0;
+        let mutated = mutate(text, &ops);
+        match load_scene_str(&mutated, name) {
+            Err(e) => {
+                if e.to_string().is_empty() {
+                    return Err(format!("an empty error for {name} with {ops:?}"));
                 }
-                Ok(s) => check_scene(s, r == 0, &tally),
+                tally.borrow_mut().parse_errors += 1;
+                Ok(())
             }
-        })
-        .unwrap();
+            Ok(s) => check_scene(s, run, &tally).map_err(|e| format!("{name} with {ops:?}: {e}")),
+        }
+    });
     let tally = tally.into_inner();
     report("scene text", n, t0, Some(&tally));
     assert!(
@@ -404,22 +431,19 @@ fn fuzz_training_scripts_text() {
     let n = cases(1_000);
     let t0 = Instant::now();
     let nscripts = seeds().scripts.len();
-    let strategy = (0..nscripts, prop::collection::vec(text_op(), 1..4));
-    runner(n)
-        .run(&strategy, |(which, ops)| {
-            let (name, text) = &seeds().scripts[which];
-            let mutated = mutate(text, &ops);
-            if name.ends_with(".actions.ron") {
-                let _ = ron::from_str::<Vec<ScheduledAction>>(&mutated);
-            } else if let Ok(sc) = ron::from_str::<Scenario>(&mutated) {
-                let scene = scenario_scene(&sc, seeds().riverside.clone());
-                let _ = check_scenario(&sc);
-                let _ = qtwin::faults::check_failures(&scene, &sc.failures);
-                let _ = validate(&scene);
-            }
-            Ok(())
-        })
-        .unwrap();
+    run_cases("training scripts", n, |rng| {
+        let (name, text) = &seeds().scripts[rng.random_range(0..nscripts)];
+        let mutated = mutate(text, &text_ops(rng, 3));
+        if name.ends_with(".actions.ron") {
+            let _ = ron::from_str::<Vec<ScheduledAction>>(&mutated);
+        } else if let Ok(sc) = ron::from_str::<Scenario>(&mutated) {
+            let scene = scenario_scene(&sc, seeds().riverside.clone());
+            let _ = check_scenario(&sc);
+            let _ = qtwin::faults::check_failures(&scene, &sc.failures);
+            let _ = validate(&scene);
+        }
+        Ok(())
+    });
     report("training scripts", n, t0, None);
 }
 
@@ -475,26 +499,35 @@ fn fuzz_scene_struct() {
     numeric_paths(&base, &mut Vec::new(), &mut paths);
     assert!(paths.len() > 1000, "{} numeric fields", paths.len());
     let tally = RefCell::new(Tally::default());
-    let strategy = (
-        prop::collection::vec((0..paths.len(), 0..HOSTILE_FINITE.len()), 1..4),
-        0..RUN_ONE_IN,
-    );
-    runner(n)
-        .run(&strategy, |(pokes, r)| {
-            let mut v = base.clone();
-            for (p, h) in &pokes {
-                *at_path(&mut v, &paths[*p]) = serde_json::json!(HOSTILE_FINITE[*h]);
+    run_cases("scene struct", n, |rng| {
+        let pokes: Vec<(usize, usize)> = (0..rng.random_range(1..4))
+            .map(|_| {
+                (
+                    rng.random_range(0..paths.len()),
+                    rng.random_range(0..HOSTILE_FINITE.len()),
+                )
+            })
+            .collect();
+        let run = rng.random_range(0..RUN_ONE_IN) == 0;
+        let mut v = base.clone();
+        for (p, h) in &pokes {
+            *at_path(&mut v, &paths[*p]) = serde_json::json!(HOSTILE_FINITE[*h]);
+        }
+        match serde_json::from_value::<Scene>(v) {
+            // An integer field given a float, or a u8 given 1e308.
+            Err(_) => {
+                tally.borrow_mut().parse_errors += 1;
+                Ok(())
             }
-            match serde_json::from_value::<Scene>(v) {
-                // An integer field given a float, or a u8 given 1e308.
-                Err(_) => {
-                    tally.borrow_mut().parse_errors += 1;
-                    Ok(())
-                }
-                Ok(s) => check_scene(s, r == 0, &tally),
-            }
-        })
-        .unwrap();
+            Ok(s) => check_scene(s, run, &tally).map_err(|e| {
+                let at: Vec<String> = pokes
+                    .iter()
+                    .map(|(p, h)| format!("{} = {}", paths[*p].join("."), HOSTILE_FINITE[*h]))
+                    .collect();
+                format!("{at:?}: {e}")
+            }),
+        }
+    });
     let tally = tally.into_inner();
     report("scene struct", n, t0, Some(&tally));
     assert!(tally.valid > 0 && tally.invalid > 0, "{tally:?}");
@@ -512,100 +545,118 @@ fn fuzz_limits() -> QasmLimits {
     }
 }
 
-fn register_size() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        4 => 0u64..6,
-        1 => Just(13u64),
-        1 => Just(30u64),
-        1 => Just(64u64),
-        1 => Just(1_000_000u64),
-        1 => Just(999_999_999_999_999u64),
-        1 => Just(u64::MAX),
-    ]
+fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
+    &xs[rng.random_range(0..xs.len())]
 }
 
-fn expr(depth: u32) -> BoxedStrategy<String> {
-    let leaf = prop_oneof![
-        Just("pi".to_string()),
-        Just("t".to_string()),
-        (-1e3f64..1e3).prop_map(|x| format!("{x}")),
-        Just("1e308".to_string()),
-        Just("0".to_string()),
-    ];
-    if depth == 0 {
-        return leaf.boxed();
+fn register_size(rng: &mut ChaCha8Rng) -> u64 {
+    match rng.random_range(0..40) {
+        0..34 => 6,
+        34 => 13,
+        35 => 30,
+        36 => 64,
+        37 => 1_000_000,
+        38 => 999_999_999_999_999,
+        _ => u64::MAX,
     }
-    let sub = expr(depth - 1);
-    prop_oneof![
-        3 => leaf,
-        1 => (sub.clone(), prop::sample::select(vec!["+", "-", "*", "/", "^"]), sub.clone())
-            .prop_map(|(a, o, b)| format!("{a}{o}{b}")),
-        1 => sub.clone().prop_map(|a| format!("-({a})")),
-        1 => (prop::sample::select(vec!["sin", "cos", "tan", "exp", "ln", "sqrt"]), sub)
-            .prop_map(|(f, a)| format!("{f}({a})")),
-        1 => (1usize..300).prop_map(|k| format!("{}1{}", "(".repeat(k), ")".repeat(k))),
-        1 => (1usize..300).prop_map(|k| format!("{}1", "-".repeat(k))),
-    ]
-    .boxed()
 }
 
-fn statement() -> impl Strategy<Value = String> {
-    let q = || (0u64..8).prop_map(|i| format!("q[{i}]"));
-    prop_oneof![
-        3 => (prop::sample::select(vec!["h", "x", "y", "z", "s", "t", "sdg", "tdg", "id"]), q())
-            .prop_map(|(g, a)| format!("{g} {a};")),
-        2 => (prop::sample::select(vec!["rx", "ry", "rz", "u1", "p"]), expr(2), q())
-            .prop_map(|(g, e, a)| format!("{g}({}) {a};", e.replace('t', "1"))),
-        2 => (prop::sample::select(vec!["cx", "cz", "swap"]), q(), q())
-            .prop_map(|(g, a, b)| format!("{g} {a},{b};")),
-        1 => Just("h q;".to_string()),
-        1 => Just("cx q, r;".to_string()),
-        1 => (q(), 0u64..8).prop_map(|(a, c)| format!("measure {a} -> c[{c}];")),
-        1 => Just("measure q -> c;".to_string()),
-        1 => q().prop_map(|a| format!("reset {a};")),
-        1 => (1usize..50).prop_map(|k| format!("barrier {}q;", "q, ".repeat(k))),
-        1 => (0u32..70).prop_map(|k| format!("g{k} q[0], q[1];")),
-        1 => (0u32..70, expr(3)).prop_map(|(k, e)| format!("d{k}({}) q[0];", e.replace('t', "2"))),
-    ]
+/// A parameter expression from the grammar, up to `depth` levels, sometimes absurdly deep.
+fn expr(rng: &mut ChaCha8Rng, depth: u32) -> String {
+    let leaf = |rng: &mut ChaCha8Rng| match rng.random_range(0..5) {
+        0 => "pi".to_string(),
+        1 => "t".to_string(),
+        2 => format!("{}", rng.random_range(-1e3..1e3)),
+        3 => "1e308".to_string(),
+        _ => "0".to_string(),
+    };
+    if depth == 0 {
+        return leaf(rng);
+    }
+    match rng.random_range(0..12) {
+        0..7 => leaf(rng),
+        3 => {
+            let (a, b) = (expr(rng, depth - 1), expr(rng, depth - 1));
+            format!("{a}{}{b}", pick(rng, &["+", "-", "*", "/", "^"]))
+        }
+        4 => format!("-({})", expr(rng, depth - 1)),
+        5 => format!(
+            "{}({})",
+            pick(rng, &["sin", "cos", "tan", "exp", "ln", "sqrt"]),
+            expr(rng, depth - 1)
+        ),
+        6 => {
+            let k = rng.random_range(1..300);
+            format!("{}1{}", "(".repeat(k), ")".repeat(k))
+        }
+        _ => format!("{}1", "-".repeat(rng.random_range(1..300))),
+    }
 }
 
-fn program() -> impl Strategy<Value = (String, u64, &'static str)> {
-    (
-        register_size(),
-        register_size(),
-        register_size(),
-        0u32..70,
-        expr(3),
-        prop::collection::vec(statement(), 0..25),
-        prop_oneof![
-            4 => 0u64..64,
-            1 => Just(100_000_000u64),
-            1 => Just(u64::MAX),
-        ],
-        prop::sample::select(vec!["ideal", "ideal", "default", "warm", "tepid"]),
-    )
-        .prop_map(|(nq, nr, nc, chain, body_expr, stmts, shots, noise)| {
-            let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-            s += &format!("qreg q[{nq}];\nqreg r[{nr}];\ncreg c[{nc}];\n");
-            // A chain of gates each calling the previous twice (2^k operations at g_k).
-            s += "gate g0 a, b { cx a, b; }\n";
-            for k in 1..chain {
-                s += &format!("gate g{k} a, b {{ g{} a, b; g{} b, a; }}\n", k - 1, k - 1);
-            }
-            s += &format!("gate d0(t) a {{ rx({body_expr}) a; }}\n");
-            for k in 1..chain {
-                s += &format!(
-                    "gate d{k}(t) a {{ d{}(t*2) a; d{}(-t) a; }}\n",
-                    k - 1,
-                    k - 1
-                );
-            }
-            for st in stmts {
-                s += &st;
-                s.push('\n');
-            }
-            (s, shots, noise)
-        })
+fn statement(rng: &mut ChaCha8Rng) -> String {
+    let q = |rng: &mut ChaCha8Rng| format!("q[{}]", rng.random_range(0..6));
+    match rng.random_range(0..15) {
+        0..3 => {
+            let g = pick(rng, &["h", "x", "y", "z", "s", "t", "sdg", "tdg", "id"]);
+            format!("{g} {};", q(rng))
+        }
+        3..5 => {
+            let g = pick(rng, &["rx", "ry", "rz", "u1", "p"]);
+            format!("{g}({}) {};", expr(rng, 2).replace('t', "1"), q(rng))
+        }
+        5..7 => {
+            let g = pick(rng, &["cx", "cz", "swap"]);
+            format!("{g} {},{};", q(rng), q(rng))
+        }
+        7 => "h q;".to_string(),
+        8 => "cx q, r;".to_string(),
+        9 => format!("measure {} -> c[{}];", q(rng), rng.random_range(0..6)),
+        10 => "measure q -> c;".to_string(),
+        11 => format!("reset {};", q(rng)),
+        12 => format!("barrier {}q;", "q, ".repeat(rng.random_range(1..50))),
+        13 => format!("g{} q[0], q[1];", rng.random_range(0..8)),
+        _ => format!(
+            "d{}({}) q[0];",
+            rng.random_range(0..8),
+            expr(rng, 3).replace('t', "2")
+        ),
+    }
+}
+
+/// A program from the grammar with hostile sizes, its shots and noise profile.
+fn program(rng: &mut ChaCha8Rng) -> (String, u64, &'static str) {
+    let (nq, nr, nc) = (register_size(rng), register_size(rng), register_size(rng));
+    let chain = if rng.random_bool(0.8) {
+        rng.random_range(0..6)
+    } else {
+        rng.random_range(0..70)
+    };
+    let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
+    s += &format!("qreg q[{nq}];\nqreg r[{nr}];\ncreg c[{nc}];\n");
+    // A chain of gates each calling the previous twice (2^k operations at g_k).
+    s += "gate g0 a, b { cx a, b; }\n";
+    for k in 1..chain {
+        s += &format!("gate g{k} a, b {{ g{} a, b; g{} b, a; }}\n", k - 1, k - 1);
+    }
+    s += &format!("gate d0(t) a {{ rx({}) a; }}\n", expr(rng, 3));
+    for k in 1..chain {
+        s += &format!(
+            "gate d{k}(t) a {{ d{}(t*2) a; d{}(-t) a; }}\n",
+            k - 1,
+            k - 1
+        );
+    }
+    for _ in 0..rng.random_range(0..25) {
+        s += &statement(rng);
+        s.push('\n');
+    }
+    let shots = match rng.random_range(0..12) {
+        0..10 => rng.random_range(0..64),
+        4 => 100_000_000,
+        _ => u64::MAX,
+    };
+    let noise = *pick(rng, &["ideal", "ideal", "default", "warm", "tepid"]);
+    (s, shots, noise)
 }
 
 #[test]
@@ -614,29 +665,40 @@ fn fuzz_qasm_grammar() {
     let t0 = Instant::now();
     let limits = fuzz_limits();
     let (ok, errors) = (Cell::new(0u64), Cell::new(0u64));
-    runner(n)
-        .run(&program(), |(src, shots, noise)| {
-            match qasm::run_qasm(&src, shots, 7, noise, true, &limits) {
-                Ok(run) => {
-                    ok.set(ok.get() + 1);
-                    prop_assert!(run.statevector.num_qubits() <= limits.max_qubits());
-                    prop_assert!(
-                        run.statevector
-                            .amplitudes()
-                            .iter()
-                            .all(|a| a.re.is_finite() && a.im.is_finite())
-                    );
+    run_cases("qasm grammar", n, |rng| {
+        let (src, shots, noise) = program(rng);
+        let r = std::panic::catch_unwind(|| qasm::run_qasm(&src, shots, 7, noise, true, &limits));
+        let fail = |m: String| {
+            Err(format!(
+                "{m}\n--- shots {shots}, noise {noise}, program:\n{src}"
+            ))
+        };
+        match r {
+            Err(p) => fail(format!("panic: {}", panic_text(&p))),
+            Ok(Ok(run)) => {
+                ok.set(ok.get() + 1);
+                if run.statevector.num_qubits() > limits.max_qubits()
+                    || !run
+                        .statevector
+                        .amplitudes()
+                        .iter()
+                        .all(|a| a.re.is_finite() && a.im.is_finite())
+                {
+                    return fail("too many qubits or a non-finite amplitude".into());
                 }
-                Err(e) => {
-                    errors.set(errors.get() + 1);
-                    prop_assert!(!e.msg.is_empty());
-                }
+                Ok(())
             }
-            Ok(())
-        })
-        .unwrap();
+            Ok(Err(e)) => {
+                errors.set(errors.get() + 1);
+                if e.msg.is_empty() {
+                    return fail("an empty error".into());
+                }
+                Ok(())
+            }
+        }
+    });
     eprintln!(
-        "fuzz qasm grammar: {n} cases in {:.1} s ({} ran, {} errors)",
+        "fuzz qasm grammar: {n} cases in {:.1} s, 0 panics ({} ran, {} errors)",
         t0.elapsed().as_secs_f64(),
         ok.get(),
         errors.get()
@@ -649,7 +711,7 @@ fn fuzz_qasm_tokens() {
     let n = cases(1_500);
     let t0 = Instant::now();
     let limits = fuzz_limits();
-    let token = prop::sample::select(vec![
+    const TOKENS: &[&str] = &[
         "OPENQASM",
         "2.0",
         ";",
@@ -696,16 +758,18 @@ fn fuzz_qasm_tokens() {
         "if",
         "opaque",
         "==",
-    ]);
-    runner(n)
-        .run(&prop::collection::vec(token, 0..200), |toks| {
-            let src = toks.join(" ");
-            let _ = qasm::run_qasm(&src, 8, 1, "ideal", true, &limits);
-            Ok(())
-        })
-        .unwrap();
+    ];
+    run_cases("qasm tokens", n, |rng| {
+        let len = rng.random_range(0..200);
+        let src: Vec<&str> = (0..len).map(|_| *pick(rng, TOKENS)).collect();
+        let src = src.join(" ");
+        match std::panic::catch_unwind(|| qasm::run_qasm(&src, 8, 1, "ideal", true, &limits)) {
+            Ok(_) => Ok(()),
+            Err(p) => Err(format!("panic: {}\n--- program:\n{src}", panic_text(&p))),
+        }
+    });
     eprintln!(
-        "fuzz qasm tokens: {n} cases in {:.1} s",
+        "fuzz qasm tokens: {n} cases in {:.1} s, 0 panics",
         t0.elapsed().as_secs_f64()
     );
 }
