@@ -41,6 +41,7 @@ pub mod grid;
 pub mod hydraulics;
 pub mod import;
 pub mod ledger;
+pub mod limits;
 pub mod math;
 pub mod operator;
 pub mod plants;

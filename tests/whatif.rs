@@ -98,7 +98,8 @@ fn undo_of_every_edit_returns_the_exact_original_scene() {
     // Saved with its history and read back: the same scene, the same edits, the same base.
     let saved = stack.save_ron(&s);
     assert!(saved.contains("edits: ["));
-    assert!(saved.contains("add quantum site q4 at (0, 200) m"));
+    // (0, 200) lies inside building b0122: the site stands at the nearest free spot and says so.
+    assert!(saved.contains("add quantum site q4 at (14, 206) m (asked for at (0, 200) m, which is inside building b0122"));
     let loaded = load_scene_str(&saved, "saved").unwrap();
     let (scene2, stack2) = EditStack::from_saved(&loaded).unwrap();
     assert_eq!(to_ron(&scene2), edited_ron);
@@ -138,15 +139,15 @@ fn a_new_site_connects_to_the_nearest_pipe_and_feeder_and_says_so() {
     let Edit::AddSite { bundle, connection } = &e else {
         panic!("expected AddSite, got {e:?}");
     };
-    // The nearest pipe, found by brute force here.
+    // The nearest pipe to where the site stands (moved out of building b0122), by brute force.
+    let at = bundle.site.1.pos;
     let pos = base.node_positions();
     let best = base
         .heat_network
         .pipes
         .iter()
         .map(|p| {
-            let d =
-                whatif::segment_distance([0.0, 200.0], pos[p.from.as_str()], pos[p.to.as_str()]).0;
+            let d = whatif::segment_distance(at, pos[p.from.as_str()], pos[p.to.as_str()]).0;
             (d, p.id.clone())
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))

@@ -1,6 +1,23 @@
 //! The `qtwin` command line: `check`, `run`, `train`, `generate`, `bench`, the what-if commands
 //! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]), and `import`/`export` for real
 //! district data and GIS (see [`crate::import`]).
+//!
+//! # Limits on the arguments
+//! Every number given on the command line is checked before anything runs; a value outside its
+//! range ends with a message naming the flag and exit code 2:
+//!
+//! | argument | accepted |
+//! | --- | --- |
+//! | `--days`, `--hours` | finite, positive, at least one tick, at most [`MAX_RUN_TICKS`] (10,000,000) ticks |
+//! | `--tick` | 0.1–3600 s |
+//! | `--threads` | 1–[`MAX_THREADS`] (1024) |
+//! | `generate --buildings`, `bench --generated-buildings` | at most [`MAX_GENERATED_BUILDINGS`] (1,000,000); `--sites` at most 1000 |
+//! | `view --after-ticks` | at most [`MAX_RUN_TICKS`] |
+//! | `suggest --spacing` | finite, ≥ 1 m; a grid of more than 100,000 candidates is laid coarser and the spacing used is printed ([`crate::whatif::siting::grid_spacing_m`]) |
+//! | `suggest --top` | at most 100 |
+//! | `qasm --shots`, `--max-memory` | see [`crate::quantum::qasm`] (default 2 GiB) |
+//!
+//! Files are read with a size limit ([`crate::limits`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -157,6 +174,10 @@ pub enum Command {
         /// Apply every gate on its own (for comparisons).
         #[arg(long)]
         no_fusion: bool,
+        /// Memory the run may use (state vectors, shots, counts, operations), e.g. 512MiB, 8GiB;
+        /// the default 2 GiB allows 26 qubits.
+        #[arg(long, default_value = "2GiB")]
+        max_memory: String,
     },
     /// Import real district data (OpenStreetMap XML/PBF, GeoJSON, CityJSON) and lay out its heat
     /// network along the streets, its plant, quantum sites and grid (exit 2 on bad input).
@@ -321,6 +342,59 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Longest run a command accepts, ticks (19 years of 60 s ticks).
+pub const MAX_RUN_TICKS: u64 = 10_000_000;
+/// Most buildings `qtwin generate` and `bench --generated-buildings` make.
+pub const MAX_GENERATED_BUILDINGS: usize = 1_000_000;
+/// Most rayon threads a command accepts.
+pub const MAX_THREADS: usize = 1024;
+
+/// Checks a duration flag (`--days`, `--hours`) and gives its ticks at `tick_s`.
+pub fn duration_ticks(flag: &str, value: f64, unit_s: f64, tick_s: f64) -> Result<u64, String> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("{flag} {value}: must be a positive, finite number"));
+    }
+    let ticks = (value * unit_s / tick_s).round();
+    if ticks < 1.0 {
+        return Err(format!(
+            "{flag} {value}: shorter than one tick of {tick_s} s"
+        ));
+    }
+    if ticks > MAX_RUN_TICKS as f64 {
+        return Err(format!(
+            "{flag} {value}: {ticks:.3e} ticks of {tick_s} s, over the limit of {MAX_RUN_TICKS} ticks ({:.1} years at this tick)",
+            MAX_RUN_TICKS as f64 * tick_s / (365.0 * 86_400.0)
+        ));
+    }
+    Ok(ticks as u64)
+}
+
+/// Checks `--threads`.
+pub fn check_threads(n: Option<usize>) -> Result<(), String> {
+    match n {
+        Some(n) if n == 0 || n > MAX_THREADS => Err(format!(
+            "--threads {n}: must be between 1 and {MAX_THREADS}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks `--tick`.
+pub fn check_tick(t: Option<f64>) -> Result<(), String> {
+    match t {
+        Some(t) if !(0.1..=3600.0).contains(&t) => {
+            Err(format!("--tick {t}: must be between 0.1 and 3600 s"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints a usage error and gives exit code 2.
+fn usage(msg: String) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    eprintln!("{msg}");
+    Ok(ExitCode::from(2))
+}
+
 fn set_threads(n: Option<usize>) {
     if let Some(n) = n {
         // Fails only if a pool exists already; then it is kept.
@@ -441,7 +515,12 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             days,
             seed,
             report,
-        } => compare_command(&base, &variant, days, seed, report.as_deref()),
+        } => {
+            if let Err(e) = duration_ticks("--days", days, 86_400.0, 60.0) {
+                return usage(e);
+            }
+            compare_command(&base, &variant, days, seed, report.as_deref())
+        }
         Command::Sweep {
             scene,
             params,
@@ -452,6 +531,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             out,
             quiet,
         } => {
+            if let Err(e) = check_threads(threads)
+                .and_then(|_| duration_ticks("--days", days, 86_400.0, 60.0).map(|_| ()))
+            {
+                return usage(e);
+            }
             set_threads(threads);
             sweep_command(&scene, &params, days, seed, shard.as_deref(), &out, quiet)
         }
@@ -461,7 +545,22 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             days,
             spacing,
             json,
-        } => suggest_command(&scene, top, days, spacing, json.as_deref()),
+        } => {
+            if let Err(e) = duration_ticks("--days", days, 86_400.0, 60.0) {
+                return usage(e);
+            }
+            if !spacing.is_finite() || spacing < 1.0 {
+                return usage(format!(
+                    "--spacing {spacing}: must be a finite number of metres, at least 1"
+                ));
+            }
+            if top > 100 {
+                return usage(format!(
+                    "--top {top}: at most 100 suggestions are simulated"
+                ));
+            }
+            suggest_command(&scene, top, days, spacing, json.as_deref())
+        }
         #[cfg(feature = "view")]
         Command::View {
             scene,
@@ -473,6 +572,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             train,
             set,
         } => {
+            if after_ticks > MAX_RUN_TICKS {
+                return usage(format!(
+                    "--after-ticks {after_ticks}: over the limit of {MAX_RUN_TICKS} ticks"
+                ));
+            }
             let mut edits = Vec::new();
             for a in &set {
                 let Some((k, v)) = a.split_once('=') else {
@@ -512,10 +616,22 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             noise,
             statevector,
             no_fusion,
+            max_memory,
         } => {
-            let src =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            match crate::quantum::qasm::run_qasm_cli(&src, shots, seed, &noise, !no_fusion) {
+            use crate::quantum::qasm;
+            let limits = match qasm::parse_bytes(&max_memory) {
+                Ok(b) => qasm::QasmLimits {
+                    max_memory_bytes: b,
+                    ..Default::default()
+                },
+                Err(e) => return usage(format!("--max-memory {e}")),
+            };
+            let src = match crate::limits::read_text_limited(&file, limits.max_source_bytes as u64)
+            {
+                Ok(s) => s,
+                Err(e) => return usage(e.to_string()),
+            };
+            match qasm::run_qasm(&src, shots, seed, &noise, !no_fusion, &limits) {
                 Ok(run) => {
                     print!("{}", run.format_counts());
                     if let Some(p) = statevector {
@@ -536,6 +652,11 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             seed,
             out,
         } => {
+            if buildings > MAX_GENERATED_BUILDINGS || sites > 1000 {
+                return usage(format!(
+                    "generate: at most {MAX_GENERATED_BUILDINGS} buildings and 1000 sites ({buildings} and {sites} asked for)"
+                ));
+            }
             let t = Instant::now();
             let s = scene::generate::generate_city(&scene::generate::GenerateOptions {
                 buildings,
@@ -613,6 +734,16 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if what.is_some() {
                 eprintln!("this qtwin was built without the `view` feature");
                 return Ok(ExitCode::from(2));
+            }
+            if let Err(e) = check_threads(threads)
+                .and_then(|_| duration_ticks("--days", days, 86_400.0, 60.0).map(|_| ()))
+            {
+                return usage(e);
+            }
+            if generated_buildings > MAX_GENERATED_BUILDINGS {
+                return usage(format!(
+                    "--generated-buildings {generated_buildings}: at most {MAX_GENERATED_BUILDINGS}"
+                ));
             }
             set_threads(threads);
             let path = scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
@@ -719,6 +850,9 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
 }
 
 fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if let Err(e) = check_threads(args.threads).and_then(|_| check_tick(args.tick)) {
+        return usage(e);
+    }
     set_threads(args.threads);
     let scene = match load_checked(&args.scene) {
         Ok(s) => s,
@@ -732,22 +866,20 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         tick_s: args.tick,
         ..Default::default()
     };
-    if let Some(t) = args.tick
-        && !(0.1..=3600.0).contains(&t)
-    {
-        eprintln!("--tick {t} is outside [0.1, 3600] s");
-        return Ok(ExitCode::from(2));
-    }
+    let tick_s = args.tick.unwrap_or(scene.sim.tick_s);
+    let ticks = match (args.days, args.hours) {
+        (_, Some(h)) => duration_ticks("--hours", h, 3600.0, tick_s),
+        (Some(d), None) => duration_ticks("--days", d, 86_400.0, tick_s),
+        (None, None) => duration_ticks("--days", 7.0, 86_400.0, tick_s),
+    };
+    let ticks = match ticks {
+        Ok(t) => t,
+        Err(e) => return usage(e),
+    };
     let mut sim = Simulation::new(&scene, &opts)?;
     if args.timeseries.is_some() {
         sim.res_mut::<Ledger>().record_series();
     }
-    let seconds = match (args.days, args.hours) {
-        (_, Some(h)) => h * 3600.0,
-        (Some(d), None) => d * 86_400.0,
-        (None, None) => 7.0 * 86_400.0,
-    };
-    let ticks = (seconds / sim.clock().tick_s).round().max(0.0) as u64;
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -996,8 +1128,16 @@ fn suggest_command(
         }
     };
     let template = crate::whatif::SiteTemplate::from_scene(&scene);
+    let used = grid_spacing_m(&scene, spacing);
+    if used != spacing {
+        println!(
+            "--spacing {spacing} m would lay {} candidates over this city; the grid is laid at {used:.0} m ({} candidates, the limit is {MAX_CANDIDATES})",
+            grid_candidates(&scene, spacing),
+            grid_candidates(&scene, used)
+        );
+    }
     let opts = SuitabilityOptions {
-        spacing_m: spacing,
+        spacing_m: used,
         ..Default::default()
     };
     let spec = crate::whatif::runs::RunSpec {
@@ -1148,7 +1288,8 @@ pub fn parse_map(items: &[String]) -> Result<Vec<(String, String)>, String> {
 /// lon/lat points, for `--clip`.
 pub fn read_clip(path: &Path) -> Result<Vec<[f64; 2]>, String> {
     let p = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("--clip {p}: {e}"))?;
+    let text = crate::limits::read_text_limited(path, crate::limits::MAX_SCRIPT_BYTES)
+        .map_err(|e| format!("--clip {e}"))?;
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| format!("--clip {p}:{}:{}: {e}", e.line(), e.column()))?;
     fn first_ring(v: &serde_json::Value) -> Option<&serde_json::Value> {
@@ -1196,7 +1337,8 @@ pub fn import_options(
     use crate::import::layout::LayoutOptions;
     let typology_csv = match &a.typology {
         Some(p) => Some(
-            std::fs::read_to_string(p).map_err(|e| format!("--typology {}: {e}", p.display()))?,
+            crate::limits::read_text_limited(p, crate::limits::MAX_SCRIPT_BYTES)
+                .map_err(|e| format!("--typology {e}"))?,
         ),
         None => None,
     };
@@ -1329,8 +1471,8 @@ fn export_command(
         }
     };
     let read_json = |flag: &str, p: &Path| -> Result<serde_json::Value, String> {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("{flag} {}: {e}", p.display()))?;
+        let text = crate::limits::read_text_limited(p, crate::limits::MAX_SNAPSHOT_BYTES)
+            .map_err(|e| format!("{flag} {e}"))?;
         serde_json::from_str(&text)
             .map_err(|e| format!("{flag} {}:{}:{}: {e}", p.display(), e.line(), e.column()))
     };

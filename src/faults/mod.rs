@@ -393,11 +393,28 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
         if !seen.insert(f.id.as_str()) {
             bad("duplicate id".into());
         }
-        if f.at_s.is_nan() || f.at_s < 0.0 {
-            bad(format!("at_s = {} must be ≥ 0", f.at_s));
+        // Times within 100 years (3.2e9 s): finite, so no infinity reaches the clock or a report.
+        if !(f.at_s.is_finite() && (0.0..=3.2e9).contains(&f.at_s)) {
+            bad(format!("at_s = {} must be in [0, 3.2e9] s", f.at_s));
         }
-        if f.repair_s.is_nan() || f.repair_s <= 0.0 {
-            bad(format!("repair_s = {} must be positive", f.repair_s));
+        if !(f.repair_s.is_finite() && f.repair_s > 0.0 && f.repair_s <= 3.2e9) {
+            bad(format!("repair_s = {} must be in (0, 3.2e9] s", f.repair_s));
+        }
+        match &f.kind {
+            FaultKind::PumpTrip {
+                standby_after_s: Some(t),
+                ..
+            } if !(t.is_finite() && (0.0..=3.2e9).contains(t)) => {
+                bad(format!("standby_after_s = {t} must be in [0, 3.2e9] s"))
+            }
+            FaultKind::SensorDrift { rate_per_h, .. }
+                if !(rate_per_h.is_finite() && rate_per_h.abs() <= 1e9) =>
+            {
+                bad(format!(
+                    "rate_per_h = {rate_per_h} must be finite, |rate| ≤ 1e9"
+                ))
+            }
+            _ => {}
         }
         let object = f.kind.object();
         let ok = match &f.kind {

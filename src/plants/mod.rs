@@ -248,12 +248,17 @@ pub fn heat_pump_cop(carnot_fraction: f64, source_c: f64, sink_c: f64) -> f64 {
     (carnot_fraction * th / (th - tc)).clamp(1.5, 10.0)
 }
 
+/// Heating limit of the outdoor reset curve, °C: at and above it the supply set-point is the
+/// mild-weather one. A scene's `design_outdoor_temp_c` must lie below it (validated), or the
+/// curve's slope would be 0/0.
+pub const HEATING_LIMIT_C: f64 = 15.0;
+
 /// Supply set-point from the outdoor reset curve.
 pub fn supply_setpoint_c(net: &crate::scene::HeatNetwork, outdoor_c: f64) -> f64 {
     match net.supply_temp_at_design_c {
         None => net.supply_temp_c,
         Some(design) => {
-            let mild = 15.0;
+            let mild = HEATING_LIMIT_C;
             let f = ((mild - outdoor_c) / (mild - net.design_outdoor_temp_c)).clamp(0.0, 1.0);
             net.supply_temp_c + f * (design - net.supply_temp_c)
         }

@@ -990,6 +990,9 @@ pub enum LoadError {
         col: usize,
         msg: String,
     },
+    /// Too large, not UTF-8, or unreadable (see [`crate::limits::read_text_limited`]).
+    #[error(transparent)]
+    Read(#[from] crate::limits::ReadError),
     #[error(
         "{path}: format_version {found} is not supported (this qtwin reads version {SCENE_FORMAT_VERSION})"
     )]
@@ -1018,10 +1021,7 @@ pub fn load_scene_str(text: &str, path: &str) -> Result<Scene, LoadError> {
 /// Reads and parses a scene file.
 pub fn load_scene(path: &std::path::Path) -> Result<Scene, LoadError> {
     let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: p.clone(),
-        source,
-    })?;
+    let text = crate::limits::read_text_limited(path, crate::limits::MAX_SCENE_BYTES)?;
     load_scene_str(&text, &p)
 }
 

@@ -4,9 +4,64 @@
 //! diameters, values outside their physical range, plants and sites that reference the wrong kind
 //! of thing, a connected part of the heat network that has consumers but no heat source, and the
 //! ranges of the quantum job settings (`quantum_jobs`).
+//!
+//! # Every number is finite and in range
+//! A scene is read from files that people pass around, so every number of the format is checked
+//! to be finite and inside a physical range: one NaN or infinity would otherwise turn a whole run
+//! into NaN. Positions (building and site footprints, nodes, sites, buses, wind turbines, pipe
+//! routes, map features) must lie within [`MAX_EXTENT_M`] of the origin. The ranges (closed
+//! unless marked; "> 0" means positive):
+//!
+//! | field | range | unit |
+//! | --- | --- | --- |
+//! | every position's x and y | −100,000 … 100,000 | m |
+//! | `sim.tick_s` | 0.1 … 3600 | s |
+//! | `sim.start_day_of_year` | 1 … 365 | d |
+//! | `sim.indoor_setpoint_c` | 5 … 30 | °C |
+//! | `fluid.cp_j_kg_k`, `density_kg_m3`, `viscosity_pa_s` | 1000 … 6000, 500 … 1200, 1e-5 … 0.1 | SI |
+//! | monthly climate: latitude, mean temperature, diurnal swing, irradiation, wind, noise, ground | −90 … 90, −60 … 50, 0 … 40, 0 … 12 kWh/m²d, 0 … 40, 0 … 20, −30 … 50 | °, °C, K, –, m/s, K, °C |
+//! | fixed climate: outdoor, ground, irradiance, wind | −60 … 60, −30 … 60, 0 … 1400 W/m², 0 … 60 m/s | |
+//! | `heat_network.supply_temp_c`, `supply_temp_at_design_c` | 10 … 140 | °C |
+//! | `heat_network.return_temp_c` | 5 … supply | °C |
+//! | `heat_network.design_outdoor_temp_c` | −60 … heating limit − 1 (14; [`crate::plants::HEATING_LIMIT_C`]) | °C |
+//! | `heat_network.supply_pressure_pa`, `return_pressure_pa` | 0 … 4e6, supply ≥ return | Pa |
+//! | `heat_network.min_substation_dp_pa` | 0 … 1e6 | Pa |
+//! | `heat_network.dhw_min_supply_temp_c` | 20 … 95 | °C |
+//! | node `elevation_m` | −500 … 5000 | m |
+//! | pipe `length_m` (given or from its route or nodes) | > 0 … 1e6 | m |
+//! | pipe inner diameter, roughness, burial depth | 0.005 … 2, 0 … 0.01, 0 … 10 | m |
+//! | pipe linear / surface heat loss | 0 … 50 W/(m·K), 0 … 500 W/(m²·K) | |
+//! | consumer mass flow, heat, return temperature | 0 … 1e4 kg/s, 0 … 1e9 W, 0 … 140 °C | |
+//! | building floors, floor height, heated area | 1 … 200, 2 … 10 m, > 0 … 1e7 m² | |
+//! | building heat-loss coefficient, hot-water share, absorption cooling, return temperature | 0 … 1e7 W/K, 0 … 0.6, 0 … 1e8 W, 5 … 100 °C | |
+//! | building footprint | ≥ 3 corners, area > 0 | |
+//! | imported building's specific heat | 0 … 2000 | kWh/(m²·a) |
+//! | `georef` longitude, latitude | −180 … 180, −85 … 85 | ° |
+//! | site qubits, compressor, electronics per qubit, servers | 1 … 10,000, 0 … 1e6 W, 0 … 1e4 W, 0 … 1e7 W | |
+//! | site idle share, recoverable share, utilisation, recovered water | 0 … 1, 0 … 1, 0 … 1, 5 … 90 °C | |
+//! | plant capacities, storage and pump powers | > 0 … 1e10 | W |
+//! | heat pump Carnot fraction, boiler efficiency, pump efficiency | 0.05 … 0.9, 0.3 … 1.1, 0.05 … 1 | |
+//! | storage volume, ΔT, loss, initial SOC | > 0 … 1e6 m³, 1 … 100 K, 0 … 1e5 W/K, 0 … 1 | |
+//! | pump max head | > 0 … 4e6 | Pa |
+//! | fixed source supply temperature | 0 … 150 | °C |
+//! | feeder capacity | > 0 … 1e10 | W |
+//! | PV peak, performance ratio | 0 … 1e9 W, 0.1 … 1 | |
+//! | wind rated power, hub height, cut-in < rated < cut-out | 0 … 2e7 W, 5 … 250 m, 0 … 100 m/s | |
+//! | battery capacity, power, efficiency, SOC | > 0 … 1e12 Wh, > 0 … 1e10 W, 0.3 … 1, 0 … 1 | |
+//! | grid import / export capacity, carbon intensity, monthly factor | 0 … 1e10 W, 0 … 2000 g/kWh, 0 … 5 | |
+//! | map street/river width | 0 … 1000 | m |
+//! | quantum jobs: rates, qubits, layers, shots, deadline | 0 … 1e4 /h, 2 … 14, 1 … 10, 1 … 1e10, > 0 … 1e7 s | |
+//! | quantum jobs: overhead, reset, simulated shots, trajectories, calibration hour, duration, spread | 0 … 3600 s, 0 … 1e-3 s, 1 … 1e5, 1 … 1e4, 0 … 24 h, 0 … 6 h, 0 … 1 | |
+//! | device T1, T2 (≤ 2·T1), frequency, errors, gate and readout times | > 0 … 10 s, 1e8 … 1e11 Hz, 0 … 0.5, 1e-10 … 1e-5 / 1e-4 s, 1e-9 … 1e-3 s | |
+//! | cryostat base, too warm (> base), warm limit (≥ too warm), knees, time constants, warm rate | 0.001 … 1 K, … 300 K, > 0 … 300 K, > 0 … 1e7 s, > 0 … 1 /s | |
+//! | fibre route factor, speed, hop delay, hops, remote fibre, remote RTT | 1 … 5, 1e8 … 3e8 m/s, 0 … 0.1 s, 0 … 100, 0 … 4e7 m, 0 … 10 s | |
+//! | failures: `at_s`, `repair_s`, `standby_after_s`, hole diameter, drift rate | 0 … 3.2e9 s, > 0 … 3.2e9 s, 0 … 3.2e9 s, > 0 … 1 m, abs ≤ 1e9 /h | ([`crate::faults::check_failures`]) |
 
 use super::*;
 use std::collections::{HashMap, HashSet};
+
+/// Largest |x| or |y| of any position in a scene, m (100 km: a city, with room to spare).
+pub const MAX_EXTENT_M: f64 = 100_000.0;
 
 /// One semantic problem, with the entity it concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +102,35 @@ impl Checker {
             self.err(at, format!("{name} = {v} is outside [{lo}, {hi}]"));
         }
     }
-    fn positive(&mut self, at: &str, name: &str, v: f64) {
-        if !v.is_finite() || v <= 0.0 {
-            self.err(at, format!("{name} = {v} must be positive"));
+    /// Positive and at most `hi`.
+    fn positive_max(&mut self, at: &str, name: &str, v: f64, hi: f64) {
+        if !v.is_finite() || v <= 0.0 || v > hi {
+            self.err(at, format!("{name} = {v} is outside (0, {hi}]"));
+        }
+    }
+    /// A position: finite and within [`MAX_EXTENT_M`].
+    fn point(&mut self, at: &str, name: &str, p: [f64; 2]) {
+        if !(p[0].is_finite() && p[1].is_finite())
+            || p[0].abs() > MAX_EXTENT_M
+            || p[1].abs() > MAX_EXTENT_M
+        {
+            self.err(
+                at,
+                format!(
+                    "{name} = ({}, {}) is not a finite point within {MAX_EXTENT_M} m of the origin",
+                    p[0], p[1]
+                ),
+            );
+        }
+    }
+    /// Every point of a list (one problem per list: the first bad point).
+    fn points(&mut self, at: &str, name: &str, ps: &[[f64; 2]]) {
+        if let Some((i, p)) = ps.iter().enumerate().find(|(_, p)| {
+            !(p[0].is_finite() && p[1].is_finite())
+                || p[0].abs() > MAX_EXTENT_M
+                || p[1].abs() > MAX_EXTENT_M
+        }) {
+            self.point(at, &format!("{name}[{i}]"), *p);
         }
     }
     fn ids<'a>(&mut self, kind: &str, ids: impl Iterator<Item = &'a str>) -> HashSet<&'a str> {
@@ -128,6 +209,21 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
     }
 
+    if let Some(g) = &scene.georef {
+        c.range("georef", "origin_lon_deg", g.origin_lon_deg, -180.0, 180.0);
+        c.range("georef", "origin_lat_deg", g.origin_lat_deg, -85.0, 85.0);
+    }
+    for (i, f) in scene.map.iter().enumerate() {
+        let at = format!("map[{i}]");
+        match f {
+            MapFeature::Street { points, width_m } | MapFeature::River { points, width_m } => {
+                c.points(&at, "points", points);
+                c.range(&at, "width_m", *width_m, 0.0, 1000.0);
+            }
+            MapFeature::Park { polygon } => c.points(&at, "polygon", polygon),
+        }
+    }
+
     let net = &scene.heat_network;
     c.range(
         "heat_network",
@@ -135,6 +231,43 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         net.supply_temp_c,
         10.0,
         140.0,
+    );
+    c.range(
+        "heat_network",
+        "design_outdoor_temp_c",
+        net.design_outdoor_temp_c,
+        -60.0,
+        crate::plants::HEATING_LIMIT_C - 1.0,
+    );
+    c.range(
+        "heat_network",
+        "supply_pressure_pa",
+        net.supply_pressure_pa,
+        0.0,
+        4e6,
+    );
+    c.range(
+        "heat_network",
+        "return_pressure_pa",
+        net.return_pressure_pa,
+        0.0,
+        4e6,
+    );
+    if net.supply_pressure_pa < net.return_pressure_pa {
+        c.err(
+            "heat_network",
+            format!(
+                "supply_pressure_pa = {} is below return_pressure_pa = {}",
+                net.supply_pressure_pa, net.return_pressure_pa
+            ),
+        );
+    }
+    c.range(
+        "heat_network",
+        "dhw_min_supply_temp_c",
+        net.dhw_min_supply_temp_c,
+        20.0,
+        95.0,
     );
     c.range(
         "heat_network",
@@ -163,12 +296,9 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         net.pipes.iter().map(|p| p.id.as_str()),
     );
     for n in &net.nodes {
-        if !(n.pos[0].is_finite() && n.pos[1].is_finite()) {
-            c.err(
-                format!("heat_network.nodes[{}]", n.id),
-                "position is not finite",
-            );
-        }
+        let at = format!("heat_network.nodes[{}]", n.id);
+        c.point(&at, "pos", n.pos);
+        c.range(&at, "elevation_m", n.elevation_m, -500.0, 5000.0);
     }
     let positions = scene.node_positions();
     for p in &net.pipes {
@@ -181,8 +311,10 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         if p.from == p.to {
             c.err(&at, format!("joins node \"{}\" to itself", p.from));
         }
+        c.points(&at, "route", &p.route);
         match Scene::pipe_length_m(&positions, p) {
-            Some(l) if l.is_finite() && l > 0.0 => {}
+            Some(l) if l.is_finite() && l > 0.0 && l <= 1e6 => {}
+            Some(l) if l > 1e6 => c.err(&at, format!("length_m = {l} is over 1e6 m")),
             Some(l) => c.err(&at, format!("length_m = {l} must be positive")),
             None => {}
         }
@@ -242,15 +374,25 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     let building_ids = c.ids("buildings", scene.buildings.iter().map(|b| b.id.as_str()));
     for b in &scene.buildings {
         let at = format!("buildings[{}]", b.id);
+        c.points(&at, "footprint", &b.footprint);
         if b.footprint.len() < 3 {
             c.err(&at, "footprint needs at least 3 corners");
-        } else if b.footprint_area_m2() <= 0.0 {
+        } else if !(b.footprint_area_m2() > 0.0) {
             c.err(&at, "footprint has zero area");
+        }
+        if let Some(pv) = &b.provenance {
+            c.range(
+                &at,
+                "provenance.specific_heat_kwh_m2a",
+                pv.specific_heat_kwh_m2a,
+                0.0,
+                2000.0,
+            );
         }
         c.range(&at, "floors", b.floors as f64, 1.0, 200.0);
         c.range(&at, "floor_height_m", b.floor_height_m, 2.0, 10.0);
         if let Some(a) = b.heated_area_m2 {
-            c.positive(&at, "heated_area_m2", a);
+            c.positive_max(&at, "heated_area_m2", a, 1e7);
         }
         match b.envelope {
             Envelope::HeatLossWK(h) => c.range(&at, "heat-loss coefficient (W/K)", h, 0.0, 1e7),
@@ -285,6 +427,8 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     );
     for s in &scene.quantum_sites {
         let at = format!("quantum_sites[{}]", s.id);
+        c.point(&at, "pos", s.pos);
+        c.points(&at, "footprint", &s.footprint);
         c.range(&at, "qubits", s.qubits as f64, 1.0, 10_000.0);
         c.range(&at, "compressor_power_w", s.compressor_power_w, 0.0, 1e6);
         c.range(
@@ -340,7 +484,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 if !site_ids.contains(site.as_str()) {
                     c.err(&at, format!("site = \"{site}\" is not a quantum site"));
                 }
-                c.positive(&at, "capacity_w", *capacity_w);
+                c.positive_max(&at, "capacity_w", *capacity_w, 1e10);
                 c.range(&at, "carnot_fraction", *carnot_fraction, 0.05, 0.9);
             }
             Plant::GasBoiler {
@@ -348,7 +492,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 efficiency,
                 ..
             } => {
-                c.positive(&at, "capacity_w", *capacity_w);
+                c.positive_max(&at, "capacity_w", *capacity_w, 1e10);
                 c.range(&at, "efficiency", *efficiency, 0.3, 1.1);
             }
             Plant::Storage {
@@ -359,8 +503,8 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 initial_soc,
                 ..
             } => {
-                c.positive(&at, "volume_m3", *volume_m3);
-                c.positive(&at, "max_power_w", *max_power_w);
+                c.positive_max(&at, "volume_m3", *volume_m3, 1e6);
+                c.positive_max(&at, "max_power_w", *max_power_w, 1e10);
                 c.range(&at, "delta_t_k", *delta_t_k, 1.0, 100.0);
                 c.range(&at, "loss_w_k", *loss_w_k, 0.0, 1e5);
                 c.range(&at, "initial_soc", *initial_soc, 0.0, 1.0);
@@ -372,7 +516,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 ..
             } => {
                 c.range(&at, "efficiency", *efficiency, 0.05, 1.0);
-                c.positive(&at, "max_head_pa", *max_head_pa);
+                c.positive_max(&at, "max_head_pa", *max_head_pa, 4e6);
                 *pumps_at.entry(node.as_str()).or_default() += 1;
             }
             Plant::FixedSource { supply_temp_c, .. } => {
@@ -390,6 +534,9 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     }
 
     if let Some(g) = &scene.grid {
+        for b in &g.buses {
+            c.point(&format!("grid.buses[{}]", b.id), "pos", b.pos);
+        }
         c.ids("grid.feeders", g.feeders.iter().map(|f| f.id.as_str()));
         for f in &g.feeders {
             let at = format!("grid.feeders[{}]", f.id);
@@ -401,7 +548,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
             if f.from == f.to {
                 c.err(&at, format!("joins bus \"{}\" to itself", f.from));
             }
-            c.positive(&at, "capacity_w", f.capacity_w);
+            c.positive_max(&at, "capacity_w", f.capacity_w, 1e10);
         }
         let mut seen = HashSet::new();
         for (kind, id, bus) in
@@ -434,6 +581,8 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
         for w in &g.wind {
             let at = format!("grid.wind[{}]", w.id);
+            c.point(&at, "pos", w.pos);
+            c.range(&at, "cut_out_m_s", w.cut_out_m_s, 0.0, 100.0);
             c.range(&at, "rated_w", w.rated_w, 0.0, 2e7);
             c.range(&at, "hub_height_m", w.hub_height_m, 5.0, 250.0);
             if !(0.0 <= w.cut_in_m_s
@@ -445,8 +594,8 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
         for b in &g.batteries {
             let at = format!("grid.batteries[{}]", b.id);
-            c.positive(&at, "capacity_wh", b.capacity_wh);
-            c.positive(&at, "max_power_w", b.max_power_w);
+            c.positive_max(&at, "capacity_wh", b.capacity_wh, 1e12);
+            c.positive_max(&at, "max_power_w", b.max_power_w, 1e10);
             c.range(
                 &at,
                 "round_trip_efficiency",
@@ -619,7 +768,7 @@ fn check_quantum_jobs(c: &mut Checker, q: &QuantumJobs) {
         }
         c.range(&at, "layers", s.layers as f64, 1.0, 10.0);
         c.range(&at, "shots", s.shots as f64, 1.0, 1e10);
-        c.positive(&at, "deadline_s", s.deadline_s);
+        c.positive_max(&at, "deadline_s", s.deadline_s, 1e7);
     }
     c.range(at, "overhead_s", q.overhead_s, 0.0, 3600.0);
     c.range(at, "reset_s", q.reset_s, 0.0, 1e-3);
@@ -642,8 +791,8 @@ fn check_quantum_jobs(c: &mut Checker, q: &QuantumJobs) {
     c.range(at, "calibration_spread", q.calibration_spread, 0.0, 1.0);
     let d = &q.device;
     let at = "quantum_jobs.device";
-    c.positive(at, "t1_s", d.t1_s);
-    c.positive(at, "t2_s", d.t2_s);
+    c.positive_max(at, "t1_s", d.t1_s, 10.0);
+    c.positive_max(at, "t2_s", d.t2_s, 20.0);
     if d.t2_s > 2.0 * d.t1_s {
         c.err(at, format!("t2_s = {} exceeds 2 × t1_s", d.t2_s));
     }
@@ -666,11 +815,13 @@ fn check_quantum_jobs(c: &mut Checker, q: &QuantumJobs) {
             ),
         );
     }
-    c.positive(at, "cool_tau_low_s", k.cool_tau_low_s);
+    c.positive_max(at, "cool_tau_low_s", k.cool_tau_low_s, 1e7);
     c.range(at, "cool_tau_high_s", k.cool_tau_high_s, 0.0, 1e7);
-    c.positive(at, "cool_knee_k", k.cool_knee_k);
-    c.positive(at, "warm_rate_per_s", k.warm_rate_per_s);
-    c.positive(at, "warm_knee_k", k.warm_knee_k);
+    c.positive_max(at, "cool_knee_k", k.cool_knee_k, 300.0);
+    c.positive_max(at, "warm_rate_per_s", k.warm_rate_per_s, 1.0);
+    c.positive_max(at, "warm_knee_k", k.warm_knee_k, 300.0);
+    c.range(at, "too_warm_k", k.too_warm_k, 0.001, 300.0);
+    c.range(at, "warm_limit_k", k.warm_limit_k, 0.001, 300.0);
     if k.warm_limit_k < k.too_warm_k || !k.warm_limit_k.is_finite() {
         c.err(
             at,

@@ -171,6 +171,8 @@ pub struct ScheduledAction {
 pub enum TrainingError {
     #[error("{0}: {1}")]
     Read(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Limited(crate::limits::ReadError),
     #[error("{0}: {1}")]
     Parse(PathBuf, ron::error::SpannedError),
     #[error("{0}: scenario format_version {1}, this qtwin reads {SCENARIO_FORMAT_VERSION}")]
@@ -180,7 +182,8 @@ pub enum TrainingError {
 }
 
 fn read_ron<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainingError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainingError::Read(path.into(), e))?;
+    let text = crate::limits::read_text_limited(path, crate::limits::MAX_SCRIPT_BYTES)
+        .map_err(TrainingError::Limited)?;
     ron::from_str(&text).map_err(|e| TrainingError::Parse(path.into(), e))
 }
 
@@ -193,7 +196,8 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, Scene), TrainingError> {
     let scene_path = path.parent().unwrap_or(Path::new(".")).join(&sc.scene);
     let scene = load_scene(&scene_path).map_err(|e| TrainingError::Scene(e.to_string()))?;
     let scene = scenario_scene(&sc, scene);
-    let problems = crate::faults::check_failures(&scene, &sc.failures);
+    let mut problems = crate::faults::check_failures(&scene, &sc.failures);
+    problems.extend(check_scenario(&sc));
     if !problems.is_empty() {
         let list: Vec<String> = problems
             .iter()
@@ -211,6 +215,78 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, Scene), TrainingError> {
 /// Reads a scripted trainee's actions.
 pub fn load_actions(path: &Path) -> Result<Vec<ScheduledAction>, TrainingError> {
     read_ron(path)
+}
+
+/// Ranges of a scenario's own numbers (the failures are checked by
+/// [`crate::faults::check_failures`]): every one finite; `duration_s` in (0, 30 d], `warmup_s`
+/// in [0, 30 d], `start_day_of_year` 1–365, `job_rate_factor` 0–100, `min_supply_temp_c` 0–150,
+/// `restore_within_s` in [0, 30 d], score weights 0–1e6, hints' `after_s` in [0, 30 d].
+pub fn check_scenario(sc: &Scenario) -> Vec<(String, String)> {
+    const MONTH_S: f64 = 30.0 * 86_400.0;
+    let mut out = Vec::new();
+    let mut range = |at: &str, name: &str, v: f64, lo: f64, hi: f64, open_lo: bool| {
+        if !v.is_finite() || v < lo || v > hi || (open_lo && v <= lo) {
+            out.push((
+                at.to_string(),
+                format!(
+                    "{name} = {v} is outside {}{lo}, {hi}]",
+                    if open_lo { "(" } else { "[" }
+                ),
+            ));
+        }
+    };
+    range("scenario", "duration_s", sc.duration_s, 0.0, MONTH_S, true);
+    range("start", "warmup_s", sc.start.warmup_s, 0.0, MONTH_S, false);
+    if let Some(d) = sc.start.start_day_of_year {
+        range("start", "start_day_of_year", d as f64, 1.0, 365.0, false);
+    }
+    range(
+        "start",
+        "job_rate_factor",
+        sc.start.job_rate_factor,
+        0.0,
+        100.0,
+        false,
+    );
+    let o = &sc.objectives;
+    range(
+        "objectives",
+        "min_supply_temp_c",
+        o.min_supply_temp_c,
+        0.0,
+        150.0,
+        false,
+    );
+    range(
+        "objectives",
+        "restore_within_s",
+        o.restore_within_s,
+        0.0,
+        MONTH_S,
+        false,
+    );
+    let w = &sc.weights;
+    for (name, v) in [
+        ("per_minute_out_of_limits", w.per_minute_out_of_limits),
+        ("per_mwh_unmet", w.per_mwh_unmet),
+        ("per_job_missed", w.per_job_missed),
+        ("per_minute_response", w.per_minute_response),
+        ("per_hint", w.per_hint),
+        ("per_minute_late_restore", w.per_minute_late_restore),
+    ] {
+        range("weights", name, v, 0.0, 1e6, false);
+    }
+    for (i, h) in sc.hints.iter().enumerate() {
+        range(
+            &format!("hints[{i}]"),
+            "after_s",
+            h.after_s,
+            0.0,
+            MONTH_S,
+            false,
+        );
+    }
+    out
 }
 
 /// The base scene with the scenario's starting state applied.

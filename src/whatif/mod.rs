@@ -224,9 +224,37 @@ pub struct Connection {
     pub bus_distance_m: f64,
     pub feeder: Option<String>,
     pub feeder_capacity_w: Option<f64>,
+    /// Set when the place asked for lay inside a building (or another site): the site was moved
+    /// to the nearest free spot ([`free_spot`]). Absent (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Relocation>,
+}
+
+/// A site asked for inside a building and placed at the nearest free spot instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relocation {
+    /// Where it was asked for, m.
+    pub requested: [f64; 2],
+    /// The building (or site) that stood there.
+    pub inside: String,
 }
 
 impl Connection {
+    /// ` (asked for at (x, y) m, inside building b: moved d m to the nearest free spot)`, or
+    /// nothing when the site stands where it was asked for.
+    pub fn moved_note(&self, placed: [f64; 2]) -> String {
+        match &self.moved {
+            Some(m) => format!(
+                " (asked for at ({:.0}, {:.0}) m, which is inside {}: moved {:.0} m to the nearest free spot)",
+                m.requested[0],
+                m.requested[1],
+                m.inside,
+                dist(m.requested, placed)
+            ),
+            None => String::new(),
+        }
+    }
+
     pub fn describe(&self) -> String {
         let heat = if self.service_pipe_m > 0.0 {
             format!(
@@ -409,10 +437,11 @@ impl Edit {
             Edit::AddSite { bundle, connection } => {
                 let s = &bundle.site.1;
                 format!(
-                    "add quantum site {} at ({:.0}, {:.0}) m: {} qubits; {}",
+                    "add quantum site {} at ({:.0}, {:.0}) m{}: {} qubits; {}",
                     s.id,
                     s.pos[0],
                     s.pos[1],
+                    connection.moved_note(s.pos),
                     s.qubits,
                     connection.describe()
                 )
@@ -422,12 +451,13 @@ impl Edit {
                 new,
                 connection,
             } => format!(
-                "move quantum site {} from ({:.0}, {:.0}) to ({:.0}, {:.0}) m; {}",
+                "move quantum site {} from ({:.0}, {:.0}) to ({:.0}, {:.0}) m{}; {}",
                 new.id(),
                 old.site.1.pos[0],
                 old.site.1.pos[1],
                 new.site.1.pos[0],
                 new.site.1.pos[1],
+                connection.moved_note(new.site.1.pos),
                 connection.describe()
             ),
             Edit::RemoveSite { bundle } => format!(
@@ -781,6 +811,14 @@ pub fn plan_site(
     if id.is_empty() || scene.quantum_sites.iter().any(|s| s.id == id) {
         return err(format!("\"{id}\" is not a new quantum site id"));
     }
+    if !(pos[0].is_finite() && pos[1].is_finite()) {
+        return err(format!(
+            "position ({}, {}) is not a finite point",
+            pos[0], pos[1]
+        ));
+    }
+    let requested = pos;
+    let (pos, inside) = free_spot(scene, pos, &template.site)?;
     let net = &scene.heat_network;
     let Some((pk, _, tap)) = nearest_pipe(scene, pos, Some(id)) else {
         return err("the scene has no heat network pipe to connect to");
@@ -908,8 +946,132 @@ pub fn plan_site(
         bus_distance_m,
         feeder,
         feeder_capacity_w,
+        moved: inside.map(|inside| Relocation { requested, inside }),
     };
     Ok((bundle, connection))
+}
+
+/// Farthest a site is moved from where it was asked for, m.
+pub const MAX_RELOCATION_M: f64 = 2000.0;
+
+/// Where a site shaped like `site` (its footprint moves with it) can stand nearest to `pos`:
+/// `pos` itself when the site's position and footprint are clear of every building and every
+/// other site; otherwise the first clear point on rings around `pos` every 5 m (72+ directions a
+/// ring, from east counter-clockwise) up to [`MAX_RELOCATION_M`], with the name of what stood at
+/// `pos`. An error when nothing within that distance is clear.
+pub fn free_spot(
+    scene: &Scene,
+    pos: [f64; 2],
+    site: &QuantumSite,
+) -> Result<([f64; 2], Option<String>), EditError> {
+    let obstacles: Vec<(String, &[[f64; 2]], [f64; 4])> = scene
+        .buildings
+        .iter()
+        .map(|b| (format!("building {}", b.id), b.footprint.as_slice()))
+        .chain(
+            scene
+                .quantum_sites
+                .iter()
+                .filter(|q| q.id != site.id)
+                .map(|q| (format!("site {}", q.id), q.footprint.as_slice())),
+        )
+        .filter(|(_, f)| f.len() >= 3)
+        .map(|(n, f)| {
+            let b = bbox(f);
+            (n, f, b)
+        })
+        .collect();
+    let shape = |p: [f64; 2]| -> Vec<[f64; 2]> {
+        site.footprint
+            .iter()
+            .map(|c| [c[0] - site.pos[0] + p[0], c[1] - site.pos[1] + p[1]])
+            .collect()
+    };
+    let blocker = |p: [f64; 2]| -> Option<&str> {
+        let f = shape(p);
+        let fb = if f.len() >= 3 {
+            bbox(&f)
+        } else {
+            [p[0], p[1], p[0], p[1]]
+        };
+        let near = |b: &[f64; 4]| fb[0] <= b[2] && b[0] <= fb[2] && fb[1] <= b[3] && b[1] <= fb[3];
+        // What stands at the point itself first, then what the footprint overlaps.
+        obstacles
+            .iter()
+            .find(|(_, poly, b)| near(b) && siting::point_in_polygon(p, poly))
+            .or_else(|| {
+                obstacles
+                    .iter()
+                    .find(|(_, poly, b)| near(b) && f.len() >= 3 && polygons_overlap(&f, poly))
+            })
+            .map(|(name, _, _)| name.as_str())
+    };
+    let Some(what) = blocker(pos) else {
+        return Ok((pos, None));
+    };
+    let step = 5.0;
+    let mut r = step;
+    while r <= MAX_RELOCATION_M {
+        let n = ((2.0 * std::f64::consts::PI * r / step).ceil() as usize).max(72);
+        for k in 0..n {
+            let a = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+            let (sa, ca) = crate::math::Det::sin_cos_d(a);
+            let p = [pos[0] + r * ca, pos[1] + r * sa];
+            if blocker(p).is_none() {
+                return Ok((p, Some(what.to_string())));
+            }
+        }
+        r += step;
+    }
+    err(format!(
+        "({:.0}, {:.0}) m is inside {what} and no free spot lies within {MAX_RELOCATION_M:.0} m",
+        pos[0], pos[1]
+    ))
+}
+
+/// `[min x, min y, max x, max y]` of a polygon.
+fn bbox(poly: &[[f64; 2]]) -> [f64; 4] {
+    poly.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    )
+}
+
+/// Whether two simple polygons overlap: a corner of one inside the other, or two edges crossing.
+fn polygons_overlap(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
+    if a.iter().any(|p| siting::point_in_polygon(*p, b))
+        || b.iter().any(|p| siting::point_in_polygon(*p, a))
+    {
+        return true;
+    }
+    let cross = |o: [f64; 2], p: [f64; 2], q: [f64; 2]| {
+        (p[0] - o[0]) * (q[1] - o[1]) - (p[1] - o[1]) * (q[0] - o[0])
+    };
+    let edges = |poly: &[[f64; 2]]| -> Vec<([f64; 2], [f64; 2])> {
+        (0..poly.len())
+            .map(|i| (poly[i], poly[(i + 1) % poly.len()]))
+            .collect()
+    };
+    let eb = edges(b);
+    edges(a).iter().any(|&(p, q)| {
+        eb.iter().any(|&(r, s)| {
+            let (d1, d2) = (cross(p, q, r), cross(p, q, s));
+            let (d3, d4) = (cross(r, s, p), cross(r, s, q));
+            d1 * d2 < 0.0 && d3 * d4 < 0.0
+        })
+    })
 }
 
 fn unique_plant_id(scene: &Scene, base: &str) -> String {

@@ -4,8 +4,10 @@
 //! # The suitability score
 //! Candidates are the centres of a square grid (`spacing_m`, default 50 m) over the city, except
 //! points inside a building, on a river, or more than `max_pipe_distance_m` (500 m) from the heat
-//! network. For a candidate at `x` and a new site of the template's size (peak electricity
-//! `P_site`, heat pump capacity `Q_hp`) five terms, each 0–1:
+//! network. The grid has at most [`MAX_CANDIDATES`] (100,000) points: over a larger city the
+//! spacing is widened in steps of 10 % until it fits ([`grid_spacing_m`]). For a candidate at
+//! `x` and a new site of the template's size (peak electricity `P_site`, heat pump capacity
+//! `Q_hp`) five terms, each 0–1:
 //!
 //! - **heat demand density** `t_d = D(x)/max D`, with `D(x)` = the design heat demand of the
 //!   buildings within `radius_m` (250 m) over the disc's area, W/m²;
@@ -163,7 +165,8 @@ pub struct Suitability {
     pub candidates: Vec<Candidate>,
 }
 
-fn point_in_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
+/// Whether `p` lies inside `poly` (even-odd rule).
+pub(crate) fn point_in_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
     let mut inside = false;
     let n = poly.len();
     for i in 0..n {
@@ -177,7 +180,60 @@ fn point_in_polygon(p: [f64; 2], poly: &[[f64; 2]]) -> bool {
     inside
 }
 
-/// Scores a grid of candidate places for a new site of `template`'s size.
+/// Most candidates of the grid: a larger grid is made coarser ([`grid_spacing_m`]), so a city
+/// spread over 200 km × 200 km (the largest extent a scene may have) is scored in seconds, not
+/// days.
+pub const MAX_CANDIDATES: u64 = 100_000;
+
+/// The bounding box of the buildings' centres and the network's nodes, m (infinite when empty).
+fn grid_bounds(scene: &Scene) -> ([f64; 2], [f64; 2]) {
+    let pts = scene
+        .buildings
+        .iter()
+        .map(|b| b.centre())
+        .chain(scene.heat_network.nodes.iter().map(|n| n.pos));
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in pts {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    (lo, hi)
+}
+
+/// Columns and rows of the grid at `spacing_m` (`None` for an empty or non-finite box).
+fn grid_size(lo: [f64; 2], hi: [f64; 2], spacing_m: f64) -> Option<(usize, usize)> {
+    if !(lo[0].is_finite() && lo[1].is_finite() && hi[0].is_finite() && hi[1].is_finite()) {
+        return None;
+    }
+    let n = |k: usize| ((hi[k] - lo[k]) / spacing_m).floor().min(1e12) as usize + 1;
+    Some((n(0), n(1)))
+}
+
+/// Candidates of the grid at `spacing_m` (saturating).
+pub fn grid_candidates(scene: &Scene, spacing_m: f64) -> u64 {
+    let (lo, hi) = grid_bounds(scene);
+    grid_size(lo, hi, spacing_m.max(1.0))
+        .map_or(0, |(nx, ny)| (nx as u64).saturating_mul(ny as u64))
+}
+
+/// The spacing the grid is laid at: `requested_m` (at least 1 m; 50 m when not a finite
+/// number), widened in steps of 10 % until the grid has at most [`MAX_CANDIDATES`] points.
+pub fn grid_spacing_m(scene: &Scene, requested_m: f64) -> f64 {
+    let mut s = if requested_m.is_finite() {
+        requested_m.max(1.0)
+    } else {
+        50.0
+    };
+    while grid_candidates(scene, s) > MAX_CANDIDATES {
+        s *= 1.1;
+    }
+    s
+}
+
+/// Scores a grid of candidate places for a new site of `template`'s size (at most
+/// [`MAX_CANDIDATES`]: see [`grid_spacing_m`]; the spacing used is in the result).
 pub fn suitability(
     scene: &Scene,
     template: &SiteTemplate,
@@ -200,22 +256,10 @@ pub fn suitability(
     let hp_w = site_peak_w * template.site.recoverable_heat_share * cop / (cop - 1.0);
 
     // The grid over buildings and nodes.
-    let pts = centres
-        .iter()
-        .chain(hn.nodes.iter().map(|n| &n.pos))
-        .copied();
-    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in pts {
-        for k in 0..2 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    let s = opts.spacing_m.max(1.0);
+    let (lo, hi) = grid_bounds(scene);
+    let s = grid_spacing_m(scene, opts.spacing_m);
     let mut points = Vec::new();
-    if lo[0].is_finite() {
-        let nx = ((hi[0] - lo[0]) / s).floor() as usize + 1;
-        let ny = ((hi[1] - lo[1]) / s).floor() as usize + 1;
+    if let Some((nx, ny)) = grid_size(lo, hi, s) {
         for j in 0..ny {
             for i in 0..nx {
                 points.push([lo[0] + i as f64 * s, lo[1] + j as f64 * s]);

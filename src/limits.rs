@@ -1,0 +1,113 @@
+//! Limits on the input qtwin reads: files are read with a size limit and a clear message, so a
+//! huge or endless file (a device, a pipe, a mistaken path) ends in an error, not in memory
+//! exhaustion.
+//!
+//! | what | limit | constant |
+//! | --- | --- | --- |
+//! | a scene file (`check`, `run`, `edit`, `compare`, `sweep`, `suggest`, `view`, a scenario's base scene) | 256 MiB (a generated city of 10,000 buildings is about 10 MiB) | [`MAX_SCENE_BYTES`] |
+//! | a training scenario or a scripted trainee's actions | 16 MiB | [`MAX_SCRIPT_BYTES`] |
+//! | a snapshot file | 256 MiB | [`MAX_SNAPSHOT_BYTES`] |
+//! | an OpenQASM program | 64 MiB | [`crate::quantum::qasm::QasmLimits::max_source_bytes`] |
+//!
+//! The limits on the content of each format are documented where it is checked: scenes in
+//! [`crate::scene::validate`], OpenQASM in [`crate::quantum::qasm`], the command line's
+//! durations, ticks and candidate grid in [`crate::cli`].
+
+use std::io::Read;
+use std::path::Path;
+
+/// Largest scene file read, bytes.
+pub const MAX_SCENE_BYTES: u64 = 256 << 20;
+/// Largest training scenario or actions file read, bytes.
+pub const MAX_SCRIPT_BYTES: u64 = 16 << 20;
+/// Largest snapshot file read, bytes.
+pub const MAX_SNAPSHOT_BYTES: u64 = 256 << 20;
+
+/// A file that could not be read as text within its limit.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: the file is larger than the limit of {limit} (at least {size})")]
+    TooLarge {
+        path: String,
+        size: String,
+        limit: String,
+    },
+    #[error("{path}: not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 { path: String, offset: usize },
+}
+
+/// Reads `path` as UTF-8 text, refusing anything over `max_bytes` with a message that names the
+/// file and the limit. Reads at most `max_bytes + 1` bytes, so a device or a growing file cannot
+/// exhaust memory either.
+pub fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, ReadError> {
+    let p = || path.display().to_string();
+    let io = |source| ReadError::Io { path: p(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let too_large = |size: u64| ReadError::TooLarge {
+        path: p(),
+        size: crate::quantum::qasm::fmt_bytes(size as u128),
+        limit: crate::quantum::qasm::fmt_bytes(max_bytes as u128),
+    };
+    let hint = match file.metadata() {
+        Ok(m) if m.is_file() => {
+            if m.len() > max_bytes {
+                return Err(too_large(m.len()));
+            }
+            m.len() as usize
+        }
+        _ => 0,
+    };
+    let mut bytes = Vec::with_capacity(hint);
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        path: p(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_within_the_limit_and_refuses_above_it() {
+        let dir = std::env::temp_dir().join(format!("qtwin-limits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ten.txt");
+        std::fs::write(&f, "0123456789").unwrap();
+        assert_eq!(read_text_limited(&f, 10).unwrap(), "0123456789");
+        let e = read_text_limited(&f, 9).unwrap_err().to_string();
+        assert!(
+            e.contains("ten.txt") && e.contains("larger than the limit of 9 B"),
+            "{e}"
+        );
+        std::fs::write(&f, [b'a', 0xff, b'b']).unwrap();
+        let e = read_text_limited(&f, 10).unwrap_err().to_string();
+        assert!(
+            e.contains("not UTF-8 text (invalid byte at offset 1)"),
+            "{e}"
+        );
+        let e = read_text_limited(&dir.join("missing"), 10)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing"), "{e}");
+        // A device without a size: the limit still holds.
+        #[cfg(unix)]
+        {
+            let e = read_text_limited(Path::new("/dev/zero"), 1000)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("larger than the limit of 1000 B"), "{e}");
+        }
+    }
+}
