@@ -574,7 +574,7 @@ fn expr(rng: &mut ChaCha8Rng, depth: u32) -> String {
         return leaf(rng);
     }
     match rng.random_range(0..12) {
-        0..7 => leaf(rng),
+        0..3 => leaf(rng),
         3 => {
             let (a, b) = (expr(rng, depth - 1), expr(rng, depth - 1));
             format!("{a}{}{b}", pick(rng, &["+", "-", "*", "/", "^"]))

@@ -330,7 +330,9 @@ fn every_number_must_be_finite_and_in_range() {
             scene::MapFeature::Street { points, .. } | scene::MapFeature::River { points, .. } => {
                 points[0][0] = v
             }
-            scene::MapFeature::Park { polygon } => polygon[0][0] = v,
+            scene::MapFeature::Park { polygon }
+            | scene::MapFeature::Water { polygon }
+            | scene::MapFeature::Outbuilding { polygon, .. } => polygon[0][0] = v,
         }),
         ("dhw_min_supply_temp_c", |s, v| {
             s.heat_network.dhw_min_supply_temp_c = v

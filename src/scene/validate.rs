@@ -220,7 +220,13 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 c.points(&at, "points", points);
                 c.range(&at, "width_m", *width_m, 0.0, 1000.0);
             }
-            MapFeature::Park { polygon } => c.points(&at, "polygon", polygon),
+            MapFeature::Park { polygon } | MapFeature::Water { polygon } => {
+                c.points(&at, "polygon", polygon)
+            }
+            MapFeature::Outbuilding { polygon, height_m } => {
+                c.points(&at, "polygon", polygon);
+                c.range(&at, "height_m", *height_m, 0.0, 1000.0);
+            }
         }
     }
 

@@ -419,6 +419,11 @@ pub fn spawn_city(
         perceptual_roughness: 1.0,
         ..default()
     });
+    let outbuilding_mat = mats.add(StandardMaterial {
+        base_color: Color::srgb(0.62, 0.62, 0.60),
+        perceptual_roughness: 0.9,
+        ..default()
+    });
     for f in &scene.map {
         match f {
             MapFeature::Street { points, width_m } if points.len() >= 2 => {
@@ -437,6 +442,29 @@ pub fn spawn_city(
                 commands.spawn((
                     Mesh3d(meshes.add(polygon(poly, 0.04))),
                     MeshMaterial3d(park_mat.clone()),
+                ));
+            }
+            MapFeature::Water { polygon: poly } if poly.len() >= 3 => {
+                commands.spawn((
+                    Mesh3d(meshes.add(polygon(poly, 0.03))),
+                    MeshMaterial3d(river_mat.clone()),
+                ));
+            }
+            // Unheated buildings (garages, sheds): plain grey boxes, not coloured by any layer.
+            MapFeature::Outbuilding {
+                polygon: poly,
+                height_m,
+            } if poly.len() >= 3 => {
+                let (c, th, l, w) = footprint_box(poly);
+                let h = height_m.max(1.0) as f32;
+                commands.spawn((
+                    Mesh3d(cube.clone()),
+                    MeshMaterial3d(outbuilding_mat.clone()),
+                    Transform {
+                        translation: to3(c, h * 0.5),
+                        rotation: Quat::from_rotation_y(th as f32),
+                        scale: Vec3::new(l.max(1.0) as f32, h, w.max(1.0) as f32),
+                    },
                 ));
             }
             _ => {}
