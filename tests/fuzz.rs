@@ -652,7 +652,7 @@ fn program(rng: &mut ChaCha8Rng) -> (String, u64, &'static str) {
     }
     let shots = match rng.random_range(0..12) {
         0..10 => rng.random_range(0..64),
-        4 => 100_000_000,
+        10 => 100_000_000,
         _ => u64::MAX,
     };
     let noise = *pick(rng, &["ideal", "ideal", "default", "warm", "tepid"]);

@@ -152,7 +152,7 @@ fn a_site_placed_live_appears_on_the_map() {
         &[
             "scenes/riverside.ron",
             "--set",
-            "sites.q4.pos=20:104",
+            "sites.q4.pos=106:86",
             "--after-ticks",
             "30",
         ],
@@ -160,7 +160,7 @@ fn a_site_placed_live_appears_on_the_map() {
     let (w, h) = (img.width(), img.height());
     let base = qtwin::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
     let mut scene = base.clone();
-    let edit = qtwin::whatif::param::edit_for(&scene, "sites.q4.pos", "20:104").unwrap();
+    let edit = qtwin::whatif::param::edit_for(&scene, "sites.q4.pos", "106:86").unwrap();
     edit.apply(&mut scene).unwrap();
     let q4 = scene.quantum_sites.iter().find(|s| s.id == "q4").unwrap();
     // The camera stays where the base city framed it.
