@@ -7,11 +7,12 @@
 //! | a scene file (`check`, `run`, `edit`, `compare`, `sweep`, `suggest`, `view`, a scenario's base scene) | 256 MiB (a generated city of 10,000 buildings is about 10 MiB) | [`MAX_SCENE_BYTES`] |
 //! | a training scenario or a scripted trainee's actions | 16 MiB | [`MAX_SCRIPT_BYTES`] |
 //! | a snapshot file | 256 MiB | [`MAX_SNAPSHOT_BYTES`] |
-//! | an OpenQASM program | 64 MiB | [`crate::quantum::qasm::QasmLimits::max_source_bytes`] |
+//! | an OpenQASM program | 64 MiB | `QasmLimits::max_source_bytes` in the quantum module's `qasm` |
 //!
-//! The limits on the content of each format are documented where it is checked: scenes in
-//! [`crate::scene::validate`], OpenQASM in [`crate::quantum::qasm`], the command line's
-//! durations, ticks and candidate grid in [`crate::cli`].
+//! The limits on the content of each format are documented where it is checked: scenes in the
+//! scene module's `validate`, OpenQASM in the quantum module's `qasm`, the command line's
+//! durations, ticks and candidate grid in the `cli` module. This module sits at the bottom of
+//! the crate: it imports none of them.
 
 use std::io::Read;
 use std::path::Path;
@@ -50,8 +51,8 @@ pub fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, ReadErro
     let file = std::fs::File::open(path).map_err(io)?;
     let too_large = |size: u64| ReadError::TooLarge {
         path: p(),
-        size: crate::quantum::qasm::fmt_bytes(size as u128),
-        limit: crate::quantum::qasm::fmt_bytes(max_bytes as u128),
+        size: fmt_bytes(size as u128),
+        limit: fmt_bytes(max_bytes as u128),
     };
     let hint = match file.metadata() {
         Ok(m) if m.is_file() => {
@@ -73,6 +74,24 @@ pub fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, ReadErro
         path: p(),
         offset: e.utf8_error().valid_up_to(),
     })
+}
+
+/// `bytes` in B, KiB, MiB, GiB, TiB, … (three significant digits).
+pub fn fmt_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else if v >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.3} {}", UNITS[u]).replace(".000", "")
+    }
 }
 
 #[cfg(test)]

@@ -181,23 +181,7 @@ pub fn work_estimate(circuit: &Circuit, shots: u64, noisy: bool) -> u128 {
     runs * (circuit.ops.len() as u128 + 1) << circuit.num_qubits.min(100)
 }
 
-/// `bytes` in B, KiB, MiB, GiB, TiB, … (three significant digits).
-pub fn fmt_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else if v >= 100.0 || v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.3} {}", UNITS[u]).replace(".000", "")
-    }
-}
+pub use crate::limits::fmt_bytes;
 
 /// 16 bytes × 2^n, formatted (any n).
 fn fmt_bytes_pow2(n: u64) -> String {

@@ -93,7 +93,9 @@ fn load_or_import(path: &std::path::Path) -> Result<Scene, String> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ron"));
     if !is_scene {
-        let len = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?.len();
+        let len = std::fs::metadata(path)
+            .map_err(|e| format!("{name}: {e}"))?
+            .len();
         if len > crate::limits::MAX_SCENE_BYTES {
             return Err(format!(
                 "{name}: {:.0} MB is too large to open here: cut it with `qtwin import --bbox`",
