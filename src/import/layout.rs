@@ -198,6 +198,22 @@ fn r3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
+/// A pipe laid by the import: twin pipe of size `dn` along `route`, EN 253 series 2 insulation,
+/// 0.8 m cover.
+fn laid_pipe(id: String, from: String, to: String, dn: u32, route: Vec<P>) -> Pipe {
+    Pipe {
+        id,
+        from,
+        to,
+        length_m: None,
+        size: PipeSize::Dn(dn),
+        insulation: PipeInsulation::Series(2),
+        roughness_m: ROUGHNESS_M,
+        burial_depth_m: 0.8,
+        route,
+    }
+}
+
 /// Lays out the district's heat network, plant, sites and grid (see the module page).
 pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport), ImportError> {
     let District {
@@ -468,7 +484,6 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             ed.points.iter().rev().copied().collect()
         }
     };
-    let insulation = PipeInsulation::Series(2);
     let mut pipes: Vec<Pipe> = Vec::new();
     let mut dp_at = vec![0.0; nv]; // design pressure drop from the plant, Pa (supply only)
     let mut dn_in = vec![0u32; nv]; // DN of the pipe feeding a scene node
@@ -495,17 +510,13 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             dn_in[v] = dn;
             largest_dn = largest_dn.max(dn);
             mains_length_m += len;
-            pipes.push(Pipe {
-                id: format!("p{:0w_p$}", pipes.len() + 1),
-                from: node_id[u].clone().expect("scene node"),
-                to: node_id[v].clone().expect("scene node"),
-                length_m: None,
-                size: PipeSize::Dn(dn),
-                insulation,
-                roughness_m: ROUGHNESS_M,
-                burial_depth_m: 0.8,
+            pipes.push(laid_pipe(
+                format!("p{:0w_p$}", pipes.len() + 1),
+                node_id[u].clone().expect("scene node"),
+                node_id[v].clone().expect("scene node"),
+                dn,
                 route,
-            });
+            ));
         }
     }
     dn_in[plant_v] = children[plant_v]
@@ -524,17 +535,13 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         let dn = dn_in[a].min(dn_in[b]).max(generate::MIN_DN);
         let route = oriented(e, a);
         mains_length_m += polyline_length(&route);
-        pipes.push(Pipe {
-            id: format!("p{:0w_p$}", pipes.len() + 1),
-            from: node_id[a].clone().expect("loop end is a node"),
-            to: node_id[b].clone().expect("loop end is a node"),
-            length_m: None,
-            size: PipeSize::Dn(dn),
-            insulation,
-            roughness_m: ROUGHNESS_M,
-            burial_depth_m: 0.8,
+        pipes.push(laid_pipe(
+            format!("p{:0w_p$}", pipes.len() + 1),
+            node_id[a].clone().expect("loop end is a node"),
+            node_id[b].clone().expect("loop end is a node"),
+            dn,
             route,
-        });
+        ));
     }
 
     // Service pipes to the buildings and sites.
@@ -565,17 +572,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         dp_worst = dp_worst.max(dp_at[att.node] + pressure_gradient_pa_m(kg_s, d, &fluid) * len);
         service_length_m += len;
         service_pipes += 1;
-        pipes.push(Pipe {
-            id: format!("svc_{id}"),
-            from: tap,
-            to: nid.clone(),
-            length_m: None,
-            size: PipeSize::Dn(dn),
-            insulation,
-            roughness_m: ROUGHNESS_M,
-            burial_depth_m: 0.8,
-            route,
-        });
+        pipes.push(laid_pipe(format!("svc_{id}"), tap, nid.clone(), dn, route));
         nid
     };
     for ((b, a), q) in buildings.iter_mut().zip(&b_att).zip(&loads) {

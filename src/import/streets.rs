@@ -356,6 +356,20 @@ impl StreetGraph {
         g
     }
 
+    /// The root of the main part of the graph under `uf`: the part with the most street length
+    /// (ties: the smallest root).
+    fn main_part(&self, uf: &mut UnionFind<usize>) -> usize {
+        let n = self.nodes.len();
+        let mut len = vec![0.0; n];
+        for e in &self.edges {
+            len[uf.find(e.a)] += e.length_m;
+        }
+        (0..n)
+            .filter(|v| uf.find(*v) == *v)
+            .max_by(|a, b| len[*a].total_cmp(&len[*b]).then(b.cmp(a)))
+            .unwrap_or(0)
+    }
+
     /// 5. Bridges small parts to the network and drops the parts still apart.
     fn bridge_and_keep_main(&mut self) {
         let n = self.nodes.len();
@@ -369,15 +383,7 @@ impl StreetGraph {
         let tree = self.segment_tree();
         let mut bridges: Vec<(usize, usize, usize, P, f64)> = Vec::new();
         loop {
-            // Length of every part; the main part is the longest (ties: smallest node).
-            let mut len = vec![0.0; n];
-            for e in &self.edges {
-                len[uf.find(e.a)] += e.length_m;
-            }
-            let main = (0..n)
-                .filter(|v| uf.find(*v) == *v)
-                .max_by(|a, b| len[*a].total_cmp(&len[*b]).then(b.cmp(a)))
-                .unwrap_or(0);
+            let main = self.main_part(&mut uf);
             // Each part not joined to the main one: its shortest gap to another part.
             let mut best: BTreeMap<usize, (f64, usize, usize, usize, P)> = BTreeMap::new();
             for v in 0..n {
@@ -446,14 +452,7 @@ impl StreetGraph {
         for e in &self.edges {
             uf.union(e.a, e.b);
         }
-        let mut len = vec![0.0; n];
-        for e in &self.edges {
-            len[uf.find(e.a)] += e.length_m;
-        }
-        let main = (0..n)
-            .filter(|v| uf.find(*v) == *v)
-            .max_by(|a, b| len[*a].total_cmp(&len[*b]).then(b.cmp(a)))
-            .unwrap_or(0);
+        let main = self.main_part(&mut uf);
         let mut dropped: BTreeMap<usize, (f64, Vec<String>)> = BTreeMap::new();
         for e in &self.edges {
             let r = uf.find(e.a);
