@@ -33,6 +33,7 @@
 //! string ids. Randomness is seeded only; the same scene and seed give bit-identical reports.
 
 pub mod alarms;
+pub mod base;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod demand;
@@ -43,6 +44,7 @@ pub mod import;
 pub mod ledger;
 pub mod limits;
 pub mod math;
+pub mod network;
 pub mod operator;
 pub mod plants;
 pub mod quantum;

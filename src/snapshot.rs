@@ -25,17 +25,19 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::alarms::{Alarms, Sensors};
+use crate::base::{SceneSpec, SimClock, SimSet};
 use crate::demand::{Buildings, Consumers};
 use crate::faults::{Equipment, FaultSpec, Faults, FaultsConfig};
 use crate::grid::GridState;
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
 use crate::ledger::Ledger;
+use crate::network::Network;
 use crate::operator::{ActionLog, Command, CommandQueue, InputLog};
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::quantum::schedule::{JobLog, QuantumScheduler};
 use crate::scene::Scene;
-use crate::sim::{RunOptions, SceneSpec, SimClock, SimSet, Simulation};
+use crate::sim::{RunOptions, Simulation};
 use crate::thermal::ThermalState;
 use crate::training::TrainingSession;
 use crate::weather::WeatherNow;
@@ -279,8 +281,10 @@ impl SnapshotFile {
             tick_s: Some(self.tick_s),
             faults: Some(self.faults_config.clone()),
         };
-        let mut sim =
-            Simulation::new(&self.scene, &opts).map_err(|e| SnapshotError::Scene(e.to_string()))?;
+        let mut sim = Simulation::new_with(&self.scene, &opts, |app| {
+            app.add_plugins(crate::training::TrainingPlugin);
+        })
+        .map_err(|e| SnapshotError::Scene(e.to_string()))?;
         sim.res_mut::<Faults>()
             .schedule_all(self.timeline.iter().cloned());
         if let Some(s) = &self.session {

@@ -136,7 +136,7 @@ fn a_leak_loses_water_and_heat_and_the_balance_counts_them() {
     let k = net.pipe_ids.iter().position(|p| p == "p011").unwrap();
     let (a, b) = (net.pipe_from[k] as usize, net.pipe_to[k] as usize);
     let hs = sim.res::<HydraulicState>();
-    let leak = sum(&hs.node_leak_kg_s);
+    let leak = sum(&net.node_leak_kg_s);
     // Orifice law with a 5 mm hole at the pipe's gauge pressure (this tick's pressure is within
     // a fraction of a per cent of last tick's, from which the leak was computed).
     let p = 0.5 * (hs.supply_pressure_pa[a] + hs.supply_pressure_pa[b]);

@@ -7,8 +7,8 @@
 //! and supply temperatures, pump and plant states, the static pressure and make-up flow of the
 //! pressurisation, storage state of charge, each site's mixing-chamber temperature, compressor,
 //! UPS and fibre link, each bus's supply and each feeder's loading. A sensor with an active
-//! [`crate::faults::FaultKind::SensorDrift`] reads `truth + rate·t` (t since the drift began); one
-//! with [`crate::faults::FaultKind::SensorFreeze`] keeps the value it read when it froze. The view
+//! [`FaultKind::SensorDrift`] reads `truth + rate·t` (t since the drift began); one
+//! with [`FaultKind::SensorFreeze`] keeps the value it read when it froze. The view
 //! shows [`Sensors::measured`]; the debrief has both ([`Sensors::truth`]).
 //!
 //! # Alarms (ANSI/ISA-18.2-2016, *Management of Alarm Systems for the Process Industries*)
@@ -24,20 +24,22 @@
 //! minutes: EEMUA 191 and ISA-18.2's "alarm flood") start a flood; it ends when fewer than
 //! [`FLOOD_END`] were raised in the window. Floods are logged ([`Alarms::floods`]).
 //!
-//! Measuring runs in [`crate::sim::SimSet::Monitor`], after the grid; timestamps are the end of
+//! Measuring runs in [`crate::base::SimSet::Monitor`], after the grid; timestamps are the end of
 //! the tick. Units: those of each sensor (°C, Pa, kg/s, K, 0–1; states are 1 = yes, 0 = no).
 
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::base::{SimClock, SimSet};
 use crate::demand::Consumers;
-use crate::faults::{Equipment, FaultKind, Faults};
+use crate::faults::{Equipment, Faults};
 use crate::grid::GridState;
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::quantum::schedule::QuantumScheduler;
-use crate::sim::{SimClock, SimSet};
+use crate::scene::FaultKind;
 use crate::thermal::ThermalState;
 
 /// Alarms raised within the window that start a flood (more than this many).
@@ -394,7 +396,7 @@ pub fn insert_resources(world: &mut World) {
     let grid = world.resource::<GridState>();
     let eq = world.resource::<Equipment>();
     let sched = world.resource::<QuantumScheduler>();
-    let spec = &world.resource::<crate::sim::SceneSpec>().scene;
+    let spec = &world.resource::<crate::base::SceneSpec>().scene;
     let hn = &spec.heat_network;
     let mut sensors: Vec<Sensor> = Vec::new();
     let mut defs: Vec<AlarmDef> = Vec::new();

@@ -831,7 +831,7 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
         ticks,
         build_s,
         run_s,
-        loops: sim.res::<crate::hydraulics::Network>().loops.len(),
+        loops: sim.res::<crate::network::Network>().loops.len(),
         newton_per_tick: sim
             .res::<crate::hydraulics::HydraulicState>()
             .iterations_total as f64

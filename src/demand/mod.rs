@@ -24,10 +24,9 @@
 use bevy::prelude::*;
 use rayon::prelude::*;
 
-use crate::hydraulics::Network;
+use crate::base::{SimClock, SimSet};
+use crate::network::Network;
 use crate::scene::{BuildingUse, ConsumerDemand, Envelope, Scene};
-use crate::sim::{SimClock, SimSet};
-use crate::thermal::ThermalState;
 use crate::weather::WeatherNow;
 
 /// Heat-loss coefficient per m² of heated floor for energy classes A–G, W/(m²·K). Chosen so that the
@@ -311,12 +310,7 @@ pub struct DemandPlugin;
 
 impl Plugin for DemandPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(
-            FixedUpdate,
-            (building_demand, substation_requests)
-                .chain()
-                .in_set(SimSet::Demand),
-        );
+        app.add_systems(FixedUpdate, building_demand.in_set(SimSet::Demand));
     }
 }
 
@@ -363,10 +357,10 @@ fn use_factors(t_out: f64, ghi: f64, hour_f: f64, weekend: bool) -> [UseFactors;
     })
 }
 
-fn building_demand(
+pub fn building_demand(
     clock: Res<SimClock>,
     weather: Res<WeatherNow>,
-    spec: Res<crate::sim::SceneSpec>,
+    spec: Res<crate::base::SceneSpec>,
     mut b: ResMut<Buildings>,
 ) {
     let day_index = (clock.abs_seconds() / 86_400.0).floor() as i64;
@@ -431,62 +425,63 @@ fn building_demand(
     }
 }
 
-fn substation_requests(
-    b: Res<Buildings>,
-    net: Res<Network>,
-    thermal: Res<ThermalState>,
-    mut c: ResMut<Consumers>,
-) {
-    let cp = net.cp_j_kg_k;
-    let Consumers {
-        kind,
-        node,
-        return_temp_c,
-        max_mass_flow_kg_s,
-        demand_w,
-        dhw_w,
-        mass_flow_kg_s,
-        ..
-    } = &mut *c;
-    // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
-    let n = kind.len();
-    let (node, return_temp_c, max_mass_flow_kg_s) =
-        (&node[..n], &return_temp_c[..n], &max_mass_flow_kg_s[..n]);
-    let (demand_w, dhw_w, mass_flow_kg_s) = (
-        &mut demand_w[..n],
-        &mut dhw_w[..n],
-        &mut mass_flow_kg_s[..n],
-    );
-    for i in 0..n {
-        let (demand, dhw) = match kind[i] {
-            ConsumerKind::Building(bi) => {
-                let bi = bi as usize;
-                (
-                    b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi],
-                    b.dhw_w[bi],
-                )
-            }
-            ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
-            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
-        };
-        demand_w[i] = demand;
-        dhw_w[i] = dhw;
-        let flow = match node[i] {
-            Some(node) if net.is_supplied(node) => match kind[i] {
-                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
-                _ => {
-                    let dt = thermal.supply_node_temp_c[node as usize] - return_temp_c[i];
-                    if demand <= 0.0 {
-                        0.0
-                    } else if dt < 5.0 {
-                        max_mass_flow_kg_s[i]
-                    } else {
-                        (demand / (cp * dt)).min(max_mass_flow_kg_s[i])
-                    }
+impl Consumers {
+    /// Each substation's heat demand and the flow it requests at the supply temperature it saw at
+    /// its node last tick (`supply_node_temp_c`, by network node; the thermal domain calls this
+    /// with its state): `ṁ = Q / (c_p·(T_s − T_r))`, capped at its largest flow, and the largest flow
+    /// when the supply is within 5 K of the return.
+    pub fn update_requests(&mut self, b: &Buildings, net: &Network, supply_node_temp_c: &[f64]) {
+        let cp = net.cp_j_kg_k;
+        let Consumers {
+            kind,
+            node,
+            return_temp_c,
+            max_mass_flow_kg_s,
+            demand_w,
+            dhw_w,
+            mass_flow_kg_s,
+            ..
+        } = self;
+        // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
+        let n = kind.len();
+        let (node, return_temp_c, max_mass_flow_kg_s) =
+            (&node[..n], &return_temp_c[..n], &max_mass_flow_kg_s[..n]);
+        let (demand_w, dhw_w, mass_flow_kg_s) = (
+            &mut demand_w[..n],
+            &mut dhw_w[..n],
+            &mut mass_flow_kg_s[..n],
+        );
+        for i in 0..n {
+            let (demand, dhw) = match kind[i] {
+                ConsumerKind::Building(bi) => {
+                    let bi = bi as usize;
+                    (
+                        b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi],
+                        b.dhw_w[bi],
+                    )
                 }
-            },
-            _ => 0.0,
-        };
-        mass_flow_kg_s[i] = flow;
+                ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
+            };
+            demand_w[i] = demand;
+            dhw_w[i] = dhw;
+            let flow = match node[i] {
+                Some(node) if net.is_supplied(node) => match kind[i] {
+                    ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
+                    _ => {
+                        let dt = supply_node_temp_c[node as usize] - return_temp_c[i];
+                        if demand <= 0.0 {
+                            0.0
+                        } else if dt < 5.0 {
+                            max_mass_flow_kg_s[i]
+                        } else {
+                            (demand / (cp * dt)).min(max_mass_flow_kg_s[i])
+                        }
+                    }
+                },
+                _ => 0.0,
+            };
+            mass_flow_kg_s[i] = flow;
+        }
     }
 }

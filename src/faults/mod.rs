@@ -4,28 +4,28 @@
 //! # Failures and what they do to the simulation
 //! | failure | physics (where) |
 //! | --- | --- |
-//! | [`FaultKind::PipeLeak`], [`FaultKind::PipeBurst`] | water leaves the supply pipe through an orifice, `ṁ = C_d·A·√(2ρ·p)` with `p` the pipe's gauge pressure (mean of its ends, last tick), half at each end node ([`crate::hydraulics::HydraulicState::node_leak_kg_s`]); the reference station makes the flow up; its heat `ṁ·c_p·(T_s − T_mu)` is counted in the ledger's balance ([`crate::thermal`]); the pressurisation feeds make-up water up to its capacity, beyond which its expansion vessel drains and the static pressure falls; below [`FaultsConfig::low_pressure_trip_share`] of nominal the circulation pumps trip on low suction pressure. Closing the pipe's valves (isolating the stretch) stops the leak. A burst is a leak through a large hole. |
+//! | [`FaultKind::PipeLeak`], [`FaultKind::PipeBurst`] | water leaves the supply pipe through an orifice, `ṁ = C_d·A·√(2ρ·p)` with `p` the pipe's gauge pressure (mean of its ends, last tick), half at each end node ([`crate::network::Network::node_leak_kg_s`]); the reference station makes the flow up; its heat `ṁ·c_p·(T_s − T_mu)` is counted in the ledger's balance (the thermal domain); the pressurisation feeds make-up water up to its capacity, beyond which its expansion vessel drains and the static pressure falls; below [`FaultsConfig::low_pressure_trip_share`] of nominal the circulation pumps trip on low suction pressure. Closing the pipe's valves (isolating the stretch) stops the leak. A burst is a leak through a large hole. |
 //! | [`FaultKind::PumpTrip`] | the duty pump stops; at a reference station the network loses its differential pressure and circulation stops (every flow of its part of the network goes to 0; the satellites' small pumps cannot hold it); at a satellite station its heat pumps' flow stops. A standby starts after `standby_after_s` if given, or when the operator starts it. |
 //! | [`FaultKind::HeatPumpTrip`], [`FaultKind::BoilerFailure`], [`FaultKind::StorageFault`] | the plant is unavailable to the dispatch ([`crate::plants`]): its station sends out what the others can heat. |
 //! | [`FaultKind::CompressorFailure`] | the site's pulse-tube compressor stops: its mixing chamber warms on the curve of [`crate::quantum::cryostat`] (100 mK in ≈ 10 min, 4 K in ≈ 2.5 h), error rates rise with it, above `too_warm_k` the site takes no jobs and its queue fails over; after the repair the cool-down takes hours. |
 //! | [`FaultKind::SitePowerOutage`] | the site loses its grid supply and runs on its UPS ([`FaultsConfig::ups_autonomy_s`] at full load); when the UPS is empty it goes down hard (jobs aborted, compressor stopped). A safe shutdown (servers and electronics off, compressor on) stretches the UPS. |
 //! | [`FaultKind::FeederOutage`] | every bus beyond the feeder (radially from the connection) loses power: its loads are unserved, its PV and wind disconnect, its sites run on UPS, heat pumps and pumps on it stop ([`crate::grid`]). |
 //! | [`FaultKind::FibreCut`] | the site is unreachable: its running job is lost, its queue re-routes to other sites, it takes no new jobs ([`crate::quantum::schedule`]). |
-//! | [`FaultKind::SensorDrift`], [`FaultKind::SensorFreeze`] | the measured value ([`crate::alarms`]) drifts away from the truth at a rate, or stays at the value it had; the physics is untouched. |
+//! | [`FaultKind::SensorDrift`], [`FaultKind::SensorFreeze`] | the measured value (the alarms domain) drifts away from the truth at a rate, or stays at the value it had; the physics is untouched. |
 //!
 //! # Schedule, injection and repair
 //! Failures come from the scenario's timeline ([`Faults::schedule`], times in s of simulated
-//! time) or are injected live ([`crate::operator::InstructorCommand::Inject`]). A failure with
+//! time) or are injected live (the operator's `InstructorCommand::Inject`). A failure with
 //! [`Repair::Crew`] is repaired `repair_s` after the operator dispatches a crew
-//! ([`crate::operator::OperatorAction::DispatchRepair`]); one with [`Repair::Auto`] `repair_s` after
+//! (the operator's `OperatorAction::DispatchRepair`); one with [`Repair::Auto`] `repair_s` after
 //! it began. The instructor can also clear a failure at once.
 //!
 //! # Order in the tick
-//! [`crate::sim::SimSet::Faults`] (first): commands, timeline, repairs, then every hook is
+//! [`crate::base::SimSet::Faults`] (first): commands, timeline, repairs, then every hook is
 //! derived from the failures and the operator's equipment states ([`Equipment`]).
-//! [`crate::sim::SimSet::Curtail`] (after demand): consumers cut off by closed valves get no flow,
-//! heat and electricity shedding. [`crate::sim::SimSet::Limits`] (after the plants' dispatch):
-//! stations without a running pump. [`crate::sim::SimSet::Monitor`] (after the grid): pressures
+//! [`crate::base::SimSet::Curtail`] (after demand): consumers cut off by closed valves get no flow,
+//! heat and electricity shedding. [`crate::base::SimSet::Limits`] (after the plants' dispatch):
+//! stations without a running pump. [`crate::base::SimSet::Monitor`] (after the grid): pressures
 //! lowered by the pressurisation's deficit, pump heads of stopped pumps.
 //!
 //! Units: s, kg, kg/s, Pa, m, W, J.
@@ -41,112 +41,15 @@ use std::collections::BTreeSet;
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::base::{SimClock, SimSet};
 use crate::demand::{Buildings, ConsumerKind, Consumers};
 use crate::grid::GridState;
-use crate::hydraulics::{CLOSED_VALVE_FACTOR, HydraulicState, Network};
+use crate::hydraulics::{CLOSED_VALVE_FACTOR, HydraulicState};
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::quantum::Sites;
+pub use crate::scene::failures::{FaultKind, FaultSpec, Repair, check_failures};
 use crate::scene::{BuildingUse, Plant, Scene};
-use crate::sim::{SimClock, SimSet};
-
-/// One kind of failure and the object it concerns (stable scene ids).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum FaultKind {
-    /// A small leak in a supply pipe; `hole_diameter_m` default [`FaultsConfig::leak_hole_m`].
-    PipeLeak {
-        pipe: String,
-        #[serde(default)]
-        hole_diameter_m: Option<f64>,
-    },
-    /// A burst: a leak through a hole of [`FaultsConfig::burst_hole_m`] unless given.
-    PipeBurst {
-        pipe: String,
-        #[serde(default)]
-        hole_diameter_m: Option<f64>,
-    },
-    /// A circulation pump trips; a standby starts by itself after `standby_after_s` if given.
-    PumpTrip {
-        pump: String,
-        #[serde(default)]
-        standby_after_s: Option<f64>,
-    },
-    HeatPumpTrip {
-        plant: String,
-    },
-    BoilerFailure {
-        plant: String,
-    },
-    StorageFault {
-        plant: String,
-    },
-    CompressorFailure {
-        site: String,
-    },
-    SitePowerOutage {
-        site: String,
-    },
-    FeederOutage {
-        feeder: String,
-    },
-    FibreCut {
-        site: String,
-    },
-    /// The sensor's reading drifts from the truth by `rate_per_h` (its unit per hour).
-    SensorDrift {
-        sensor: String,
-        rate_per_h: f64,
-    },
-    /// The sensor's reading stays at its value when the fault began.
-    SensorFreeze {
-        sensor: String,
-    },
-}
-
-impl FaultKind {
-    /// Id of the object the failure concerns.
-    pub fn object(&self) -> &str {
-        match self {
-            FaultKind::PipeLeak { pipe, .. } | FaultKind::PipeBurst { pipe, .. } => pipe,
-            FaultKind::PumpTrip { pump, .. } => pump,
-            FaultKind::HeatPumpTrip { plant }
-            | FaultKind::BoilerFailure { plant }
-            | FaultKind::StorageFault { plant } => plant,
-            FaultKind::CompressorFailure { site }
-            | FaultKind::SitePowerOutage { site }
-            | FaultKind::FibreCut { site } => site,
-            FaultKind::FeederOutage { feeder } => feeder,
-            FaultKind::SensorDrift { sensor, .. } | FaultKind::SensorFreeze { sensor } => sensor,
-        }
-    }
-}
-
-/// How a failure is repaired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Repair {
-    /// `repair_s` after the operator dispatches a crew.
-    #[default]
-    Crew,
-    /// `repair_s` after the failure began.
-    Auto,
-}
-
-fn default_repair_s() -> f64 {
-    3600.0
-}
-
-/// A failure to inject: now (live) or at `at_s` (s of simulated time since the start of the run;
-/// a scenario's timeline gives it in s since the start of the session and the runner shifts it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FaultSpec {
-    pub id: String,
-    pub kind: FaultKind,
-    #[serde(default)]
-    pub at_s: f64,
-    #[serde(default = "default_repair_s")]
-    pub repair_s: f64,
-    #[serde(default)]
-    pub repair: Repair,
-}
 
 /// A failure that began, and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -380,93 +283,6 @@ pub fn insert_resources(world: &mut World, scene: &Scene, cfg: FaultsConfig) {
     world.insert_resource(faults);
 }
 
-/// Checks failures against a scene: unique ids, the object each concerns exists and has the
-/// right kind, times and hole sizes in range. Each problem is `(at, message)`.
-pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, String)> {
-    use crate::scene::Plant;
-    let mut out = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let plant = |id: &str| scene.plants.iter().find(|p| p.id() == id);
-    for f in failures {
-        let at = format!("failures[{}]", f.id);
-        let mut bad = |m: String| out.push((at.clone(), m));
-        if !seen.insert(f.id.as_str()) {
-            bad("duplicate id".into());
-        }
-        // Times within 100 years (3.2e9 s): finite, so no infinity reaches the clock or a report.
-        if !(f.at_s.is_finite() && (0.0..=3.2e9).contains(&f.at_s)) {
-            bad(format!("at_s = {} must be in [0, 3.2e9] s", f.at_s));
-        }
-        if !(f.repair_s.is_finite() && f.repair_s > 0.0 && f.repair_s <= 3.2e9) {
-            bad(format!("repair_s = {} must be in (0, 3.2e9] s", f.repair_s));
-        }
-        match &f.kind {
-            FaultKind::PumpTrip {
-                standby_after_s: Some(t),
-                ..
-            } if !(t.is_finite() && (0.0..=3.2e9).contains(t)) => {
-                bad(format!("standby_after_s = {t} must be in [0, 3.2e9] s"))
-            }
-            FaultKind::SensorDrift { rate_per_h, .. }
-                if !(rate_per_h.is_finite() && rate_per_h.abs() <= 1e9) =>
-            {
-                bad(format!(
-                    "rate_per_h = {rate_per_h} must be finite, |rate| ≤ 1e9"
-                ))
-            }
-            _ => {}
-        }
-        let object = f.kind.object();
-        let ok = match &f.kind {
-            FaultKind::PipeLeak {
-                hole_diameter_m, ..
-            }
-            | FaultKind::PipeBurst {
-                hole_diameter_m, ..
-            } => {
-                if let Some(d) = hole_diameter_m
-                    && !(*d > 0.0 && *d <= 1.0)
-                {
-                    bad(format!("hole_diameter_m = {d} is outside (0, 1] m"));
-                }
-                scene.heat_network.pipes.iter().any(|p| p.id == object)
-            }
-            FaultKind::PumpTrip { .. } => {
-                matches!(plant(object), Some(Plant::CirculationPump { .. }))
-            }
-            FaultKind::HeatPumpTrip { .. } => matches!(plant(object), Some(Plant::HeatPump { .. })),
-            FaultKind::BoilerFailure { .. } => {
-                matches!(plant(object), Some(Plant::GasBoiler { .. }))
-            }
-            FaultKind::StorageFault { .. } => matches!(plant(object), Some(Plant::Storage { .. })),
-            FaultKind::CompressorFailure { .. }
-            | FaultKind::SitePowerOutage { .. }
-            | FaultKind::FibreCut { .. } => scene.quantum_sites.iter().any(|s| s.id == object),
-            FaultKind::FeederOutage { .. } => scene
-                .grid
-                .as_ref()
-                .is_some_and(|g| g.feeders.iter().any(|x| x.id == object)),
-            // Sensor ids are derived from the scene by the alarm system; checked when it starts.
-            FaultKind::SensorDrift { .. } | FaultKind::SensorFreeze { .. } => true,
-        };
-        if !ok {
-            bad(format!(
-                "\"{object}\" is not a {} of the scene",
-                match &f.kind {
-                    FaultKind::PipeLeak { .. } | FaultKind::PipeBurst { .. } => "pipe",
-                    FaultKind::PumpTrip { .. } => "circulation pump",
-                    FaultKind::HeatPumpTrip { .. } => "heat pump",
-                    FaultKind::BoilerFailure { .. } => "gas boiler",
-                    FaultKind::StorageFault { .. } => "storage tank",
-                    FaultKind::FeederOutage { .. } => "feeder",
-                    _ => "quantum site",
-                }
-            ));
-        }
-    }
-    out
-}
-
 pub struct FaultsPlugin;
 
 impl Plugin for FaultsPlugin {
@@ -475,17 +291,11 @@ impl Plugin for FaultsPlugin {
             FixedUpdate,
             (timeline_and_repairs, derive_hooks)
                 .chain()
-                .in_set(SimSet::Faults)
-                .after(crate::operator::apply_commands),
+                .in_set(SimSet::Faults),
         )
         .add_systems(FixedUpdate, curtail.in_set(SimSet::Curtail))
         .add_systems(FixedUpdate, limit_flows.in_set(SimSet::Limits))
-        .add_systems(
-            FixedUpdate,
-            adjust_pressures
-                .in_set(SimSet::Monitor)
-                .before(crate::alarms::measure),
-        );
+        .add_systems(FixedUpdate, adjust_pressures.in_set(SimSet::Pressurise));
     }
 }
 
@@ -516,7 +326,7 @@ pub fn derive_hooks(
     mut faults: ResMut<Faults>,
     mut eq: ResMut<Equipment>,
     mut net: ResMut<Network>,
-    mut hs: ResMut<HydraulicState>,
+    hs: Res<HydraulicState>,
     mut st: ResMut<Stations>,
     mut sites: ResMut<Sites>,
     mut grid: ResMut<GridState>,
@@ -673,7 +483,7 @@ pub fn derive_hooks(
     }
 
     // Leaks (orifice law at last tick's pressure) and the pressurisation.
-    hs.node_leak_kg_s.iter_mut().for_each(|x| *x = 0.0);
+    net.node_leak_kg_s.iter_mut().for_each(|x| *x = 0.0);
     let rho = net.density_kg_m3;
     let mut leak_total = 0.0;
     for r in &active {
@@ -698,8 +508,8 @@ pub fn derive_hooks(
         let p = 0.5 * (hs.supply_pressure_pa[a] + hs.supply_pressure_pa[b]);
         let area = std::f64::consts::PI * 0.25 * hole * hole;
         let m = f.config.discharge_coefficient * area * (2.0 * rho * p.max(0.0)).sqrt();
-        hs.node_leak_kg_s[a] += 0.5 * m;
-        hs.node_leak_kg_s[b] += 0.5 * m;
+        net.node_leak_kg_s[a] += 0.5 * m;
+        net.node_leak_kg_s[b] += 0.5 * m;
         leak_total += m;
     }
     let cap = f.config.makeup_capacity_kg_s;
@@ -767,7 +577,6 @@ pub fn curtail(eq: Res<Equipment>, mut c: ResMut<Consumers>, mut b: ResMut<Build
 pub fn limit_flows(
     net: Res<Network>,
     eq: Res<Equipment>,
-    hs: Res<HydraulicState>,
     mut c: ResMut<Consumers>,
     mut st: ResMut<Stations>,
 ) {
@@ -796,7 +605,7 @@ pub fn limit_flows(
             flow[net.component[*n as usize] as usize] += c.mass_flow_kg_s[i];
         }
     }
-    for (n, &m) in hs.node_leak_kg_s.iter().enumerate() {
+    for (n, &m) in net.node_leak_kg_s.iter().enumerate() {
         flow[net.component[n] as usize] += m;
     }
     for s in 0..st.len() {

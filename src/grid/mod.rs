@@ -13,7 +13,7 @@
 //!   unserved and export curtailed (both counted).
 //! - **Feeders** are operated radially from the connection bus: each feeder's flow is the net
 //!   injection of the buses beyond it; loading = |P| / capacity.
-//! - **Outages** ([`crate::faults`]): a bus cut off by a feeder outage (`bus_energised` false)
+//! - **Outages** (the faults domain): a bus cut off by a feeder outage (`bus_energised` false)
 //!   serves none of its loads (counted as unserved) and its PV and wind inverters disconnect; a
 //!   site running on its own UPS (`Sites::on_ups`) draws nothing from the grid.
 //! - **Carbon**: imports × the hour's intensity × the month's factor. Exports are not credited.
@@ -23,12 +23,12 @@
 use crate::math::Det;
 use bevy::prelude::*;
 
+use crate::base::{SimClock, SimSet};
 use crate::demand::Buildings;
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::scene::Scene;
-use crate::sim::{SimClock, SimSet};
 use crate::weather::WeatherNow;
 
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub struct GridState {
     /// (bus, rated W, hub m, cut-in, rated speed, cut-out)
     pub wind: Vec<(u32, f64, f64, f64, f64, f64)>,
     pub batteries: Vec<BatteryUnit>,
-    /// Whether each bus is fed (false beyond a feeder in outage; set by [`crate::faults`]).
+    /// Whether each bus is fed (false beyond a feeder in outage; set by the faults domain).
     pub bus_energised: Vec<bool>,
     // ---- per tick ----
     pub bus_load_w: Vec<f64>,

@@ -1,7 +1,7 @@
 //! The loop-flow Newton solver and the pipe friction law (see the parent module's doc).
 
-use super::Network;
 use crate::math::Det;
+use crate::network::Network;
 
 /// Darcy friction factor at Reynolds number `re` and relative roughness `rel_rough` (ε/d).
 pub fn friction_factor(re: f64, rel_rough: f64) -> f64 {

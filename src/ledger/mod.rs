@@ -27,13 +27,13 @@ pub mod report;
 
 use bevy::prelude::*;
 
+use crate::base::{SimClock, SimSet};
 use crate::demand::{Buildings, Consumers};
 use crate::grid::GridState;
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::quantum::schedule::JobLog;
-use crate::sim::{SimClock, SimSet};
 use crate::thermal::ThermalState;
 use crate::weather::WeatherNow;
 
@@ -155,6 +155,7 @@ fn account(
     th: Res<ThermalState>,
     st: Res<Stations>,
     hs: Res<HydraulicState>,
+    net: Res<crate::network::Network>,
     consumers: Res<Consumers>,
     buildings: Res<Buildings>,
     sites: Res<Sites>,
@@ -219,7 +220,7 @@ fn account(
     l.tank_losses_j += tank_loss;
     l.dumped_j += dumped;
     l.leak_heat_j += th.leak_j;
-    l.makeup_water_kg += hs.node_leak_kg_s.iter().sum::<f64>() * dt;
+    l.makeup_water_kg += net.node_leak_kg_s.iter().sum::<f64>() * dt;
     l.quantum_site_electricity_j += site_elec;
     l.building_electricity_j += bldg_elec;
     l.electricity_load_j += grid.load_w * dt;

@@ -8,13 +8,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{GAS_BOILER_EFFICIENCY, GAS_CO2_KG_KWH, Ledger, REMOTE_DC_PUE};
+use crate::base::{SceneSpec, SimClock, SimWorld};
 use crate::demand::{ConsumerKind, Consumers};
 use crate::grid::GridState;
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::scene::scene_hash;
-use crate::sim::{SceneSpec, SimClock, Simulation};
 use crate::thermal::ThermalState;
 
 const J_PER_KWH: f64 = 3.6e6;
@@ -223,7 +224,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn from_sim(sim: &Simulation) -> Self {
+    pub fn from_sim(sim: &impl SimWorld) -> Self {
         let spec = sim.res::<SceneSpec>();
         let clock = sim.res::<SimClock>();
         Report {
@@ -344,7 +345,7 @@ impl Report {
 }
 
 /// The final state of the world by id (`--state`).
-pub fn state_json(sim: &Simulation) -> Value {
+pub fn state_json(sim: &impl SimWorld) -> Value {
     let net = sim.res::<Network>();
     let hs = sim.res::<HydraulicState>();
     let th = sim.res::<ThermalState>();

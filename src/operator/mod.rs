@@ -10,11 +10,11 @@
 //! handle alarms (acknowledge, shelve). An [`InstructorCommand`] injects or clears a failure.
 //!
 //! Each takes effect through the simulation at the start of the next tick
-//! ([`crate::sim::SimSet::Faults`]): a closed valve changes the hydraulics, a stopped boiler the
+//! ([`crate::base::SimSet::Faults`]): a closed valve changes the hydraulics, a stopped boiler the
 //! dispatch, a drained site the job schedule. Every command is logged with its time in
 //! [`ActionLog`] (with whether it could be carried out and, where a real operator could undo it,
 //! the action that undoes it: [`OperatorAction::Undo`]) and in [`InputLog`], the record a
-//! session is replayed from ([`crate::snapshot`]).
+//! session is replayed from (the snapshots).
 //!
 //! Commands arrive as Bevy messages ([`OperatorCommand`], [`InstructorCommandMessage`]) or are
 //! pushed on [`CommandQueue`] directly (headless runs).
@@ -25,11 +25,11 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::alarms::Alarms;
+use crate::base::{SimClock, SimSet};
 use crate::faults::{Equipment, FaultRecord, FaultSpec, Faults};
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
-use crate::sim::{SimClock, SimSet};
 
 /// What an operator can do (objects by their scene ids; alarms by their ids).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,7 +162,7 @@ impl Plugin for OperatorPlugin {
                 FixedUpdate,
                 (collect_messages, apply_commands)
                     .chain()
-                    .in_set(SimSet::Faults),
+                    .in_set(SimSet::Commands),
             );
     }
 }
@@ -267,7 +267,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         A::CloseValve(p) | A::OpenValve(p) => {
             let open = matches!(a, A::OpenValve(_));
             let Some(k) = world
-                .resource::<crate::hydraulics::Network>()
+                .resource::<crate::network::Network>()
                 .pipe_ids
                 .iter()
                 .position(|x| x == p)
@@ -288,7 +288,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             let (tripped, low_static) = {
                 let f = world.resource::<Faults>();
                 (
-                    f.any_active(|k| matches!(k, crate::faults::FaultKind::PumpTrip { pump, .. } if pump == id)),
+                    f.any_active(|k| matches!(k, crate::scene::FaultKind::PumpTrip { pump, .. } if pump == id)),
                     f.static_pressure_pa < f.config.low_pressure_trip_share * f.nominal_static_pa,
                 )
             };
@@ -362,7 +362,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         }
         A::SetSupplyTemp { plant, .. } | A::ResetSupplyTemp(plant) => {
             let node = {
-                let spec = world.resource::<crate::sim::SceneSpec>();
+                let spec = world.resource::<crate::base::SceneSpec>();
                 spec.scene
                     .plants
                     .iter()
@@ -370,7 +370,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                     .map(|p| p.node().to_string())
             };
             let Some(node) =
-                node.and_then(|n| world.resource::<crate::hydraulics::Network>().node(&n))
+                node.and_then(|n| world.resource::<crate::network::Network>().node(&n))
             else {
                 return refused(format!("no plant {plant}"));
             };

@@ -1,7 +1,7 @@
 //! Plants: heat pumps on quantum-site waste heat, gas boilers, storage tanks, circulation pumps,
 //! and ideal fixed-temperature sources, grouped into **stations** (all plants at one node).
 //!
-//! # Dispatch, each tick ([`crate::sim::SimSet::Plants`])
+//! # Dispatch, each tick ([`crate::base::SimSet::Plants`])
 //! 1. The supply set-point follows the outdoor reset curve: `supply_temp_c` at 15 °C outdoors and
 //!    above, rising linearly to `supply_temp_at_design_c` at the design outdoor temperature.
 //! 2. Each heat pump's COP is a Carnot fraction `η` of the ideal between its source and sink,
@@ -16,7 +16,7 @@
 //! 4. A station whose plants cannot reach the set-point at its flow sends out what they can:
 //!    `T_out = T_r + Q_max/(ṁ·c_p)`.
 //!
-//! # Settling ([`crate::sim::SimSet::Thermal`], after the thermal pass)
+//! # Settling ([`crate::base::SimSet::Thermal`], after the thermal pass)
 //! The heat a station actually gave is `ṁ·c_p·(T_out − T_r)` with the return temperature that
 //! arrived this tick. It is split in merit order: heat pump (up to its potential), then storage
 //! discharge, then boilers; surplus heat-pump potential charges the tank. Heat-pump electricity is
@@ -28,11 +28,11 @@
 
 use bevy::prelude::*;
 
+use crate::base::{SceneSpec, SimClock, SimSet};
 use crate::demand::Consumers;
-use crate::hydraulics::Network;
+use crate::network::Network;
 use crate::quantum::Sites;
 use crate::scene::{Plant, Scene};
-use crate::sim::{SceneSpec, SimClock, SimSet};
 use crate::weather::WeatherNow;
 
 /// Condenser and evaporator approach temperatures, K.
@@ -46,7 +46,7 @@ pub struct HeatPumpUnit {
     pub site: u32,
     pub capacity_w: f64,
     pub carnot_fraction: f64,
-    /// Whether it can run (false while tripped or stopped; set by [`crate::faults`]).
+    /// Whether it can run (false while tripped or stopped; set by the faults domain).
     pub available: bool,
 }
 
@@ -55,7 +55,7 @@ pub struct BoilerUnit {
     pub id: String,
     pub capacity_w: f64,
     pub efficiency: f64,
-    /// Whether it can fire (false while failed or stopped; set by [`crate::faults`]).
+    /// Whether it can fire (false while failed or stopped; set by the faults domain).
     pub available: bool,
 }
 
@@ -68,7 +68,7 @@ pub struct TankUnit {
     pub delta_t_k: f64,
     /// Stored heat above the empty state, J.
     pub energy_j: f64,
-    /// Whether it can charge or discharge (false while faulted; set by [`crate::faults`]).
+    /// Whether it can charge or discharge (false while faulted; set by the faults domain).
     pub available: bool,
 }
 
@@ -83,7 +83,7 @@ pub struct Stations {
     pub fixed_source_c: Vec<Option<f64>>,
     pub pump_efficiency: Vec<f64>,
     /// Operator's supply set-point, °C, replacing the outdoor reset curve (set by
-    /// [`crate::operator`]; `None`: the curve).
+    /// the operator domain; `None`: the curve).
     pub setpoint_override_c: Vec<Option<f64>>,
     // ---- per tick ----
     pub setpoint_c: Vec<f64>,
@@ -248,10 +248,9 @@ pub fn heat_pump_cop(carnot_fraction: f64, source_c: f64, sink_c: f64) -> f64 {
     (carnot_fraction * th / (th - tc)).clamp(1.5, 10.0)
 }
 
-/// Heating limit of the outdoor reset curve, °C: at and above it the supply set-point is the
-/// mild-weather one. A scene's `design_outdoor_temp_c` must lie below it (validated), or the
-/// curve's slope would be 0/0.
-pub const HEATING_LIMIT_C: f64 = 15.0;
+/// Heating limit of the outdoor reset curve (defined with the scene format, which validates the
+/// design temperature against it).
+pub use crate::scene::HEATING_LIMIT_C;
 
 /// Supply set-point from the outdoor reset curve.
 pub fn supply_setpoint_c(net: &crate::scene::HeatNetwork, outdoor_c: f64) -> f64 {
@@ -270,12 +269,7 @@ pub struct PlantsPlugin;
 impl Plugin for PlantsPlugin {
     fn build(&self, app: &mut App) {
         app.add_systems(FixedUpdate, dispatch.in_set(SimSet::Plants))
-            .add_systems(
-                FixedUpdate,
-                settle
-                    .in_set(SimSet::Thermal)
-                    .after(crate::thermal::thermal_pass),
-            );
+            .add_systems(FixedUpdate, settle.in_set(SimSet::Settle));
     }
 }
 
@@ -286,7 +280,6 @@ fn dispatch(
     net: Res<Network>,
     sites: Res<Sites>,
     consumers: Res<Consumers>,
-    hs: Res<crate::hydraulics::HydraulicState>,
     mut st: ResMut<Stations>,
 ) {
     let cp = net.cp_j_kg_k;
@@ -334,8 +327,8 @@ fn dispatch(
             demand_flow[net.component[*node as usize] as usize] += consumers.mass_flow_kg_s[c];
         }
     }
-    // Water lost through leaks is made up at the stations too (see `crate::faults`).
-    for (node, &m) in hs.node_leak_kg_s.iter().enumerate() {
+    // Water lost through leaks is made up at the stations too (see the faults domain).
+    for (node, &m) in net.node_leak_kg_s.iter().enumerate() {
         if m > 0.0 {
             demand_flow[net.component[node] as usize] += m;
         }

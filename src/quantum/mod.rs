@@ -19,7 +19,7 @@
 //! # The quantum part of the twin
 //! - [`schedule`] — jobs from city services (Poisson arrivals), queues, policies (FIFO, EDF,
 //!   fidelity-aware), calibration windows, failover, the job log; systems in
-//!   [`crate::sim::SimSet::Quantum`]: [`schedule::run_jobs`], then [`step_cryostats`], then
+//!   [`crate::base::SimSet::Quantum`]: [`schedule::run_jobs`], then [`step_cryostats`], then
 //!   [`site_power`].
 //! - [`jobs`] — the services' problems and circuits (QAOA MaxCut, unit-commitment QAOA,
 //!   hardware-efficient ansatz), run times, latencies, execution under noise.
@@ -42,9 +42,9 @@ pub mod statevector;
 
 use bevy::prelude::*;
 
-use crate::hydraulics::Network;
+use crate::base::SimSet;
+use crate::network::Network;
 use crate::scene::Scene;
-use crate::sim::SimSet;
 
 /// Every micro quantum site, as compact arrays.
 #[derive(Resource, Debug, Clone, Default)]
@@ -66,7 +66,7 @@ pub struct Sites {
     /// Mixing-chamber temperature of the cryostat, K (a state; see [`cryostat`]).
     pub mixing_chamber_k: Vec<f64>,
     /// Whether the site takes new jobs (false while the operator drains it: its queue moves to
-    /// other sites, its running job finishes). Set by [`crate::faults`].
+    /// other sites, its running job finishes). Set by the faults domain.
     pub accepting_jobs: Vec<bool>,
     /// Whether the city's fibre reaches the site (false after a fibre cut: its jobs re-route).
     pub reachable: Vec<bool>,
@@ -171,7 +171,7 @@ impl Plugin for QuantumPlugin {
 /// Moves every site's mixing-chamber temperature on by one tick: towards base while its
 /// compressor runs (online and `compressor_on`), warming otherwise.
 pub fn step_cryostats(
-    clock: Res<crate::sim::SimClock>,
+    clock: Res<crate::base::SimClock>,
     sched: Res<schedule::QuantumScheduler>,
     mut sites: ResMut<Sites>,
 ) {

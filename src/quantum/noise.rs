@@ -154,17 +154,19 @@ pub struct QubitCalibration {
 
 impl Default for QubitCalibration {
     /// Typical of current superconducting devices (2024–2025 heavy-hex/transmon chips).
+    /// (The numbers are the scene format's default device, [`crate::scene::QuantumDevice`].)
     fn default() -> Self {
+        let d = crate::scene::QuantumDevice::default();
         Self {
-            t1_s: 200e-6,
-            t2_s: 150e-6,
-            freq_hz: 5e9,
-            readout_error: 0.015,
-            gate_time_1q_s: 35e-9,
-            gate_time_2q_s: 300e-9,
-            readout_time_s: 1e-6,
-            error_1q: 2.5e-4,
-            error_2q: 3e-3,
+            t1_s: d.t1_s,
+            t2_s: d.t2_s,
+            freq_hz: d.freq_hz,
+            readout_error: d.readout_error,
+            gate_time_1q_s: d.gate_time_1q_s,
+            gate_time_2q_s: d.gate_time_2q_s,
+            readout_time_s: d.readout_time_s,
+            error_1q: d.error_1q,
+            error_2q: d.error_2q,
             mixing_chamber_temp_k: 0.012,
         }
     }

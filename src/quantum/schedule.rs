@@ -76,8 +76,8 @@ use serde::Serialize;
 use super::Sites;
 use super::jobs::{self, Job, JobContext, Service};
 use super::noise::{self, QubitCalibration};
+use crate::base::SimClock;
 use crate::scene::{QuantumJobs, Scene, SchedulingPolicy};
-use crate::sim::SimClock;
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

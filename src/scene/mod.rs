@@ -1,7 +1,7 @@
 //! The scene format: what a city is made of, as a RON file with stable string ids.
 //!
 //! A scene is plain data (`serde`), read by [`load_scene_str`], checked by [`validate`] and turned
-//! into an ECS world by [`crate::sim::spawn_scene`]. Positions are metres on a local plane (x east,
+//! into an ECS world by the simulation's composition (`sim::spawn_scene`). Positions are metres on a local plane (x east,
 //! y north). Every entity has a string id that is stable across edits and unique within its kind;
 //! references between entities use those ids. The file carries a `format_version`
 //! ([`SCENE_FORMAT_VERSION`]); a file of another version is refused with a clear message.
@@ -19,12 +19,15 @@
 //! Heat leaves at **consumers**: buildings (demand from the building model) and, for test networks,
 //! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature.
 
+pub mod edits;
+pub mod failures;
 pub mod generate;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use failures::{FaultKind, FaultSpec, Repair};
 pub use validate::{SceneError, ValidationIssue, validate};
 
 /// The version of the scene format this build reads and writes.
@@ -63,17 +66,17 @@ pub struct Scene {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantum_jobs: Option<QuantumJobs>,
     /// The what-if edits that turned a base scene into this one, oldest first (see
-    /// [`crate::whatif`]): each holds its old and new values, so undoing them all in reverse
+    /// the what-if module): each holds its old and new values, so undoing them all in reverse
     /// order gives the base scene back exactly. Empty (and not written) for an unedited scene.
     /// The edits are history only: the scene's physics is the rest of the file, and
     /// [`scene_hash`] leaves them out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<crate::whatif::EditRecord>,
+    pub edits: Vec<edits::EditRecord>,
     /// Failures scheduled at `at_s` seconds of simulated time since the start, each repaired
     /// `repair_s` after it began (`Auto`) or after a crew is dispatched (`Crew`); see
-    /// [`crate::faults`]. Empty (and not written) for most scenes.
+    /// the faults domain. Empty (and not written) for most scenes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failures: Vec<crate::faults::FaultSpec>,
+    pub failures: Vec<FaultSpec>,
     /// Where the local plane lies on the Earth (scenes made by `qtwin import`); `None` (and not
     /// written) for generated and hand-written scenes. Export to GIS needs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -602,7 +605,7 @@ fn default_utilisation() -> f64 {
     0.6
 }
 
-/// How a site orders its queue and where a job is sent (see [`crate::quantum::schedule`]).
+/// How a site orders its queue and where a job is sent (see the quantum domain's scheduler).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum SchedulingPolicy {
     /// First come, first served; a job goes to the site where it would start soonest.
@@ -616,7 +619,7 @@ pub enum SchedulingPolicy {
 }
 
 /// The quantum jobs of the city's services and the devices that run them. Every field has a
-/// default (see [`crate::quantum`] for the model and the sources of the numbers). A service left
+/// default (see the quantum domain for the model and the sources of the numbers). A service left
 /// out takes its own defaults ([`QuantumJobs::default`]: traffic 12/h by day and 3/h by night,
 /// 6–10 qubits, p = 1, 20 000 shots, 120 s; grid balancing 6/h, 4–8 qubits, p = 2, 10 000 shots,
 /// 300 s; sensing 8/h and 4/h, 6–10 qubits, 3 layers, 50 000 shots, 30 min); a service given
@@ -742,7 +745,7 @@ impl Default for JobService {
 }
 
 /// Nominal base-temperature calibration of a site's (identical) qubits
-/// (see [`crate::quantum::noise::QubitCalibration`]).
+/// (the quantum domain's noise model turns it into a qubit calibration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuantumDevice {
@@ -760,22 +763,27 @@ pub struct QuantumDevice {
 
 impl Default for QuantumDevice {
     fn default() -> Self {
-        let c = crate::quantum::noise::QubitCalibration::default();
+        // Typical of current superconducting devices (2024–2025 heavy-hex/transmon chips).
         Self {
-            t1_s: c.t1_s,
-            t2_s: c.t2_s,
-            freq_hz: c.freq_hz,
-            readout_error: c.readout_error,
-            gate_time_1q_s: c.gate_time_1q_s,
-            gate_time_2q_s: c.gate_time_2q_s,
-            readout_time_s: c.readout_time_s,
-            error_1q: c.error_1q,
-            error_2q: c.error_2q,
+            t1_s: 200e-6,
+            t2_s: 150e-6,
+            freq_hz: 5e9,
+            readout_error: 0.015,
+            gate_time_1q_s: 35e-9,
+            gate_time_2q_s: 300e-9,
+            readout_time_s: 1e-6,
+            error_1q: 2.5e-4,
+            error_2q: 3e-3,
         }
     }
 }
 
-/// The dilution refrigerator of every site (see [`crate::quantum::cryostat`]).
+/// Heating limit of the outdoor reset curve, °C: at and above it the supply set-point is the
+/// mild-weather one. A scene's `design_outdoor_temp_c` must lie below it (validated), or the
+/// curve's slope would be 0/0.
+pub const HEATING_LIMIT_C: f64 = 15.0;
+
+/// The dilution refrigerator of every site (see the quantum domain's cryostat model).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Cryostat {

@@ -23,7 +23,7 @@
 //! | fixed climate: outdoor, ground, irradiance, wind | −60 … 60, −30 … 60, 0 … 1400 W/m², 0 … 60 m/s | |
 //! | `heat_network.supply_temp_c`, `supply_temp_at_design_c` | 10 … 140 | °C |
 //! | `heat_network.return_temp_c` | 5 … supply | °C |
-//! | `heat_network.design_outdoor_temp_c` | −60 … heating limit − 1 (14; [`crate::plants::HEATING_LIMIT_C`]) | °C |
+//! | `heat_network.design_outdoor_temp_c` | −60 … heating limit − 1 (14; [`super::HEATING_LIMIT_C`]) | °C |
 //! | `heat_network.supply_pressure_pa`, `return_pressure_pa` | 0 … 4e6, supply ≥ return | Pa |
 //! | `heat_network.min_substation_dp_pa` | 0 … 1e6 | Pa |
 //! | `heat_network.dhw_min_supply_temp_c` | 20 … 95 | °C |
@@ -55,7 +55,7 @@
 //! | device T1, T2 (≤ 2·T1), frequency, errors, gate and readout times | > 0 … 10 s, 1e8 … 1e11 Hz, 0 … 0.5, 1e-10 … 1e-5 / 1e-4 s, 1e-9 … 1e-3 s | |
 //! | cryostat base, too warm (> base), warm limit (≥ too warm), knees, time constants, warm rate | 0.001 … 1 K, … 300 K, > 0 … 300 K, > 0 … 1e7 s, > 0 … 1 /s | |
 //! | fibre route factor, speed, hop delay, hops, remote fibre, remote RTT | 1 … 5, 1e8 … 3e8 m/s, 0 … 0.1 s, 0 … 100, 0 … 4e7 m, 0 … 10 s | |
-//! | failures: `at_s`, `repair_s`, `standby_after_s`, hole diameter, drift rate | 0 … 3.2e9 s, > 0 … 3.2e9 s, 0 … 3.2e9 s, > 0 … 1 m, abs ≤ 1e9 /h | ([`crate::faults::check_failures`]) |
+//! | failures: `at_s`, `repair_s`, `standby_after_s`, hole diameter, drift rate | 0 … 3.2e9 s, > 0 … 3.2e9 s, 0 … 3.2e9 s, > 0 … 1 m, abs ≤ 1e9 /h | ([`super::failures::check_failures`]) |
 
 use super::*;
 use std::collections::{HashMap, HashSet};
@@ -243,7 +243,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         "design_outdoor_temp_c",
         net.design_outdoor_temp_c,
         -60.0,
-        crate::plants::HEATING_LIMIT_C - 1.0,
+        HEATING_LIMIT_C - 1.0,
     );
     c.range(
         "heat_network",
@@ -710,7 +710,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         }
     }
 
-    for (at, msg) in crate::faults::check_failures(scene, &scene.failures) {
+    for (at, msg) in failures::check_failures(scene, &scene.failures) {
         c.err(at, msg);
     }
     if c.issues.is_empty() {

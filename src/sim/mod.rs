@@ -1,126 +1,14 @@
-//! The simulation's spine: the tick order, the clock, and the world built from a scene.
+//! The composition: every domain's plugin in the tick order of [`crate::base`], the world built
+//! from a scene ([`spawn_scene`]) and a headless [`Simulation`] to step it.
 //!
-//! Every domain is a Bevy plugin whose systems run in `FixedUpdate`, in one chained order of
-//! [`SimSet`]s. One run of `FixedUpdate` is one tick of `tick_s` simulated seconds:
-//!
-//! 0. [`SimSet::Faults`] — operator and instructor commands, the failures' timeline and repairs,
-//!    then the hooks the domains read: valve positions, plant and pump availability, site power,
-//!    fibre and UPS, bus supply, leak flows and the pressurisation (`operator`, `faults`).
-//! 1. [`SimSet::Weather`] — outdoor and ground temperature, irradiance, wind (`weather`).
-//! 2. [`SimSet::Demand`] — each building's heat and electricity demand and its substation's flow
-//!    request at the supply temperature it saw last tick (`demand`).
-//!    [`SimSet::Curtail`] — consumers cut off by closed valves get no flow; heat and electricity
-//!    shedding (`faults`).
-//! 3. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
-//!    simulated on the statevector simulator), cryostats, then load, electricity, waste heat
-//!    (`quantum`).
-//! 4. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
-//!    flow, heat-pump potential (`plants`).
-//!    [`SimSet::Limits`] — stations without a running pump send nothing; without the reference
-//!    station's pump the circulation stops (`faults`).
-//! 5. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
-//! 6. [`SimSet::Thermal`] — plug flow through the pipes, heat to consumers, return temperatures;
-//!    then the stations' plants settle who produced the heat (`thermal`, `plants`).
-//! 7. [`SimSet::Grid`] — PV, wind, loads, battery, import/export, feeder loading, carbon (`grid`).
-//!    [`SimSet::Monitor`] — pressures lowered by the pressurisation's deficit; sensors (true and
-//!    measured values) and alarms (`faults`, `alarms`).
-//! 8. [`SimSet::Ledger`] — energy balance of the tick and running KPIs (`ledger`); then the clock
-//!    moves on by one tick.
-//! 9. [`SimSet::Record`] — the training session's log, time series and score, and the automatic
-//!    rewind snapshots (`training`, `snapshot`).
-//!
-//! The simulation keeps hot state in compact arrays (resources) built from the ECS once, indexed in
-//! the same order as the scene's lists; the ECS holds one entity per scene object with its
-//! [`SceneId`] and index, so the view can find any object's live values.
-//!
-//! The simulation never reads the wall clock and never touches the view. Randomness is seeded by
-//! the scene's seed (or the run's override). Systems run on Bevy's single-threaded executor;
-//! per-building work may fan out on rayon as a pure map, so results do not depend on thread count.
+//! This module sits on top of the domains: it imports all of them and none imports it. Sessions
+//! built on a simulation (training, snapshots, what-if runs) and the front ends (command line,
+//! view) sit above it. The tick order and its documentation live in [`crate::base`].
 
 use bevy::prelude::*;
 
+pub use crate::base::{Kind, SceneId, SceneSpec, SimClock, SimSet, SimWorld};
 use crate::scene::{Scene, SceneError, validate};
-
-/// The chained order of a tick. See the module doc.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SimSet {
-    Faults,
-    Weather,
-    Demand,
-    Curtail,
-    Quantum,
-    Plants,
-    Limits,
-    Hydraulics,
-    Thermal,
-    Grid,
-    Monitor,
-    Ledger,
-    Record,
-}
-
-/// Simulated time.
-#[derive(Resource, Debug, Clone)]
-pub struct SimClock {
-    /// Ticks completed.
-    pub tick: u64,
-    /// Length of a tick, s.
-    pub tick_s: f64,
-    /// Simulated seconds since the start (at the start of the tick being computed).
-    pub time_s: f64,
-    /// Day of the year at time 0 (1 = 1 January).
-    pub start_day_of_year: u32,
-}
-
-impl SimClock {
-    /// Seconds since 1 January 00:00 of the first year at the middle of the current tick.
-    pub fn abs_seconds(&self) -> f64 {
-        (self.start_day_of_year as f64 - 1.0) * 86_400.0 + self.time_s + 0.5 * self.tick_s
-    }
-    /// Seconds since 1 January 00:00 at the middle of the current tick, wrapping at a year.
-    pub fn seconds_of_year(&self) -> f64 {
-        self.abs_seconds().rem_euclid(365.0 * 86_400.0)
-    }
-    /// Hour of the day, 0–24, at the middle of the current tick.
-    pub fn hour_of_day(&self) -> f64 {
-        (self.seconds_of_year() / 3600.0).rem_euclid(24.0)
-    }
-    /// Fractional day of the year, 0–365.
-    pub fn day_of_year(&self) -> f64 {
-        self.seconds_of_year() / 86_400.0
-    }
-}
-
-/// The scene the world was built from, and the run's seed.
-#[derive(Resource, Debug, Clone)]
-pub struct SceneSpec {
-    pub scene: Scene,
-    pub seed: u64,
-}
-
-/// The kind of a scene object that has an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Building,
-    Node,
-    Pipe,
-    Consumer,
-    Plant,
-    Site,
-    Bus,
-    Feeder,
-    Pv,
-    Wind,
-    Battery,
-}
-
-/// A scene object's stable id and its index in its kind's arrays.
-#[derive(Component, Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SceneId {
-    pub kind: Kind,
-    pub id: String,
-    pub index: u32,
-}
 
 /// Adds every sim domain and orders them.
 pub struct SimulationPlugin;
@@ -135,6 +23,7 @@ impl Plugin for SimulationPlugin {
         app.configure_sets(
             FixedUpdate,
             (
+                SimSet::Commands,
                 SimSet::Faults,
                 SimSet::Weather,
                 SimSet::Demand,
@@ -144,7 +33,9 @@ impl Plugin for SimulationPlugin {
                 SimSet::Limits,
                 SimSet::Hydraulics,
                 SimSet::Thermal,
+                SimSet::Settle,
                 SimSet::Grid,
+                SimSet::Pressurise,
                 SimSet::Monitor,
                 SimSet::Ledger,
                 SimSet::Record,
@@ -165,7 +56,6 @@ impl Plugin for SimulationPlugin {
             crate::operator::OperatorPlugin,
             crate::faults::FaultsPlugin,
             crate::alarms::AlarmsPlugin,
-            crate::training::TrainingPlugin,
         ));
     }
 }
@@ -263,7 +153,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
     let weather = crate::weather::WeatherModel::new(&scene.climate, seed);
     world.insert_resource(weather);
     world.insert_resource(crate::weather::WeatherNow::default());
-    let network = crate::hydraulics::Network::from_scene(scene);
+    let network = crate::network::Network::from_scene(scene);
     let buildings = crate::demand::Buildings::from_scene(scene, &network);
     let consumers = crate::demand::Consumers::from_scene(scene, &network, &buildings);
     let sites = crate::quantum::Sites::from_scene(scene, &network);
@@ -305,9 +195,25 @@ impl Simulation {
 
     /// Builds the world from a scene the caller has validated (or deliberately not).
     pub fn new_unchecked(scene: &Scene, opts: &RunOptions) -> Self {
+        Self::new_unchecked_with(scene, opts, |_| {})
+    }
+
+    /// Validates the scene and builds the world with `extend` adding plugins of the layers above
+    /// (a training session's recorder, say) before the app is finished.
+    pub fn new_with(
+        scene: &Scene,
+        opts: &RunOptions,
+        extend: impl FnOnce(&mut App),
+    ) -> Result<Self, SceneError> {
+        validate(scene).map_err(SceneError::Invalid)?;
+        Ok(Self::new_unchecked_with(scene, opts, extend))
+    }
+
+    fn new_unchecked_with(scene: &Scene, opts: &RunOptions, extend: impl FnOnce(&mut App)) -> Self {
         let mut app = App::new();
         app.add_plugins(MinimalPlugins)
             .add_plugins(SimulationPlugin);
+        extend(&mut app);
         spawn_scene(app.world_mut(), scene, opts);
         app.finish();
         app.cleanup();
@@ -354,5 +260,11 @@ impl Simulation {
     }
     pub fn clock(&self) -> &SimClock {
         self.res::<SimClock>()
+    }
+}
+
+impl SimWorld for Simulation {
+    fn world(&self) -> &World {
+        self.app.world()
     }
 }

@@ -24,7 +24,7 @@
 //! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
 //! Fixed-flow test consumers return at their fixed temperature.
 //!
-//! **Leaks** ([`crate::faults`]) take `ṁ_L` of supply water at their node's temperature; as the
+//! **Leaks** (the faults domain) take `ṁ_L` of supply water at their node's temperature; as the
 //! return network mirrors the supply's flows, the make-up water that replaces it enters the
 //! return at that node at the make-up temperature `T_mu`, so the tick's leak heat is
 //! `ṁ_L·c_p·(T_s − T_mu)·Δt` ([`ThermalState::leak_j`]) and the balance stays exact.
@@ -43,11 +43,12 @@ use std::collections::VecDeque;
 
 use bevy::prelude::*;
 
+use crate::base::{SceneSpec, SimClock, SimSet};
 use crate::demand::{ConsumerKind, Consumers};
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::scene::{ConsumerDemand, Scene};
-use crate::sim::{SceneSpec, SimClock, SimSet};
 use crate::weather::WeatherNow;
 
 /// Most parcels one pipe keeps.
@@ -461,7 +462,13 @@ pub struct ThermalPlugin;
 
 impl Plugin for ThermalPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(FixedUpdate, thermal_pass.in_set(SimSet::Thermal));
+        app.add_systems(FixedUpdate, thermal_pass.in_set(SimSet::Thermal))
+            .add_systems(
+                FixedUpdate,
+                substation_requests
+                    .in_set(SimSet::Demand)
+                    .after(crate::demand::building_demand),
+            );
     }
 }
 
@@ -617,6 +624,17 @@ fn prefetch_ahead(seq: &[u32], pos: usize, water: &[PipeWater], pipe_k: &[[f64; 
     if let Some(&ka) = seq.get(pos + PREFETCH_AHEAD) {
         prefetch_pipe(water, pipe_k, flow, ka as usize);
     }
+}
+
+/// Substations ask for their flows at the supply temperature this domain computed last tick (the
+/// rule is the demand domain's, [`Consumers::update_requests`]).
+pub fn substation_requests(
+    b: Res<crate::demand::Buildings>,
+    net: Res<Network>,
+    th: Res<ThermalState>,
+    mut c: ResMut<Consumers>,
+) {
+    c.update_requests(&b, &net, &th.supply_node_temp_c);
 }
 
 /// Supply pass, consumers, return pass; then the energy terms of the tick.
@@ -781,7 +799,7 @@ pub fn thermal_pass(
 
     // ---- leaks: supply water out, make-up water into the return at the same node ----
     let mut leak_j = 0.0;
-    for (node, &m) in hs.node_leak_kg_s.iter().enumerate() {
+    for (node, &m) in net.node_leak_kg_s.iter().enumerate() {
         if m > 0.0 {
             let t_mu = hs.makeup_temp_c;
             leak_j += m * dt * cp * (th.supply_node_temp_c[node] - t_mu);

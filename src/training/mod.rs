@@ -9,7 +9,7 @@
 //! of [`ScheduledAction`]s (`*.actions.ron`): operator actions at session times.
 //!
 //! # The session log and the score
-//! While a [`TrainingSession`] is in the world, [`record`] (in [`crate::sim::SimSet::Record`])
+//! While a [`TrainingSession`] is in the world, [`record`] (in [`crate::base::SimSet::Record`])
 //! follows the session tick by tick: time out of limits (any consumer that asks for heat gets no
 //! flow, or a supply below `min_supply_temp_c`, true values), unmet heat, when the system was
 //! last restored to normal (consumers within limits, every site up, every bus fed, static
@@ -33,13 +33,14 @@ use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::alarms::{AlarmEvent, AlarmEventKind, Alarms, Flood, Priority, Quantity, Sensors};
+use crate::base::{SceneSpec, SimClock, SimSet};
 use crate::demand::Consumers;
 use crate::faults::{FaultRecord, FaultSpec, Faults, FaultsConfig};
 use crate::operator::{ActionEntry, ActionLog, Command, CommandQueue, OperatorAction};
 use crate::quantum::Sites;
 use crate::quantum::schedule::{JobEventKind, JobLog, QuantumScheduler, SiteStatus};
 use crate::scene::{Scene, load_scene, scene_hash};
-use crate::sim::{RunOptions, SceneSpec, SimClock, SimSet, Simulation};
+use crate::sim::{RunOptions, Simulation};
 use crate::thermal::ThermalState;
 
 /// The scenario format's version.
@@ -566,7 +567,10 @@ impl TrainingReport {
     pub fn from_world(world: &World) -> Self {
         let s = world.resource::<TrainingSession>();
         let t0 = s.start_s;
-        let t_end = world.resource::<crate::sim::SimClock>().time_s.min(s.end_s);
+        let t_end = world
+            .resource::<crate::base::SimClock>()
+            .time_s
+            .min(s.end_s);
         let in_session = |t: f64| t >= t0 && t < s.end_s + 1e-9;
         let faults = world.resource::<Faults>();
         let alarms = world.resource::<Alarms>();
@@ -762,7 +766,10 @@ pub fn start_session(sc: &Scenario, scene: &Scene) -> Result<Simulation, Trainin
         faults: sc.faults_config.clone(),
         ..Default::default()
     };
-    let mut sim = Simulation::new(scene, &opts).map_err(|e| TrainingError::Scene(e.to_string()))?;
+    let mut sim = Simulation::new_with(scene, &opts, |app| {
+        app.add_plugins(TrainingPlugin);
+    })
+    .map_err(|e| TrainingError::Scene(e.to_string()))?;
     let warm = sc.start.warmup_s;
     sim.res_mut::<Faults>()
         .schedule_all(sc.failures.iter().map(|f| FaultSpec {

@@ -67,7 +67,7 @@ pub fn bench_render(
     );
     app.world_mut().insert_resource(BenchSize(width, height));
     spawn_scene(app.world_mut(), scene, &RunOptions::default());
-    let tick = app.world().resource::<crate::sim::SimClock>().tick_s;
+    let tick = app.world().resource::<crate::base::SimClock>().tick_s;
     app.insert_resource(Time::<Fixed>::from_seconds(tick));
     app.finish();
     app.cleanup();

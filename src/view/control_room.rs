@@ -17,11 +17,11 @@ use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
 use super::world3d::to3;
 use crate::alarms::{AlarmState, Alarms, Priority};
+use crate::base::{Kind, SceneSpec, SimClock};
 use crate::faults::{FaultKind, FaultSpec, Faults, Repair};
-use crate::hydraulics::Network;
+use crate::network::Network;
 use crate::operator::{ActionLog, CommandQueue, InstructorCommand, OperatorAction};
 use crate::scene::{Plant, Scene};
-use crate::sim::{Kind, SceneSpec, SimClock};
 use crate::snapshot::RewindStore;
 use crate::training::{TrainingReport, TrainingSession};
 
@@ -127,7 +127,7 @@ pub fn add_control_room(app: &mut App) {
         .add_systems(
             FixedUpdate,
             feed_replay
-                .in_set(crate::sim::SimSet::Faults)
+                .in_set(crate::base::SimSet::Commands)
                 .before(crate::operator::apply_commands),
         )
         .add_plugins(crate::snapshot::RewindPlugin)

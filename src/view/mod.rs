@@ -34,8 +34,9 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_dis
 use bevy::window::{PresentMode, WindowResolution};
 use bevy_egui::{EguiPlugin, EguiPrimaryContextPass};
 
+use crate::base::{SimClock, SimSet};
 use crate::scene::{Scene, SceneError, load_scene, validate};
-use crate::sim::{RunOptions, SimClock, SimSet, SimulationPlugin, spawn_scene};
+use crate::sim::{RunOptions, SimulationPlugin, spawn_scene};
 use camera::{OrbitCamera, PointerOverUi};
 use ui::{KpiHistory, SceneErrors, Selection, SimControl};
 use world3d::{CityBounds, MapSettings, Pick};
@@ -224,7 +225,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                 .add_systems(EguiPrimaryContextPass, ui::error_panel);
         }
         Ok(scene) => {
-            app.add_plugins(SimulationPlugin)
+            app.add_plugins((SimulationPlugin, crate::training::TrainingPlugin))
                 .init_resource::<SceneErrors>()
                 .init_resource::<KpiHistory>()
                 .add_systems(
@@ -316,7 +317,7 @@ pub fn initial_screen_position(
     width: u32,
     height: u32,
 ) -> Option<Vec2> {
-    let net = crate::hydraulics::Network::from_scene(scene);
+    let net = crate::network::Network::from_scene(scene);
     let cam = initial_camera(&world3d::city_bounds(scene, &net));
     let view = cam.transform().to_matrix().inverse();
     let proj = Mat4::perspective_infinite_reverse_rh(

@@ -21,10 +21,11 @@ use egui_plot::{Legend, Plot};
 use super::camera::PointerOverUi;
 use super::ui::Selection;
 use super::world3d::{self, to3};
+use crate::base::{Kind, SceneSpec, SimClock};
 use crate::ledger::Ledger;
 use crate::ledger::report::Kpis;
 use crate::scene::Scene;
-use crate::sim::{Kind, RunOptions, SceneSpec, SimClock, Simulation};
+use crate::sim::{RunOptions, Simulation};
 use crate::whatif::siting::{self, Suggestion, Suitability, SuitabilityOptions};
 use crate::whatif::{
     EditStack, LiveEdit, LiveEdits, LiveOutcome, SiteTemplate, apply_live, param::edit_for,
@@ -483,7 +484,7 @@ fn planner_panel(
     spec: Res<SceneSpec>,
     live: Option<Res<LiveEdits>>,
     clock: Res<SimClock>,
-    net: Res<crate::hydraulics::Network>,
+    net: Res<crate::network::Network>,
     mut over_ui: ResMut<PointerOverUi>,
     tour: Option<Res<super::tour::Tour>>,
     right_w: Res<super::camera::RightPanelWidth>,

@@ -7,14 +7,15 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::camera::PointerOverUi;
 use super::world3d::{Layer, MapSettings, Pick};
+use crate::base::{Kind, SceneSpec, SimClock};
 use crate::demand::{Buildings, Consumers};
 use crate::grid::GridState;
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
 use crate::ledger::Ledger;
 use crate::ledger::report::Kpis;
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::quantum::Sites;
-use crate::sim::{Kind, SceneSpec, SimClock};
 use crate::thermal::ThermalState;
 
 /// How fast simulated time runs, and requests from the panels.

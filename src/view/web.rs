@@ -24,9 +24,10 @@ use wasm_bindgen::JsValue;
 
 use super::tour::Tour;
 use super::{AppConfig, build_app};
+use crate::base::SimClock;
 use crate::ledger::report::Report;
 use crate::scene::{Scene, SceneError, load_scene_str, validate};
-use crate::sim::{RunOptions, SimClock, Simulation};
+use crate::sim::{RunOptions, Simulation};
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")

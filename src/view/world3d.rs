@@ -11,13 +11,14 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 
 use super::colormap::{ALARM, Palette, QUANTUM, SEQUENTIAL, THERMAL};
+use crate::base::{Kind, SceneSpec};
 use crate::demand::{Buildings, Consumers};
 use crate::grid::GridState;
-use crate::hydraulics::{HydraulicState, Network};
+use crate::hydraulics::HydraulicState;
+use crate::network::Network;
 use crate::plants::Stations;
 use crate::quantum::Sites;
 use crate::scene::{MapFeature, Plant, Scene};
-use crate::sim::{Kind, SceneSpec};
 use crate::thermal::ThermalState;
 
 /// Scene point to Bevy position at height `h`.

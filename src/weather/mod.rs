@@ -29,8 +29,8 @@ use crate::math::Det;
 use bevy::prelude::*;
 use noise::{Fbm, MultiFractal, NoiseFn, Perlin};
 
+use crate::base::{SimClock, SimSet};
 use crate::scene::Climate;
-use crate::sim::{SimClock, SimSet};
 
 /// This tick's weather.
 #[derive(Resource, Debug, Clone, Default)]

@@ -240,7 +240,7 @@ pub fn suitability(
     loads: Option<&NetworkLoads>,
     opts: &SuitabilityOptions,
 ) -> Suitability {
-    let net = crate::hydraulics::Network::from_scene(scene);
+    let net = crate::network::Network::from_scene(scene);
     let buildings = crate::demand::Buildings::from_scene(scene, &net);
     let centres: Vec<[f64; 2]> = scene.buildings.iter().map(|b| b.centre()).collect();
     let fibre = scene.quantum_jobs.clone().unwrap_or_default().network;

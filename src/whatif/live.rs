@@ -1,0 +1,261 @@
+//! Edits applied to a running world (see the parent module's doc).
+
+#[allow(unused_imports)]
+use super::*;
+use bevy::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Live edits
+
+/// What [`apply_live`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveOutcome {
+    /// The running world's resources were changed in place.
+    InPlace,
+    /// The world was rebuilt from the edited scene, keeping the clock, ledger and job log.
+    Rebuilt,
+}
+
+/// One edit made while the world was running.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEdit {
+    /// Ticks done when it was made.
+    pub tick: u64,
+    pub time_s: f64,
+    pub description: String,
+    pub outcome: LiveOutcome,
+}
+
+/// Edits made to the running world, in order. `generation` counts rebuilds, so a view can tell
+/// when the world's scene objects (entities) were spawned again.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct LiveEdits {
+    pub log: Vec<LiveEdit>,
+    pub generation: u64,
+}
+
+impl LiveEdits {
+    /// When the KPIs accumulated since tick 0 mix results from before and after an edit: the time
+    /// (s) of the last edit made after the start, with its description.
+    pub fn mixed_since(&self) -> Option<(f64, &str)> {
+        self.log
+            .iter()
+            .rev()
+            .find(|e| e.tick > 0)
+            .map(|e| (e.time_s, e.description.as_str()))
+    }
+}
+
+/// Applies `edit` to a running world (built by [`crate::sim::spawn_scene`]): the scene in
+/// [`crate::base::SceneSpec`] is edited (and validated) and the resources the tick reads are
+/// changed in place, or the world is rebuilt when the topology changes. On error nothing changes.
+pub fn apply_live(world: &mut World, edit: &Edit) -> Result<LiveOutcome, EditError> {
+    use crate::base::{SceneSpec, SimClock};
+    let mut scene = world.resource::<SceneSpec>().scene.clone();
+    edit.apply(&mut scene)?;
+    if let Err(issues) = crate::scene::validate(&scene) {
+        return err(format!(
+            "the edited scene is not valid: {}",
+            crate::scene::SceneError::Invalid(issues)
+        ));
+    }
+    let outcome = if edit.needs_rebuild() {
+        rebuild_keeping_clock(world, &scene);
+        LiveOutcome::Rebuilt
+    } else {
+        patch_in_place(world, edit, &scene);
+        world.resource_mut::<SceneSpec>().scene = scene;
+        LiveOutcome::InPlace
+    };
+    let clock = world.resource::<SimClock>().clone();
+    let mut log = world.get_resource_or_insert_with(LiveEdits::default);
+    if outcome == LiveOutcome::Rebuilt {
+        log.generation += 1;
+    }
+    log.log.push(LiveEdit {
+        tick: clock.tick,
+        time_s: clock.time_s,
+        description: edit.describe(),
+        outcome,
+    });
+    Ok(outcome)
+}
+
+pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
+    use crate::demand::{Buildings, Consumers};
+    use crate::network::Network;
+    match edit {
+        Edit::SetNetworkTemps { .. } => {
+            // The set-point is read from the scene every tick; substations' design return
+            // temperatures and largest flows follow the new design temperatures.
+            let fresh = {
+                let net = world.resource::<Network>();
+                let b = world.resource::<Buildings>();
+                Consumers::from_scene(scene, net, b)
+            };
+            let mut c = world.resource_mut::<Consumers>();
+            c.return_temp_c = fresh.return_temp_c;
+            c.max_mass_flow_kg_s = fresh.max_mass_flow_kg_s;
+        }
+        Edit::SetPipeInsulation { pipes, .. } => {
+            let fresh = Network::from_scene(scene);
+            {
+                let mut net = world.resource_mut::<Network>();
+                for (id, _) in pipes {
+                    if let Some(k) = net.pipe_ids.iter().position(|p| p == id) {
+                        net.pipe_loss_w_mk[k] = fresh.pipe_loss_w_mk[k];
+                    }
+                }
+            }
+            // The thermal state keeps its water; only its decay constants are recomputed.
+            let net = world.resource::<Network>().clone();
+            let mut th = world.resource_mut::<crate::thermal::ThermalState>();
+            th.refresh_pipe_constants(&net);
+        }
+        Edit::SetCarbonIntensity { new, .. } => {
+            world.resource_mut::<crate::grid::GridState>().carbon_g_kwh = *new;
+        }
+        Edit::SetPv { .. } => {
+            let fresh = crate::grid::GridState::from_scene(scene);
+            world.resource_mut::<crate::grid::GridState>().pv = fresh.pv;
+            respawn_kind(
+                world,
+                crate::base::Kind::Pv,
+                scene
+                    .grid
+                    .as_ref()
+                    .map(|g| g.pv.iter().map(|p| p.id.clone()).collect())
+                    .unwrap_or_default(),
+            );
+        }
+        Edit::SetClimate { new, .. } => {
+            let seed = world.resource::<crate::base::SceneSpec>().seed;
+            world.insert_resource(crate::weather::WeatherModel::new(new, seed));
+        }
+        Edit::SetSite { new, .. } => {
+            let mut sites = world.resource_mut::<crate::quantum::Sites>();
+            if let Some(i) = sites.ids.iter().position(|x| *x == new.id) {
+                sites.qubits[i] = new.qubits;
+                sites.compressor_w[i] = new.compressor_power_w;
+                sites.electronics_w[i] = new.qubits as f64 * new.electronics_w_per_qubit;
+                sites.servers_w[i] = new.servers_power_w;
+                sites.idle_share[i] = new.idle_share;
+                sites.recoverable_share[i] = new.recoverable_heat_share;
+                sites.water_temp_c[i] = new.recovered_water_temp_c;
+                sites.base_utilisation[i] = new.utilisation;
+                let mut sched = world.resource_mut::<crate::quantum::schedule::QuantumScheduler>();
+                if let Some(q) = sched.site_qubits.get_mut(i) {
+                    *q = new.qubits;
+                }
+            }
+        }
+        Edit::SetPlant { new, .. } => {
+            let mut st = world.resource_mut::<crate::plants::Stations>();
+            match new {
+                Plant::HeatPump {
+                    id,
+                    capacity_w,
+                    carnot_fraction,
+                    ..
+                } => {
+                    for hp in st.heat_pumps.iter_mut().flatten().filter(|h| h.id == *id) {
+                        hp.capacity_w = *capacity_w;
+                        hp.carnot_fraction = *carnot_fraction;
+                    }
+                }
+                Plant::GasBoiler {
+                    id,
+                    capacity_w,
+                    efficiency,
+                    ..
+                } => {
+                    for b in st.boilers.iter_mut().flatten().filter(|b| b.id == *id) {
+                        b.capacity_w = *capacity_w;
+                        b.efficiency = *efficiency;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Edit::Batch { edits, .. } => {
+            // Each part against the scene as it was after it (only in-place parts get here).
+            let mut s = world.resource::<crate::base::SceneSpec>().scene.clone();
+            for e in edits {
+                if e.apply(&mut s).is_ok() {
+                    patch_in_place(world, e, &s);
+                }
+            }
+        }
+        Edit::AddSite { .. } | Edit::MoveSite { .. } | Edit::RemoveSite { .. } => {}
+    }
+}
+
+pub(super) fn respawn_kind(world: &mut World, kind: crate::base::Kind, ids: Vec<String>) {
+    use crate::base::SceneId;
+    let old: Vec<Entity> = world
+        .query::<(Entity, &SceneId)>()
+        .iter(world)
+        .filter(|(_, s)| s.kind == kind)
+        .map(|(e, _)| e)
+        .collect();
+    for e in old {
+        world.despawn(e);
+    }
+    world.spawn_batch(ids.into_iter().enumerate().map(move |(i, id)| SceneId {
+        kind,
+        id,
+        index: i as u32,
+    }));
+}
+
+/// Rebuilds every simulation resource and scene entity of `world` from `scene`, keeping the
+/// clock, the run's seed and tick, the KPI ledger and the job log (jobs queued or running end as
+/// rejected; the arrival stream goes on). Entities without a [`crate::base::SceneId`] (a view's)
+/// are left alone.
+pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
+    use crate::base::{SceneId, SceneSpec, SimClock};
+    use crate::quantum::schedule::{JobLog, QuantumScheduler};
+    use crate::sim::RunOptions;
+    let clock = world.resource::<SimClock>().clone();
+    let seed = world.resource::<SceneSpec>().seed;
+    let ledger = world.remove_resource::<crate::ledger::Ledger>();
+    let mut log = world.remove_resource::<JobLog>().unwrap_or_default();
+    let old_sched = world.remove_resource::<QuantumScheduler>();
+    let old_stations = world.get_resource::<crate::plants::Stations>().cloned();
+    let ents: Vec<Entity> = world
+        .query_filtered::<Entity, With<SceneId>>()
+        .iter(world)
+        .collect();
+    for e in ents {
+        world.despawn(e);
+    }
+    crate::sim::spawn_scene(
+        world,
+        scene,
+        &RunOptions {
+            seed: Some(seed),
+            tick_s: Some(clock.tick_s),
+            ..Default::default()
+        },
+    );
+    world.insert_resource(clock.clone());
+    // Tanks keep their charge (by plant id).
+    if let Some(old) = &old_stations {
+        let mut st = world.resource_mut::<crate::plants::Stations>();
+        for t in st.tank.iter_mut().flatten() {
+            if let Some(o) = old.tank.iter().flatten().find(|o| o.id == t.id) {
+                t.energy_j = o.energy_j.min(t.capacity_j);
+            }
+        }
+    }
+    if let Some(mut l) = ledger {
+        // The balance of the next tick starts from the tanks as they are now.
+        l.restart_balance();
+        world.insert_resource(l);
+    }
+    if let Some(old) = old_sched {
+        let mut s = world.resource_mut::<QuantumScheduler>();
+        s.continue_from(old, &mut log, clock.time_s);
+    }
+    world.insert_resource(log);
+}
