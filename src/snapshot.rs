@@ -59,6 +59,12 @@ macro_rules! snapshot_struct {
                     training: world.get_resource::<TrainingSession>().cloned(),
                 }
             }
+            /// Every resource of the state by name, written out in full (`Debug`: floats in
+            /// their shortest exact form, so equal text means equal bits), for comparing two
+            /// worlds resource by resource.
+            pub fn describe(&self) -> Vec<(&'static str, String)> {
+                vec![$((stringify!($field), format!("{:?}", self.$field)),)*]
+            }
             /// Puts the state back into a world built from the same scene.
             pub fn restore(&self, world: &mut World) {
                 $(world.insert_resource(self.$field.clone());)*

@@ -171,6 +171,17 @@ pub struct Buildings {
 }
 
 impl Buildings {
+    /// Hook for the faults domain (the operator's load shedding): each building's electricity is
+    /// cut by its bus's share (`share_by_bus`, 0–1).
+    pub fn shed_electricity(&mut self, share_by_bus: &[f64]) {
+        for i in 0..self.len() {
+            if let Some(bus) = self.bus[i] {
+                let s = share_by_bus.get(bus as usize).copied().unwrap_or(0.0);
+                self.electricity_w[i] *= 1.0 - s.clamp(0.0, 1.0);
+            }
+        }
+    }
+
     pub fn from_scene(scene: &Scene, _net: &Network) -> Self {
         let n = scene.buildings.len();
         let t_set = scene.sim.indoor_setpoint_c;
@@ -426,6 +437,25 @@ pub fn building_demand(
 }
 
 impl Consumers {
+    /// Hook for the faults domain: substation `i` gets no flow (its node is cut off).
+    pub fn cut_off(&mut self, i: usize) {
+        self.mass_flow_kg_s[i] = 0.0;
+    }
+
+    /// Hook for the faults domain (the operator's heat shedding): substation `i` takes `share`
+    /// (0–1) less flow.
+    pub fn shed(&mut self, i: usize, share: f64) {
+        self.mass_flow_kg_s[i] *= 1.0 - share;
+    }
+
+    /// The network's design temperatures changed (a what-if edit on a running world): each
+    /// substation's design return temperature and largest flow follow.
+    pub fn refresh_design(&mut self, scene: &Scene, net: &Network, b: &Buildings) {
+        let fresh = Consumers::from_scene(scene, net, b);
+        self.return_temp_c = fresh.return_temp_c;
+        self.max_mass_flow_kg_s = fresh.max_mass_flow_kg_s;
+    }
+
     /// Each substation's heat demand and the flow it requests at the supply temperature it saw at
     /// its node last tick (`supply_node_temp_c`, by network node; the thermal domain calls this
     /// with its state): `ṁ = Q / (c_p·(T_s − T_r))`, capped at its largest flow, and the largest flow

@@ -241,7 +241,7 @@ impl Equipment {
             })
             .collect();
         let ups: Vec<f64> = (0..sites.len())
-            .map(|i| sites.power_at(i, 1.0) * cfg.ups_autonomy_s)
+            .map(|i| sites.full_power_w(i) * cfg.ups_autonomy_s)
             .collect();
         let nb = scene.grid.as_ref().map_or(0, |g| g.buses.len());
         Self {
@@ -262,6 +262,21 @@ impl Equipment {
             compressor_derived: vec![true; sites.len()],
         }
     }
+    /// The sites changed size (a what-if edit on a running world): each UPS is sized again for its
+    /// site's full load and keeps its state of charge.
+    pub fn resize_ups(&mut self, sites: &Sites, cfg: &FaultsConfig) {
+        for i in 0..sites.len().min(self.ups_j.len()) {
+            let cap = sites.full_power_w(i) * cfg.ups_autonomy_s;
+            let soc = if self.ups_capacity_j[i] > 0.0 {
+                self.ups_j[i] / self.ups_capacity_j[i]
+            } else {
+                1.0
+            };
+            self.ups_capacity_j[i] = cap;
+            self.ups_j[i] = soc * cap;
+        }
+    }
+
     pub fn pump(&self, id: &str) -> Option<usize> {
         self.pumps.iter().position(|p| p.id == id)
     }
@@ -342,7 +357,7 @@ pub fn derive_hooks(
     // again only when a valve moved).
     if eq.connected_for != eq.pipe_open {
         for (k, open) in eq.pipe_open.iter().enumerate() {
-            net.pipe_resistance_factor[k] = if *open { 1.0 } else { CLOSED_VALVE_FACTOR };
+            net.set_valves_open(k, *open, CLOSED_VALVE_FACTOR);
         }
         let nn = net.node_count();
         let mut adj: Vec<Vec<u32>> = vec![Vec::new(); nn];
@@ -380,17 +395,7 @@ pub fn derive_hooks(
                 _ => None,
             })
             .collect();
-        let g = &mut *grid;
-        g.bus_energised.iter_mut().for_each(|x| *x = true);
-        for oi in 0..g.order.len() {
-            let u = g.order[oi] as usize;
-            let p = g.parent[u];
-            if p != u32::MAX
-                && (out.contains(&(g.parent_feeder[u] as usize)) || !g.bus_energised[p as usize])
-            {
-                g.bus_energised[u] = false;
-            }
-        }
+        grid.set_feeders_out(&out);
     }
     let bus_live = |b: Option<u32>| {
         b.is_none_or(|b| grid.bus_energised.get(b as usize).copied().unwrap_or(true))
@@ -402,7 +407,7 @@ pub fn derive_hooks(
         let compressor =
             !is(&|k| matches!(k, FaultKind::CompressorFailure { site } if *site == id));
         if compressor != eq.compressor_derived[i] {
-            sites.compressor_on[i] = compressor;
+            sites.set_compressor(i, compressor);
             eq.compressor_derived[i] = compressor;
         }
         let grid_ok = bus_live(sites.bus[i])
@@ -415,15 +420,16 @@ pub fn derive_hooks(
             eq.ups_j[i] = (eq.ups_j[i] + eq.ups_capacity_j[i] / f.config.ups_recharge_s * dt)
                 .min(eq.ups_capacity_j[i]);
         }
-        sites.on_ups[i] = on_ups;
         let online = !on_ups || eq.ups_j[i] > 0.0;
-        if online != eq.site_online_derived[i] {
-            sites.online[i] = online;
-            eq.site_online_derived[i] = online;
-        }
-        sites.reachable[i] = !is(&|k| matches!(k, FaultKind::FibreCut { site } if *site == id));
-        sites.accepting_jobs[i] = !eq.site_drained[i];
-        sites.it_on[i] = !eq.site_shut_down[i];
+        let changed = online != eq.site_online_derived[i];
+        sites.set_power(i, on_ups, changed.then_some(online));
+        eq.site_online_derived[i] = online;
+        sites.set_service(
+            i,
+            !is(&|k| matches!(k, FaultKind::FibreCut { site } if *site == id)),
+            !eq.site_drained[i],
+            !eq.site_shut_down[i],
+        );
     }
 
     // Plants.
@@ -433,21 +439,18 @@ pub fn derive_hooks(
             .first()
             .and_then(|h| sites.bus[h.site as usize]);
         let live = bus_live(station_bus);
-        for h in st.heat_pumps[s].iter_mut() {
-            let id = h.id.clone();
-            h.available = live
-                && !eq.plants_off.contains(&id)
-                && !is(&|k| matches!(k, FaultKind::HeatPumpTrip { plant } if *plant == id));
-        }
-        for b in st.boilers[s].iter_mut() {
-            let id = b.id.clone();
-            b.available = !eq.plants_off.contains(&id)
-                && !is(&|k| matches!(k, FaultKind::BoilerFailure { plant } if *plant == id));
-        }
-        if let Some(t) = st.tank[s].as_mut() {
-            let id = t.id.clone();
-            t.available = !is(&|k| matches!(k, FaultKind::StorageFault { plant } if *plant == id));
-        }
+        st.set_plant_availability(
+            s,
+            |id| {
+                live && !eq.plants_off.contains(id)
+                    && !is(&|k| matches!(k, FaultKind::HeatPumpTrip { plant } if plant == id))
+            },
+            |id| {
+                !eq.plants_off.contains(id)
+                    && !is(&|k| matches!(k, FaultKind::BoilerFailure { plant } if plant == id))
+            },
+            |id| !is(&|k| matches!(k, FaultKind::StorageFault { plant } if plant == id)),
+        );
     }
 
     // Pumps: trips, automatic standby, buses.
@@ -483,7 +486,7 @@ pub fn derive_hooks(
     }
 
     // Leaks (orifice law at last tick's pressure) and the pressurisation.
-    net.node_leak_kg_s.iter_mut().for_each(|x| *x = 0.0);
+    net.clear_leaks();
     let rho = net.density_kg_m3;
     let mut leak_total = 0.0;
     for r in &active {
@@ -508,8 +511,8 @@ pub fn derive_hooks(
         let p = 0.5 * (hs.supply_pressure_pa[a] + hs.supply_pressure_pa[b]);
         let area = std::f64::consts::PI * 0.25 * hole * hole;
         let m = f.config.discharge_coefficient * area * (2.0 * rho * p.max(0.0)).sqrt();
-        net.node_leak_kg_s[a] += 0.5 * m;
-        net.node_leak_kg_s[b] += 0.5 * m;
+        net.add_leak(a, 0.5 * m);
+        net.add_leak(b, 0.5 * m);
         leak_total += m;
     }
     let cap = f.config.makeup_capacity_kg_s;
@@ -547,27 +550,17 @@ pub fn curtail(eq: Res<Equipment>, mut c: ResMut<Consumers>, mut b: ResMut<Build
         for i in 0..c.len() {
             let Some(node) = c.node[i] else { continue };
             if !eq.node_connected[node as usize] {
-                c.mass_flow_kg_s[i] = 0.0;
+                c.cut_off(i);
             } else if shed > 0.0 {
                 let hospital = matches!(c.kind[i], ConsumerKind::Building(bi) if b.use_[bi as usize] == BuildingUse::Hospital);
                 if !hospital {
-                    c.mass_flow_kg_s[i] *= 1.0 - shed;
+                    c.shed(i, shed);
                 }
             }
         }
     }
     if eq.electricity_shed_share.iter().any(|&s| s > 0.0) {
-        let b = &mut *b;
-        for i in 0..b.len() {
-            if let Some(bus) = b.bus[i] {
-                let s = eq
-                    .electricity_shed_share
-                    .get(bus as usize)
-                    .copied()
-                    .unwrap_or(0.0);
-                b.electricity_w[i] *= 1.0 - s.clamp(0.0, 1.0);
-            }
-        }
+        b.shed_electricity(&eq.electricity_shed_share);
     }
 }
 
@@ -580,64 +573,7 @@ pub fn limit_flows(
     mut c: ResMut<Consumers>,
     mut st: ResMut<Stations>,
 ) {
-    let st = &mut *st;
-    let stopped = |s: usize| !eq.station_pumping[s] || !eq.node_connected[st.node[s] as usize];
-    if !(0..st.len()).any(stopped) {
-        return;
-    }
-    let ncomp = net.component_root.len();
-    let mut dead = vec![false; ncomp];
-    for s in 0..st.len() {
-        if st.is_reference[s] && !eq.station_pumping[s] {
-            dead[net.component[st.node[s] as usize] as usize] = true;
-        }
-    }
-    for i in 0..c.len() {
-        if let Some(n) = c.node[i]
-            && dead[net.component[n as usize] as usize]
-        {
-            c.mass_flow_kg_s[i] = 0.0;
-        }
-    }
-    let mut flow = vec![0.0; ncomp];
-    for (i, n) in c.node.iter().enumerate() {
-        if let Some(n) = n {
-            flow[net.component[*n as usize] as usize] += c.mass_flow_kg_s[i];
-        }
-    }
-    for (n, &m) in net.node_leak_kg_s.iter().enumerate() {
-        flow[net.component[n] as usize] += m;
-    }
-    for s in 0..st.len() {
-        let comp = net.component[st.node[s] as usize] as usize;
-        if !st.is_reference[s] {
-            if stopped(s) || dead[comp] {
-                st.mass_flow_kg_s[s] = 0.0;
-            }
-            flow[comp] -= st.mass_flow_kg_s[s];
-        }
-    }
-    let cp = net.cp_j_kg_k;
-    for s in 0..st.len() {
-        if !st.is_reference[s] {
-            continue;
-        }
-        let comp = net.component[st.node[s] as usize] as usize;
-        let m = flow[comp].max(0.0);
-        st.mass_flow_kg_s[s] = m;
-        // What its plants can heat at this flow (as the dispatch does).
-        let discharge = st.tank[s]
-            .as_ref()
-            .filter(|t| t.available)
-            .map_or(0.0, |t| t.max_power_w);
-        let cap =
-            st.hp_potential_w[s] + discharge + crate::plants::available_boiler_w(&st.boilers[s]);
-        st.supply_out_c[s] = if m > 0.0 && st.fixed_source_c[s].is_none() {
-            st.setpoint_c[s].min(st.return_in_c[s] + cap / (m * cp))
-        } else {
-            st.setpoint_c[s]
-        };
-    }
+    st.limit_to_running_pumps(&net, &mut c, &eq.station_pumping, &eq.node_connected);
 }
 
 /// Pressures lowered by the pressurisation's deficit; heads of stations without a running pump.
@@ -648,28 +584,6 @@ pub fn adjust_pressures(
     st: Res<Stations>,
     mut hs: ResMut<HydraulicState>,
 ) {
-    let hs = &mut *hs;
     let deficit = faults.nominal_static_pa - faults.static_pressure_pa;
-    if deficit != 0.0 {
-        hs.supply_pressure_pa.iter_mut().for_each(|p| *p -= deficit);
-        hs.return_pressure_pa.iter_mut().for_each(|p| *p -= deficit);
-    }
-    for s in 0..st.len() {
-        if st.is_reference[s] && !eq.station_pumping[s] {
-            // No circulation: supply and return stand at the same (static) pressure.
-            let comp = net.component[st.node[s] as usize];
-            for n in 0..net.node_count() {
-                if net.component[n] == comp {
-                    hs.supply_pressure_pa[n] = hs.return_pressure_pa[n];
-                }
-            }
-        }
-    }
-    for s in 0..st.len() {
-        if !eq.station_pumping[s] {
-            hs.station_head_pa[s] = 0.0;
-            hs.pump_power_w -= hs.station_pump_power_w[s];
-            hs.station_pump_power_w[s] = 0.0;
-        }
-    }
+    hs.apply_pressurisation(deficit, &net, &st.node, &st.is_reference, &eq.station_pumping);
 }

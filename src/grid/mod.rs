@@ -82,6 +82,32 @@ pub struct GridState {
 }
 
 impl GridState {
+    /// Hook for the faults domain: the feeders in outage (by index); every bus radially beyond
+    /// one of them loses its supply.
+    pub fn set_feeders_out(&mut self, out: &[usize]) {
+        self.bus_energised.iter_mut().for_each(|x| *x = true);
+        for oi in 0..self.order.len() {
+            let u = self.order[oi] as usize;
+            let p = self.parent[u];
+            if p != u32::MAX
+                && (out.contains(&(self.parent_feeder[u] as usize))
+                    || !self.bus_energised[p as usize])
+            {
+                self.bus_energised[u] = false;
+            }
+        }
+    }
+
+    /// The grid's carbon intensity by hour changed (a what-if edit on a running world).
+    pub fn set_carbon_intensity(&mut self, g_per_kwh: [f64; 24]) {
+        self.carbon_g_kwh = g_per_kwh;
+    }
+
+    /// The PV arrays changed (a what-if edit on a running world).
+    pub fn refresh_pv(&mut self, scene: &Scene) {
+        self.pv = GridState::from_scene(scene).pv;
+    }
+
     pub fn from_scene(scene: &Scene) -> Self {
         let Some(g) = &scene.grid else {
             return GridState {

@@ -74,6 +74,41 @@ pub struct HydraulicState {
 }
 
 impl HydraulicState {
+    /// Hook for the faults domain, after the solve: pressures lowered by the pressurisation's
+    /// deficit (`deficit_pa`); stations whose pump does not run (`pumping[s]` false) have no head
+    /// and no pump power, and where that is the reference station of a part, supply and return
+    /// of the whole part stand at the same (static) pressure.
+    pub fn apply_pressurisation(
+        &mut self,
+        deficit_pa: f64,
+        net: &Network,
+        station_node: &[u32],
+        is_reference: &[bool],
+        pumping: &[bool],
+    ) {
+        if deficit_pa != 0.0 {
+            self.supply_pressure_pa.iter_mut().for_each(|p| *p -= deficit_pa);
+            self.return_pressure_pa.iter_mut().for_each(|p| *p -= deficit_pa);
+        }
+        for s in 0..station_node.len() {
+            if is_reference[s] && !pumping[s] {
+                let comp = net.component[station_node[s] as usize];
+                for n in 0..net.node_count() {
+                    if net.component[n] == comp {
+                        self.supply_pressure_pa[n] = self.return_pressure_pa[n];
+                    }
+                }
+            }
+        }
+        for s in 0..station_node.len() {
+            if !pumping[s] {
+                self.station_head_pa[s] = 0.0;
+                self.pump_power_w -= self.station_pump_power_w[s];
+                self.station_pump_power_w[s] = 0.0;
+            }
+        }
+    }
+
     pub fn new(net: &Network, stations: &Stations) -> Self {
         Self {
             makeup_temp_c: 10.0,

@@ -10,7 +10,7 @@
 //!
 //! Units: m, kg, kg/m³, Pa·s, J/(kg·K), W/(m·K).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 
@@ -56,14 +56,39 @@ pub struct Network {
     pub loops: Vec<Vec<(u32, f64)>>,
     /// For each pipe, the loops it belongs to, with its sign in each.
     pub pipe_loops: Vec<Vec<(u32, f64)>>,
-    pub node_index: HashMap<String, u32>,
+    pub node_index: BTreeMap<String, u32>,
 }
 
 impl Network {
+    /// Hook for the faults domain: pipe `k`'s valves open (factor 1) or closed (its pressure drop
+    /// times `closed_factor`).
+    pub fn set_valves_open(&mut self, k: usize, open: bool, closed_factor: f64) {
+        self.pipe_resistance_factor[k] = if open { 1.0 } else { closed_factor };
+    }
+
+    /// Hook for the faults domain: no leaks (called before this tick's leaks are added).
+    pub fn clear_leaks(&mut self) {
+        self.node_leak_kg_s.iter_mut().for_each(|x| *x = 0.0);
+    }
+
+    /// Hook for the faults domain: `kg_s` more water leaves the supply network at `node`.
+    pub fn add_leak(&mut self, node: usize, kg_s: f64) {
+        self.node_leak_kg_s[node] += kg_s;
+    }
+
+    /// Pipes' insulation changed (a what-if edit on a running world): every pipe's heat-loss
+    /// coefficient follows the scene.
+    pub fn refresh_pipe_losses(&mut self, scene: &Scene) {
+        let fresh = Network::from_scene(scene);
+        if fresh.pipe_ids == self.pipe_ids {
+            self.pipe_loss_w_mk = fresh.pipe_loss_w_mk;
+        }
+    }
+
     pub fn from_scene(scene: &Scene) -> Self {
         let net = &scene.heat_network;
         let n = net.nodes.len();
-        let node_index: HashMap<String, u32> = net
+        let node_index: BTreeMap<String, u32> = net
             .nodes
             .iter()
             .enumerate()

@@ -110,6 +110,127 @@ pub struct Stations {
 }
 
 impl Stations {
+    /// Hook for the faults domain: asks, for each plant of station `s` by id, whether it can run
+    /// (heat pumps, boilers, the tank).
+    pub fn set_plant_availability(
+        &mut self,
+        s: usize,
+        heat_pump: impl Fn(&str) -> bool,
+        boiler: impl Fn(&str) -> bool,
+        tank: impl Fn(&str) -> bool,
+    ) {
+        for h in self.heat_pumps[s].iter_mut() {
+            h.available = heat_pump(&h.id);
+        }
+        for b in self.boilers[s].iter_mut() {
+            b.available = boiler(&b.id);
+        }
+        if let Some(t) = self.tank[s].as_mut() {
+            t.available = tank(&t.id);
+        }
+    }
+
+    /// A plant's parameters changed (a what-if edit on a running world): heat pumps' capacity and
+    /// Carnot fraction, boilers' capacity and efficiency follow the scene's entry.
+    pub fn apply_plant(&mut self, plant: &Plant) {
+        match plant {
+            Plant::HeatPump {
+                id,
+                capacity_w,
+                carnot_fraction,
+                ..
+            } => {
+                for hp in self.heat_pumps.iter_mut().flatten().filter(|h| h.id == *id) {
+                    hp.capacity_w = *capacity_w;
+                    hp.carnot_fraction = *carnot_fraction;
+                }
+            }
+            Plant::GasBoiler {
+                id,
+                capacity_w,
+                efficiency,
+                ..
+            } => {
+                for b in self.boilers.iter_mut().flatten().filter(|b| b.id == *id) {
+                    b.capacity_w = *capacity_w;
+                    b.efficiency = *efficiency;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stations without a running pump (`pumping[s]` false, or standing on a node cut off by
+    /// closed valves): a satellite sends nothing; at a reference station its part of the network
+    /// loses its circulation and its substations get no flow. The reference station's flow is
+    /// then set again to close the mass balance, and its supply temperature to what its plants can
+    /// heat at that flow (as the dispatch does).
+    pub fn limit_to_running_pumps(
+        &mut self,
+        net: &Network,
+        c: &mut Consumers,
+        pumping: &[bool],
+        node_connected: &[bool],
+    ) {
+        let st = self;
+        let stopped = |s: usize| !pumping[s] || !node_connected[st.node[s] as usize];
+        if !(0..st.len()).any(stopped) {
+            return;
+        }
+        let ncomp = net.component_root.len();
+        let mut dead = vec![false; ncomp];
+        for s in 0..st.len() {
+            if st.is_reference[s] && !pumping[s] {
+                dead[net.component[st.node[s] as usize] as usize] = true;
+            }
+        }
+        for i in 0..c.len() {
+            if let Some(n) = c.node[i]
+                && dead[net.component[n as usize] as usize]
+            {
+                c.cut_off(i);
+            }
+        }
+        let mut flow = vec![0.0; ncomp];
+        for (i, n) in c.node.iter().enumerate() {
+            if let Some(n) = n {
+                flow[net.component[*n as usize] as usize] += c.mass_flow_kg_s[i];
+            }
+        }
+        for (n, &m) in net.node_leak_kg_s.iter().enumerate() {
+            flow[net.component[n] as usize] += m;
+        }
+        let stopped: Vec<bool> = (0..st.len()).map(stopped).collect();
+        for s in 0..st.len() {
+            let comp = net.component[st.node[s] as usize] as usize;
+            if !st.is_reference[s] {
+                if stopped[s] || dead[comp] {
+                    st.mass_flow_kg_s[s] = 0.0;
+                }
+                flow[comp] -= st.mass_flow_kg_s[s];
+            }
+        }
+        let cp = net.cp_j_kg_k;
+        for s in 0..st.len() {
+            if !st.is_reference[s] {
+                continue;
+            }
+            let comp = net.component[st.node[s] as usize] as usize;
+            let m = flow[comp].max(0.0);
+            st.mass_flow_kg_s[s] = m;
+            let discharge = st.tank[s]
+                .as_ref()
+                .filter(|t| t.available)
+                .map_or(0.0, |t| t.max_power_w);
+            let cap = st.hp_potential_w[s] + discharge + available_boiler_w(&st.boilers[s]);
+            st.supply_out_c[s] = if m > 0.0 && st.fixed_source_c[s].is_none() {
+                st.setpoint_c[s].min(st.return_in_c[s] + cap / (m * cp))
+            } else {
+                st.setpoint_c[s]
+            };
+        }
+    }
+
     pub fn from_scene(scene: &Scene, net: &Network, sites: &Sites) -> Self {
         let mut s = Stations::default();
         let mut station_of_node = std::collections::HashMap::new();

@@ -139,6 +139,51 @@ impl Sites {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+    /// Electricity of site `i` at full load with everything running, W (what its UPS is sized
+    /// for).
+    pub fn full_power_w(&self, i: usize) -> f64 {
+        let load = self.idle_share[i] + (1.0 - self.idle_share[i]) * 1.0;
+        self.compressor_w[i] + (self.electronics_w[i] + self.servers_w[i]) * load
+    }
+
+    /// A site's parameters changed (a what-if edit on a running world): its size, loads, heat
+    /// recovery and utilisation follow the scene's entry; its state (online, cryostat, jobs) stays.
+    pub fn apply_site(&mut self, site: &crate::scene::QuantumSite) {
+        let Some(i) = self.ids.iter().position(|x| *x == site.id) else {
+            return;
+        };
+        self.qubits[i] = site.qubits;
+        self.compressor_w[i] = site.compressor_power_w;
+        self.electronics_w[i] = site.qubits as f64 * site.electronics_w_per_qubit;
+        self.servers_w[i] = site.servers_power_w;
+        self.idle_share[i] = site.idle_share;
+        self.recoverable_share[i] = site.recoverable_heat_share;
+        self.water_temp_c[i] = site.recovered_water_temp_c;
+        self.base_utilisation[i] = site.utilisation;
+    }
+
+    /// Hook for the faults domain: whether the cryostat's compressor runs.
+    pub fn set_compressor(&mut self, i: usize, on: bool) {
+        self.compressor_on[i] = on;
+    }
+
+    /// Hook for the faults domain: the site's power supply — on its UPS or not, and whether it
+    /// has power at all.
+    pub fn set_power(&mut self, i: usize, on_ups: bool, online: Option<bool>) {
+        self.on_ups[i] = on_ups;
+        if let Some(o) = online {
+            self.online[i] = o;
+        }
+    }
+
+    /// Hook for the faults and operator domains: whether the site is reachable over its fibre,
+    /// accepts new jobs (not drained) and has its IT (servers, electronics) on.
+    pub fn set_service(&mut self, i: usize, reachable: bool, accepting_jobs: bool, it_on: bool) {
+        self.reachable[i] = reachable;
+        self.accepting_jobs[i] = accepting_jobs;
+        self.it_on[i] = it_on;
+    }
+
     /// Electricity of site `i` at utilisation `u`, W (the compressor's only while it runs).
     pub fn power_at(&self, i: usize, u: f64) -> f64 {
         let u = u.clamp(0.0, 1.0);

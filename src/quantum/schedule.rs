@@ -298,6 +298,13 @@ fn poisson(rng: &mut ChaCha8Rng, lambda: f64) -> u64 {
 }
 
 impl QuantumScheduler {
+    /// A site's size changed (a what-if edit): jobs are placed by its new qubit count.
+    pub fn set_site_qubits(&mut self, site: usize, qubits: u32) {
+        if let Some(q) = self.site_qubits.get_mut(site) {
+            *q = qubits;
+        }
+    }
+
     /// The schedule of a scene (its `quantum_jobs`, or the defaults), seeded by `seed`.
     pub fn from_scene(scene: &Scene, seed: u64) -> Self {
         let cfg = scene.quantum_jobs.clone().unwrap_or_default();

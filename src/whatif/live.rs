@@ -81,6 +81,9 @@ pub fn apply_live(world: &mut World, edit: &Edit) -> Result<LiveOutcome, EditErr
     Ok(outcome)
 }
 
+/// Brings the running world's resources in line with the edited scene, each through the method
+/// its domain defines for that (so a derived value, such as a site's UPS size, is never left
+/// stale).
 pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
     use crate::demand::{Buildings, Consumers};
     use crate::network::Network;
@@ -88,36 +91,26 @@ pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
         Edit::SetNetworkTemps { .. } => {
             // The set-point is read from the scene every tick; substations' design return
             // temperatures and largest flows follow the new design temperatures.
-            let fresh = {
-                let net = world.resource::<Network>();
-                let b = world.resource::<Buildings>();
-                Consumers::from_scene(scene, net, b)
-            };
-            let mut c = world.resource_mut::<Consumers>();
-            c.return_temp_c = fresh.return_temp_c;
-            c.max_mass_flow_kg_s = fresh.max_mass_flow_kg_s;
+            world.resource_scope(|world, mut c: Mut<Consumers>| {
+                c.refresh_design(scene, world.resource::<Network>(), world.resource::<Buildings>());
+            });
         }
-        Edit::SetPipeInsulation { pipes, .. } => {
-            let fresh = Network::from_scene(scene);
-            {
-                let mut net = world.resource_mut::<Network>();
-                for (id, _) in pipes {
-                    if let Some(k) = net.pipe_ids.iter().position(|p| p == id) {
-                        net.pipe_loss_w_mk[k] = fresh.pipe_loss_w_mk[k];
-                    }
-                }
-            }
+        Edit::SetPipeInsulation { .. } => {
+            world.resource_mut::<Network>().refresh_pipe_losses(scene);
             // The thermal state keeps its water; only its decay constants are recomputed.
-            let net = world.resource::<Network>().clone();
-            let mut th = world.resource_mut::<crate::thermal::ThermalState>();
-            th.refresh_pipe_constants(&net);
+            world.resource_scope(|world, mut th: Mut<crate::thermal::ThermalState>| {
+                th.refresh_pipe_constants(world.resource::<Network>());
+            });
         }
         Edit::SetCarbonIntensity { new, .. } => {
-            world.resource_mut::<crate::grid::GridState>().carbon_g_kwh = *new;
+            world
+                .resource_mut::<crate::grid::GridState>()
+                .set_carbon_intensity(*new);
         }
         Edit::SetPv { .. } => {
-            let fresh = crate::grid::GridState::from_scene(scene);
-            world.resource_mut::<crate::grid::GridState>().pv = fresh.pv;
+            world
+                .resource_mut::<crate::grid::GridState>()
+                .refresh_pv(scene);
             respawn_kind(
                 world,
                 crate::base::Kind::Pv,
@@ -134,48 +127,23 @@ pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
         }
         Edit::SetSite { new, .. } => {
             let mut sites = world.resource_mut::<crate::quantum::Sites>();
-            if let Some(i) = sites.ids.iter().position(|x| *x == new.id) {
-                sites.qubits[i] = new.qubits;
-                sites.compressor_w[i] = new.compressor_power_w;
-                sites.electronics_w[i] = new.qubits as f64 * new.electronics_w_per_qubit;
-                sites.servers_w[i] = new.servers_power_w;
-                sites.idle_share[i] = new.idle_share;
-                sites.recoverable_share[i] = new.recoverable_heat_share;
-                sites.water_temp_c[i] = new.recovered_water_temp_c;
-                sites.base_utilisation[i] = new.utilisation;
-                let mut sched = world.resource_mut::<crate::quantum::schedule::QuantumScheduler>();
-                if let Some(q) = sched.site_qubits.get_mut(i) {
-                    *q = new.qubits;
-                }
+            sites.apply_site(new);
+            let i = sites.ids.iter().position(|x| *x == new.id);
+            if let Some(i) = i {
+                world
+                    .resource_mut::<crate::quantum::schedule::QuantumScheduler>()
+                    .set_site_qubits(i, new.qubits);
             }
+            // The faults domain sizes each site's UPS from the site.
+            world.resource_scope(|world, mut eq: Mut<crate::faults::Equipment>| {
+                let cfg = &world.resource::<crate::faults::Faults>().config;
+                eq.resize_ups(world.resource::<crate::quantum::Sites>(), cfg);
+            });
         }
         Edit::SetPlant { new, .. } => {
-            let mut st = world.resource_mut::<crate::plants::Stations>();
-            match new {
-                Plant::HeatPump {
-                    id,
-                    capacity_w,
-                    carnot_fraction,
-                    ..
-                } => {
-                    for hp in st.heat_pumps.iter_mut().flatten().filter(|h| h.id == *id) {
-                        hp.capacity_w = *capacity_w;
-                        hp.carnot_fraction = *carnot_fraction;
-                    }
-                }
-                Plant::GasBoiler {
-                    id,
-                    capacity_w,
-                    efficiency,
-                    ..
-                } => {
-                    for b in st.boilers.iter_mut().flatten().filter(|b| b.id == *id) {
-                        b.capacity_w = *capacity_w;
-                        b.efficiency = *efficiency;
-                    }
-                }
-                _ => {}
-            }
+            world
+                .resource_mut::<crate::plants::Stations>()
+                .apply_plant(new);
         }
         Edit::Batch { edits, .. } => {
             // Each part against the scene as it was after it (only in-place parts get here).
