@@ -841,9 +841,9 @@ pub fn measure(
             Quantity::CompressorRunning(k) => {
                 b(sites.compressor_on[k as usize] && sites.online[k as usize])
             }
-            Quantity::SiteOnUps(k) => b(sites.on_ups[k as usize] && sites.online[k as usize]),
+            Quantity::SiteOnUps(k) => b(sites.on_ups(k as usize) && sites.online[k as usize]),
             Quantity::UpsSoc(k) => eq.ups_j[k as usize] / eq.ups_capacity_j[k as usize].max(1.0),
-            Quantity::SiteLinkUp(k) => b(sites.reachable[k as usize]),
+            Quantity::SiteLinkUp(k) => b(sites.reachable(k as usize)),
             Quantity::BusEnergised(k) => b(grid.bus_energised[k as usize]),
             Quantity::FeederLoading(k) => grid.feeder_loading[k as usize],
         };

@@ -51,6 +51,17 @@ use crate::quantum::Sites;
 pub use crate::scene::failures::{FaultKind, FaultSpec, Repair, check_failures};
 use crate::scene::{BuildingUse, Plant, Scene};
 
+/// A site's state the operator sets (see [`Equipment::set_site_flag`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFlag {
+    /// No new jobs are sent to it.
+    Drained,
+    /// It runs on its UPS although the grid is there (a test of the UPS).
+    OnBattery,
+    /// Servers and electronics off, compressor on (a safe shutdown).
+    ShutDown,
+}
+
 /// A failure that began, and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRecord {
@@ -152,6 +163,24 @@ impl Faults {
         self.records.iter().rev().find(|r| r.spec.id == id)
     }
     /// Adds failures to the timeline (kept in time order, stable).
+    /// The operator dispatches a repair crew to active failure `id` at `now_s`; gives how long
+    /// the repair takes, or why not.
+    pub fn dispatch_crew(&mut self, id: &str, now_s: f64) -> Result<f64, String> {
+        match self
+            .records
+            .iter_mut()
+            .rev()
+            .find(|r| r.spec.id == id && r.active())
+        {
+            Some(r) if r.crew_dispatched_s.is_some() => Err("a crew is already on it".into()),
+            Some(r) => {
+                r.crew_dispatched_s = Some(now_s);
+                Ok(r.spec.repair_s)
+            }
+            None => Err(format!("no active failure {id}")),
+        }
+    }
+
     pub fn schedule_all(&mut self, specs: impl IntoIterator<Item = FaultSpec>) {
         let specs: Vec<FaultSpec> = specs.into_iter().collect();
         self.timeline.extend(specs.iter().cloned());
@@ -177,21 +206,21 @@ pub struct PumpUnit {
 #[derive(Resource, Debug, Clone, Serialize, Deserialize)]
 pub struct Equipment {
     /// Whether each pipe's valves are open.
-    pub pipe_open: Vec<bool>,
+    pipe_open: Vec<bool>,
     pub pumps: Vec<PumpUnit>,
     /// Plants (boilers, heat pumps) the operator stopped.
-    pub plants_off: BTreeSet<String>,
+    plants_off: BTreeSet<String>,
     /// Sites the operator drains, shut down safely, or put on battery.
-    pub site_drained: Vec<bool>,
-    pub site_shut_down: Vec<bool>,
-    pub site_on_battery: Vec<bool>,
+    site_drained: Vec<bool>,
+    site_shut_down: Vec<bool>,
+    site_on_battery: Vec<bool>,
     /// UPS energy of each site, J, and its capacity.
     pub ups_j: Vec<f64>,
     pub ups_capacity_j: Vec<f64>,
     /// Share of the heat demand shed (all consumers but hospitals), 0–1.
-    pub heat_shed_share: f64,
+    heat_shed_share: f64,
     /// Share of the buildings' electricity shed on each bus, 0–1.
-    pub electricity_shed_share: Vec<f64>,
+    electricity_shed_share: Vec<f64>,
     // ---- derived each tick ----
     /// Whether each node is reached from its part's reference station through open pipes.
     pub node_connected: Vec<bool>,
@@ -262,6 +291,66 @@ impl Equipment {
             compressor_derived: vec![true; sites.len()],
         }
     }
+    /// The operator opens (`true`) or closes pipe `k`'s valves; gives the position before.
+    pub fn set_pipe_open(&mut self, k: usize, open: bool) -> bool {
+        std::mem::replace(&mut self.pipe_open[k], open)
+    }
+
+    /// The operator starts pump unit `i` (its standby unit when the duty pump is tripped); gives
+    /// whether anything changed.
+    pub fn start_pump(&mut self, i: usize, duty_tripped: bool) -> bool {
+        let p = &mut self.pumps[i];
+        let before = (p.duty_on, p.standby_on);
+        p.low_pressure_tripped = false;
+        if duty_tripped {
+            p.standby_on = true;
+        } else {
+            p.duty_on = true;
+        }
+        before != (p.duty_on, p.standby_on)
+    }
+
+    /// The operator stops pump unit `i` (duty and standby); gives whether it was running.
+    pub fn stop_pump(&mut self, i: usize) -> bool {
+        let p = &mut self.pumps[i];
+        let was = p.duty_on || p.standby_on;
+        p.duty_on = false;
+        p.standby_on = false;
+        was
+    }
+
+    /// The operator stops (`off`) or starts a boiler or heat pump; gives whether it was off.
+    pub fn set_plant_off(&mut self, id: &str, off: bool) -> bool {
+        let was_off = self.plants_off.contains(id);
+        if off {
+            self.plants_off.insert(id.to_string());
+        } else {
+            self.plants_off.remove(id);
+        }
+        was_off
+    }
+
+    /// The operator's heat shedding (share 0–1 of every non-hospital substation's flow); gives
+    /// the share before.
+    pub fn set_heat_shed(&mut self, share: f64) -> f64 {
+        std::mem::replace(&mut self.heat_shed_share, share.clamp(0.0, 1.0))
+    }
+
+    /// The operator's electricity shedding on bus `b` (share 0–1); gives the share before.
+    pub fn set_electricity_shed(&mut self, b: usize, share: f64) -> f64 {
+        std::mem::replace(&mut self.electricity_shed_share[b], share.clamp(0.0, 1.0))
+    }
+
+    /// The operator sets one of site `i`'s flags; gives its value before.
+    pub fn set_site_flag(&mut self, i: usize, flag: SiteFlag, value: bool) -> bool {
+        let v = match flag {
+            SiteFlag::Drained => &mut self.site_drained,
+            SiteFlag::OnBattery => &mut self.site_on_battery,
+            SiteFlag::ShutDown => &mut self.site_shut_down,
+        };
+        std::mem::replace(&mut v[i], value)
+    }
+
     /// The sites changed size (a what-if edit on a running world): each UPS is sized again for its
     /// site's full load and keeps its state of charge.
     pub fn resize_ups(&mut self, sites: &Sites, cfg: &FaultsConfig) {
@@ -414,7 +503,7 @@ pub fn derive_hooks(
             && !is(&|k| matches!(k, FaultKind::SitePowerOutage { site } if *site == id));
         let on_ups = !grid_ok || eq.site_on_battery[i];
         // The UPS gave last tick's electricity if the site ran on it, else it recharges.
-        if sites.on_ups[i] && sites.online[i] {
+        if sites.on_ups(i) && sites.online[i] {
             eq.ups_j[i] = (eq.ups_j[i] - sites.electricity_w[i] * dt).max(0.0);
         } else if grid_ok {
             eq.ups_j[i] = (eq.ups_j[i] + eq.ups_capacity_j[i] / f.config.ups_recharge_s * dt)

@@ -255,7 +255,7 @@ fn grid_balance(
         add_load(g, on_bus(buildings.bus[i]), buildings.electricity_w[i]);
     }
     for i in 0..sites.len() {
-        if !sites.on_ups[i] {
+        if !sites.on_ups(i) {
             add_load(g, on_bus(sites.bus[i]), sites.electricity_w[i]);
         }
     }

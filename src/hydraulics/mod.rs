@@ -50,7 +50,7 @@ pub struct HydraulicState {
     pub makeup_temp_c: f64,
     /// The operator's differential-pressure set-point at the worst substation, Pa, replacing the
     /// scene's `min_substation_dp_pa` (set by the operator domain).
-    pub dp_setpoint_override_pa: Option<f64>,
+    dp_setpoint_override_pa: Option<f64>,
     /// Net mass flow into the supply network at each node, kg/s (stations +, consumers −).
     pub node_injection_kg_s: Vec<f64>,
     /// Mass flow in each supply pipe, kg/s, positive from→to. The return pipe carries it back.
@@ -74,6 +74,12 @@ pub struct HydraulicState {
 }
 
 impl HydraulicState {
+    /// Hook for the operator: the differential-pressure set-point at the worst substation
+    /// (`None`: the scene's); gives the one before.
+    pub fn set_dp_setpoint_override(&mut self, pa: Option<f64>) -> Option<f64> {
+        std::mem::replace(&mut self.dp_setpoint_override_pa, pa)
+    }
+
     /// Hook for the faults domain, after the solve: pressures lowered by the pressurisation's
     /// deficit (`deficit_pa`); stations whose pump does not run (`pumping[s]` false) have no head
     /// and no pump power, and where that is the reference station of a part, supply and return
@@ -163,7 +169,7 @@ fn solve_hydraulics(
             hs.node_injection_kg_s[node as usize] -= consumers.mass_flow_kg_s[c];
         }
     }
-    for (node, &m) in net.node_leak_kg_s.iter().enumerate() {
+    for (node, &m) in net.node_leak_kg_s().iter().enumerate() {
         if m > 0.0 {
             hs.node_injection_kg_s[node] -= m;
         }

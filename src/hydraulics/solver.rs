@@ -49,7 +49,7 @@ fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     let mu = net.viscosity_pa_s;
     let area = std::f64::consts::PI * 0.25 * d * d;
     // Hagen–Poiseuille resistance, Pa per kg/s: the laminar limit and the floor of the slope.
-    let factor = net.pipe_resistance_factor[k];
+    let factor = net.pipe_resistance_factor()[k];
     let r_lam = factor * 128.0 * mu * l / (std::f64::consts::PI * rho * d.powi(4));
     let aq = q.abs();
     let re = aq * d / (area * mu);

@@ -220,7 +220,7 @@ fn account(
     l.tank_losses_j += tank_loss;
     l.dumped_j += dumped;
     l.leak_heat_j += th.leak_j;
-    l.makeup_water_kg += net.node_leak_kg_s.iter().sum::<f64>() * dt;
+    l.makeup_water_kg += net.node_leak_kg_s().iter().sum::<f64>() * dt;
     l.quantum_site_electricity_j += site_elec;
     l.building_electricity_j += bldg_elec;
     l.electricity_load_j += grid.load_w * dt;

@@ -32,10 +32,10 @@ pub struct Network {
     pub pipe_loss_w_mk: Vec<f64>,
     /// Multiplies each pipe's pressure drop (1: as built; hydraulics' `CLOSED_VALVE_FACTOR`: its valves are
     /// closed). Set by the faults domain from the operator's valve positions.
-    pub pipe_resistance_factor: Vec<f64>,
+    pipe_resistance_factor: Vec<f64>,
     /// Water leaving the supply network through leaks at each node, kg/s (a hook: set by the
     /// faults domain before the plants' dispatch; the reference station makes it up).
-    pub node_leak_kg_s: Vec<f64>,
+    node_leak_kg_s: Vec<f64>,
     /// Water held by one pipe (supply or return), kg.
     pub pipe_mass_kg: Vec<f64>,
     pub density_kg_m3: f64,
@@ -60,6 +60,16 @@ pub struct Network {
 }
 
 impl Network {
+    /// Multiplier of each pipe's pressure drop (1: as built; large: its valves are closed).
+    pub fn pipe_resistance_factor(&self) -> &[f64] {
+        &self.pipe_resistance_factor
+    }
+
+    /// Water leaving the supply network through leaks at each node this tick, kg/s.
+    pub fn node_leak_kg_s(&self) -> &[f64] {
+        &self.node_leak_kg_s
+    }
+
     /// Hook for the faults domain: pipe `k`'s valves open (factor 1) or closed (its pressure drop
     /// times `closed_factor`).
     pub fn set_valves_open(&mut self, k: usize, open: bool, closed_factor: f64) {

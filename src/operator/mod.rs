@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alarms::Alarms;
 use crate::base::{SimClock, SimSet};
-use crate::faults::{Equipment, FaultRecord, FaultSpec, Faults};
+use crate::faults::{SiteFlag, Equipment, FaultRecord, FaultSpec, Faults};
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
@@ -274,9 +274,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             else {
                 return refused(format!("no pipe {p}"));
             };
-            let mut eq = world.resource_mut::<Equipment>();
-            let was = eq.pipe_open[k];
-            eq.pipe_open[k] = open;
+            let was = world.resource_mut::<Equipment>().set_pipe_open(k, open);
             ok(Some(if was {
                 A::OpenValve(p.clone())
             } else {
@@ -296,25 +294,16 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             let Some(i) = eq.pump(id) else {
                 return refused(format!("no pump {id}"));
             };
-            let p = &mut eq.pumps[i];
-            let before = (p.duty_on, p.standby_on);
             if start {
                 if low_static {
                     return refused("static pressure too low: the pump would trip again");
                 }
-                p.low_pressure_tripped = false;
-                if tripped {
-                    p.standby_on = true;
-                } else {
-                    p.duty_on = true;
-                }
+                let changed = eq.start_pump(i, tripped);
                 let note = if tripped { "standby pump started" } else { "" };
-                let undo = (before != (p.duty_on, p.standby_on)).then(|| A::StopPump(id.clone()));
-                (true, note.into(), undo)
+                (true, note.into(), changed.then(|| A::StopPump(id.clone())))
             } else {
-                p.duty_on = false;
-                p.standby_on = false;
-                ok((before.0 || before.1).then(|| A::StartPump(id.clone())))
+                let was_running = eq.stop_pump(i);
+                ok(was_running.then(|| A::StartPump(id.clone())))
             }
         }
         A::StartPlant(id) | A::StopPlant(id) => {
@@ -333,13 +322,9 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             if !known {
                 return refused(format!("no boiler or heat pump {id}"));
             }
-            let mut eq = world.resource_mut::<Equipment>();
-            let was_off = eq.plants_off.contains(id);
-            if matches!(a, A::StartPlant(_)) {
-                eq.plants_off.remove(id);
-            } else {
-                eq.plants_off.insert(id.clone());
-            }
+            let was_off = world
+                .resource_mut::<Equipment>()
+                .set_plant_off(id, matches!(a, A::StopPlant(_)));
             ok(Some(if was_off {
                 A::StopPlant(id.clone())
             } else {
@@ -352,12 +337,12 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             {
                 return refused("set-point must be positive");
             }
-            let mut hs = world.resource_mut::<HydraulicState>();
-            let before = hs.dp_setpoint_override_pa;
-            hs.dp_setpoint_override_pa = match a {
-                A::SetPumpDp(pa) => Some(*pa),
-                _ => None,
-            };
+            let before = world
+                .resource_mut::<HydraulicState>()
+                .set_dp_setpoint_override(match a {
+                    A::SetPumpDp(pa) => Some(*pa),
+                    _ => None,
+                });
             ok(Some(before.map_or(A::ResetPumpDp, A::SetPumpDp)))
         }
         A::SetSupplyTemp { plant, .. } | A::ResetSupplyTemp(plant) => {
@@ -387,7 +372,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                 }
                 _ => None,
             };
-            let before = std::mem::replace(&mut st.setpoint_override_c[s], new);
+            let before = st.set_setpoint_override(s, new);
             ok(Some(match before {
                 Some(t) => A::SetSupplyTemp {
                     plant: plant.clone(),
@@ -399,7 +384,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         A::DrainSite(id) | A::ResumeSite(id) => site_flag(
             world,
             id,
-            |e| &mut e.site_drained,
+            SiteFlag::Drained,
             matches!(a, A::DrainSite(_)),
             A::DrainSite,
             A::ResumeSite,
@@ -407,7 +392,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         A::SiteOnBattery(id) | A::SiteOffBattery(id) => site_flag(
             world,
             id,
-            |e| &mut e.site_on_battery,
+            SiteFlag::OnBattery,
             matches!(a, A::SiteOnBattery(_)),
             A::SiteOnBattery,
             A::SiteOffBattery,
@@ -415,15 +400,13 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
         A::ShutDownSite(id) | A::StartSite(id) => site_flag(
             world,
             id,
-            |e| &mut e.site_shut_down,
+            SiteFlag::ShutDown,
             matches!(a, A::ShutDownSite(_)),
             A::ShutDownSite,
             A::StartSite,
         ),
         A::ShedHeat(share) => {
-            let mut eq = world.resource_mut::<Equipment>();
-            let before = eq.heat_shed_share;
-            eq.heat_shed_share = share.clamp(0.0, 1.0);
+            let before = world.resource_mut::<Equipment>().set_heat_shed(*share);
             ok(Some(A::ShedHeat(before)))
         }
         A::ShedElectricity { bus, share } => {
@@ -435,32 +418,18 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
             let Some(b) = b else {
                 return refused(format!("no bus {bus}"));
             };
-            let mut eq = world.resource_mut::<Equipment>();
-            let before = eq.electricity_shed_share[b];
-            eq.electricity_shed_share[b] = share.clamp(0.0, 1.0);
+            let before = world
+                .resource_mut::<Equipment>()
+                .set_electricity_shed(b, *share);
             ok(Some(A::ShedElectricity {
                 bus: bus.clone(),
                 share: before,
             }))
         }
         A::DispatchRepair(id) => {
-            let mut f = world.resource_mut::<Faults>();
-            match f
-                .records
-                .iter_mut()
-                .rev()
-                .find(|r| &r.spec.id == id && r.active())
-            {
-                Some(r) if r.crew_dispatched_s.is_some() => refused("a crew is already on it"),
-                Some(r) => {
-                    r.crew_dispatched_s = Some(now);
-                    (
-                        true,
-                        format!("repair done in {:.0} s", r.spec.repair_s),
-                        None,
-                    )
-                }
-                None => refused(format!("no active failure {id}")),
+            match world.resource_mut::<Faults>().dispatch_crew(id, now) {
+                Ok(repair_s) => (true, format!("repair done in {repair_s:.0} s"), None),
+                Err(msg) => refused(msg),
             }
         }
         A::Acknowledge(id) => match world.resource_mut::<Alarms>().acknowledge(id, now) {
@@ -505,7 +474,7 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
 fn site_flag(
     world: &mut World,
     id: &str,
-    field: fn(&mut Equipment) -> &mut Vec<bool>,
+    flag: SiteFlag,
     value: bool,
     on: fn(String) -> OperatorAction,
     off: fn(String) -> OperatorAction,
@@ -513,9 +482,9 @@ fn site_flag(
     let Some(i) = site_index(world, id) else {
         return refused(format!("no site {id}"));
     };
-    let mut eq = world.resource_mut::<Equipment>();
-    let v = field(&mut eq);
-    let before = std::mem::replace(&mut v[i], value);
+    let before = world
+        .resource_mut::<Equipment>()
+        .set_site_flag(i, flag, value);
     ok(Some(if before {
         on(id.to_string())
     } else {

@@ -84,7 +84,7 @@ pub struct Stations {
     pub pump_efficiency: Vec<f64>,
     /// Operator's supply set-point, °C, replacing the outdoor reset curve (set by
     /// the operator domain; `None`: the curve).
-    pub setpoint_override_c: Vec<Option<f64>>,
+    setpoint_override_c: Vec<Option<f64>>,
     // ---- per tick ----
     pub setpoint_c: Vec<f64>,
     pub mass_flow_kg_s: Vec<f64>,
@@ -110,6 +110,12 @@ pub struct Stations {
 }
 
 impl Stations {
+    /// Hook for the operator: station `s`'s supply set-point (`None`: the outdoor reset curve);
+    /// gives the one before.
+    pub fn set_setpoint_override(&mut self, s: usize, temp_c: Option<f64>) -> Option<f64> {
+        std::mem::replace(&mut self.setpoint_override_c[s], temp_c)
+    }
+
     /// Hook for the faults domain: asks, for each plant of station `s` by id, whether it can run
     /// (heat pumps, boilers, the tank).
     pub fn set_plant_availability(
@@ -197,7 +203,7 @@ impl Stations {
                 flow[net.component[*n as usize] as usize] += c.mass_flow_kg_s[i];
             }
         }
-        for (n, &m) in net.node_leak_kg_s.iter().enumerate() {
+        for (n, &m) in net.node_leak_kg_s().iter().enumerate() {
             flow[net.component[n] as usize] += m;
         }
         let stopped: Vec<bool> = (0..st.len()).map(stopped).collect();
@@ -449,7 +455,7 @@ fn dispatch(
         }
     }
     // Water lost through leaks is made up at the stations too (see the faults domain).
-    for (node, &m) in net.node_leak_kg_s.iter().enumerate() {
+    for (node, &m) in net.node_leak_kg_s().iter().enumerate() {
         if m > 0.0 {
             demand_flow[net.component[node] as usize] += m;
         }

@@ -67,14 +67,14 @@ pub struct Sites {
     pub mixing_chamber_k: Vec<f64>,
     /// Whether the site takes new jobs (false while the operator drains it: its queue moves to
     /// other sites, its running job finishes). Set by the faults domain.
-    pub accepting_jobs: Vec<bool>,
+    accepting_jobs: Vec<bool>,
     /// Whether the city's fibre reaches the site (false after a fibre cut: its jobs re-route).
-    pub reachable: Vec<bool>,
+    reachable: Vec<bool>,
     /// Whether its servers and control electronics run (false after a safe shutdown: only the
     /// compressor runs, to keep the cryostat cold).
-    pub it_on: Vec<bool>,
+    it_on: Vec<bool>,
     /// Whether the site runs from its own UPS battery instead of the grid.
-    pub on_ups: Vec<bool>,
+    on_ups: Vec<bool>,
     // ---- per tick ----
     /// Utilisation, 0–1 (set by the job schedule; the scene's value until then).
     pub utilisation: Vec<f64>,
@@ -160,6 +160,15 @@ impl Sites {
         self.recoverable_share[i] = site.recoverable_heat_share;
         self.water_temp_c[i] = site.recovered_water_temp_c;
         self.base_utilisation[i] = site.utilisation;
+    }
+
+    /// Whether site `i` runs on its UPS (set by the faults domain).
+    pub fn on_ups(&self, i: usize) -> bool {
+        self.on_ups[i]
+    }
+    /// Whether site `i` is reachable over its fibre (set by the faults domain).
+    pub fn reachable(&self, i: usize) -> bool {
+        self.reachable[i]
     }
 
     /// Hook for the faults domain: whether the cryostat's compressor runs.

@@ -799,7 +799,7 @@ pub fn thermal_pass(
 
     // ---- leaks: supply water out, make-up water into the return at the same node ----
     let mut leak_j = 0.0;
-    for (node, &m) in net.node_leak_kg_s.iter().enumerate() {
+    for (node, &m) in net.node_leak_kg_s().iter().enumerate() {
         if m > 0.0 {
             let t_mu = hs.makeup_temp_c;
             leak_j += m * dt * cp * (th.supply_node_temp_c[node] - t_mu);
