@@ -150,7 +150,7 @@ fn reports_are_bit_identical_across_runs_and_thread_counts() {
 /// pipes, above `PARALLEL_DROPS_FROM`: the pipes' pressure drops are computed on rayon.
 #[test]
 fn large_city_reports_are_identical_across_thread_counts() {
-    assert!(qtwin::hydraulics::solver::PARALLEL_DROPS_FROM <= 1125);
+    const { assert!(qtwin::hydraulics::solver::PARALLEL_DROPS_FROM <= 1125) };
     let city = tmp("city6000.ron");
     let out = qtwin()
         .args([

@@ -306,11 +306,10 @@ fn mutate(text: &str, ops: &[TextOp]) -> String {
 fn non_finite_paths(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
     match v {
         serde_json::Value::Null => out.push(path.to_string()),
-        serde_json::Value::Number(n) => {
-            if n.as_f64().is_some_and(|x| !x.is_finite()) {
-                out.push(path.to_string());
-            }
+        serde_json::Value::Number(n) if n.as_f64().is_some_and(|x| !x.is_finite()) => {
+            out.push(path.to_string());
         }
+        serde_json::Value::Number(_) => {}
         serde_json::Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 non_finite_paths(x, &format!("{path}[{i}]"), out);

@@ -106,12 +106,10 @@ impl HydraulicState {
                 }
             }
         }
-        for s in 0..station_node.len() {
-            if !pumping[s] {
-                self.station_head_pa[s] = 0.0;
-                self.pump_power_w -= self.station_pump_power_w[s];
-                self.station_pump_power_w[s] = 0.0;
-            }
+        for s in (0..station_node.len()).filter(|&s| !pumping[s]) {
+            self.station_head_pa[s] = 0.0;
+            self.pump_power_w -= self.station_pump_power_w[s];
+            self.station_pump_power_w[s] = 0.0;
         }
     }
 

@@ -236,8 +236,8 @@ pub fn solve(
             }
         }
         cholesky_solve(&mut s.jac, &mut s.resid, nl);
-        for l in 0..nl {
-            loop_flow[l] -= s.resid[l];
+        for (q, r) in loop_flow.iter_mut().zip(&s.resid[..nl]) {
+            *q -= r;
         }
         apply(flow, &s.tree_flow, loop_flow);
         iters += 1;

@@ -237,10 +237,7 @@ impl Network {
             }
         }
         // Fundamental loops: chord u→v, then the tree path v → LCA → u.
-        for k in 0..s.pipe_ids.len() {
-            if in_tree[k] {
-                continue;
-            }
+        for k in (0..s.pipe_ids.len()).filter(|&k| !in_tree[k]) {
             let (u, v) = (s.pipe_from[k], s.pipe_to[k]);
             let mut lp = vec![(k as u32, 1.0)];
             // Walk up from v (loop goes v → parent: against the parent→v orientation) and from u

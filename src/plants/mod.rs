@@ -207,10 +207,10 @@ impl Stations {
             flow[net.component[n] as usize] += m;
         }
         let stopped: Vec<bool> = (0..st.len()).map(stopped).collect();
-        for s in 0..st.len() {
+        for (s, &stop) in stopped.iter().enumerate() {
             let comp = net.component[st.node[s] as usize] as usize;
             if !st.is_reference[s] {
-                if stopped[s] || dead[comp] {
+                if stop || dead[comp] {
                     st.mass_flow_kg_s[s] = 0.0;
                 }
                 flow[comp] -= st.mass_flow_kg_s[s];
@@ -400,6 +400,9 @@ impl Plugin for PlantsPlugin {
     }
 }
 
+// The dispatch walks parallel per-station arrays by index; iterators over five of them at once
+// would read worse.
+#[allow(clippy::needless_range_loop)]
 fn dispatch(
     spec: Res<SceneSpec>,
     clock: Res<SimClock>,

@@ -178,7 +178,7 @@ pub fn work_estimate(circuit: &Circuit, shots: u64, noisy: bool) -> u128 {
     } else {
         1
     };
-    runs * (circuit.ops.len() as u128 + 1) << circuit.num_qubits.min(100)
+    (runs * (circuit.ops.len() as u128 + 1)) << circuit.num_qubits.min(100)
 }
 
 pub use crate::limits::fmt_bytes;
@@ -220,7 +220,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         }
     };
     let b = v * k;
-    if !b.is_finite() || b < 0.0 || b >= 1.8e19 {
+    if !b.is_finite() || !(0.0..1.8e19).contains(&b) {
         return Err(format!("'{s}' is not a size between 0 and 16 EiB"));
     }
     Ok(b as u64)

@@ -171,6 +171,9 @@ impl Default for Fluid {
 
 /// The weather the city lives in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// One climate per scene: the size of the monthly variant costs nothing, and boxing it would make
+// every scene literal and match noisier.
+#[allow(clippy::large_enum_variant)]
 pub enum Climate {
     /// A real climate: monthly means, a diurnal swing and seeded smooth noise.
     Monthly(MonthlyClimate),

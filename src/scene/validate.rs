@@ -383,7 +383,7 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         c.points(&at, "footprint", &b.footprint);
         if b.footprint.len() < 3 {
             c.err(&at, "footprint needs at least 3 corners");
-        } else if !(b.footprint_area_m2() > 0.0) {
+        } else if b.footprint_area_m2().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             c.err(&at, "footprint has zero area");
         }
         if let Some(pv) = &b.provenance {

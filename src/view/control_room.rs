@@ -257,6 +257,15 @@ fn series_line(name: &str, pts: Vec<[f64; 2]>) -> Line<'static> {
     Line::new(name.to_string(), PlotPoints::from(pts))
 }
 
+/// The training session's resources the control room panel shows.
+type SessionView<'w> = (
+    Option<Res<'w, TrainingSession>>,
+    Res<'w, LiveScore>,
+    Option<Res<'w, crate::alarms::Sensors>>,
+    Option<Res<'w, super::tour::Tour>>,
+    Res<'w, super::camera::RightPanelWidth>,
+);
+
 #[allow(clippy::too_many_arguments)]
 fn control_room_panel(
     mut contexts: EguiContexts,
@@ -273,13 +282,7 @@ fn control_room_panel(
         Res<ActionLog>,
         Option<Res<RewindStore>>,
     ),
-    (session, score, sensors, tour, right_w): (
-        Option<Res<TrainingSession>>,
-        Res<LiveScore>,
-        Option<Res<crate::alarms::Sensors>>,
-        Option<Res<super::tour::Tour>>,
-        Res<super::camera::RightPanelWidth>,
-    ),
+    (session, score, sensors, tour, right_w): SessionView<'_>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.

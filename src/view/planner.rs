@@ -43,6 +43,8 @@ pub enum PlaceMode {
 
 /// A request from the panel, carried out by [`apply_requests`] (which needs the whole world).
 #[derive(Debug, Clone)]
+// A handful of requests per click: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum PlanRequest {
     /// `PATH=VALUE` edit.
     Set(String, String),
@@ -51,6 +53,9 @@ pub enum PlanRequest {
     Undo,
     Redo,
 }
+
+/// A "suggest" run's result slot, filled by the thread that runs it.
+pub type SuggestJob = Arc<Mutex<Option<Result<Vec<Suggestion>, String>>>>;
 
 /// One finished or running comparison.
 #[derive(Debug, Default, Clone)]
@@ -97,7 +102,7 @@ pub struct Planner {
     pub suggestions: Vec<Suggestion>,
     /// A "suggest" run under way on a background thread (in the browser: done at once); its
     /// result lands here.
-    pub suggest_job: Option<Arc<Mutex<Option<Result<Vec<Suggestion>, String>>>>>,
+    pub suggest_job: Option<SuggestJob>,
     pub compare_days: f64,
     pub compare: Arc<Mutex<CompareResult>>,
     pub compare_running: bool,

@@ -283,6 +283,9 @@ pub fn plan_site(
 /// Farthest a site is moved from where it was asked for, m.
 pub const MAX_RELOCATION_M: f64 = 2000.0;
 
+/// An obstacle for a new site: what it is, its outline and its bounding box.
+type Obstacle<'a> = (String, &'a [[f64; 2]], [f64; 4]);
+
 /// Where a site shaped like `site` (its footprint moves with it) can stand nearest to `pos`:
 /// `pos` itself when the site's position and footprint are clear of every building and every
 /// other site; otherwise the first clear point on rings around `pos` every 5 m (72+ directions a
@@ -293,7 +296,7 @@ pub fn free_spot(
     pos: [f64; 2],
     site: &QuantumSite,
 ) -> Result<([f64; 2], Option<String>), EditError> {
-    let obstacles: Vec<(String, &[[f64; 2]], [f64; 4])> = scene
+    let obstacles: Vec<Obstacle> = scene
         .buildings
         .iter()
         .map(|b| (format!("building {}", b.id), b.footprint.as_slice()))
