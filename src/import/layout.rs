@@ -61,10 +61,10 @@ use serde::{Deserialize, Serialize};
 use super::steiner::steiner_tree;
 use super::streets::{Attachment, P, StreetGraph, dist, polyline_length, round_mm};
 use super::{District, ImportError};
-use crate::hydraulics::solver::friction_factor;
-use crate::scene::generate::{
+use crate::generate::{
     self, HEAT_PUMP_DESIGN_COP, design_heat_load_w, site_heat_pump_capacity_w, smallest_dn_for,
 };
+use crate::hydraulics::solver::friction_factor;
 use crate::scene::{
     Climate, DN_TABLE, Fluid, HeatNetwork, MapFeature, Node, Pipe, PipeInsulation, PipeSize, Plant,
     SCENE_FORMAT_VERSION, Scene, SimSettings, dn_entry,

@@ -19,7 +19,6 @@
 //! Heat leaves at **consumers**: buildings (demand from the building model) and, for test networks,
 //! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature.
 
-pub mod generate;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
