@@ -14,14 +14,16 @@ use super::blocks::make_building;
 use super::geometry::{P, VertexIndex, dist, lerp, mean, rp};
 use super::grid::design_grid;
 use super::network::{
-    Forest, MIN_DN, boiler_capacity_w, design_pump_head_pa, friction_factor, main_station_plants,
-    shortest_forest, smallest_dn_for, station_vertices,
+    Forest, boiler_capacity_w, design_pump_head_pa, main_station_plants, shortest_forest,
+    station_vertices,
 };
 use super::sizing::{
     HEAT_PUMP_DESIGN_COP, design_heat_load_w, random_site, site_heat_pump_capacity_w,
     temperate_climate,
 };
 use super::streets::{Plan, StreetEdge};
+use crate::hydraulics::sizing::{MIN_DN, smallest_dn_for};
+use crate::hydraulics::solver::friction_factor;
 use crate::scene::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;

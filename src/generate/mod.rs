@@ -44,14 +44,17 @@
 //!   heating degree days of Hamburg, DWD; the monthly climate below gives 3,630 K·d).
 //! * Pipes: each building's design mass flow `Q / (c_p (T_supply,design − T_return))` (90/40 °C)
 //!   is summed through the forest toward its nearest station (the quantum sites' heat pumps are
-//!   small and left out); each pipe gets the smallest DN of [`DN_TABLE`] (at least DN32) whose velocity
-//!   stays ≤ 1.5 m/s (ρ = 977.8 kg/m³), the usual design limit for distribution pipes
+//!   small and left out); each pipe gets the smallest DN of [`DN_TABLE`] (at least DN32) whose
+//!   velocity stays ≤ 1.5 m/s (ρ = 977.8 kg/m³), the usual design limit for distribution pipes
 //!   (e.g. Frederiksen & Werner, *District Heating and Cooling*, 2013, ch. 5); DN600 where even
-//!   that is exceeded. A loop-closing pipe or tie takes the smaller DN of the pipes at its ends.
-//!   EN 253 series 2 insulation (series 1 for part of the old centre), 0.8 m cover.
+//!   that is exceeded: the crate's one sizing rule,
+//!   [`crate::hydraulics::sizing::smallest_dn_for`]. A loop-closing pipe or tie takes the smaller
+//!   DN of the pipes at its ends. EN 253 series 2 insulation (series 1 for part of the old
+//!   centre), 0.8 m cover.
 //! * Stations: a gas boiler of 1.1 × the sum of the design loads of the buildings the station
 //!   feeds and a pump set whose head is 1.3 × (the design pressure drop of the worst path in the
-//!   network, supply and return, by Swamee–Jain, plus the smallest substation differential
+//!   network, supply and return, by Darcy–Weisbach with the solver's friction factor
+//!   ([`crate::hydraulics::solver::friction_factor`]), plus the smallest substation differential
 //!   pressure) + 0.5 bar for the station itself, within 3–25 bar; the main station (`boiler_main`,
 //!   `pump_main`; the others `boiler_main2`, `pump_main2`, …) also has a storage tank holding one
 //!   hour of a quarter of its feed at 75/40 °C.
@@ -83,9 +86,7 @@ mod streets;
 
 pub use geometry::polyline_distance;
 pub(crate) use grid::design_grid;
-pub use network::{
-    BUILDINGS_PER_STATION, MAX_DESIGN_VELOCITY_M_S, MIN_DN, smallest_dn_for, station_count,
-};
+pub use network::{BUILDINGS_PER_STATION, station_count};
 pub(crate) use network::{boiler_capacity_w, design_pump_head_pa, main_station_plants};
 pub use riverside::riverside;
 pub use sizing::{
@@ -420,6 +421,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::hydraulics::sizing::MAX_DESIGN_VELOCITY_M_S;
 
     /// Independent loops of a scene's heat network (pipes + components − nodes).
     pub(super) fn independent_loops(s: &Scene) -> usize {

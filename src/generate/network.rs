@@ -7,25 +7,6 @@ use crate::math::Det;
 use crate::scene::*;
 use std::collections::BinaryHeap;
 
-/// Largest design velocity in a pipe, m/s.
-pub const MAX_DESIGN_VELOCITY_M_S: f64 = 1.5;
-/// Smallest pipe the generator lays.
-pub const MIN_DN: u32 = 32;
-
-/// Smallest DN (≥ [`MIN_DN`]) that carries `kg_s` at ≤ [`MAX_DESIGN_VELOCITY_M_S`]; the largest
-/// DN if none does.
-pub fn smallest_dn_for(kg_s: f64, density_kg_m3: f64) -> u32 {
-    DN_TABLE
-        .iter()
-        .filter(|e| e.0 >= MIN_DN)
-        .find(|e| {
-            let area = std::f64::consts::PI * e.1 * e.1 / 4.0;
-            kg_s / (density_kg_m3 * area) <= MAX_DESIGN_VELOCITY_M_S
-        })
-        .unwrap_or(DN_TABLE.last().expect("DN table is not empty"))
-        .0
-}
-
 /// Head of a station's pump set, Pa: 1.3 × (the design pressure drop of the worst path, supply
 /// and return, plus the smallest substation differential pressure) + 0.5 bar for the station,
 /// within 3–25 bar, rounded up to 0.5 bar. `dp_worst_pa` is one way (supply only).
@@ -84,15 +65,6 @@ pub(crate) fn main_station_plants(
             max_head_pa: head_pa,
         },
     ]
-}
-
-/// Darcy friction factor (Swamee–Jain), for design pressure drops.
-pub(super) fn friction_factor(re: f64, rel_rough: f64) -> f64 {
-    if re < 2300.0 {
-        return 64.0 / re.max(1.0);
-    }
-    let x = rel_rough / 3.7 + 5.74 / re.powf_d(0.9);
-    0.25 / x.log10_d().powi(2)
 }
 
 /// Shortest-path forest of the street graph from the stations.

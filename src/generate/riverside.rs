@@ -287,6 +287,18 @@ mod tests {
     use super::*;
     use crate::generate::polyline_distance;
 
+    /// `scenes/riverside.ron` is exactly what [`riverside`] writes (regenerate the file when the
+    /// generator's output changes on purpose).
+    #[test]
+    fn shipped_riverside_file_is_the_generator_output() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenes/riverside.ron");
+        let file = std::fs::read_to_string(path).expect("scenes/riverside.ron");
+        assert!(
+            to_ron(&riverside()) == file,
+            "scenes/riverside.ron differs from the generator's riverside()"
+        );
+    }
+
     #[test]
     fn riverside_is_a_meshed_district_on_land() {
         let s = riverside();

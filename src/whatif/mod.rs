@@ -11,8 +11,9 @@
 //! Structural edits hold whole entries with their list positions ([`SiteBundle`]): a micro quantum
 //! site with its heat pump, its circulation pump and, when it does not stand on the network, its
 //! service node and pipe (`<site>_n`, `<site>_p`). A new or moved site connects to the nearest
-//! pipe of the heat network (the nearer end of it, by a service pipe sized for the heat pump at
-//! ≤ 1.5 m/s) and to the nearest electrical bus, and says so ([`Connection`]).
+//! pipe of the heat network (the nearer end of it, by a service pipe sized for the heat pump by
+//! the crate's DN rule, [`crate::hydraulics::sizing::smallest_dn_for`]: ≤ 1.5 m/s, at least
+//! DN32) and to the nearest electrical bus, and says so ([`Connection`]).
 //!
 //! An [`EditStack`] holds the edits done and undone. [`EditStack::save_scene`] writes the edited
 //! scene with its edits in the scene's `edits` list; [`EditStack::from_saved`] reads them back,
@@ -851,15 +852,11 @@ pub fn plan_site(
         if net.nodes.iter().any(|n| n.id == nid) || net.pipes.iter().any(|p| p.id == pid) {
             return err(format!("node {nid} or pipe {pid} exists already"));
         }
-        // DN for the heat pump's flow at the design spread and at most 1.5 m/s.
+        // DN for the heat pump's flow at the design spread: the crate's sizing rule (≤ 1.5 m/s,
+        // at least DN32).
         let dt_k = (t_design - net.return_temp_c).max(10.0);
         let m = capacity_w / (scene.fluid.cp_j_kg_k * dt_k);
-        let d_min = (4.0 * m / (scene.fluid.density_kg_m3 * std::f64::consts::PI * 1.5)).sqrt();
-        let dn = crate::scene::DN_TABLE
-            .iter()
-            .find(|e| e.1 >= d_min)
-            .unwrap_or(crate::scene::DN_TABLE.last().expect("table"))
-            .0;
+        let dn = crate::hydraulics::sizing::smallest_dn_for(m, scene.fluid.density_kg_m3);
         nodes.push((
             net.nodes.len(),
             Node {
