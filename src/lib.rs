@@ -7,7 +7,9 @@
 //! `MinimalPlugins`) and the command line.
 //!
 //! ## Layout
-//! - [`scene`] — the RON scene format, its validation and the city generator.
+//! - [`scene`] — the RON scene format and its validation (the bottom layer: plain data).
+//! - [`generate`] — the city generator (`qtwin generate`) and the Riverside demo district; it
+//!   sits above the domains and writes scenes.
 //! - [`sim`] — the tick order ([`sim::SimSet`]), the clock, building a world from a scene.
 //! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
 //!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
@@ -38,6 +40,7 @@ pub mod base;
 pub mod cli;
 pub mod demand;
 pub mod faults;
+pub mod generate;
 pub mod grid;
 pub mod hydraulics;
 pub mod import;

@@ -458,7 +458,7 @@ fn export_round_trips_coordinates_and_joins_the_state() {
 /// time is printed (target ≤ 10 s for import + layout on a 2-core machine), not asserted.
 #[test]
 fn layout_of_ten_thousand_buildings() {
-    let g = scene::generate::generate_city(&scene::generate::GenerateOptions {
+    let g = qtwin::generate::generate_city(&qtwin::generate::GenerateOptions {
         buildings: 10_000,
         sites: 0,
         seed: 1,

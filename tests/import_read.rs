@@ -363,12 +363,11 @@ fn campus_melaten_xml_and_pbf() {
 /// hourly ticks, each building's space heat per m² against its table value.
 #[test]
 fn typology_calibration_reproduces_the_table() {
-    let mut scene =
-        qtwin::scene::generate::generate_city(&qtwin::scene::generate::GenerateOptions {
-            buildings: 12,
-            sites: 0,
-            seed: 5,
-        });
+    let mut scene = qtwin::generate::generate_city(&qtwin::generate::GenerateOptions {
+        buildings: 12,
+        sites: 0,
+        seed: 5,
+    });
     scene.sim.tick_s = 3600.0;
     let table = Typology::shipped();
     let cal = Calibration::temperate();
@@ -526,12 +525,11 @@ fn district_buildings_pass_the_scene_checks_and_round_trip_through_ron() {
         Some(p) => read_paths(&[p], &ReadOptions::default()).unwrap(),
         None => small(),
     };
-    let mut scene =
-        qtwin::scene::generate::generate_city(&qtwin::scene::generate::GenerateOptions {
-            buildings: 4,
-            sites: 0,
-            seed: 1,
-        });
+    let mut scene = qtwin::generate::generate_city(&qtwin::generate::GenerateOptions {
+        buildings: 4,
+        sites: 0,
+        seed: 1,
+    });
     scene.buildings = d.buildings.clone();
     scene.grid = None; // its PV names the generated buildings
     scene.map.extend(d.map.iter().cloned());

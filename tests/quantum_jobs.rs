@@ -7,8 +7,8 @@ use qtwin::ledger::report::Report;
 use qtwin::quantum::Sites;
 use qtwin::quantum::jobs::{self, Job, JobContext, Problem, Service};
 use qtwin::quantum::noise::{self, QubitCalibration};
+use qtwin::quantum::qaoa;
 use qtwin::quantum::schedule::{JobEventKind, JobLog, JobState, QuantumScheduler, SiteStatus};
-use qtwin::quantum::statevector::qaoa;
 use qtwin::scene::{QuantumJobs, Scene, SchedulingPolicy, load_scene};
 use qtwin::sim::{RunOptions, Simulation};
 

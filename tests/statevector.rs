@@ -9,9 +9,10 @@ use qtwin::quantum::noise::{
     self, CircuitStats, NoiseModel, QubitCalibration, estimated_success_probability,
     t1_at_temperature,
 };
+use qtwin::quantum::qaoa;
 use qtwin::quantum::qasm::{self, run_qasm_cli, statevector_json};
 use qtwin::quantum::statevector::{
-    Circuit, Gate, Op, SimOptions, StateVector, qaoa, sample_counts, sample_counts_with, simulate,
+    Circuit, Gate, Op, SimOptions, StateVector, sample_counts, sample_counts_with, simulate,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -658,7 +658,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ));
             }
             let t = Instant::now();
-            let s = scene::generate::generate_city(&scene::generate::GenerateOptions {
+            let s = crate::generate::generate_city(&crate::generate::GenerateOptions {
                 buildings,
                 sites,
                 seed,
@@ -697,7 +697,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         let n: usize = g["generated:".len()..]
                             .parse()
                             .map_err(|_| format!("{g}: expected generated:N"))?;
-                        let s = scene::generate::generate_city(&scene::generate::GenerateOptions {
+                        let s = crate::generate::generate_city(&crate::generate::GenerateOptions {
                             buildings: n,
                             sites: 5,
                             seed: 1,
@@ -756,7 +756,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             println!("{}", bench_line(&s.name, &s, days));
             if generated_buildings > 0 {
-                let g = scene::generate::generate_city(&scene::generate::GenerateOptions {
+                let g = crate::generate::generate_city(&crate::generate::GenerateOptions {
                     buildings: generated_buildings,
                     sites: 5,
                     seed: 1,

@@ -29,10 +29,14 @@
 //! operator's differential-pressure set-point. Pump trips and isolated stretches are applied to
 //! the flows before the solve (the faults domain), so the solver itself is unchanged.
 //!
+//! Pipe sizing at design (the standard DN for a design flow, used wherever the crate lays
+//! pipes) is [`sizing`].
+//!
 //! Units: kg/s, Pa, m, W. References: Swamee & Jain (1976), J. Hydraulics Div. 102(5); Todini &
 //! Pilati (1988) for the loop/gradient formulation; Frederiksen & Werner, *District Heating and
 //! Cooling* (2013) ch. 4–5.
 
+pub mod sizing;
 pub mod solver;
 
 use bevy::prelude::*;

@@ -158,7 +158,7 @@ pub fn build(
         );
         p.insert(
             "design_heat_load_w".into(),
-            json!(crate::scene::generate::design_heat_load_w(
+            json!(crate::generate::design_heat_load_w(
                 b,
                 sim.indoor_setpoint_c,
                 t_out
@@ -287,11 +287,11 @@ pub fn build(
             p.insert("bus".into(), json!(s.bus));
             p.insert(
                 "full_power_w".into(),
-                json!(crate::scene::generate::site_full_power_w(s)),
+                json!(crate::generate::site_full_power_w(s)),
             );
             p.insert(
                 "recoverable_heat_w".into(),
-                json!(crate::scene::generate::site_recoverable_heat_w(s)),
+                json!(crate::generate::site_recoverable_heat_w(s)),
             );
             join(&mut p, s_sites.get(&s.id), "");
             Feature {

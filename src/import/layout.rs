@@ -25,9 +25,10 @@
 //! # Sizing
 //! Each building's design heat load ([`design_heat_load_w`], −12 °C outdoor, 20 °C indoor) as a
 //! design mass flow at 90/40 °C is summed down the tree toward the plant. Each pipe gets the
-//! smallest DN whose velocity stays ≤ 1.5 m/s ([`smallest_dn_for`]) and whose pressure gradient
-//! stays ≤ [`MAX_GRADIENT_PA_M`] (Darcy–Weisbach with the crate's friction factor,
-//! [`friction_factor`], roughness 0.045 mm), the usual design limits for distribution pipes
+//! smallest DN whose velocity stays ≤ 1.5 m/s and whose pressure gradient stays ≤ 150 Pa/m
+//! (Darcy–Weisbach with the crate's friction factor, roughness 0.045 mm:
+//! [`smallest_dn_within_gradient`], the gradient-limited variant of the crate's DN rule in
+//! [`crate::hydraulics::sizing`]), the usual design limits for distribution pipes
 //! (Frederiksen & Werner, *District Heating and Cooling*, 2013, ch. 5: 100–200 Pa/m); a service
 //! pipe is sized for its building's own flow. Loop-closing pipes take the smaller DN of the pipes
 //! at their ends. The plant is the generator's main station for the total design load
@@ -61,12 +62,12 @@ use serde::{Deserialize, Serialize};
 use super::steiner::steiner_tree;
 use super::streets::{Attachment, P, StreetGraph, dist, polyline_length, round_mm};
 use super::{District, ImportError};
-use crate::hydraulics::solver::friction_factor;
-use crate::scene::generate::{
-    self, HEAT_PUMP_DESIGN_COP, design_heat_load_w, site_heat_pump_capacity_w, smallest_dn_for,
+use crate::generate::{self, HEAT_PUMP_DESIGN_COP, design_heat_load_w, site_heat_pump_capacity_w};
+use crate::hydraulics::sizing::{
+    DESIGN_ROUGHNESS_M, MIN_DN, pressure_gradient_pa_m, smallest_dn_within_gradient,
 };
 use crate::scene::{
-    Climate, DN_TABLE, Fluid, HeatNetwork, MapFeature, Node, Pipe, PipeInsulation, PipeSize, Plant,
+    Climate, Fluid, HeatNetwork, MapFeature, Node, Pipe, PipeInsulation, PipeSize, Plant,
     SCENE_FORMAT_VERSION, Scene, SimSettings, dn_entry,
 };
 
@@ -76,12 +77,10 @@ pub const MAX_SERVICE_M: f64 = 150.0;
 pub const MAX_PLACE_M: f64 = 500.0;
 /// A building this close to the street is connected at the tap, without a service pipe, m.
 pub const DIRECT_TAP_M: f64 = 0.5;
-/// Largest design pressure gradient of a pipe, Pa/m.
-pub const MAX_GRADIENT_PA_M: f64 = 150.0;
 /// Footprint of a quantum site's building placed by `--site`, m (east × north).
 pub const SITE_FOOTPRINT_M: [f64; 2] = [24.0, 16.0];
 /// Pipe roughness, m.
-const ROUGHNESS_M: f64 = 4.5e-5;
+const ROUGHNESS_M: f64 = DESIGN_ROUGHNESS_M;
 /// Design temperatures: supply at mild weather, supply at design, return, outdoor, °C.
 const T_SUPPLY: f64 = 75.0;
 const T_DESIGN: f64 = 90.0;
@@ -165,29 +164,6 @@ pub struct LayoutReport {
     pub pump_head_pa: f64,
     /// What to do next (e.g. where to put quantum sites).
     pub next_steps: Vec<String>,
-}
-
-/// Design pressure gradient of water flowing at `kg_s` in a pipe of inner diameter `d_m`, Pa/m.
-pub fn pressure_gradient_pa_m(kg_s: f64, d_m: f64, fluid: &Fluid) -> f64 {
-    let area = std::f64::consts::PI * d_m * d_m / 4.0;
-    let v = kg_s.abs() / (fluid.density_kg_m3 * area);
-    let re = fluid.density_kg_m3 * v * d_m / fluid.viscosity_pa_s;
-    if re <= 0.0 {
-        return 0.0;
-    }
-    friction_factor(re, ROUGHNESS_M / d_m) / d_m * 0.5 * fluid.density_kg_m3 * v * v
-}
-
-/// The smallest DN (at least [`smallest_dn_for`]'s, i.e. ≥ DN32 and ≤ 1.5 m/s) whose design
-/// pressure gradient is at most [`MAX_GRADIENT_PA_M`]; the largest DN if none is.
-pub fn dn_for_flow(kg_s: f64, fluid: &Fluid) -> u32 {
-    let start = smallest_dn_for(kg_s, fluid.density_kg_m3);
-    DN_TABLE
-        .iter()
-        .filter(|e| e.0 >= start)
-        .find(|e| pressure_gradient_pa_m(kg_s, e.1, fluid) <= MAX_GRADIENT_PA_M)
-        .unwrap_or(DN_TABLE.last().expect("DN table is not empty"))
-        .0
 }
 
 fn design_flow_kg_s(load_w: f64, fluid: &Fluid) -> f64 {
@@ -503,7 +479,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
                 route.extend_from_slice(&more[1..]);
                 v = other(e, v);
             }
-            let dn = dn_for_flow(flow[v], &fluid);
+            let dn = smallest_dn_within_gradient(flow[v], &fluid);
             let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
             let len = polyline_length(&route);
             dp_at[v] = dp_at[u] + pressure_gradient_pa_m(flow[v], d, &fluid) * len;
@@ -529,10 +505,10 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             dn_in[v]
         })
         .max()
-        .unwrap_or(generate::MIN_DN);
+        .unwrap_or(MIN_DN);
     for &e in &loop_edges {
         let (a, b, _) = wedges[e];
-        let dn = dn_in[a].min(dn_in[b]).max(generate::MIN_DN);
+        let dn = dn_in[a].min(dn_in[b]).max(MIN_DN);
         let route = oriented(e, a);
         mains_length_m += polyline_length(&route);
         pipes.push(laid_pipe(
@@ -565,7 +541,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             pos: att.from,
             elevation_m: 0.0,
         });
-        let dn = dn_for_flow(kg_s, &fluid);
+        let dn = smallest_dn_within_gradient(kg_s, &fluid);
         let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
         let route = vec![g.nodes[att.node], att.from];
         let len = polyline_length(&route);
@@ -833,37 +809,4 @@ pub fn design_day_peak_w(scene: &Scene) -> f64 {
         }
     }
     peak
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dn_keeps_both_limits() {
-        let f = Fluid::default();
-        for kg_s in [0.05, 0.5, 2.0, 10.0, 40.0, 150.0] {
-            let dn = dn_for_flow(kg_s, &f);
-            let d = dn_entry(dn).unwrap().1;
-            assert!(
-                pressure_gradient_pa_m(kg_s, d, &f) <= MAX_GRADIENT_PA_M,
-                "{kg_s} {dn}"
-            );
-            let v = kg_s / (f.density_kg_m3 * std::f64::consts::PI * d * d / 4.0);
-            assert!(v <= 1.5);
-            assert!(dn >= smallest_dn_for(kg_s, f.density_kg_m3));
-            // The next smaller DN breaks a limit (unless it is the smallest allowed).
-            if let Some(prev) = DN_TABLE
-                .iter()
-                .rev()
-                .find(|e| e.0 < dn && e.0 >= generate::MIN_DN)
-            {
-                let v = kg_s / (f.density_kg_m3 * std::f64::consts::PI * prev.1 * prev.1 / 4.0);
-                assert!(pressure_gradient_pa_m(kg_s, prev.1, &f) > MAX_GRADIENT_PA_M || v > 1.5);
-            }
-        }
-        // 1 kg/s (about 210 kW at 90/40 °C): DN32 keeps 1.5 m/s but not 150 Pa/m (~300 Pa/m).
-        assert_eq!(smallest_dn_for(1.0, f.density_kg_m3), 32);
-        assert!(dn_for_flow(1.0, &f) > 32);
-    }
 }

@@ -24,7 +24,7 @@
 //! [`CALIBRATION_STEP_S`] over whole years for several weather seeds, sorts the breaks and keeps
 //! prefix sums, so `q(u)` and its inverse are exact for those samples (a binary search). Each
 //! building gets `H = u(q_table)·A`, rounded to mW/K. The shipped temperate climate
-//! (`crate::scene::generate::temperate_climate`, Hamburg-like) is the reference; the test
+//! (`crate::generate::temperate_climate`, Hamburg-like) is the reference; the test
 //! `typology_calibration_reproduces_the_table` (tests/import_read.rs) runs the simulation for a
 //! year and checks the result.
 //!
@@ -410,7 +410,7 @@ impl Calibration {
     /// The calibration for the shipped temperate climate at the default set-point.
     pub fn temperate() -> Self {
         Self::new(
-            &crate::scene::generate::temperate_climate(),
+            &crate::generate::temperate_climate(),
             crate::scene::SimSettings::default().indoor_setpoint_c,
             &CALIBRATION_SEEDS,
         )

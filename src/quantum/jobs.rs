@@ -61,8 +61,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::noise::{self, CircuitStats, NoiseModel, QubitCalibration};
+use super::qaoa;
 use super::statevector::{
-    Circuit, Gate, Inst, Op, SimOptions, StateVector, bitstring, noiseless_trajectory, qaoa,
+    Circuit, Gate, Inst, Op, SimOptions, StateVector, bitstring, noiseless_trajectory,
 };
 use crate::scene::{FibreNetwork, JobService, QuantumJobs};
 

@@ -24,6 +24,7 @@
 //! - [`jobs`] — the services' problems and circuits (QAOA MaxCut, unit-commitment QAOA,
 //!   hardware-efficient ansatz), run times, latencies, execution under noise.
 //! - [`cryostat`] — the mixing-chamber temperature as a state (cool-down, warm-up).
+//! - [`qaoa`] — QAOA MaxCut circuits, cut values and approximation ratios for the jobs.
 //! - [`noise`], [`statevector`], [`qasm`] — the simulator.
 //!
 //! Typical numbers: a dilution refrigerator's pulse-tube compressor draws 7–12 kW (Bluefors,
@@ -36,6 +37,7 @@
 pub mod cryostat;
 pub mod jobs;
 pub mod noise;
+pub mod qaoa;
 pub mod qasm;
 pub mod schedule;
 pub mod statevector;

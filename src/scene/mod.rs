@@ -21,7 +21,6 @@
 
 pub mod edits;
 pub mod failures;
-pub mod generate;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};

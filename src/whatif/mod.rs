@@ -11,8 +11,9 @@
 //! Structural edits hold whole entries with their list positions ([`SiteBundle`]): a micro quantum
 //! site with its heat pump, its circulation pump and, when it does not stand on the network, its
 //! service node and pipe (`<site>_n`, `<site>_p`). A new or moved site connects to the nearest
-//! pipe of the heat network (the nearer end of it, by a service pipe sized for the heat pump at
-//! ≤ 1.5 m/s) and to the nearest electrical bus, and says so ([`Connection`]).
+//! pipe of the heat network (the nearer end of it, by a service pipe sized for the heat pump by
+//! the crate's DN rule, [`crate::hydraulics::sizing::smallest_dn_for`]: ≤ 1.5 m/s, at least
+//! DN32) and to the nearest electrical bus, and says so ([`Connection`]).
 //!
 //! An [`EditStack`] holds the edits done and undone. [`EditStack::save_scene`] writes the edited
 //! scene with its edits in the scene's `edits` list; [`EditStack::from_saved`] reads them back,

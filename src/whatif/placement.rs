@@ -180,15 +180,11 @@ pub fn plan_site(
         if net.nodes.iter().any(|n| n.id == nid) || net.pipes.iter().any(|p| p.id == pid) {
             return err(format!("node {nid} or pipe {pid} exists already"));
         }
-        // DN for the heat pump's flow at the design spread and at most 1.5 m/s.
+        // DN for the heat pump's flow at the design spread: the crate's sizing rule (≤ 1.5 m/s,
+        // at least DN32).
         let dt_k = (t_design - net.return_temp_c).max(10.0);
         let m = capacity_w / (scene.fluid.cp_j_kg_k * dt_k);
-        let d_min = (4.0 * m / (scene.fluid.density_kg_m3 * std::f64::consts::PI * 1.5)).sqrt();
-        let dn = crate::scene::DN_TABLE
-            .iter()
-            .find(|e| e.1 >= d_min)
-            .unwrap_or(crate::scene::DN_TABLE.last().expect("table"))
-            .0;
+        let dn = crate::hydraulics::sizing::smallest_dn_for(m, scene.fluid.density_kg_m3);
         nodes.push((
             net.nodes.len(),
             Node {
