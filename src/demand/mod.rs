@@ -442,6 +442,12 @@ impl Consumers {
         self.mass_flow_kg_s[i] = 0.0;
     }
 
+    /// Hook for the hydraulics: substation `i` passes only `share` (0–1) of its requested flow
+    /// (its control valve is wide open and the differential pressure it gets is too low).
+    pub fn limit_flow(&mut self, i: usize, share: f64) {
+        self.mass_flow_kg_s[i] *= share;
+    }
+
     /// Hook for the faults domain (the operator's heat shedding): substation `i` takes `share`
     /// (0–1) less flow.
     pub fn shed(&mut self, i: usize, share: f64) {

@@ -42,7 +42,7 @@ pub fn pressure_drop_pa(net: &Network, k: usize, q: f64) -> f64 {
 
 /// Pressure drop and its derivative with respect to the mass flow.
 #[inline]
-fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
+pub(crate) fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
     let d = net.pipe_diameter_m[k];
     let l = net.pipe_length_m[k];
     let rho = net.density_kg_m3;
@@ -247,7 +247,7 @@ pub fn solve(
 
 /// Solves `A x = b` in place (`b` becomes `x`) for a symmetric positive definite `A` (n×n, row
 /// major), by Cholesky factorisation. A non-positive pivot (a degenerate loop) is floored.
-fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) {
+pub(crate) fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) {
     for j in 0..n {
         let mut d = a[j * n + j];
         for k in 0..j {

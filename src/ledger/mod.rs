@@ -83,6 +83,17 @@ pub struct Ledger {
     /// The job log's totals after the last tick.
     pub quantum_jobs: crate::quantum::schedule::JobTotals,
     pub max_balance_error_rel: f64,
+    /// Hydraulics: the largest loop residual a solve left, Pa, and the ticks whose solve did not
+    /// converge (stopped at its iteration limit).
+    pub max_loop_residual_pa: f64,
+    pub nonconverged_ticks: u64,
+    /// Ticks in which a reference pump ran at its largest head, and the largest head any would
+    /// have needed, Pa.
+    pub head_limited_ticks: u64,
+    pub max_head_needed_pa: f64,
+    /// The lowest differential pressure a substation asking for flow had, Pa, and which one
+    /// (consumer index), over the run.
+    pub min_substation_dp: Option<(f64, u32)>,
     /// Balance residual of the last tick, J, and its relative size.
     pub last_residual_j: f64,
     pub last_error_rel: f64,
@@ -216,6 +227,16 @@ fn account(
     l.source_heat_j += source;
     l.heat_pump_electricity_j += sum(&st.hp_electricity_w) * dt;
     l.pump_electricity_j += hs.pump_power_w * dt;
+    l.max_loop_residual_pa = l.max_loop_residual_pa.max(hs.max_loop_residual_pa);
+    l.nonconverged_ticks += u64::from(!hs.converged);
+    l.head_limited_ticks += u64::from(hs.head_limited);
+    l.max_head_needed_pa = l.max_head_needed_pa.max(hs.head_needed_pa);
+    if let Some(c) = hs.critical_consumer
+        && l.min_substation_dp
+            .is_none_or(|(dp, _)| hs.critical_dp_pa < dp)
+    {
+        l.min_substation_dp = Some((hs.critical_dp_pa, c));
+    }
     l.pipe_losses_j += th.loss_j;
     l.tank_losses_j += tank_loss;
     l.dumped_j += dumped;

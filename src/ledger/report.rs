@@ -76,6 +76,24 @@ pub struct Kpis {
     /// The sites' electricity over the run per completed job.
     #[serde(default)]
     pub quantum_energy_per_job_kwh: f64,
+    // ---- hydraulics ----
+    /// The largest loop residual a network solve left, Pa (converged solves: below 1 Pa).
+    #[serde(default)]
+    pub max_loop_residual_pa: f64,
+    /// Ticks whose network solve stopped at its iteration limit without closing every loop.
+    #[serde(default)]
+    pub hydraulic_nonconverged_ticks: u64,
+    /// Ticks in which a reference pump ran at its largest head (substations short of pressure).
+    #[serde(default)]
+    pub pump_head_limited_ticks: u64,
+    /// The largest pump head the network would have needed to give every substation its minimum
+    /// differential pressure, Pa.
+    #[serde(default)]
+    pub max_pump_head_needed_pa: f64,
+    /// The lowest differential pressure a substation asking for flow had over the run, Pa (the
+    /// substation is the report's `critical_substation`).
+    #[serde(default)]
+    pub min_substation_dp_pa: f64,
 }
 
 impl Kpis {
@@ -118,6 +136,11 @@ impl Kpis {
             mean_job_wait_s: ratio(q.wait_s_sum, done),
             mean_job_success_probability: ratio(q.success_probability_sum, done),
             mean_qaoa_approximation_ratio: ratio(q.qaoa_ratio_sum, q.qaoa_jobs as f64),
+            max_loop_residual_pa: l.max_loop_residual_pa,
+            hydraulic_nonconverged_ticks: l.nonconverged_ticks,
+            pump_head_limited_ticks: l.head_limited_ticks,
+            max_pump_head_needed_pa: l.max_head_needed_pa,
+            min_substation_dp_pa: l.min_substation_dp.map_or(0.0, |(dp, _)| dp),
             mean_latency_ms_local: 1e3 * ratio(q.latency_local_s_sum, done),
             mean_latency_ms_remote: 1e3 * ratio(q.latency_remote_s_sum, done),
             quantum_energy_per_job_kwh: ratio(kwh(l.quantum_site_electricity_j), done),
@@ -220,6 +243,9 @@ pub struct Report {
     pub simulated_s: f64,
     pub start_day_of_year: u32,
     pub kpis: Kpis,
+    /// The substation with the lowest differential pressure over the run (its building's id, or
+    /// the consumer's), where the network is tightest.
+    pub critical_substation: Option<String>,
     pub quantum_vs_datacentre: QuantumVsDatacentre,
 }
 
@@ -237,6 +263,19 @@ impl Report {
             simulated_s: clock.time_s,
             start_day_of_year: clock.start_day_of_year,
             kpis: Kpis::from_ledger(sim.res::<Ledger>()),
+            critical_substation: sim.res::<Ledger>().min_substation_dp.and_then(|(_, c)| {
+                // Substations are the buildings' (in scene order), then explicit consumers.
+                let (c, nb) = (c as usize, spec.scene.buildings.len());
+                match spec.scene.buildings.get(c) {
+                    Some(b) => Some(b.id.clone()),
+                    None => spec
+                        .scene
+                        .heat_network
+                        .consumers
+                        .get(c - nb)
+                        .map(|x| x.id.clone()),
+                }
+            }),
             quantum_vs_datacentre: QuantumVsDatacentre::from_ledger(
                 sim.res::<Ledger>(),
                 &spec.scene.quantum_jobs.clone().unwrap_or_default().network,
@@ -326,6 +365,29 @@ impl Report {
             (
                 "max energy-balance error",
                 format!("{:.2e}", k.max_energy_balance_error_rel),
+            ),
+            (
+                "pump head needed / limited",
+                format!(
+                    "{:.2} bar / {} ticks",
+                    k.max_pump_head_needed_pa / 1e5,
+                    k.pump_head_limited_ticks
+                ),
+            ),
+            (
+                "lowest substation dp",
+                format!(
+                    "{:.2} bar ({})",
+                    k.min_substation_dp_pa / 1e5,
+                    self.critical_substation.as_deref().unwrap_or("-")
+                ),
+            ),
+            (
+                "network solve: worst residual",
+                format!(
+                    "{:.2e} Pa, {} ticks not converged",
+                    k.max_loop_residual_pa, k.hydraulic_nonconverged_ticks
+                ),
             ),
         ];
         let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);

@@ -82,6 +82,9 @@ pub struct Stations {
     pub tank: Vec<Option<TankUnit>>,
     pub fixed_source_c: Vec<Option<f64>>,
     pub pump_efficiency: Vec<f64>,
+    /// Largest differential pressure the station's circulation pump can give, Pa (the largest of
+    /// its pumps'; infinite where the scene gives the station no pump).
+    pub pump_max_head_pa: Vec<f64>,
     /// Operator's supply set-point, °C, replacing the outdoor reset curve (set by
     /// the operator domain; `None`: the curve).
     setpoint_override_c: Vec<Option<f64>>,
@@ -216,13 +219,21 @@ impl Stations {
                 flow[comp] -= st.mass_flow_kg_s[s];
             }
         }
+        st.set_reference_flows(net, &flow);
+    }
+
+    /// Each reference station sends what its part of the network still needs (`flow_by_part`,
+    /// kg/s: substations and leaks less the satellites), at the supply temperature its plants can
+    /// heat that flow to (as the dispatch does).
+    fn set_reference_flows(&mut self, net: &Network, flow_by_part: &[f64]) {
+        let st = self;
         let cp = net.cp_j_kg_k;
         for s in 0..st.len() {
             if !st.is_reference[s] {
                 continue;
             }
             let comp = net.component[st.node[s] as usize] as usize;
-            let m = flow[comp].max(0.0);
+            let m = flow_by_part[comp].max(0.0);
             st.mass_flow_kg_s[s] = m;
             let discharge = st.tank[s]
                 .as_ref()
@@ -235,6 +246,26 @@ impl Stations {
                 st.setpoint_c[s]
             };
         }
+    }
+
+    /// The hydraulics limited substations' flows (pumps at their largest head): each reference
+    /// station's flow closes its part's balance again with the substations' flows as they are now.
+    pub fn rebalance_references(&mut self, net: &Network, c: &Consumers) {
+        let mut flow = vec![0.0; net.component_root.len()];
+        for (i, n) in c.node.iter().enumerate() {
+            if let Some(n) = n {
+                flow[net.component[*n as usize] as usize] += c.mass_flow_kg_s[i];
+            }
+        }
+        for (n, &m) in net.node_leak_kg_s().iter().enumerate() {
+            flow[net.component[n] as usize] += m;
+        }
+        for s in 0..self.len() {
+            if !self.is_reference[s] {
+                flow[net.component[self.node[s] as usize] as usize] -= self.mass_flow_kg_s[s];
+            }
+        }
+        self.set_reference_flows(net, &flow);
     }
 
     pub fn from_scene(scene: &Scene, net: &Network, sites: &Sites) -> Self {
@@ -260,6 +291,7 @@ impl Stations {
         s.tank = vec![None; n];
         s.fixed_source_c = vec![None; n];
         s.pump_efficiency = vec![0.65; n];
+        s.pump_max_head_pa = vec![f64::INFINITY; n];
         s.setpoint_override_c = vec![None; n];
         let cp = scene.fluid.cp_j_kg_k;
         let rho = scene.fluid.density_kg_m3;
@@ -319,7 +351,18 @@ impl Stations {
                         available: true,
                     });
                 }
-                Plant::CirculationPump { efficiency, .. } => s.pump_efficiency[st] = *efficiency,
+                Plant::CirculationPump {
+                    efficiency,
+                    max_head_pa,
+                    ..
+                } => {
+                    s.pump_efficiency[st] = *efficiency;
+                    s.pump_max_head_pa[st] = if s.pump_max_head_pa[st].is_finite() {
+                        s.pump_max_head_pa[st].max(*max_head_pa)
+                    } else {
+                        *max_head_pa
+                    };
+                }
                 Plant::FixedSource { supply_temp_c, .. } => {
                     s.fixed_source_c[st] = Some(*supply_temp_c)
                 }
