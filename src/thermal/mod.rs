@@ -36,7 +36,10 @@
 //! **Consumers** take `ṁ` at their node's supply temperature and give back
 //! `T_r = T_s − Q/(ṁ·c_p)` with `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`; hot water is not
 //! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
-//! Fixed-flow test consumers return at their fixed temperature.
+//! Fixed-flow test consumers (`MassFlowKgS`) return at their fixed temperature. The fixed-ΔT forms
+//! (`MassFlowDeltaT`, `HeatDeltaT`) return at `T_r = T_s − ΔT` and take `Q = ṁ·c_p·ΔT`; for
+//! `HeatDeltaT` that is its `Q` whenever its flow `Q/(c_p·ΔT)` is granted (what a fault or the
+//! operator's shedding withholds is unmet). No minimum supply temperature applies to them.
 //!
 //! **Leaks** (the faults domain) take `ṁ_L` of supply water at their node's temperature; as the
 //! return network mirrors the supply's flows, the make-up water that replaces it enters the
@@ -910,6 +913,13 @@ pub fn thermal_pass(
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
                 (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
             }
+            ConsumerKind::Fixed(
+                ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
+                | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
+            ) => {
+                let t_r = t_s - delta_t_k;
+                (m * cp * (t_s - t_r), t_r)
+            }
             _ => {
                 let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
                 let can = m * cp * (t_s - return_temp_c[i]);
@@ -919,7 +929,9 @@ pub fn thermal_pass(
         };
         delivered_w[i] = q;
         unmet_w[i] = match kind[i] {
-            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => 0.0,
+            ConsumerKind::Fixed(
+                ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
+            ) => 0.0,
             _ => (demand_w[i] - q).max(0.0),
         };
         return_out_c[i] = t_r;
