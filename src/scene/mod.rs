@@ -17,7 +17,9 @@
 //! Heat enters at **stations**: nodes where plants stand (heat pumps on a quantum site's waste heat,
 //! gas boilers, storage tanks, or an ideal fixed-temperature source for engineering test networks).
 //! Heat leaves at **consumers**: buildings (demand from the building model) and, for test networks,
-//! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature.
+//! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature,
+//! or (the form of published benchmarks) a fixed mass flow or heat with a fixed temperature drop,
+//! returning at the supply temperature minus it ([`ConsumerDemand`]).
 
 pub mod edits;
 pub mod failures;
