@@ -468,11 +468,7 @@ fn live_edits_match_a_rebuilt_world_in_every_resource_through_a_site_power_outag
     ] {
         let e = edit_for(&base, p, v).unwrap();
         let mut live = Simulation::new(&base, &RunOptions::default()).unwrap();
-        assert_eq!(
-            apply_live(live.world_mut(), &e).unwrap(),
-            LiveOutcome::InPlace,
-            "{p}"
-        );
+        assert_eq!(apply_live(live.world_mut(), &e).unwrap(), LiveOutcome::InPlace, "{p}");
         outage(&mut live, site);
         live.run_ticks(ticks);
         let mut s = base.clone();
@@ -490,25 +486,13 @@ fn live_edits_match_a_rebuilt_world_in_every_resource_through_a_site_power_outag
             .map(|(x, _)| x.0)
             .collect();
         for (x, y) in a.iter().zip(&b).filter(|(x, y)| x.1 != y.1) {
-            let i =
-                x.1.bytes()
-                    .zip(y.1.bytes())
-                    .take_while(|(u, w)| u == w)
-                    .count();
+            let i = x.1.bytes().zip(y.1.bytes()).take_while(|(u, w)| u == w).count();
             let w = |t: &str| t[i.saturating_sub(150)..(i + 80).min(t.len())].to_string();
-            eprintln!(
-                "{p}={v}: {} differs at byte {i}:\n  live:  {}\n  fresh: {}",
-                x.0,
-                w(&x.1),
-                w(&y.1)
-            );
+            eprintln!("{p}={v}: {} differs at byte {i}:\n  live:  {}\n  fresh: {}", x.0, w(&x.1), w(&y.1));
         }
         assert!(differ.is_empty(), "{p}={v}: resources differ: {differ:?}");
         // The outage really drained a UPS: the faults domain's record says when it ended.
         let f = live.res::<Faults>();
-        assert!(
-            f.record("outage").is_some_and(|r| r.repaired_s.is_some()),
-            "{p}"
-        );
+        assert!(f.record("outage").is_some_and(|r| r.repaired_s.is_some()), "{p}");
     }
 }

@@ -674,11 +674,5 @@ pub fn adjust_pressures(
     mut hs: ResMut<HydraulicState>,
 ) {
     let deficit = faults.nominal_static_pa - faults.static_pressure_pa;
-    hs.apply_pressurisation(
-        deficit,
-        &net,
-        &st.node,
-        &st.is_reference,
-        &eq.station_pumping,
-    );
+    hs.apply_pressurisation(deficit, &net, &st.node, &st.is_reference, &eq.station_pumping);
 }

@@ -93,12 +93,8 @@ impl HydraulicState {
         pumping: &[bool],
     ) {
         if deficit_pa != 0.0 {
-            self.supply_pressure_pa
-                .iter_mut()
-                .for_each(|p| *p -= deficit_pa);
-            self.return_pressure_pa
-                .iter_mut()
-                .for_each(|p| *p -= deficit_pa);
+            self.supply_pressure_pa.iter_mut().for_each(|p| *p -= deficit_pa);
+            self.return_pressure_pa.iter_mut().for_each(|p| *p -= deficit_pa);
         }
         for s in 0..station_node.len() {
             if is_reference[s] && !pumping[s] {

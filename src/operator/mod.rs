@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alarms::Alarms;
 use crate::base::{SimClock, SimSet};
-use crate::faults::{Equipment, FaultRecord, FaultSpec, Faults, SiteFlag};
+use crate::faults::{SiteFlag, Equipment, FaultRecord, FaultSpec, Faults};
 use crate::hydraulics::HydraulicState;
 use crate::plants::Stations;
 use crate::quantum::Sites;
@@ -426,10 +426,12 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                 share: before,
             }))
         }
-        A::DispatchRepair(id) => match world.resource_mut::<Faults>().dispatch_crew(id, now) {
-            Ok(repair_s) => (true, format!("repair done in {repair_s:.0} s"), None),
-            Err(msg) => refused(msg),
-        },
+        A::DispatchRepair(id) => {
+            match world.resource_mut::<Faults>().dispatch_crew(id, now) {
+                Ok(repair_s) => (true, format!("repair done in {repair_s:.0} s"), None),
+                Err(msg) => refused(msg),
+            }
+        }
         A::Acknowledge(id) => match world.resource_mut::<Alarms>().acknowledge(id, now) {
             true => ok(None),
             false => refused(format!("alarm {id} needs no acknowledgement")),

@@ -92,11 +92,7 @@ pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
             // The set-point is read from the scene every tick; substations' design return
             // temperatures and largest flows follow the new design temperatures.
             world.resource_scope(|world, mut c: Mut<Consumers>| {
-                c.refresh_design(
-                    scene,
-                    world.resource::<Network>(),
-                    world.resource::<Buildings>(),
-                );
+                c.refresh_design(scene, world.resource::<Network>(), world.resource::<Buildings>());
             });
         }
         Edit::SetPipeInsulation { .. } => {
