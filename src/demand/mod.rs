@@ -17,7 +17,18 @@
 //!   tick and `T_r` its design return temperature, capped at 1.25 × its design flow (design heat load
 //!   at the design outdoor temperature and design supply temperature).
 //!
-//! Explicit consumers of test networks take a fixed mass flow or a fixed heat demand.
+//! Explicit consumers of test networks (`scene::ConsumerDemand`) take
+//! - `MassFlowKgS(ṁ)`: a fixed mass flow, returning at their fixed `return_temp_c`;
+//! - `HeatW(Q)`: a fixed heat demand, asking `ṁ = Q/(c_p·(T_s − T_r))` like a substation (its
+//!   largest flow `Q/(c_p·5 K)`), returning at `T_s − Q/(ṁ·c_p)`;
+//! - `MassFlowDeltaT(ṁ, ΔT)`: a fixed mass flow with a fixed temperature drop: demand
+//!   `Q = ṁ·c_p·ΔT`, return `T_s − ΔT`;
+//! - `HeatDeltaT(Q, ΔT)`: a fixed heat with a fixed temperature drop: `ṁ = Q/(c_p·ΔT)` whatever the
+//!   supply temperature (validation keeps it at most 1e4 kg/s), return `T_s − ΔT`.
+//!
+//! The ΔT forms are how published district-heating benchmarks give consumers (pandapipes'
+//! `heat_consumer`, v0.10+, is set by two of heat `qext_w`, mass flow `controlled_mdot_kg_per_s`,
+//! temperature drop `deltat_k` and return temperature `treturn_k`); their return follows the supply.
 //!
 //! Units: W, kg/s, °C.
 
@@ -294,10 +305,17 @@ impl Consumers {
         for c in &hn.consumers {
             s.kind.push(ConsumerKind::Fixed(c.demand));
             s.node.push(net.node(&c.node));
-            s.return_temp_c.push(c.return_temp_c);
+            // The ΔT forms return at the supply temperature minus ΔT: at the design supply until
+            // the thermal pass says otherwise.
+            s.return_temp_c.push(match c.demand.delta_t_k() {
+                Some(dt_k) => hn.supply_temp_c - dt_k,
+                None => c.return_temp_c.unwrap_or(hn.return_temp_c),
+            });
             s.max_mass_flow_kg_s.push(match c.demand {
                 ConsumerDemand::MassFlowKgS(m) => m,
                 ConsumerDemand::HeatW(q) => q / (cp * 5.0),
+                ConsumerDemand::MassFlowDeltaT { mass_flow_kg_s, .. } => mass_flow_kg_s,
+                ConsumerDemand::HeatDeltaT { heat_w, delta_t_k } => heat_w / (cp * delta_t_k),
             });
         }
         let n = s.kind.len();
@@ -498,12 +516,25 @@ impl Consumers {
                 }
                 ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
                 ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
+                    mass_flow_kg_s,
+                    delta_t_k,
+                }) => (mass_flow_kg_s * cp * delta_t_k, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, .. }) => (heat_w, 0.0),
             };
             demand_w[i] = demand;
             dhw_w[i] = dhw;
             let flow = match node[i] {
                 Some(node) if net.is_supplied(node) => match kind[i] {
                     ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
+                    ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
+                        mass_flow_kg_s, ..
+                    }) => mass_flow_kg_s,
+                    // Whatever the supply temperature: the drop is fixed (validated: at most
+                    // 1e4 kg/s).
+                    ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, delta_t_k }) => {
+                        heat_w / (cp * delta_t_k)
+                    }
                     _ => {
                         let dt = supply_node_temp_c[node as usize] - return_temp_c[i];
                         if demand <= 0.0 {

@@ -17,7 +17,9 @@
 //! Heat enters at **stations**: nodes where plants stand (heat pumps on a quantum site's waste heat,
 //! gas boilers, storage tanks, or an ideal fixed-temperature source for engineering test networks).
 //! Heat leaves at **consumers**: buildings (demand from the building model) and, for test networks,
-//! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature.
+//! explicit consumers at a fixed mass flow or a fixed heat demand with a fixed return temperature,
+//! or (the form of published benchmarks) a fixed mass flow or heat with a fixed temperature drop,
+//! returning at the supply temperature minus it ([`ConsumerDemand`]).
 
 pub mod edits;
 pub mod failures;
@@ -467,12 +469,34 @@ fn default_burial() -> f64 {
 }
 
 /// What an explicit consumer takes from the network.
+///
+/// In RON: `MassFlowKgS(1.0)`, `HeatW(50000.0)` (both with the consumer's `return_temp_c`), or the
+/// forms of published district-heating benchmarks, `MassFlowDeltaT(mass_flow_kg_s: 1.0,
+/// delta_t_k: 30.0)` and `HeatDeltaT(heat_w: 50000.0, delta_t_k: 30.0)`, whose return temperature is
+/// the supply temperature at the node minus `delta_t_k` (no `return_temp_c`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum ConsumerDemand {
-    /// A fixed mass flow, kg/s.
+    /// A fixed mass flow, kg/s, returning at the consumer's fixed `return_temp_c`.
     MassFlowKgS(f64),
-    /// A fixed heat demand, W.
+    /// A fixed heat demand, W, returning at the consumer's fixed `return_temp_c`.
     HeatW(f64),
+    /// A fixed mass flow with a fixed temperature drop: returns at `T_s − ΔT` and takes
+    /// `Q = ṁ·c_p·ΔT`.
+    MassFlowDeltaT { mass_flow_kg_s: f64, delta_t_k: f64 },
+    /// A fixed heat with a fixed temperature drop: takes `ṁ = Q/(c_p·ΔT)` and returns at `T_s − ΔT`.
+    HeatDeltaT { heat_w: f64, delta_t_k: f64 },
+}
+
+impl ConsumerDemand {
+    /// The fixed temperature drop of the ΔT forms, K (`None` for the forms with a fixed return
+    /// temperature).
+    pub fn delta_t_k(&self) -> Option<f64> {
+        match *self {
+            ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
+            | ConsumerDemand::HeatDeltaT { delta_t_k, .. } => Some(delta_t_k),
+            ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::HeatW(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -481,8 +505,29 @@ pub struct Consumer {
     pub id: String,
     pub node: String,
     pub demand: ConsumerDemand,
-    /// Fixed return temperature, °C.
-    pub return_temp_c: f64,
+    /// Fixed return temperature, °C: given (as a plain number, `return_temp_c: 20.0`) for
+    /// `MassFlowKgS` and `HeatW`, left out for the ΔT forms, whose return follows the supply.
+    #[serde(
+        default,
+        deserialize_with = "plain_f64_to_some",
+        serialize_with = "some_f64_to_plain",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub return_temp_c: Option<f64>,
+}
+
+/// Reads a plain number into `Some` (RON would otherwise want `Some(20.0)`, and scenes written
+/// before the field became optional say `20.0`).
+fn plain_f64_to_some<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    f64::deserialize(d).map(Some)
+}
+
+/// Writes `Some(x)` as the plain number `x` (the field is skipped when `None`).
+fn some_f64_to_plain<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.serialize_f64(*x),
+        None => s.serialize_none(),
+    }
 }
 
 /// A plant at a heat-network node.

@@ -31,7 +31,8 @@
 //! | pipe `length_m` (given or from its route or nodes) | > 0 … 1e6 | m |
 //! | pipe inner diameter, roughness, burial depth | 0.005 … 2, 0 … 0.01, 0 … 10 | m |
 //! | pipe linear / surface heat loss | 0 … 50 W/(m·K), 0 … 500 W/(m²·K) | |
-//! | consumer mass flow, heat, return temperature | 0 … 1e4 kg/s, 0 … 1e9 W, 0 … 140 °C | |
+//! | consumer mass flow, heat, return temperature | 0 … 1e4 kg/s, 0 … 1e9 W, 0 … 140 °C | return temperature required for `MassFlowKgS`/`HeatW`, not given for the ΔT forms |
+//! | consumer `delta_t_k` (`MassFlowDeltaT`, `HeatDeltaT`) | 0.1 … 100 K | `HeatDeltaT`'s flow `heat_w/(c_p·delta_t_k)` at most 1e4 kg/s |
 //! | building floors, floor height, heated area | 1 … 200, 2 … 10 m, > 0 … 1e7 m² | |
 //! | building heat-loss coefficient, hot-water share, absorption cooling, return temperature | 0 … 1e7 W/K, 0 … 0.6, 0 … 1e8 W, 5 … 100 °C | |
 //! | building footprint | ≥ 3 corners, area > 0 | |
@@ -359,8 +360,45 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
         match k.demand {
             ConsumerDemand::MassFlowKgS(m) => c.range(&at, "mass flow (kg/s)", m, 0.0, 1e4),
             ConsumerDemand::HeatW(q) => c.range(&at, "heat demand (W)", q, 0.0, 1e9),
+            ConsumerDemand::MassFlowDeltaT {
+                mass_flow_kg_s,
+                delta_t_k,
+            } => {
+                c.range(&at, "mass_flow_kg_s", mass_flow_kg_s, 0.0, 1e4);
+                c.range(&at, "delta_t_k", delta_t_k, 0.1, 100.0);
+            }
+            ConsumerDemand::HeatDeltaT { heat_w, delta_t_k } => {
+                c.range(&at, "heat_w", heat_w, 0.0, 1e9);
+                c.range(&at, "delta_t_k", delta_t_k, 0.1, 100.0);
+                let flow = heat_w / (scene.fluid.cp_j_kg_k * delta_t_k);
+                if heat_w.is_finite() && delta_t_k >= 0.1 && flow > 1e4 {
+                    c.err(
+                        &at,
+                        format!(
+                            "heat_w / (c_p·delta_t_k) = {flow:.4e} kg/s is over 1e4 kg/s: \
+                             raise delta_t_k or lower heat_w"
+                        ),
+                    );
+                }
+            }
         }
-        c.range(&at, "return_temp_c", k.return_temp_c, 0.0, 140.0);
+        match (k.demand.delta_t_k(), k.return_temp_c) {
+            (None, Some(t)) => c.range(&at, "return_temp_c", t, 0.0, 140.0),
+            (None, None) => c.err(
+                &at,
+                "return_temp_c is missing: a MassFlowKgS or HeatW consumer returns at a fixed \
+                 temperature"
+                    .to_string(),
+            ),
+            (Some(_), Some(t)) => c.err(
+                &at,
+                format!(
+                    "return_temp_c = {t} is not used by a ΔT consumer (its return is the supply \
+                     temperature minus delta_t_k): leave it out"
+                ),
+            ),
+            (Some(_), None) => {}
+        }
     }
 
     let bus_ids: HashSet<&str> = match &scene.grid {

@@ -3,17 +3,31 @@
 //!
 //! # Model
 //! **Plug flow** (Lagrangian, as the IBPSA/Modelica `PlugFlowPipe`, van der Heijde et al. 2017):
-//! each pipe holds a queue of water parcels, each with a mass and a temperature. In a tick with
+//! each pipe holds a queue of water parcels, each with a mass and a temperature profile. In a tick with
 //! mass flow ṁ, a parcel of ṁ·Δt enters at the upstream node's temperature and the same mass leaves
 //! from the other end, oldest first, so a temperature front travels at the water's speed and reaches
 //! the outlet after `L/v` (the pipe's mass over the flow), not at once. Water that passes right
 //! through in one tick leaves after exactly its residence time `M/ṁ`.
 //!
-//! **Heat loss**: a parcel relaxes towards the ground temperature `T_g` as
+//! **Heat loss**: water relaxes towards the ground temperature `T_g` as
 //! `T(t) = T_g + (T₀ − T_g)·e^{−t/τ}` with `τ = ρ·A·c_p/U'` (`U'` the linear heat-loss coefficient,
-//! W/(m·K); a coefficient per inner surface `U` gives `U' = U·π·d`). For each part of a parcel that
-//! leaves during the tick, the decay is averaged exactly over its exit times. At steady flow this
-//! reproduces the analytic solution `T(x) = T_g + (T_in − T_g)·exp(−U'·x/(ṁ·c_p))`.
+//! W/(m·K); a coefficient per inner surface `U` gives `U' = U·π·d`). A parcel is not one
+//! temperature: the water that entered during a tick at flow ṁ has, at the end of the tick, the
+//! profile `T_g + (T_in − T_g)·e^{−β·z}` (`z` the mass from its newest end, `β = 1/(ṁ·τ)`), and the
+//! parcel keeps that shape ([`Parcel`]). Each element of water that leaves decays until the moment
+//! it leaves (`y/ṁ` into the tick, `y` the mass out before it); along the part of a parcel that
+//! leaves, the exponent is linear in the position, so its mean exit temperature is exact:
+//! `T_g + ΔT_base·ē(β·y, β·(y+m)) + ΔT_amp·ē(e₁, e₂)` with `ē(a, b) = e^{−min(a,b)}·φ(|a − b|)`,
+//! `φ(x) = (1 − e^{−x})/x`. At steady flow every element spends exactly `M/ṁ` in the pipe, at any
+//! tick length, so the outlet is the analytic `T(L) = T_g + (T_in − T_g)·exp(−U'·L/(ṁ·c_p))` to
+//! rounding (`tests/physics.rs::steady_outlet_is_exact_at_any_tick_length`: 1–600 s ticks,
+//! pipes crossed in under a tick to thousands of ticks, within 1e-10 K).
+//!
+//! (Before issue 13 a parcel had one temperature, the mean over its entry times, and the mean of
+//! its exit decay was multiplied by it: the mean of a product taken as the product of means,
+//! `φ(x)²` for `e^{−x}`, an error of about `ΔT·x²/12` per pass with `x = Δt/τ`: up to 2 K on short
+//! small pipes at 600 s ticks. Merging at the inlet also turned the inlet parcel of a slow pipe into
+//! a mixing tank: 0.1 K at residences over 256 ticks.)
 //!
 //! **Nodes** have no volume: they mix their inflows by mass flow. They are processed in the
 //! topological order of this tick's flow (a potential flow has no directed cycle), so pipes whose
@@ -22,7 +36,10 @@
 //! **Consumers** take `ṁ` at their node's supply temperature and give back
 //! `T_r = T_s − Q/(ṁ·c_p)` with `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`; hot water is not
 //! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
-//! Fixed-flow test consumers return at their fixed temperature.
+//! Fixed-flow test consumers (`MassFlowKgS`) return at their fixed temperature. The fixed-ΔT forms
+//! (`MassFlowDeltaT`, `HeatDeltaT`) return at `T_r = T_s − ΔT` and take `Q = ṁ·c_p·ΔT`; for
+//! `HeatDeltaT` that is its `Q` whenever its flow `Q/(c_p·ΔT)` is granted (what a fault or the
+//! operator's shedding withholds is unmet). No minimum supply temperature applies to them.
 //!
 //! **Leaks** (the faults domain) take `ṁ_L` of supply water at their node's temperature; as the
 //! return network mirrors the supply's flows, the make-up water that replaces it enters the
@@ -32,9 +49,13 @@
 //! The return network mirrors the supply's flows backwards; its nodes mix consumer returns with
 //! arriving return pipes, and stations take their flow at the mixed return temperature.
 //!
-//! A new parcel within 1 mK of the one at the inlet joins it, and a pipe keeps at most
-//! [`MAX_PARCELS`] by merging at its inlet (mass-weighted: energy is conserved exactly); only
-//! very slow flows (residence over 256 ticks) reach that cap.
+//! **Parcels at the inlet.** The water entering in a tick continues the inlet parcel when the
+//! two profiles meet exactly (same ground, same flow, same inlet temperature: steady flow keeps one
+//! parcel per pipe whatever the number of ticks); otherwise it joins it as one uniform parcel if
+//! every end of both is within 1 mK of their mean and they hold at most 1/8 of the pipe's water (a
+//! uniform parcel is a small mixing tank: the share keeps it from mixing the whole pipe), else it is
+//! queued. A pipe keeps at most [`MAX_PARCELS`] by merging the two at its inlet into one uniform
+//! parcel. Every join and merge conserves energy exactly (mass-weighted means).
 //!
 //! Units: kg, kg/s, °C, W, J.
 
@@ -53,17 +74,31 @@ use crate::weather::WeatherNow;
 
 /// Most parcels one pipe keeps.
 pub const MAX_PARCELS: usize = 256;
-/// Neighbouring parcels closer than this are merged, K.
+/// Neighbouring parcels whose ends are all within this of their mean are merged into one
+/// uniform parcel, K (when their profiles do not continue each other exactly)…
 const MERGE_TOLERANCE_K: f64 = 1e-3;
+/// …if the merged parcel holds at most this share of the pipe's water: a uniform parcel is a
+/// little mixing tank, and one that kept taking in the inflow would mix the whole pipe.
+const MERGE_MAX_SHARE: f64 = 1.0 / 8.0;
 /// Flows below this are taken as no flow, kg/s.
 const NO_FLOW_KG_S: f64 = 1e-9;
 
-/// A parcel of water. Its temperature is stored relative to its pipe's common decay transform:
-/// `T = D·theta + C` (see [`PipeWater`]).
+/// A parcel of water: the water that entered in one tick (or several, joined), with the
+/// temperature profile it has along its length.
+///
+/// Water that entered during one tick at flow ṁ has, at the end of the tick, decayed by
+/// `e^{−z·β}` where `z` is its mass distance from the newest end and `β = 1/(ṁ·τ)` (per kg): its
+/// temperature is `T_g + (T_in − T_g)·e^{−β·z}`, not one value. A parcel keeps that shape:
+/// `θ(z) = base + amp·e^{−rate·z}` in the pipe's transformed temperature (`T = D·θ + C`, see
+/// [`PipeWater`]), `z ∈ [0, m]` measured from its newest end. The sign of `rate` says which end
+/// that is: `rate ≥ 0` the front (`from` end; water that entered with the flow from→to), `rate < 0`
+/// the back. A uniform parcel has `amp = 0` and `rate = 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Parcel {
     pub mass_kg: f64,
-    theta: f64,
+    base: f64,
+    amp: f64,
+    rate: f64,
 }
 
 /// One pipe's water, from its `from` end (front) to its `to` end (back).
@@ -71,7 +106,7 @@ pub struct Parcel {
 /// Every parcel in a pipe relaxes towards the same ground temperature by the same factor each
 /// tick, so the decay is kept as one affine map per pipe, `T = D·θ + C`: a tick multiplies `D` by
 /// `f = e^{−Δt/τ}` and sets `C ← f·C + (1 − f)·T_g`, in O(1) whatever the number of parcels. The
-/// sums `Σm` and `Σm·θ` give the stored heat and the tick's loss in O(1) too; they are recomputed
+/// sums `Σm` and `Σm·θ̄` give the stored heat and the tick's loss in O(1) too; they are recomputed
 /// exactly from the parcels now and then so rounding cannot drift.
 #[derive(Debug, Clone)]
 pub struct PipeWater {
@@ -106,7 +141,7 @@ fn exp_neg(x: f64) -> f64 {
     }
 }
 
-/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x]; the same series below 0.02.
+/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x] (x ≥ 0); the same series below 0.02.
 #[inline]
 fn phi(x: f64) -> f64 {
     if x < 0.02 {
@@ -118,19 +153,55 @@ fn phi(x: f64) -> f64 {
     }
 }
 
-/// Mean of e^{−t/τ} for t uniform in [t0, t1]; `inv_tau` = 1/τ.
+/// Mean of `e^{−s}` over `s` running linearly from `a` to `b` (both ≥ 0):
+/// `e^{−min(a,b)}·φ(|a − b|)`, which neither overflows nor loses digits whatever the two are.
 #[inline]
-fn mean_decay(t0: f64, t1: f64, inv_tau: f64) -> f64 {
-    exp_neg(t0 * inv_tau) * phi((t1 - t0) * inv_tau)
+fn mean_exp(a: f64, b: f64) -> f64 {
+    exp_neg(a.min(b)) * phi((a - b).abs())
+}
+
+/// Largest mismatch, K, at which a new parcel still continues the one at the inlet exactly (same
+/// ground, same flow, the profiles meeting): rounding only.
+const JOIN_TOLERANCE_K: f64 = 1e-9;
+/// Largest relative difference of the profiles' rates for an exact join.
+const JOIN_RATE_TOLERANCE: f64 = 1e-9;
+
+impl Parcel {
+    /// A parcel at one temperature (transformed).
+    fn uniform(mass_kg: f64, theta: f64) -> Self {
+        Self {
+            mass_kg,
+            base: theta,
+            amp: 0.0,
+            rate: 0.0,
+        }
+    }
+
+    /// Mean transformed temperature.
+    #[inline]
+    fn mean_theta(&self) -> f64 {
+        if self.amp == 0.0 {
+            self.base
+        } else {
+            self.base + self.amp * phi(self.rate.abs() * self.mass_kg)
+        }
+    }
+
+    /// Transformed temperature at the front (`from`) end or the back end.
+    #[inline]
+    fn end_theta(&self, front: bool) -> f64 {
+        if (self.rate >= 0.0) == front {
+            self.base + self.amp
+        } else {
+            self.base + self.amp * exp_neg(self.rate.abs() * self.mass_kg)
+        }
+    }
 }
 
 impl PipeWater {
     fn filled(mass_kg: f64, temp_c: f64) -> Self {
         Self {
-            parcels: VecDeque::from([Parcel {
-                mass_kg,
-                theta: temp_c,
-            }]),
+            parcels: VecDeque::from([Parcel::uniform(mass_kg, temp_c)]),
             d: 1.0,
             c: 0.0,
             sum_m: mass_kg,
@@ -139,14 +210,11 @@ impl PipeWater {
         }
     }
 
-    #[inline]
-    fn temp_of(&self, p: &Parcel) -> f64 {
-        self.d * p.theta + self.c
-    }
-
-    /// The parcels from the `from` end to the `to` end: (mass kg, temperature °C).
+    /// The parcels from the `from` end to the `to` end: (mass kg, mean temperature °C).
     pub fn parcels(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.parcels.iter().map(|p| (p.mass_kg, self.temp_of(p)))
+        self.parcels
+            .iter()
+            .map(|p| (p.mass_kg, self.d * p.mean_theta() + self.c))
     }
 
     /// Number of parcels held.
@@ -169,35 +237,73 @@ impl PipeWater {
         } else {
             self.parcels.front()
         };
-        p.map(|p| self.temp_of(p)).unwrap_or(0.0)
+        p.map(|p| self.d * p.end_theta(!at_to_end) + self.c)
+            .unwrap_or(0.0)
     }
 
-    fn push(&mut self, forward: bool, mass_kg: f64, temp_c: f64) {
-        let theta = (temp_c - self.c) / self.d;
-        self.sum_m += mass_kg;
-        self.sum_m_theta += mass_kg * theta;
+    /// Puts a new parcel `np` (its newest end at the inlet) at the inlet end: it continues the
+    /// inlet parcel exactly if their profiles meet (steady flow: one parcel, whatever the number of
+    /// ticks), else joins it as one uniform parcel if all their ends are within
+    /// `MERGE_TOLERANCE_K` of the mean and the two hold at most `MERGE_MAX_SHARE` of the pipe's
+    /// water `pipe_mass`, else is queued. Energy is conserved exactly either way.
+    fn push(&mut self, forward: bool, np: Parcel, pipe_mass: f64) {
+        let mean_n = np.mean_theta();
+        self.sum_m += np.mass_kg;
+        self.sum_m_theta += np.mass_kg * mean_n;
+        let d = self.d;
         let inlet = if forward {
             self.parcels.front_mut()
         } else {
             self.parcels.back_mut()
         };
+        let mut queued = false;
         match inlet {
-            Some(p) if ((p.theta - theta) * self.d).abs() < MERGE_TOLERANCE_K => {
-                let m = p.mass_kg + mass_kg;
-                p.theta = (p.mass_kg * p.theta + mass_kg * theta) / m;
-                p.mass_kg = m;
-            }
-            _ => {
-                let np = Parcel { mass_kg, theta };
-                if forward {
-                    self.parcels.push_front(np);
+            Some(p) => {
+                let m = p.mass_kg + np.mass_kg;
+                let mean_p = p.mean_theta();
+                let mean = (p.mass_kg * mean_p + np.mass_kg * mean_n) / m;
+                let k = np.rate.abs();
+                // The old parcel's newest end faces the inlet, and the new profile, continued over
+                // the new parcel's length, lands on it.
+                let exact = (p.rate >= 0.0) == (np.rate >= 0.0)
+                    && (p.rate.abs() - k).abs() <= JOIN_RATE_TOLERANCE * k
+                    && ((p.base - np.base) * d).abs() <= JOIN_TOLERANCE_K
+                    && ((np.amp * exp_neg(k * np.mass_kg) - p.amp) * d).abs() <= JOIN_TOLERANCE_K;
+                if exact {
+                    // The base takes up the rounding, so that the energy is exactly the sum.
+                    let base = mean - np.amp * phi(k * m);
+                    *p = Parcel {
+                        mass_kg: m,
+                        base,
+                        amp: np.amp,
+                        rate: np.rate,
+                    };
                 } else {
-                    self.parcels.push_back(np);
+                    let near = |x: f64| ((x - mean) * d).abs() < MERGE_TOLERANCE_K;
+                    if m <= pipe_mass * MERGE_MAX_SHARE
+                        && near(p.end_theta(true))
+                        && near(p.end_theta(false))
+                        && near(np.end_theta(true))
+                        && near(np.end_theta(false))
+                    {
+                        *p = Parcel::uniform(m, mean);
+                    } else {
+                        queued = true;
+                    }
                 }
+            }
+            None => queued = true,
+        }
+        if queued {
+            if forward {
+                self.parcels.push_front(np);
+            } else {
+                self.parcels.push_back(np);
             }
         }
         if self.parcels.len() > MAX_PARCELS {
-            // Merge the two parcels at the inlet (O(1)); reached only by very slow flows.
+            // Merge the two parcels at the inlet into one uniform parcel (O(1)); reached only by
+            // very slow, unsteady flows.
             let (a, b) = if forward {
                 (
                     self.parcels.pop_front().unwrap(),
@@ -210,10 +316,10 @@ impl PipeWater {
                 )
             };
             let m = a.mass_kg + b.mass_kg;
-            let np = Parcel {
-                mass_kg: m,
-                theta: (a.mass_kg * a.theta + b.mass_kg * b.theta) / m,
-            };
+            let np = Parcel::uniform(
+                m,
+                (a.mass_kg * a.mean_theta() + b.mass_kg * b.mean_theta()) / m,
+            );
             if forward {
                 self.parcels.push_front(np);
             } else {
@@ -237,12 +343,17 @@ impl PipeWater {
     fn renormalise(&mut self) {
         let (d, c) = (self.d, self.c);
         for p in self.parcels.iter_mut() {
-            p.theta = d * p.theta + c;
+            p.base = d * p.base + c;
+            p.amp *= d;
         }
         self.d = 1.0;
         self.c = 0.0;
         self.sum_m = self.parcels.iter().map(|p| p.mass_kg).sum();
-        self.sum_m_theta = self.parcels.iter().map(|p| p.mass_kg * p.theta).sum();
+        self.sum_m_theta = self
+            .parcels
+            .iter()
+            .map(|p| p.mass_kg * p.mean_theta())
+            .sum();
         self.ops = 0;
     }
 
@@ -275,47 +386,63 @@ impl PipeWater {
         }
         let forward = flow > 0.0;
         let m_in = q * dt;
-        // Old water leaves from the downstream end, oldest first; each part decays until it leaves.
+        // Decay exponent per kg of water that has flowed past since the tick began: water `y` kg
+        // from the outlet leaves at `y/ṁ` s.
+        let beta = inv_tau / q;
+        // Old water leaves from the downstream end, oldest first; each element decays until it
+        // leaves. Along the part of a parcel that leaves, both the decay it had before (its
+        // profile) and the time it leaves at are linear in its position, so the exit temperature
+        // is exactly a mean of exponentials of a linear function.
         let mut y = 0.0; // mass already out
         let leave = m_in.min(pipe_mass);
         while y < leave * (1.0 - 1e-15) {
             let p = if forward {
-                self.parcels.back()
+                self.parcels.back_mut()
             } else {
-                self.parcels.front()
+                self.parcels.front_mut()
             };
-            let Some(&p) = p else { break };
+            let Some(p) = p else { break };
             let take = p.mass_kg.min(leave - y);
-            // The first part leaves at once: e^{-0} = 1 exactly, so only the mean over its exit
-            // times remains (the same value, bit for bit, as `mean_decay(0, take/q, inv_tau)`).
-            let f = if y == 0.0 {
-                phi(take / q * inv_tau)
+            let whole = take >= p.mass_kg * (1.0 - 1e-15);
+            let k = p.rate.abs();
+            // Exponents of the profile's decay at the outlet end of the part that leaves and at
+            // its inner end, and the part's mean transformed temperature now.
+            let newest_at_outlet = (p.rate >= 0.0) != forward;
+            let (e_out, e_in, mean_theta) = if p.amp == 0.0 {
+                (0.0, 0.0, p.base)
+            } else if newest_at_outlet {
+                let mt = p.base + p.amp * phi(k * take);
+                (0.0, k * take, mt)
             } else {
-                mean_decay(y / q, (y + take) / q, inv_tau)
+                let (e_out, e_in) = (k * p.mass_kg, k * (p.mass_kg - take));
+                (e_out, e_in, p.base + p.amp * mean_exp(e_out, e_in))
             };
-            let t_now = self.temp_of(&p);
-            let t_exit = t_g + (t_now - t_g) * f;
+            let t_now = self.d * mean_theta + self.c;
+            let ground_part =
+                (self.d * p.base + self.c - t_g) * mean_exp(beta * y, beta * (y + take));
+            let profile_part = if p.amp == 0.0 {
+                0.0
+            } else {
+                self.d * p.amp * mean_exp(e_out + beta * y, e_in + beta * (y + take))
+            };
+            let t_exit = t_g + ground_part + profile_part;
             out.mass_kg += take;
             out.mass_temp += take * t_exit;
             out.loss_mass_temp += take * (t_now - t_exit);
             y += take;
             self.sum_m -= take;
-            self.sum_m_theta -= take * p.theta;
-            if take >= p.mass_kg * (1.0 - 1e-15) {
+            self.sum_m_theta -= take * mean_theta;
+            if whole {
                 if forward {
                     self.parcels.pop_back();
                 } else {
                     self.parcels.pop_front();
                 }
             } else {
-                let pm = if forward {
-                    self.parcels.back_mut()
-                } else {
-                    self.parcels.front_mut()
-                };
-                if let Some(pm) = pm {
-                    pm.mass_kg -= take;
+                if newest_at_outlet && p.amp != 0.0 {
+                    p.amp *= exp_neg(k * take);
                 }
+                p.mass_kg -= take;
             }
         }
         if self.parcels.is_empty() {
@@ -326,20 +453,27 @@ impl PipeWater {
         out.loss_mass_temp += self.decay_all(full, t_g);
         // New water: if more than the pipe holds enters, the surplus passes right through after
         // exactly the residence time M/ṁ.
-        let residence = pipe_mass / q;
         let (m_stay, stay_decay) = if m_in > pipe_mass {
             let through = m_in - pipe_mass;
-            let t_exit = t_g + (t_in - t_g) * exp_neg(residence * inv_tau);
+            let t_exit = t_g + (t_in - t_g) * exp_neg(beta * pipe_mass);
             out.mass_kg += through;
             out.mass_temp += through * t_exit;
             out.loss_mass_temp += through * (t_in - t_exit);
-            (pipe_mass, phi(residence * inv_tau))
+            (pipe_mass, phi(beta * pipe_mass))
         } else {
             (m_in, stay_phi)
         };
+        // What stays entered over the last `m_stay/ṁ` s: `T_g + (T_in − T_g)·e^{−β·z}` from the
+        // inlet, its mean `T_g + (T_in − T_g)·φ(β·m_stay)`.
         let t_stay = t_g + (t_in - t_g) * stay_decay;
         out.loss_mass_temp += m_stay * (t_in - t_stay);
-        self.push(forward, m_stay, t_stay);
+        let np = Parcel {
+            mass_kg: m_stay,
+            base: (t_g - self.c) / self.d,
+            amp: (t_in - t_g) / self.d,
+            rate: if forward { beta } else { -beta },
+        };
+        self.push(forward, np, pipe_mass);
         out
     }
 }
@@ -779,6 +913,13 @@ pub fn thermal_pass(
             ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
                 (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
             }
+            ConsumerKind::Fixed(
+                ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
+                | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
+            ) => {
+                let t_r = t_s - delta_t_k;
+                (m * cp * (t_s - t_r), t_r)
+            }
             _ => {
                 let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
                 let can = m * cp * (t_s - return_temp_c[i]);
@@ -788,7 +929,9 @@ pub fn thermal_pass(
         };
         delivered_w[i] = q;
         unmet_w[i] = match kind[i] {
-            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => 0.0,
+            ConsumerKind::Fixed(
+                ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
+            ) => 0.0,
             _ => (demand_w[i] - q).max(0.0),
         };
         return_out_c[i] = t_r;
