@@ -595,8 +595,16 @@ fn shipped_scenarios_score_a_good_response_above_none() {
         );
         assert!(!good.log.series.is_empty() && !good.log.alarms.is_empty());
         match name {
-            "pump_trip_winter" | "pipe_burst_loop" => {
+            "pump_trip_winter" => {
                 assert!(none.metrics.unmet_heat_kwh > 20.0 * good.metrics.unmet_heat_kwh.max(1.0));
+                assert!(none.metrics.floods >= 1);
+            }
+            "pipe_burst_loop" => {
+                // Isolated, the loop carries the far bank's flow round the long way, which needs
+                // more head than the 5 bar pump has: even the good response leaves heat unmet
+                // (pressure-driven flow), about a tenth of what no response does.
+                assert!(none.metrics.unmet_heat_kwh > 5.0 * good.metrics.unmet_heat_kwh.max(1.0));
+                assert!(good.metrics.unmet_heat_kwh > 100.0, "{}", good.metrics.unmet_heat_kwh);
                 assert!(none.metrics.floods >= 1);
             }
             "cryostat_busy_site" => {
