@@ -604,7 +604,11 @@ fn shipped_scenarios_score_a_good_response_above_none() {
                 // more head than the 5 bar pump has: even the good response leaves heat unmet
                 // (pressure-driven flow), about a tenth of what no response does.
                 assert!(none.metrics.unmet_heat_kwh > 5.0 * good.metrics.unmet_heat_kwh.max(1.0));
-                assert!(good.metrics.unmet_heat_kwh > 100.0, "{}", good.metrics.unmet_heat_kwh);
+                assert!(
+                    good.metrics.unmet_heat_kwh > 100.0,
+                    "{}",
+                    good.metrics.unmet_heat_kwh
+                );
                 assert!(none.metrics.floods >= 1);
             }
             "cryostat_busy_site" => {

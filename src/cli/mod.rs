@@ -905,6 +905,23 @@ fn run_command(args: RunArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     bar.finish_and_clear();
     let wall = t0.elapsed().as_secs_f64();
     let report = Report::from_sim(&sim);
+    // Warnings go to stderr even with --quiet: results resting on them need a second look.
+    let k = &report.kpis;
+    if k.hydraulic_nonconverged_ticks > 0 {
+        eprintln!(
+            "warning: the network solve did not converge in {} ticks (worst loop residual {:.3e} Pa): those ticks' flows are not a solution",
+            k.hydraulic_nonconverged_ticks, k.max_loop_residual_pa
+        );
+    }
+    if k.pump_head_limited_ticks > 0 {
+        eprintln!(
+            "warning: pumps at their largest head in {} ticks (the network needed up to {:.2} bar; lowest substation dp {:.2} bar at {}): substations got less flow",
+            k.pump_head_limited_ticks,
+            k.max_pump_head_needed_pa / 1e5,
+            k.min_substation_dp_pa / 1e5,
+            report.critical_substation.as_deref().unwrap_or("-")
+        );
+    }
     if !args.quiet {
         print!("{}", report.summary_table());
         println!(
