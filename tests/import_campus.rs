@@ -119,12 +119,12 @@ fn campus_runs_a_week_balanced_and_meets_the_design_load() {
             if let ConsumerKind::Building(b) = c.kind[i]
                 && t >= 60
             {
-                unmet_j += c.unmet_w[i] * 60.0;
+                unmet_j += c.unmet_w()[i] * 60.0;
                 demand_j += c.demand_w[i] * 60.0;
                 let e = &mut by_building[b as usize];
-                e.0 += c.unmet_w[i] * 60.0;
+                e.0 += c.unmet_w()[i] * 60.0;
                 e.1 += c.demand_w[i] * 60.0;
-                e.2 += (c.unmet_w[i] > 1.0) as usize;
+                e.2 += (c.unmet_w()[i] > 1.0) as usize;
             }
         }
         assert!(w.res::<Ledger>().last_error_rel <= 1e-9);

@@ -246,7 +246,7 @@ fn unmet_connected(w: &Simulation, s: &Scene) -> (f64, f64) {
         if let ConsumerKind::Building(b) = c.kind[i]
             && s.buildings[b as usize].node.is_some()
         {
-            unmet += c.unmet_w[i];
+            unmet += c.unmet_w()[i];
             demand += c.demand_w[i];
         }
     }

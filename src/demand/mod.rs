@@ -279,10 +279,10 @@ pub struct Consumers {
     pub dhw_w: Vec<f64>,
     /// Requested (and granted) mass flow, kg/s.
     pub mass_flow_kg_s: Vec<f64>,
-    pub delivered_w: Vec<f64>,
-    pub unmet_w: Vec<f64>,
+    delivered_w: Vec<f64>,
+    unmet_w: Vec<f64>,
     /// Return temperature actually leaving the substation, °C.
-    pub return_out_c: Vec<f64>,
+    return_out_c: Vec<f64>,
 }
 
 impl Consumers {
@@ -455,6 +455,103 @@ pub fn building_demand(
 }
 
 impl Consumers {
+    /// Each substation takes its heat at the supply temperature of its node
+    /// (`supply_node_temp_c`, computed by the thermal domain this tick): a fixed-flow test consumer
+    /// `Q = ṁ·c_p·(T_s − T_r)`; a fixed-ΔT one `Q = ṁ·c_p·ΔT`, returning at `T_s − ΔT`; a building
+    /// or fixed-heat consumer `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`, without hot water when
+    /// `T_s` is below `dhw_min_c`, returning at `T_s − Q/(ṁ·c_p)`. What is not delivered is unmet.
+    /// Gives the heat delivered over the tick, J.
+    pub fn take_heat(
+        &mut self,
+        supply_node_temp_c: &[f64],
+        cp: f64,
+        dhw_min_c: f64,
+        dt: f64,
+    ) -> f64 {
+        let dhw_min = dhw_min_c;
+        let mut delivered_j = 0.0;
+        let Consumers {
+            kind,
+            node,
+            return_temp_c,
+            demand_w,
+            dhw_w,
+            mass_flow_kg_s,
+            delivered_w,
+            unmet_w,
+            return_out_c,
+            ..
+        } = self;
+        // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
+        let n = kind.len();
+        let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s) = (
+            &node[..n],
+            &return_temp_c[..n],
+            &demand_w[..n],
+            &dhw_w[..n],
+            &mass_flow_kg_s[..n],
+        );
+        let (delivered_w, unmet_w, return_out_c) = (
+            &mut delivered_w[..n],
+            &mut unmet_w[..n],
+            &mut return_out_c[..n],
+        );
+        for i in 0..n {
+            let m = mass_flow_kg_s[i];
+            let node = match node[i] {
+                Some(n) if m > 0.0 => n as usize,
+                _ => {
+                    delivered_w[i] = 0.0;
+                    unmet_w[i] = demand_w[i];
+                    return_out_c[i] = return_temp_c[i];
+                    continue;
+                }
+            };
+            let t_s = supply_node_temp_c[node];
+            let (q, t_r) = match kind[i] {
+                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
+                    (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
+                }
+                ConsumerKind::Fixed(
+                    ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
+                    | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
+                ) => {
+                    let t_r = t_s - delta_t_k;
+                    (m * cp * (t_s - t_r), t_r)
+                }
+                _ => {
+                    let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
+                    let can = m * cp * (t_s - return_temp_c[i]);
+                    let q = want.min(can).max(0.0);
+                    (q, t_s - q / (m * cp))
+                }
+            };
+            delivered_w[i] = q;
+            unmet_w[i] = match kind[i] {
+                ConsumerKind::Fixed(
+                    ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
+                ) => 0.0,
+                _ => (demand_w[i] - q).max(0.0),
+            };
+            return_out_c[i] = t_r;
+            delivered_j += q * dt;
+        }
+        delivered_j
+    }
+
+    /// Heat each substation took this tick, W.
+    pub fn delivered_w(&self) -> &[f64] {
+        &self.delivered_w
+    }
+    /// Heat each substation asked for and did not get this tick, W.
+    pub fn unmet_w(&self) -> &[f64] {
+        &self.unmet_w
+    }
+    /// Temperature each substation's return leaves at, °C.
+    pub fn return_out_c(&self) -> &[f64] {
+        &self.return_out_c
+    }
+
     /// Hook for the faults domain: substation `i` gets no flow (its node is cut off).
     pub fn cut_off(&mut self, i: usize) {
         self.mass_flow_kg_s[i] = 0.0;

@@ -208,7 +208,7 @@ fn account(
 
     let demand = sum(&consumers.demand_w) * dt;
     let delivered = th.delivered_j;
-    let unmet = sum(&consumers.unmet_w) * dt;
+    let unmet = sum(consumers.unmet_w()) * dt;
     let recovered = sum(&sites.recovered_w) * dt;
     let site_elec = sum(&sites.electricity_w) * dt;
     let bldg_elec = sum(&buildings.electricity_w) * dt;

@@ -458,10 +458,10 @@ pub fn state_json(sim: &impl SimWorld) -> Value {
                 "id": id,
                 "kind": kind,
                 "demand_w": c.demand_w[i],
-                "delivered_w": c.delivered_w[i],
-                "unmet_w": c.unmet_w[i],
+                "delivered_w": c.delivered_w()[i],
+                "unmet_w": c.unmet_w()[i],
                 "mass_flow_kg_s": c.mass_flow_kg_s[i],
-                "return_temp_c": c.return_out_c[i],
+                "return_temp_c": c.return_out_c()[i],
             })
         })
         .collect();
@@ -504,7 +504,7 @@ pub fn state_json(sim: &impl SimWorld) -> Value {
                 "reference": st.is_reference[s],
                 "mass_flow_kg_s": st.mass_flow_kg_s[s],
                 "supply_temp_c": st.supply_out_c[s],
-                "return_temp_c": st.return_in_c[s],
+                "return_temp_c": st.return_in_c()[s],
                 "heat_w": st.heat_w[s],
                 "heat_pump_heat_w": st.hp_heat_w[s],
                 "heat_pump_cop": st.hp_cop[s],

@@ -93,7 +93,7 @@ pub struct Stations {
     pub mass_flow_kg_s: Vec<f64>,
     pub supply_out_c: Vec<f64>,
     /// Return temperature that arrived at the station this tick (last tick's during dispatch), °C.
-    pub return_in_c: Vec<f64>,
+    return_in_c: Vec<f64>,
     /// Heat given to the network this tick, W (can be slightly negative at no flow).
     pub heat_w: Vec<f64>,
     pub hp_cop: Vec<f64>,
@@ -113,6 +113,16 @@ pub struct Stations {
 }
 
 impl Stations {
+    /// The return temperature each station takes its flow at, °C.
+    pub fn return_in_c(&self) -> &[f64] {
+        &self.return_in_c
+    }
+
+    /// Hook for the thermal domain: the mixed return temperature station `s` takes its flow at.
+    pub fn set_return_in(&mut self, s: usize, temp_c: f64) {
+        self.return_in_c[s] = temp_c;
+    }
+
     /// Hook for the operator: station `s`'s supply set-point (`None`: the outdoor reset curve);
     /// gives the one before.
     pub fn set_setpoint_override(&mut self, s: usize, temp_c: Option<f64>) -> Option<f64> {

@@ -33,7 +33,8 @@
 //! topological order of this tick's flow (a potential flow has no directed cycle), so pipes whose
 //! water passes through within one tick pass on this tick's temperature.
 //!
-//! **Consumers** take `ṁ` at their node's supply temperature and give back
+//! **Consumers** (the demand domain's substation model, `Consumers::take_heat`, called here with
+//! this tick's supply temperatures) take `ṁ` at their node's supply temperature and give back
 //! `T_r = T_s − Q/(ṁ·c_p)` with `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`; hot water is not
 //! delivered when `T_s` is below `dhw_min_supply_temp_c`. What is not delivered is counted as unmet.
 //! Fixed-flow test consumers (`MassFlowKgS`) return at their fixed temperature. The fixed-ΔT forms
@@ -65,11 +66,11 @@ use std::collections::VecDeque;
 use bevy::prelude::*;
 
 use crate::base::{SceneSpec, SimClock, SimSet};
-use crate::demand::{ConsumerKind, Consumers};
+use crate::demand::Consumers;
 use crate::hydraulics::HydraulicState;
 use crate::network::Network;
 use crate::plants::Stations;
-use crate::scene::{ConsumerDemand, Scene};
+use crate::scene::Scene;
 use crate::weather::WeatherNow;
 
 /// Most parcels one pipe keeps.
@@ -867,77 +868,20 @@ pub fn thermal_pass(
         );
     }
 
-    // ---- consumers ----
-    let mut delivered_j = 0.0;
+    // ---- consumers: the substations take their heat (the demand domain's substation model) ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
-    let Consumers {
-        kind,
-        node,
-        return_temp_c,
-        demand_w,
-        dhw_w,
-        mass_flow_kg_s,
-        delivered_w,
-        unmet_w,
-        return_out_c,
-        ..
-    } = c;
-    // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
-    let n = kind.len();
-    let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s) = (
-        &node[..n],
-        &return_temp_c[..n],
-        &demand_w[..n],
-        &dhw_w[..n],
-        &mass_flow_kg_s[..n],
-    );
-    let (delivered_w, unmet_w, return_out_c) = (
-        &mut delivered_w[..n],
-        &mut unmet_w[..n],
-        &mut return_out_c[..n],
-    );
-    for i in 0..n {
-        let m = mass_flow_kg_s[i];
-        let node = match node[i] {
-            Some(n) if m > 0.0 => n as usize,
-            _ => {
-                delivered_w[i] = 0.0;
-                unmet_w[i] = demand_w[i];
-                return_out_c[i] = return_temp_c[i];
-                continue;
-            }
-        };
-        let t_s = th.supply_node_temp_c[node];
-        let (q, t_r) = match kind[i] {
-            ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
-                (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
-            }
-            ConsumerKind::Fixed(
-                ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
-                | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
-            ) => {
-                let t_r = t_s - delta_t_k;
-                (m * cp * (t_s - t_r), t_r)
-            }
-            _ => {
-                let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
-                let can = m * cp * (t_s - return_temp_c[i]);
-                let q = want.min(can).max(0.0);
-                (q, t_s - q / (m * cp))
-            }
-        };
-        delivered_w[i] = q;
-        unmet_w[i] = match kind[i] {
-            ConsumerKind::Fixed(
-                ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
-            ) => 0.0,
-            _ => (demand_w[i] - q).max(0.0),
-        };
-        return_out_c[i] = t_r;
-        delivered_j += q * dt;
-        th.in_mass[node] += m * dt;
-        th.in_mt[node] += m * dt * t_r;
+    let delivered_j = c.take_heat(&th.supply_node_temp_c, cp, dhw_min, dt);
+    // Their returns enter the return network at their nodes.
+    for i in 0..c.len() {
+        let m = c.mass_flow_kg_s[i];
+        if let Some(node) = c.node[i]
+            && m > 0.0
+        {
+            let node = node as usize;
+            th.in_mass[node] += m * dt;
+            th.in_mt[node] += m * dt * c.return_out_c()[i];
+        }
     }
 
     // ---- leaks: supply water out, make-up water into the return at the same node ----
@@ -991,9 +935,9 @@ pub fn thermal_pass(
     for s in 0..st.len() {
         let n = st.node[s] as usize;
         if st.mass_flow_kg_s[s] > 0.0 {
-            st.return_in_c[s] = th.return_node_temp_c[n];
+            st.set_return_in(s, th.return_node_temp_c[n]);
         }
-        station_j += st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c[s]);
+        station_j += st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c()[s]);
     }
 
     th.loss_j = loss_mt * cp;

@@ -409,7 +409,7 @@ pub fn record(
     let mut out = 0u32;
     let mut unmet = 0.0;
     for i in 0..c.len() {
-        unmet += c.unmet_w[i];
+        unmet += c.unmet_w()[i];
         if c.demand_w[i] <= 0.0 {
             continue;
         }
@@ -460,7 +460,7 @@ pub fn record(
             min_supply_temp_c_true: node_temps(&sensors.truth),
             min_supply_temp_c_measured: node_temps(&sensors.measured),
             unmet_heat_w: unmet,
-            heat_delivered_w: c.delivered_w.iter().sum(),
+            heat_delivered_w: c.delivered_w().iter().sum(),
             network_flow_kg_s: stations.mass_flow_kg_s.iter().sum(),
             static_pressure_pa_true: static_i.map_or(0.0, |i| sensors.truth[i]),
             static_pressure_pa_measured: static_i.map_or(0.0, |i| sensors.measured[i]),

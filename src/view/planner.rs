@@ -377,12 +377,12 @@ pub fn run_compare(base: Scene, variant: Scene, days: f64, out: Arc<Mutex<Compar
                 if let Some(n) = c.node[i] {
                     supply[w][i] += th.supply_node_temp_c[n as usize];
                 }
-                unmet[w][i] += c.unmet_w[i] / 1e3 * dt_h;
+                unmet[w][i] += c.unmet_w()[i] / 1e3 * dt_h;
             }
             if t % every == 0 {
                 let st = sim.res::<crate::plants::Stations>();
                 res.series[w][0].push(st.heat_w.iter().sum::<f64>() / 1e6);
-                res.series[w][1].push(c.unmet_w.iter().sum::<f64>() / 1e3);
+                res.series[w][1].push(c.unmet_w().iter().sum::<f64>() / 1e3);
                 res.series[w][2].push(st.hp_source_w.iter().sum::<f64>() / 1e6);
             }
         }

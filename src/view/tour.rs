@@ -219,7 +219,7 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
         .fold(f64::NAN, f64::max);
     let return_c = v
         .stations
-        .return_in_c
+        .return_in_c()
         .iter()
         .copied()
         .fold(f64::NAN, f64::min);
@@ -282,7 +282,7 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
                 .into(),
         },
         4 => {
-            let demand_w: f64 = v.consumers.delivered_w.iter().sum();
+            let demand_w: f64 = v.consumers.delivered_w().iter().sum();
             Caption {
                 title: "Where the heat goes".into(),
                 number: mw(demand_w),

@@ -88,7 +88,7 @@ pub fn sample_history(
     {
         let i = p.index as usize;
         let (a, b) = match p.kind {
-            Kind::Building => (c.delivered_w[i] / 1e3, c.unmet_w[i] / 1e3),
+            Kind::Building => (c.delivered_w()[i] / 1e3, c.unmet_w()[i] / 1e3),
             Kind::Pipe => (hs.pipe_flow_kg_s[i], th.supply_out_c[i]),
             Kind::Site => (sites.electricity_w[i] / 1e3, sites.recovered_w[i] / 1e3),
             _ => (0.0, 0.0),
@@ -108,7 +108,7 @@ pub fn sample_history(
     let t = clock.time_s / 3600.0;
     h.t_h.push(t);
     h.waste_share.push(100.0 * k.waste_heat_share);
-    h.unmet_kw.push(c.unmet_w.iter().sum::<f64>() / 1e3);
+    h.unmet_kw.push(c.unmet_w().iter().sum::<f64>() / 1e3);
     h.co2_kg.push(k.co2_kg);
     h.co2_base_kg.push(k.co2_baseline_kg);
     h.renewable.push(100.0 * k.renewable_share);
@@ -448,9 +448,9 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
                 row(
                     ui,
                     "delivered",
-                    format!("{:.1} kW", w.c.delivered_w[i] / 1e3),
+                    format!("{:.1} kW", w.c.delivered_w()[i] / 1e3),
                 );
-                row(ui, "unmet", format!("{:.2} kW", w.c.unmet_w[i] / 1e3));
+                row(ui, "unmet", format!("{:.2} kW", w.c.unmet_w()[i] / 1e3));
                 row(
                     ui,
                     "mass flow",
@@ -476,7 +476,7 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
                 row(
                     ui,
                     "return temperature",
-                    format!("{:.1} °C", w.c.return_out_c[i]),
+                    format!("{:.1} °C", w.c.return_out_c()[i]),
                 );
                 row(
                     ui,
@@ -583,7 +583,7 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
                     row(
                         ui,
                         "supply / return",
-                        format!("{:.1} / {:.1} °C", st.supply_out_c[s], st.return_in_c[s]),
+                        format!("{:.1} / {:.1} °C", st.supply_out_c[s], st.return_in_c()[s]),
                     );
                     row(
                         ui,

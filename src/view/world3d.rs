@@ -876,7 +876,7 @@ pub fn color_layers(
             },
             Layer::UnmetHeat => {
                 let d = c.demand_w[i];
-                let u = if d > 0.0 { c.unmet_w[i] / d } else { 0.0 };
+                let u = if d > 0.0 { c.unmet_w()[i] / d } else { 0.0 };
                 assets.alarm.at(norm(100.0 * u))
             }
             Layer::FeederLoading => {
