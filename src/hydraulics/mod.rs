@@ -190,43 +190,6 @@ const G: f64 = 9.81;
 /// pressure-driven Newton iterations; larger ones the spanning tree's.
 const DENSE_SENSITIVITY_NODES: usize = 800;
 
-/// Cholesky factor `L` (lower, in place) of the symmetric positive definite `a` (n×n).
-fn cholesky_factor(a: &mut [f64], n: usize) {
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
-        }
-        let d = d.max(1e-300).sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut v = a[i * n + j];
-            for k in 0..j {
-                v -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = v / d;
-        }
-    }
-}
-
-/// Solves `L·Lᵀ·x = b` in place with the factor from [`cholesky_factor`].
-fn cholesky_substitute(l: &[f64], b: &mut [f64], n: usize) {
-    for i in 0..n {
-        let mut v = b[i];
-        for k in 0..i {
-            v -= l[i * n + k] * b[k];
-        }
-        b[i] = v / l[i * n + i];
-    }
-    for i in (0..n).rev() {
-        let mut v = b[i];
-        for k in i + 1..n {
-            v -= l[k * n + i] * b[k];
-        }
-        b[i] = v / l[i * n + i];
-    }
-}
-
 /// Above this many starved substations the pressure-driven flows are found with one share per
 /// part ([`uniform_share`]) instead of Newton's method on each substation's flow (a dense system).
 const PRESSURE_DRIVEN_MAX_UNKNOWNS: usize = 300;
@@ -554,7 +517,7 @@ fn pressure_driven(
                     lap[u * nn + u] = 1.0;
                 }
             }
-            cholesky_factor(&mut lap, nn);
+            solver::cholesky_factor(&mut lap, nn);
             let mut cols: Vec<(u32, Vec<f64>)> = Vec::new();
             for (b, &j) in set.iter().enumerate() {
                 let nj = node[j].expect("node");
@@ -563,7 +526,7 @@ fn pressure_driven(
                     None => {
                         let mut e = vec![0.0; nn];
                         e[nj as usize] = 1.0;
-                        cholesky_substitute(&lap, &mut e, nn);
+                        solver::cholesky_substitute(&lap, &mut e, nn);
                         cols.push((nj, e));
                         cols.len() - 1
                     }

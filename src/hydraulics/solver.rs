@@ -248,6 +248,13 @@ pub fn solve(
 /// Solves `A x = b` in place (`b` becomes `x`) for a symmetric positive definite `A` (n×n, row
 /// major), by Cholesky factorisation. A non-positive pivot (a degenerate loop) is floored.
 pub(crate) fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) {
+    cholesky_factor(a, n);
+    cholesky_substitute(a, b, n);
+}
+
+/// Cholesky factor `L` of the symmetric positive definite `a` (n×n, row major), in place in its
+/// lower triangle; a non-positive pivot is floored.
+pub(crate) fn cholesky_factor(a: &mut [f64], n: usize) {
     for j in 0..n {
         let mut d = a[j * n + j];
         for k in 0..j {
@@ -263,18 +270,22 @@ pub(crate) fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) {
             a[i * n + j] = v / d;
         }
     }
+}
+
+/// Solves `L·Lᵀ·x = b` in place with the factor from [`cholesky_factor`].
+pub(crate) fn cholesky_substitute(l: &[f64], b: &mut [f64], n: usize) {
     for i in 0..n {
         let mut v = b[i];
         for k in 0..i {
-            v -= a[i * n + k] * b[k];
+            v -= l[i * n + k] * b[k];
         }
-        b[i] = v / a[i * n + i];
+        b[i] = v / l[i * n + i];
     }
     for i in (0..n).rev() {
         let mut v = b[i];
         for k in i + 1..n {
-            v -= a[k * n + i] * b[k];
+            v -= l[k * n + i] * b[k];
         }
-        b[i] = v / a[i * n + i];
+        b[i] = v / l[i * n + i];
     }
 }
