@@ -5,7 +5,8 @@
 //! - **PV**: `P = P_peak · GHI/1000 W/m² · PR` (horizontal-equivalent, performance ratio PR).
 //! - **Wind**: hub-height speed by the power law `v_h = v₁₀·(h/10)^{1/7}`; power curve
 //!   `P = P_r·(v³ − v_ci³)/(v_r³ − v_ci³)` between cut-in and rated speed, `P_r` up to cut-out, 0 beyond.
-//! - **Loads** per bus: buildings' electricity, quantum sites, their heat pumps (on the site's bus),
+//! - **Loads** per bus: buildings' electricity, quantum sites and their cooling (dry coolers and
+//!   chillers, [`crate::quantum::cooling`]), their heat pumps (on the site's bus),
 //!   circulation pumps (on the station's site bus, or the connection bus).
 //! - **Batteries** absorb the city's surplus and cover its deficit within their power and energy,
 //!   with the round-trip efficiency split evenly between charging and discharging.
@@ -256,7 +257,11 @@ fn grid_balance(
     }
     for i in 0..sites.len() {
         if !sites.on_ups(i) {
-            add_load(g, on_bus(sites.bus[i]), sites.electricity_w[i]);
+            add_load(
+                g,
+                on_bus(sites.bus[i]),
+                sites.electricity_w[i] + sites.cooling_w[i],
+            );
         }
     }
     for s in 0..stations.len() {

@@ -94,6 +94,21 @@ pub struct Kpis {
     /// substation is the report's `critical_substation`).
     #[serde(default)]
     pub min_substation_dp_pa: f64,
+    // ---- accounting (issue 13) ----
+    /// Gas-boiler CO₂ the unmet heat would have cost; the baseline is on delivered heat and does
+    /// not include it.
+    #[serde(default)]
+    pub co2_unmet_heat_kg: f64,
+    /// Electricity of the quantum sites' dry coolers and chillers.
+    #[serde(default)]
+    pub site_cooling_electricity_kwh: f64,
+    /// The sites' electricity with their cooling over their electricity without it.
+    #[serde(default)]
+    pub local_pue: f64,
+    /// The worst relative residual of the independent conservation check (the water's energy
+    /// content against the flows across the network's boundary; see `ledger::conservation_check`).
+    #[serde(default)]
+    pub max_conservation_error_rel: f64,
 }
 
 impl Kpis {
@@ -144,28 +159,50 @@ impl Kpis {
             mean_latency_ms_local: 1e3 * ratio(q.latency_local_s_sum, done),
             mean_latency_ms_remote: 1e3 * ratio(q.latency_remote_s_sum, done),
             quantum_energy_per_job_kwh: ratio(kwh(l.quantum_site_electricity_j), done),
+            co2_unmet_heat_kg: l.co2_unmet_heat_kg,
+            site_cooling_electricity_kwh: kwh(l.site_cooling_electricity_j),
+            local_pue: local_pue(l),
+            max_conservation_error_rel: l.max_conservation_error_rel,
         }
+    }
+}
+
+/// The quantum sites' PUE: their electricity with their cooling over their electricity (0 with no
+/// site electricity).
+pub fn local_pue(l: &Ledger) -> f64 {
+    if l.quantum_site_electricity_j > 0.0 {
+        (l.quantum_site_electricity_j + l.site_cooling_electricity_j) / l.quantum_site_electricity_j
+    } else {
+        0.0
     }
 }
 
 /// "A small quantum data centre in the city vs a traditional remote one", for the same jobs.
 ///
-/// - Energy: the sites' electricity, against the same computing in a remote data centre drawing
-///   it × PUE [`REMOTE_DC_PUE`] (the ledger's baseline).
+/// - Energy, on the same footing: the sites' electricity with their own cooling (dry coolers and
+///   chillers; `local_pue` = with / without) plus the heat pumps' electricity that lifts their
+///   waste heat into the network, against the same computing in a remote data centre drawing the
+///   sites' electricity × PUE [`REMOTE_DC_PUE`] (its cooling included; the ledger's baseline).
 /// - Latency: mean round trip of the completed jobs to the site that ran them, against the
 ///   remote data centre (fibre and routing from the scene's `quantum_jobs.network`).
-/// - Heat: the sites' waste heat recovered by heat pumps into the network, against none (a
-///   remote data centre's heat is wasted); it stands in for gas-boiler heat
-///   ([`GAS_BOILER_EFFICIENCY`], [`GAS_CO2_KG_KWH`]).
+/// - Heat: the heat pumps' heat (the sites' waste heat plus the heat pumps' electricity) put into
+///   the network, against none (a remote data centre's heat is wasted); it stands in for
+///   gas-boiler heat ([`GAS_BOILER_EFFICIENCY`], [`GAS_CO2_KG_KWH`]).
 /// - CO₂: both electricity demands at the grid's carbon intensity of each hour (the baseline's
 ///   assumption that the remote data centre sits on a grid like this one), then net of the gas
-///   the recovered heat saves.
+///   the reused heat saves.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct QuantumVsDatacentre {
     pub jobs_completed: u64,
     pub local: DatacentreSide,
     pub remote: DatacentreSide,
     pub remote_pue: f64,
+    /// The sites' PUE with their own cooling (see [`local_pue`]).
+    pub local_pue: f64,
+    /// The local side's electricity by use: the sites' (IT), their cooling, their heat pumps.
+    pub local_it_electricity_kwh: f64,
+    pub local_cooling_electricity_kwh: f64,
+    pub local_heat_pump_electricity_kwh: f64,
     pub remote_fibre_km: f64,
     pub remote_routing_rtt_ms: f64,
 }
@@ -177,6 +214,7 @@ pub struct DatacentreSide {
     /// Per completed job (0 without jobs).
     pub energy_per_job_kwh: f64,
     pub mean_latency_ms: f64,
+    /// Heat put into the heat network (the heat pumps' heat: waste heat plus their electricity).
     pub heat_reused_kwh: f64,
     /// CO₂ of the electricity.
     pub co2_kg: f64,
@@ -195,10 +233,14 @@ impl QuantumVsDatacentre {
                 0.0
             }
         };
-        let elec = l.quantum_site_electricity_j / J_PER_KWH;
-        let heat = l.waste_heat_recovered_j / J_PER_KWH;
+        let it = l.quantum_site_electricity_j / J_PER_KWH;
+        let cooling = l.site_cooling_electricity_j / J_PER_KWH;
+        let hp_elec = l.heat_pump_electricity_j / J_PER_KWH;
+        let elec = it + cooling + hp_elec;
+        let local_co2 = l.quantum_site_co2_kg + l.site_cooling_co2_kg + l.heat_pump_co2_kg;
+        let heat = l.heat_pump_heat_j / J_PER_KWH;
         let avoided = heat / GAS_BOILER_EFFICIENCY * GAS_CO2_KG_KWH;
-        let remote_elec = elec * REMOTE_DC_PUE;
+        let remote_elec = it * REMOTE_DC_PUE;
         let remote_co2 = l.quantum_site_co2_kg * REMOTE_DC_PUE;
         QuantumVsDatacentre {
             jobs_completed: k.quantum_jobs_completed,
@@ -207,9 +249,9 @@ impl QuantumVsDatacentre {
                 energy_per_job_kwh: per_job(elec),
                 mean_latency_ms: k.mean_latency_ms_local,
                 heat_reused_kwh: heat,
-                co2_kg: l.quantum_site_co2_kg,
+                co2_kg: local_co2,
                 co2_avoided_by_heat_reuse_kg: avoided,
-                net_co2_kg: l.quantum_site_co2_kg - avoided,
+                net_co2_kg: local_co2 - avoided,
             },
             remote: DatacentreSide {
                 electricity_kwh: remote_elec,
@@ -225,6 +267,10 @@ impl QuantumVsDatacentre {
                 net_co2_kg: remote_co2,
             },
             remote_pue: REMOTE_DC_PUE,
+            local_pue: local_pue(l),
+            local_it_electricity_kwh: it,
+            local_cooling_electricity_kwh: cooling,
+            local_heat_pump_electricity_kwh: hp_elec,
             remote_fibre_km: net.remote_fibre_m / 1e3,
             remote_routing_rtt_ms: net.remote_routing_rtt_s * 1e3,
         }
@@ -319,6 +365,13 @@ impl Report {
                 format!("{:.0} kWh", k.quantum_site_electricity_kwh),
             ),
             (
+                "site cooling / local PUE",
+                format!(
+                    "{:.0} kWh / {:.3}",
+                    k.site_cooling_electricity_kwh, k.local_pue
+                ),
+            ),
+            (
                 "grid import / export",
                 format!("{:.0} / {:.0} kWh", k.grid_import_kwh, k.grid_export_kwh),
             ),
@@ -329,6 +382,10 @@ impl Report {
             (
                 "CO2 / baseline",
                 format!("{:.0} / {:.0} kg", k.co2_kg, k.co2_baseline_kg),
+            ),
+            (
+                "CO2 of unmet heat (gas)",
+                format!("{:.0} kg", k.co2_unmet_heat_kg),
             ),
             (
                 "quantum jobs done/missed/rej.",
@@ -365,6 +422,10 @@ impl Report {
             (
                 "max energy-balance error",
                 format!("{:.2e}", k.max_energy_balance_error_rel),
+            ),
+            (
+                "max conservation error",
+                format!("{:.2e}", k.max_conservation_error_rel),
             ),
             (
                 "pump head needed / limited",

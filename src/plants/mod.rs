@@ -7,20 +7,35 @@
 //! 2. Each heat pump's COP is a Carnot fraction `η` of the ideal between its source and sink,
 //!    `COP = η·T_h/(T_h − T_c)` with `T_h` = set-point + 3 K (condenser approach) and `T_c` = the site's
 //!    recovered-water temperature − 3 K (evaporator approach), in kelvin, kept within 1.5–10.
-//!    Its potential heat is `min(capacity, Q_src·COP/(COP − 1))`, `Q_src` the site's recoverable heat.
+//!    Its potential heat is `min(capacity, Q_left·COP/(COP − 1))`, `Q_left` what is left of its
+//!    site's recoverable heat after the heat pumps dispatched before it (several heat pumps on
+//!    one site share its heat: together they never take more than it offers).
 //! 3. Every station but the reference of its part of the network delivers its heat pumps' potential
 //!    and its tank's discharge (free and stored heat first): `ṁ = Q/(c_p·(T_set − T_r))`, with `T_r`
 //!    its return temperature of the last tick, scaled down together if they would exceed the
 //!    consumers' flow. The rest of the flow is shared by the stations with boilers in proportion
 //!    to their capacity; the reference station closes the mass balance.
-//! 4. A station whose plants cannot reach the set-point at its flow sends out what they can:
-//!    `T_out = T_r + Q_max/(ṁ·c_p)`.
+//! 4. Each station's limit `Q_max` = heat pumps' potential + tank discharge (within its power and
+//!    its stored heat) + boilers that can fire. A station whose plants cannot reach the set-point
+//!    at its flow sends out what they can: `T_out = T_r + Q_max/(ṁ·c_p)`.
 //!
-//! # Settling ([`crate::base::SimSet::Thermal`], after the thermal pass)
-//! The heat a station actually gave is `ṁ·c_p·(T_out − T_r)` with the return temperature that
-//! arrived this tick. It is split in merit order: heat pump (up to its potential), then storage
-//! discharge, then boilers; surplus heat-pump potential charges the tank. Heat-pump electricity is
-//! `Q/COP`, the waste heat it used `Q − Q/COP`; boiler gas is `Q/η`. Tank losses are `UA·(T_tank − 15 °C)`.
+//! # Capacities hold ([`Stations::hold_to_capacity`], in the thermal pass)
+//! The dispatch only knows last tick's return; once this tick's return `T_r` has arrived, the
+//! thermal pass sets the station's supply to `min(T_set, T_r + Q_max/(ṁ·c_p))` and moves the
+//! difference in heat out of (or into) the water that left the station this tick. So the heat a
+//! station gives never exceeds `Q_max`, in any tick: where the stations cannot meet the load the
+//! supply temperature sags, the substations get less and the shortfall is counted as unmet heat
+//! (the demand domain) — never booked as extra heat-pump or boiler output. (Before issue 13 the
+//! heat beyond the estimate was booked to the boilers, or to the heat pumps at a fallback COP of 3
+//! where a station had none, and two heat pumps on one site could each take all its waste heat.)
+//!
+//! # Settling ([`crate::base::SimSet::Settle`], after the thermal pass)
+//! The heat a station actually gave is `ṁ·c_p·(T_out − T_r)` (at most `Q_max`). It is split in
+//! merit order: heat pumps (each up to its potential, in order), then storage discharge, then
+//! boilers; surplus heat-pump potential charges the tank. Each heat pump's electricity is
+//! `Q/COP` at its own COP, the waste heat it used `Q − Q/COP`, credited to its own site; boiler
+//! gas is `Q/η`. Tank losses are `UA·(T_tank − 15 °C)`. Then each site's cooling electricity for
+//! the heat its heat pumps did not take ([`crate::quantum::cooling`]).
 //!
 //! Units: W, J, kg/s, °C. Reference for COP: Carnot fractions of 0.45–0.6 for large water-to-water
 //! heat pumps (David et al., Energies 10(4) 578 (2017), "Heat Roadmap Europe: large-scale electric
@@ -48,6 +63,12 @@ pub struct HeatPumpUnit {
     pub carnot_fraction: f64,
     /// Whether it can run (false while tripped or stopped; set by the faults domain).
     pub available: bool,
+    // ---- per tick (set by the dispatch) ----
+    /// Its COP this tick (0 while it cannot run).
+    pub cop: f64,
+    /// Heat it can give this tick, W: `min(capacity, Q_src·COP/(COP − 1))` with `Q_src` what is
+    /// left of its site's recoverable heat after the heat pumps dispatched before it.
+    pub potential_w: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +119,11 @@ pub struct Stations {
     pub heat_w: Vec<f64>,
     pub hp_cop: Vec<f64>,
     pub hp_potential_w: Vec<f64>,
+    /// Most heat the station's plants can give this tick, W: its heat pumps' potential, its tank's
+    /// discharge (within its power and its stored heat) and its boilers that can fire (infinite
+    /// for a fixed-temperature source). Set by the dispatch; the thermal pass holds the station's
+    /// heat to it ([`Stations::hold_to_capacity`]).
+    heat_limit_w: Vec<f64>,
     pub hp_heat_w: Vec<f64>,
     pub hp_electricity_w: Vec<f64>,
     /// Waste heat the heat pumps took from their sites, W.
@@ -116,6 +142,29 @@ impl Stations {
     /// The return temperature each station takes its flow at, °C.
     pub fn return_in_c(&self) -> &[f64] {
         &self.return_in_c
+    }
+
+    /// Most heat station `s`'s plants can give this tick, W (infinite for a fixed source).
+    pub fn heat_limit_w(&self) -> &[f64] {
+        &self.heat_limit_w
+    }
+
+    /// Hook for the thermal domain, after the return arrived: station `s`'s plants heat the
+    /// return `T_r` that came back this tick, so its supply is `min(T_set, T_r + Q_max/(ṁ·c_p))`,
+    /// not the temperature the dispatch set from last tick's return. Sets it and returns the heat
+    /// the water that left got beyond that this tick, J (`ṁ·c_p·(T_out,dispatch − T_out)·Δt`;
+    /// negative when the return came back warmer and a capacity-bound station sends more), which
+    /// the thermal pass takes out of (or adds to) the water that left the station.
+    pub fn hold_to_capacity(&mut self, s: usize, cp: f64, dt: f64) -> f64 {
+        let m = self.mass_flow_kg_s[s];
+        let cap = self.heat_limit_w[s];
+        if m <= 0.0 || !cap.is_finite() {
+            return 0.0;
+        }
+        let t_out = self.setpoint_c[s].min(self.return_in_c[s] + cap / (m * cp));
+        let excess_j = m * cp * (self.supply_out_c[s] - t_out) * dt;
+        self.supply_out_c[s] = t_out;
+        excess_j
     }
 
     /// Hook for the thermal domain: the mixed return temperature station `s` takes its flow at.
@@ -245,12 +294,8 @@ impl Stations {
             let comp = net.component[st.node[s] as usize] as usize;
             let m = flow_by_part[comp].max(0.0);
             st.mass_flow_kg_s[s] = m;
-            let discharge = st.tank[s]
-                .as_ref()
-                .filter(|t| t.available)
-                .map_or(0.0, |t| t.max_power_w);
-            let cap = st.hp_potential_w[s] + discharge + available_boiler_w(&st.boilers[s]);
-            st.supply_out_c[s] = if m > 0.0 && st.fixed_source_c[s].is_none() {
+            let cap = st.heat_limit_w[s];
+            st.supply_out_c[s] = if m > 0.0 && cap.is_finite() {
                 st.setpoint_c[s].min(st.return_in_c[s] + cap / (m * cp))
             } else {
                 st.setpoint_c[s]
@@ -327,6 +372,8 @@ impl Stations {
                             capacity_w: *capacity_w,
                             carnot_fraction: *carnot_fraction,
                             available: true,
+                            cop: 0.0,
+                            potential_w: 0.0,
                         });
                     }
                 }
@@ -386,6 +433,7 @@ impl Stations {
         s.heat_w = z.clone();
         s.hp_cop = z.clone();
         s.hp_potential_w = z.clone();
+        s.heat_limit_w = z.clone();
         s.hp_heat_w = z.clone();
         s.hp_electricity_w = z.clone();
         s.hp_source_w = z.clone();
@@ -470,7 +518,9 @@ fn dispatch(
     let setpoint = supply_setpoint_c(&spec.scene.heat_network, weather.outdoor_temp_c);
     let st = &mut *st;
     let n = st.len();
-    // Potentials.
+    // Potentials. What each site has left of its recoverable heat: heat pumps on one site share
+    // it, the first in station order taking first.
+    let mut site_left_w = sites.recoverable_w.clone();
     let mut free_w = vec![0.0; n];
     let mut cap_w = vec![0.0; n];
     for s in 0..n {
@@ -480,10 +530,18 @@ fn dispatch(
         st.setpoint_c[s] = sp;
         let mut pot = 0.0;
         let mut cop_sum = 0.0;
-        for hp in st.heat_pumps[s].iter().filter(|h| h.available) {
+        for hp in st.heat_pumps[s].iter_mut() {
+            hp.cop = 0.0;
+            hp.potential_w = 0.0;
+            if !hp.available {
+                continue;
+            }
             let si = hp.site as usize;
             let cop = heat_pump_cop(hp.carnot_fraction, sites.water_temp_c[si], sp);
-            let p = (sites.recoverable_w[si] * cop / (cop - 1.0)).min(hp.capacity_w);
+            let p = (site_left_w[si].max(0.0) * cop / (cop - 1.0)).min(hp.capacity_w);
+            site_left_w[si] -= p - p / cop;
+            hp.cop = cop;
+            hp.potential_w = p;
             pot += p;
             cop_sum += cop * p;
         }
@@ -501,6 +559,7 @@ fn dispatch(
         } else {
             pot + discharge + boilers
         };
+        st.heat_limit_w[s] = cap_w[s];
     }
     // Flow each part of the network asks for.
     let ncomp = net.component_root.len();
@@ -570,6 +629,7 @@ fn dispatch(
 pub fn settle(
     clock: Res<SimClock>,
     net: Res<Network>,
+    weather: Res<WeatherNow>,
     mut st: ResMut<Stations>,
     mut sites: ResMut<Sites>,
 ) {
@@ -580,7 +640,9 @@ pub fn settle(
         let q = st.mass_flow_kg_s[s] * cp * (st.supply_out_c[s] - st.return_in_c[s]);
         st.heat_w[s] = q;
         let (mut hp, mut boiler, mut source, mut charge, mut dumped) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let need = q.max(0.0);
+        // The thermal pass held the heat to the plants' limit (`hold_to_capacity`); what is left
+        // over here is rounding.
+        let need = q.max(0.0).min(st.heat_limit_w[s]);
         if q < 0.0 {
             dumped = -q;
         }
@@ -604,21 +666,39 @@ pub fn settle(
                     hp += c;
                 }
             }
-            if available_boiler_w(&st.boilers[s]) <= 0.0 {
-                // No boiler: the heat pumps (or the station's own water) cover the estimate error.
+            let boilers_w = available_boiler_w(&st.boilers[s]);
+            if boilers_w > 0.0 {
+                boiler = rest;
+            } else if hp > 0.0 || charge >= 0.0 {
+                // Rounding only (`need` is within the limit).
                 hp += rest;
             } else {
-                boiler = rest;
+                charge -= rest;
             }
         }
-        let cop = if st.hp_cop[s] > 0.0 {
-            st.hp_cop[s]
-        } else {
-            3.0
-        };
+        // Each heat pump in turn, up to its potential: its electricity `Q/COP` and the waste heat
+        // it took, `Q − Q/COP`, credited to its own site.
+        let mut left = hp;
+        let (mut elec, mut src) = (0.0, 0.0);
+        let units = st.heat_pumps[s].len();
+        for (k, u) in st.heat_pumps[s].iter().enumerate() {
+            if u.potential_w <= 0.0 || left <= 0.0 {
+                continue;
+            }
+            // The last unit with potential takes any rounding left.
+            let last = st.heat_pumps[s][k + 1..units]
+                .iter()
+                .all(|v| v.potential_w <= 0.0);
+            let h = if last { left } else { left.min(u.potential_w) };
+            left -= h;
+            let e = h / u.cop;
+            elec += e;
+            src += h - e;
+            sites.recovered_w[u.site as usize] += h - e;
+        }
         st.hp_heat_w[s] = hp;
-        st.hp_electricity_w[s] = hp / cop;
-        st.hp_source_w[s] = hp - hp / cop;
+        st.hp_electricity_w[s] = elec;
+        st.hp_source_w[s] = src;
         st.boiler_heat_w[s] = boiler;
         let cap = available_boiler_w(&st.boilers[s]);
         st.boiler_gas_w[s] = if cap > 0.0 {
@@ -647,17 +727,7 @@ pub fn settle(
             st.tank_loss_w[s] = loss;
             t.energy_j = (t.energy_j + (charge - loss) * dt).max(0.0);
         }
-        // Give each site back the waste heat its heat pump took, shared by what each offered.
-        let offered: f64 = st.heat_pumps[s]
-            .iter()
-            .filter(|h| h.available)
-            .map(|h| sites.recoverable_w[h.site as usize])
-            .sum();
-        if offered > 0.0 {
-            for u in st.heat_pumps[s].iter().filter(|h| h.available) {
-                let si = u.site as usize;
-                sites.recovered_w[si] += st.hp_source_w[s] * sites.recoverable_w[si] / offered;
-            }
-        }
     }
+    // What the heat pumps did not take goes to the sites' dry coolers and chillers.
+    sites.update_cooling(weather.outdoor_temp_c);
 }

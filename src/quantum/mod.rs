@@ -8,7 +8,8 @@
 //! at 10 mK are themselves lifted to room temperature by the compressor). The share
 //! `recoverable_heat_share` (water-cooled compressors, liquid-cooled racks) is available as warm
 //! water at `recovered_water_temp_c` to the site's heat pump; what the heat pump does not take, and
-//! the rest, goes to air through dry coolers.
+//! the rest, goes to air through dry coolers (or chillers on hot days), whose electricity the
+//! site draws too ([`cooling`]).
 //!
 //! The utilisation is set every tick by the job schedule ([`schedule`]): the site's background
 //! load (the scene's `utilisation`: work for customers outside the city, which keeps a hybrid
@@ -34,6 +35,7 @@
 //!
 //! Units: W, °C.
 
+pub mod cooling;
 pub mod cryostat;
 pub mod jobs;
 pub mod noise;
@@ -91,6 +93,9 @@ pub struct Sites {
     pub recoverable_w: Vec<f64>,
     /// Heat the heat pump actually took, W (set when the stations settle).
     pub recovered_w: Vec<f64>,
+    /// Electricity of the site's dry coolers and chillers for the heat the heat pump did not
+    /// take, W (see [`cooling`]; set when the stations settle).
+    pub cooling_w: Vec<f64>,
 }
 
 impl Sites {
@@ -133,6 +138,7 @@ impl Sites {
         s.heat_w = vec![0.0; n];
         s.recoverable_w = vec![0.0; n];
         s.recovered_w = vec![0.0; n];
+        s.cooling_w = vec![0.0; n];
         s
     }
     pub fn len(&self) -> usize {
@@ -252,5 +258,6 @@ pub fn site_power(mut sites: ResMut<Sites>) {
         s.heat_w[i] = p;
         s.recoverable_w[i] = p * s.recoverable_share[i];
         s.recovered_w[i] = 0.0;
+        s.cooling_w[i] = 0.0;
     }
 }

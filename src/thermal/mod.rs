@@ -329,6 +329,26 @@ impl PipeWater {
         }
     }
 
+    /// Takes `mass_temp` (kg·K: energy / c_p; negative: adds it) out of the parcel at the inlet
+    /// (the `from` end when `forward`), shifting it uniformly: water a station sent hotter (or
+    /// colder) than its plants made of this tick's return (see [`Stations::hold_to_capacity`]).
+    /// Energy is exact; the parcel keeps its shape.
+    fn adjust_inlet_heat(&mut self, forward: bool, mass_temp: f64) {
+        let d = self.d;
+        let p = if forward {
+            self.parcels.front_mut()
+        } else {
+            self.parcels.back_mut()
+        };
+        let Some(p) = p else { return };
+        if p.mass_kg <= 0.0 {
+            return;
+        }
+        let dtheta = mass_temp / (d * p.mass_kg);
+        p.base -= dtheta;
+        self.sum_m_theta -= p.mass_kg * dtheta;
+    }
+
     /// Applies one tick's decay to every parcel held (O(1)); returns the loss, kg·K.
     fn decay_all(&mut self, f: f64, t_g: f64) -> f64 {
         let loss = (1.0 - f) * (self.mass_temp() - t_g * self.sum_m);
@@ -522,6 +542,17 @@ pub struct ThermalState {
     in_mt: Vec<f64>,
 }
 
+/// Reference temperature of the water's energy content, °C.
+pub const WATER_ENERGY_REFERENCE_C: f64 = 0.0;
+
+/// Energy content of `mass_kg` of water at the mean temperature `temp_c` relative to
+/// [`WATER_ENERGY_REFERENCE_C`], J: `m·c_p·(T − T_ref)`. The one place the water's energy content
+/// is computed from its temperature (the ledger's conservation check sums it over every parcel):
+/// with a temperature-dependent `c_p` this becomes the enthalpy difference `m·(h(T) − h(T_ref))`.
+pub fn water_energy_j(mass_kg: f64, temp_c: f64, cp_j_kg_k: f64) -> f64 {
+    mass_kg * cp_j_kg_k * (temp_c - WATER_ENERGY_REFERENCE_C)
+}
+
 /// 1/τ of each pipe's exponential decay towards the ground, 1/s: `U/(ρ·A·c_p)`.
 fn pipe_inv_tau(net: &Network) -> Vec<f64> {
     (0..net.pipe_count())
@@ -590,6 +621,23 @@ impl ThermalState {
             in_mass: vec![0.0; nn],
             in_mt: vec![0.0; nn],
         }
+    }
+}
+
+impl ThermalState {
+    /// Energy content of the water in every supply and return pipe, J, summed parcel by parcel
+    /// ([`water_energy_j`] of each parcel's mass and mean temperature) — from the water's state,
+    /// not from the running sums behind [`ThermalState::stored_j`].
+    pub fn water_energy_from_parcels_j(&self, cp_j_kg_k: f64) -> f64 {
+        self.supply
+            .iter()
+            .chain(&self.ret)
+            .map(|p| {
+                p.parcels()
+                    .map(|(m, t)| water_energy_j(m, t, cp_j_kg_k))
+                    .sum::<f64>()
+            })
+            .sum()
     }
 }
 
@@ -868,6 +916,7 @@ pub fn thermal_pass(
         );
     }
 
+
     // ---- consumers: the substations take their heat (the demand domain's substation model) ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
@@ -930,12 +979,30 @@ pub fn thermal_pass(
         let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
         loss_mt += cool_still(&mut th.ret[k], true, ends, &mut th.pipe_loss_w[k], &pipe(k));
     }
-    // Stations take their flow at the mixed return temperature of their node.
+    // Stations take their flow at the mixed return temperature of their node. A station's
+    // plants heat the return that came back this tick: its supply is `min(T_set, T_r +
+    // Q_max/(ṁ·c_p))` with this tick's `T_r`, not the dispatch's estimate from last tick's; the
+    // difference in heat is taken out of (or added to) the water that left the station node this
+    // tick (the newest parcels of its outgoing supply pipes, by flow; substations at the station's
+    // own node took theirs at the node's temperature as mixed). A station whose node has no
+    // outgoing pipe with flow keeps the dispatch's temperature.
     let mut station_j = 0.0;
     for s in 0..st.len() {
         let n = st.node[s] as usize;
         if st.mass_flow_kg_s[s] > 0.0 {
             st.set_return_in(s, th.return_node_temp_c[n]);
+            let pipes = &th.out_list[th.out_start[n] as usize..th.out_start[n + 1] as usize];
+            let out_flow: f64 = pipes.iter().map(|&k| flow[k as usize].abs()).sum();
+            if out_flow > 0.0 {
+                let excess_j = st.hold_to_capacity(s, cp, dt);
+                if excess_j != 0.0 {
+                    for &k in pipes {
+                        let k = k as usize;
+                        let share = flow[k].abs() / out_flow;
+                        th.supply[k].adjust_inlet_heat(flow[k] > 0.0, excess_j * share / cp);
+                    }
+                }
+            }
         }
         station_j += st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c()[s]);
     }
