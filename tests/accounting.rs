@@ -30,7 +30,7 @@ fn undersized(recoverable_share: f64, outdoor_c: f64) -> Scene {
           sim: (tick_s: 60.0),
           fluid: (cp_j_kg_k: 4182.0, density_kg_m3: 983.0, viscosity_pa_s: 4.9e-4),
           climate: Fixed((outdoor_temp_c: {outdoor_c:?}, ground_temp_c: 5.0)),
-          heat_network: (supply_temp_c: 70.0, return_temp_c: 40.0, supply_temp_at_design_c: 90.0,
+          heat_network: (supply_temp_c: 70.0, return_temp_c: 40.0, supply_temp_at_design_c: Some(90.0),
             design_outdoor_temp_c: -15.0,
             nodes: [(id: \"a\", pos: (0.0, 0.0)), (id: \"b\", pos: (300.0, 0.0))],
             pipes: [(id: \"p\", from: \"a\", to: \"b\", size: Dn(100), insulation: Series(2))],
@@ -41,9 +41,9 @@ fn undersized(recoverable_share: f64, outdoor_c: f64) -> Scene {
             GasBoiler(id: \"b1\", node: \"a\", capacity_w: 60000.0, efficiency: 0.9),
           ],
           quantum_sites: [(id: \"q\", pos: (0.0, 10.0), qubits: 20, compressor_power_w: 10000.0,
-            electronics_w_per_qubit: 50.0, servers_power_w: 60000.0, idle_share: 0.4,
+            electronics_w_per_qubit: 50.0, servers_power_w: 120000.0, idle_share: 0.4,
             recoverable_heat_share: {recoverable_share:?}, recovered_water_temp_c: 35.0,
-            utilisation: 0.6, node: \"a\")])"
+            utilisation: 0.6, node: Some(\"a\"))])"
     );
     scene::load_scene_str(&text, "undersized").unwrap()
 }
@@ -70,7 +70,7 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
         let c = w.res::<Consumers>();
         let l = w.res::<Ledger>();
         assert_eq!(st.setpoint_c[0], 90.0);
-        // 78 kW of site heat × 0.9 recoverable: both heat pumps at capacity.
+        // 102 kW of site heat × 0.9 recoverable: both heat pumps at capacity (they take 60 kW at COP 3).
         assert!(sites.recoverable_w[0] > 60e3, "{}", sites.recoverable_w[0]);
         assert!((st.heat_limit_w()[0] - q_max).abs() < 1e-6);
         let (m, t_r, t_out) = (st.mass_flow_kg_s[0], st.return_in_c()[0], st.supply_out_c[0]);
@@ -96,7 +96,10 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
         assert!((st.hp_electricity_w[0] - st.hp_heat_w[0] / cop).abs() < 1e-6);
         // The consumer gets what the water brings; the rest of its 300 kW is unmet.
         assert!((c.delivered_w()[0] + c.unmet_w()[0] - 300e3).abs() < 1e-6);
-        if tick > 30 {
+        // Once the pipe's warm start-up water is flushed (the flow rises as the supply sags, up to
+        // the substation's largest, 300 kW/(c_p·5 K) = 14.35 kg/s): steadily short.
+        if tick > 120 {
+            assert!((m - 300e3 / (CP * 5.0)).abs() < 1e-6, "{m}");
             assert!(c.unmet_w()[0] > 100e3, "{}", c.unmet_w()[0]);
         }
         assert!(l.last_error_rel < 1e-9, "tick {tick}: {}", l.last_error_rel);
@@ -113,7 +116,7 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
 
 /// Issue 13: two heat pumps on one site never take more waste heat than the site offers: the
 /// first takes what it can lift, the second what is left (before, each took the whole site's).
-/// By hand: with 10 % of the site's heat recoverable, `Q_src` ≈ 7.8 kW, far below the 90 kW the
+/// By hand: with 10 % of the site's heat recoverable, `Q_src` ≈ 10.2 kW, far below the 90 kW the
 /// two could give; the first heat pump's potential is `Q_src·COP/(COP − 1)`, the second's 0.
 #[test]
 fn heat_pumps_on_one_site_share_its_waste_heat() {
@@ -124,7 +127,7 @@ fn heat_pumps_on_one_site_share_its_waste_heat() {
         let st = w.res::<Stations>();
         let sites = w.res::<Sites>();
         let q_src = sites.recoverable_w[0];
-        assert!(q_src > 1e3 && q_src < 10e3, "{q_src}");
+        assert!(q_src > 1e3 && q_src < 11e3, "{q_src}");
         let cop = heat_pump_cop(0.5, 35.0, 90.0);
         let [a, b] = [&st.heat_pumps[0][0], &st.heat_pumps[0][1]];
         assert!((a.potential_w - q_src * cop / (cop - 1.0)).abs() < 1e-6);
