@@ -73,7 +73,11 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
         // 102 kW of site heat × 0.9 recoverable: both heat pumps at capacity (they take 60 kW at COP 3).
         assert!(sites.recoverable_w[0] > 60e3, "{}", sites.recoverable_w[0]);
         assert!((st.heat_limit_w()[0] - q_max).abs() < 1e-6);
-        let (m, t_r, t_out) = (st.mass_flow_kg_s[0], st.return_in_c()[0], st.supply_out_c[0]);
+        let (m, t_r, t_out) = (
+            st.mass_flow_kg_s[0],
+            st.return_in_c()[0],
+            st.supply_out_c[0],
+        );
         assert!(m > 0.0);
         let hand = t_r + q_max / (m * CP);
         if tick > 0 {
@@ -85,7 +89,11 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
         }
         let heat = m * CP * (t_out - t_r);
         assert!(heat <= q_max * (1.0 + 1e-12), "{heat}");
-        assert!(st.hp_heat_w[0] <= 90e3 * (1.0 + 1e-12), "{}", st.hp_heat_w[0]);
+        assert!(
+            st.hp_heat_w[0] <= 90e3 * (1.0 + 1e-12),
+            "{}",
+            st.hp_heat_w[0]
+        );
         assert!(st.boiler_heat_w[0] <= 60e3 * (1.0 + 1e-12));
         let booked = st.hp_heat_w[0] + st.boiler_heat_w[0] - st.tank_charge_w[0];
         assert!((booked - heat).abs() <= 1e-9 * heat, "{booked} vs {heat}");
@@ -106,7 +114,11 @@ fn undersized_station_sags_its_supply_and_the_shortfall_is_unmet() {
     }
     assert!(sagged > 300);
     let l = w.res::<Ledger>();
-    assert!(l.max_conservation_error_rel < 1e-9, "{}", l.max_conservation_error_rel);
+    assert!(
+        l.max_conservation_error_rel < 1e-9,
+        "{}",
+        l.max_conservation_error_rel
+    );
     let k = Kpis::from_ledger(l);
     assert!(k.unmet_heat_kwh > 0.3 * k.heat_demand_kwh, "{k:?}");
     // Hours at capacity: 6 h × 150 kW at most.

@@ -400,9 +400,7 @@ impl ConservationTerms {
             .filter_map(|i| {
                 let m = c.mass_flow_kg_s[i];
                 let n = c.node[i]? as usize;
-                (m > 0.0).then(|| {
-                    m * dt * cp * (th.supply_node_temp_c[n] - c.return_out_c()[i])
-                })
+                (m > 0.0).then(|| m * dt * cp * (th.supply_node_temp_c[n] - c.return_out_c()[i]))
             })
             .sum();
         let leaks_j: f64 = net

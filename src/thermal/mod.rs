@@ -916,7 +916,6 @@ pub fn thermal_pass(
         );
     }
 
-
     // ---- consumers: the substations take their heat (the demand domain's substation model) ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
