@@ -58,6 +58,7 @@ fn house(id: &str, c: [f64; 2], floors: u32) -> Building {
         bus: None,
         return_temp_c: None,
         provenance: None,
+        construction: None,
     }
 }
 

@@ -93,3 +93,35 @@ fn snapshot_file_restores_exactly() {
     run_until(&mut restored, &acts, f64::INFINITY);
     assert_eq!(reports(&restored), expected);
 }
+
+/// Indoor temperatures are state: captured mid-outage (the pump trip, no response, buildings
+/// cooling), put back and continued, they follow the same path bit for bit.
+#[test]
+fn indoor_temperatures_continue_exactly_after_a_restore() {
+    use qtwin::demand::Buildings;
+    let (sc, scene) =
+        load_scenario(Path::new("scenes/training/pump_trip_winter.ron")).unwrap();
+    let start = sc.start.warmup_s;
+    let mut sim = start_session(&sc, &scene).unwrap();
+    // 80 min into the session: the pump tripped at 10 min, nobody acted.
+    run_until(&mut sim, &[], start + 4800.0);
+    let t_set = scene.sim.indoor_setpoint_c;
+    let mid = sim.res::<Buildings>().indoor_temp_c().to_vec();
+    let cooling = mid.iter().filter(|&&t| t < t_set).count();
+    assert!(cooling * 10 > mid.len() * 9, "{cooling} of {} cooling", mid.len());
+    let snap = WorldSnapshot::capture(sim.world());
+    assert!(
+        snap.describe()
+            .iter()
+            .any(|(name, text)| *name == "buildings" && text.contains(&format!("{:?}", mid[0])))
+    );
+    run_until(&mut sim, &[], start + 7200.0);
+    let straight = sim.res::<Buildings>().indoor_temp_c().to_vec();
+    let colder = straight.iter().zip(&mid).filter(|(a, b)| a < b).count();
+    assert!(colder * 10 > mid.len() * 9, "{colder} colder");
+    snap.restore(sim.world_mut());
+    assert_eq!(sim.res::<Buildings>().indoor_temp_c(), &mid[..]);
+    run_until(&mut sim, &[], start + 7200.0);
+    let again = sim.res::<Buildings>().indoor_temp_c();
+    assert!(straight.iter().zip(again).all(|(a, b)| a.to_bits() == b.to_bits()));
+}

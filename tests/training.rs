@@ -572,13 +572,17 @@ fn shipped_scenarios_score_a_good_response_above_none() {
         let none = run_scenario(&sc, &scene, &[]).unwrap();
         let good = run_scenario(&sc, &scene, &acts).unwrap();
         eprintln!(
-            "{name}: good {:.1} (restore {:?} s, unmet {:.0} kWh) vs none {:.1} (restore {:?}, unmet {:.0} kWh)",
+            "{name}: good {:.1} (restore {:?} s, unmet {:.0} kWh, {} cold, {:.1} building-h cold) vs none {:.1} (restore {:?}, unmet {:.0} kWh, {} cold, {:.1} building-h cold)",
             good.score,
             good.metrics.restore_time_s,
             good.metrics.unmet_heat_kwh,
+            good.metrics.buildings_cold,
+            good.metrics.building_hours_cold,
             none.score,
             none.metrics.restore_time_s,
-            none.metrics.unmet_heat_kwh
+            none.metrics.unmet_heat_kwh,
+            none.metrics.buildings_cold,
+            none.metrics.building_hours_cold,
         );
         assert!(
             good.score > none.score + 20.0,
@@ -598,6 +602,15 @@ fn shipped_scenarios_score_a_good_response_above_none() {
             "pump_trip_winter" => {
                 assert!(none.metrics.unmet_heat_kwh > 20.0 * good.metrics.unmet_heat_kwh.max(1.0));
                 assert!(none.metrics.floods >= 1);
+                // Without circulation for 2 h 50 min in January, homes get cold (τ ≈ 20–30 h);
+                // restored in minutes, none do.
+                assert_eq!(good.metrics.buildings_cold, 0);
+                assert!(none.metrics.buildings_cold > 10, "{}", none.metrics.buildings_cold);
+                assert!(none.metrics.building_hours_cold > 0.0);
+                assert!(
+                    none.penalties.buildings_cold
+                        == 0.5 * none.metrics.buildings_cold as f64
+                );
             }
             "pipe_burst_loop" => {
                 // Isolated, the loop carries the far bank's flow round the long way, which needs

@@ -21,7 +21,10 @@
 //!    station's pump the circulation stops (`faults`).
 //! 5. [`SimSet::Hydraulics`] — mass flows of the meshed network, pressures, pump power (`hydraulics`).
 //! 6. [`SimSet::Thermal`] — plug flow through the pipes, heat to consumers, return temperatures;
-//!    then the stations' plants settle who produced the heat (`thermal`, `plants`).
+//!    then ([`SimSet::Settle`]) the stations' plants settle who produced the heat, and each
+//!    building's indoor temperature moves with the space heat its substation actually delivered
+//!    (`thermal`, `plants`, `demand`: the heat delivered is known only after the thermal pass, so
+//!    the indoor update of a tick comes after it; the next tick's demand reads it).
 //! 7. [`SimSet::Grid`] — PV, wind, loads, battery, import/export, feeder loading, carbon (`grid`).
 //!    [`SimSet::Monitor`] — pressures lowered by the pressurisation's deficit; sensors (true and
 //!    measured values) and alarms (`faults`, `alarms`).

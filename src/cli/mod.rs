@@ -86,7 +86,7 @@ pub enum Command {
         /// Simulated ticks to run before the first frame.
         #[arg(long, default_value_t = 0)]
         after_ticks: u64,
-        /// Map layer: supply, demand, quantum, unmet, feeders, carbon, jobs.
+        /// Map layer: supply, demand, quantum, unmet, indoor, feeders, carbon, jobs.
         #[arg(long)]
         layer: Option<String>,
         /// Start the guided tour (loops until any input).
@@ -785,6 +785,7 @@ fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
         "demand" => Layer::HeatDemand,
         "quantum" => Layer::QuantumHeatShare,
         "unmet" => Layer::UnmetHeat,
+        "indoor" => Layer::IndoorTemperature,
         "feeders" => Layer::FeederLoading,
         "carbon" => Layer::Carbon,
         "jobs" => Layer::JobLoad,

@@ -16,6 +16,11 @@
 //! - **Substation**: asks for `ṁ = Q/(c_p·(T_s − T_r))` with `T_s` the supply temperature it saw last
 //!   tick and `T_r` its design return temperature, capped at 1.25 × its design flow (design heat load
 //!   at the design outdoor temperature and design supply temperature).
+//! - **Thermal mass** ([`indoor`]): each building's indoor temperature is state (1R1C, EN ISO
+//!   13790:2008); a building below its set-point asks for the heat that lifts it back (the reheat
+//!   part, bounded by what its substation's largest flow carries); the space heat actually
+//!   delivered moves the indoor temperature after the thermal pass ([`crate::base::SimSet::Settle`]).
+//!   At the set-point the request is the steady `Q_sh` above, unchanged.
 //!
 //! Explicit consumers of test networks (`scene::ConsumerDemand`) take
 //! - `MassFlowKgS(ṁ)`: a fixed mass flow, returning at their fixed `return_temp_c`;
@@ -39,6 +44,8 @@ use crate::base::{SimClock, SimSet};
 use crate::network::Network;
 use crate::scene::{BuildingUse, ConsumerDemand, Envelope, Scene};
 use crate::weather::WeatherNow;
+
+pub mod indoor;
 
 /// Heat-loss coefficient per m² of heated floor for energy classes A–G, W/(m²·K). Chosen so that the
 /// design heat load at ΔT = 32 K spans ~15 W/m² (A, near passive house) to ~90 W/m² (G, unrenovated
@@ -174,11 +181,26 @@ pub struct Buildings {
     /// Design heat load, W (space heating at the design outdoor temperature plus mean hot water).
     pub design_heat_w: Vec<f64>,
     pub bus: Vec<Option<u32>>,
+    /// Internal heat capacity `C`, J/K (see [`indoor`]).
+    pub heat_capacity_j_k: Vec<f64>,
+    // ---- state ----
+    /// Indoor temperature at the end of the last tick, °C.
+    indoor_temp_c: Vec<f64>,
     // ---- per tick ----
+    /// Steady space-heating demand `max(0, H·(T_set − T_out) − Q_g)`, W.
     pub space_heat_w: Vec<f64>,
+    /// Extra heat a building below its set-point asks for to reheat this tick, W (0 at the
+    /// set-point).
+    pub reheat_w: Vec<f64>,
+    /// Internal plus solar gains `Q_g`, W.
+    pub gains_w: Vec<f64>,
     pub dhw_w: Vec<f64>,
     pub cooling_heat_w: Vec<f64>,
     pub electricity_w: Vec<f64>,
+    // ---- cached per tick length (see [`indoor::tick_constants`]) ----
+    mass_dt_s: f64,
+    mass_decay: Vec<f64>,
+    mass_reheat_w_k: Vec<f64>,
 }
 
 impl Buildings {
@@ -206,7 +228,10 @@ impl Buildings {
             g.buses.iter().position(|x| &x.id == b).map(|i| i as u32)
         };
         let mut s = Buildings {
+            indoor_temp_c: vec![t_set; n],
             space_heat_w: vec![0.0; n],
+            reheat_w: vec![0.0; n],
+            gains_w: vec![0.0; n],
             dhw_w: vec![0.0; n],
             cooling_heat_w: vec![0.0; n],
             electricity_w: vec![0.0; n],
@@ -241,7 +266,10 @@ impl Buildings {
             s.design_heat_w
                 .push(h * (t_set - scene.heat_network.design_outdoor_temp_c) + dhw_mean);
             s.bus.push(bus_index(&b.bus));
+            s.heat_capacity_j_k
+                .push(indoor::heat_capacity_j_m2k(b.construction) * area);
         }
+        s.refresh_mass_constants(scene.sim.tick_s);
         s
     }
 
@@ -279,7 +307,13 @@ pub struct Consumers {
     pub dhw_w: Vec<f64>,
     /// Requested (and granted) mass flow, kg/s.
     pub mass_flow_kg_s: Vec<f64>,
+    /// Heat a building below its set-point asks for on top of its demand to reheat, W (bounded by
+    /// its largest flow; 0 at the set-point). Asked for, not counted in the demand or as unmet.
+    pub reheat_w: Vec<f64>,
+    /// Space heating asked for: a building's steady space demand plus its reheat, W.
+    pub space_w: Vec<f64>,
     delivered_w: Vec<f64>,
+    space_delivered_w: Vec<f64>,
     unmet_w: Vec<f64>,
     /// Return temperature actually leaving the substation, °C.
     return_out_c: Vec<f64>,
@@ -322,7 +356,10 @@ impl Consumers {
         s.demand_w = vec![0.0; n];
         s.dhw_w = vec![0.0; n];
         s.mass_flow_kg_s = vec![0.0; n];
+        s.space_w = vec![0.0; n];
+        s.reheat_w = vec![0.0; n];
         s.delivered_w = vec![0.0; n];
+        s.space_delivered_w = vec![0.0; n];
         s.unmet_w = vec![0.0; n];
         s.return_out_c = s.return_temp_c.clone();
         s
@@ -339,7 +376,11 @@ pub struct DemandPlugin;
 
 impl Plugin for DemandPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(FixedUpdate, building_demand.in_set(SimSet::Demand));
+        app.add_systems(FixedUpdate, building_demand.in_set(SimSet::Demand))
+            .add_systems(
+                FixedUpdate,
+                indoor::indoor_temperatures.in_set(SimSet::Settle),
+            );
     }
 }
 
@@ -401,7 +442,9 @@ pub fn building_demand(
         weather.hour_of_day,
         weekend,
     );
-    let dt_in_out = spec.scene.sim.indoor_setpoint_c - weather.outdoor_temp_c;
+    let t_set = spec.scene.sim.indoor_setpoint_c;
+    let dt_in_out = t_set - weather.outdoor_temp_c;
+    b.refresh_mass_constants(clock.tick_s);
     let b = &mut *b;
     let n = b.ids.len();
     let Buildings {
@@ -410,29 +453,44 @@ pub fn building_demand(
         h_w_k,
         dhw_mean_w,
         cooling_peak_w,
+        indoor_temp_c,
+        mass_reheat_w_k,
         space_heat_w,
+        reheat_w,
+        gains_w,
         dhw_w,
         cooling_heat_w,
         electricity_w,
         ..
     } = b;
-    let kernel = |r: std::ops::Range<usize>,
-                  sh: &mut [f64],
-                  dh: &mut [f64],
-                  ch: &mut [f64],
-                  el: &mut [f64]| {
+    // Outputs, per building: steady space heat, reheat, gains, hot water, cooling, electricity.
+    let kernel = |r: std::ops::Range<usize>, out: [&mut [f64]; 6]| {
+        let [sh, rh, gw, dh, ch, el] = out;
         // Every slice cut to the same length up front, so the loop runs without bounds checks.
         let n = sh.len();
-        let (dh, ch, el) = (&mut dh[..n], &mut ch[..n], &mut el[..n]);
+        let (rh, gw, dh, ch, el) = (
+            &mut rh[..n],
+            &mut gw[..n],
+            &mut dh[..n],
+            &mut ch[..n],
+            &mut el[..n],
+        );
         let use_ = &use_[r.start..r.start + n];
         let area_ = &heated_area_m2[r.start..r.start + n];
         let h_ = &h_w_k[r.start..r.start + n];
         let dhw_ = &dhw_mean_w[r.start..r.start + n];
         let cool_ = &cooling_peak_w[r.start..r.start + n];
+        let t_in_ = &indoor_temp_c[r.start..r.start + n];
+        let r_ = &mass_reheat_w_k[r.start..r.start + n];
         for j in 0..n {
             let u = &f[use_[j] as usize];
             let area = area_[j];
-            sh[j] = (h_[j] * dt_in_out - u.gains_w_m2 * area).max(0.0);
+            let gains = u.gains_w_m2 * area;
+            let steady = h_[j] * dt_in_out - gains;
+            sh[j] = steady.max(0.0);
+            // At the set-point the reheat term is exactly 0 and so is `rh`.
+            rh[j] = (steady + r_[j] * (t_set - t_in_[j])).max(0.0) - sh[j];
+            gw[j] = gains;
             dh[j] = dhw_[j] * u.dhw_factor;
             ch[j] = cool_[j] * u.cooling_factor;
             el[j] = area * u.elec_w_m2;
@@ -441,16 +499,28 @@ pub fn building_demand(
     if n >= PARALLEL_THRESHOLD && cfg!(not(target_arch = "wasm32")) {
         space_heat_w
             .par_chunks_mut(CHUNK)
+            .zip(reheat_w.par_chunks_mut(CHUNK))
+            .zip(gains_w.par_chunks_mut(CHUNK))
             .zip(dhw_w.par_chunks_mut(CHUNK))
             .zip(cooling_heat_w.par_chunks_mut(CHUNK))
             .zip(electricity_w.par_chunks_mut(CHUNK))
             .enumerate()
-            .for_each(|(c, (((sh, dh), ch), el))| {
+            .for_each(|(c, (((((sh, rh), gw), dh), ch), el))| {
                 let start = c * CHUNK;
-                kernel(start..start + sh.len(), sh, dh, ch, el)
+                kernel(start..start + sh.len(), [sh, rh, gw, dh, ch, el])
             });
     } else {
-        kernel(0..n, space_heat_w, dhw_w, cooling_heat_w, electricity_w);
+        kernel(
+            0..n,
+            [
+                space_heat_w,
+                reheat_w,
+                gains_w,
+                dhw_w,
+                cooling_heat_w,
+                electricity_w,
+            ],
+        );
     }
 }
 
@@ -458,8 +528,9 @@ impl Consumers {
     /// Each substation takes its heat at the supply temperature of its node
     /// (`supply_node_temp_c`, computed by the thermal domain this tick): a fixed-flow test consumer
     /// `Q = ṁ·c_p·(T_s − T_r)`; a fixed-ΔT one `Q = ṁ·c_p·ΔT`, returning at `T_s − ΔT`; a building
-    /// or fixed-heat consumer `Q = min(demand, ṁ·c_p·(T_s − T_r,design))`, without hot water when
-    /// `T_s` is below `dhw_min_c`, returning at `T_s − Q/(ṁ·c_p)`. What is not delivered is unmet.
+    /// or fixed-heat consumer `Q = min(demand + reheat, ṁ·c_p·(T_s − T_r,design))`, without hot water when
+    /// `T_s` is below `dhw_min_c`, returning at `T_s − Q/(ṁ·c_p)`. What is not delivered is unmet;
+    /// a shortfall is shared pro rata by space heating and the rest ([`Consumers::space_delivered_w`]).
     /// Gives the heat delivered over the tick, J.
     pub fn take_heat(
         &mut self,
@@ -477,24 +548,30 @@ impl Consumers {
             demand_w,
             dhw_w,
             mass_flow_kg_s,
+            space_w,
+            reheat_w,
             delivered_w,
+            space_delivered_w,
             unmet_w,
             return_out_c,
             ..
         } = self;
         // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
         let n = kind.len();
-        let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s) = (
+        let (node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s, space_w, reheat_w) = (
             &node[..n],
             &return_temp_c[..n],
             &demand_w[..n],
             &dhw_w[..n],
             &mass_flow_kg_s[..n],
+            &space_w[..n],
+            &reheat_w[..n],
         );
-        let (delivered_w, unmet_w, return_out_c) = (
+        let (delivered_w, unmet_w, return_out_c, space_delivered_w) = (
             &mut delivered_w[..n],
             &mut unmet_w[..n],
             &mut return_out_c[..n],
+            &mut space_delivered_w[..n],
         );
         for i in 0..n {
             let m = mass_flow_kg_s[i];
@@ -502,6 +579,7 @@ impl Consumers {
                 Some(n) if m > 0.0 => n as usize,
                 _ => {
                     delivered_w[i] = 0.0;
+                    space_delivered_w[i] = 0.0;
                     unmet_w[i] = demand_w[i];
                     return_out_c[i] = return_temp_c[i];
                     continue;
@@ -520,9 +598,18 @@ impl Consumers {
                     (m * cp * (t_s - t_r), t_r)
                 }
                 _ => {
-                    let want = demand_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
+                    // Demand plus reheat (`+ 0.0` at the set-point), less hot water it cannot make.
+                    let want =
+                        demand_w[i] + reheat_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
                     let can = m * cp * (t_s - return_temp_c[i]);
                     let q = want.min(can).max(0.0);
+                    space_delivered_w[i] = if q >= want {
+                        space_w[i]
+                    } else if want > 0.0 {
+                        space_w[i] * (q / want)
+                    } else {
+                        0.0
+                    };
                     (q, t_s - q / (m * cp))
                 }
             };
@@ -542,6 +629,10 @@ impl Consumers {
     /// Heat each substation took this tick, W.
     pub fn delivered_w(&self) -> &[f64] {
         &self.delivered_w
+    }
+    /// Space heat each substation delivered this tick (its share of [`Consumers::delivered_w`]), W.
+    pub fn space_delivered_w(&self) -> &[f64] {
+        &self.space_delivered_w
     }
     /// Heat each substation asked for and did not get this tick, W.
     pub fn unmet_w(&self) -> &[f64] {
@@ -580,7 +671,8 @@ impl Consumers {
     /// Each substation's heat demand and the flow it requests at the supply temperature it saw at
     /// its node last tick (`supply_node_temp_c`, by network node; the thermal domain calls this
     /// with its state): `ṁ = Q / (c_p·(T_s − T_r))`, capped at its largest flow, and the largest flow
-    /// when the supply is within 5 K of the return.
+    /// when the supply is within 5 K of the return. A building below its set-point adds its reheat
+    /// ([`Buildings::reheat_w`]) up to what its largest flow carries, `ṁ_max·c_p·(T_s − T_r)`.
     pub fn update_requests(&mut self, b: &Buildings, net: &Network, supply_node_temp_c: &[f64]) {
         let cp = net.cp_j_kg_k;
         let Consumers {
@@ -591,36 +683,53 @@ impl Consumers {
             demand_w,
             dhw_w,
             mass_flow_kg_s,
+            space_w,
+            reheat_w,
             ..
         } = self;
         // Every per-consumer slice cut to the same length up front: no bounds checks in the loop.
         let n = kind.len();
         let (node, return_temp_c, max_mass_flow_kg_s) =
             (&node[..n], &return_temp_c[..n], &max_mass_flow_kg_s[..n]);
-        let (demand_w, dhw_w, mass_flow_kg_s) = (
+        let (demand_w, dhw_w, mass_flow_kg_s, space_w, reheat_w) = (
             &mut demand_w[..n],
             &mut dhw_w[..n],
             &mut mass_flow_kg_s[..n],
+            &mut space_w[..n],
+            &mut reheat_w[..n],
         );
         for i in 0..n {
-            let (demand, dhw) = match kind[i] {
+            let (demand, dhw, space, reheat) = match kind[i] {
                 ConsumerKind::Building(bi) => {
                     let bi = bi as usize;
-                    (
-                        b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi],
-                        b.dhw_w[bi],
-                    )
+                    let steady = b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi];
+                    // The reheat, up to what the largest flow carries at this supply temperature
+                    // (0 at the set-point: then the demand is the steady one, bit for bit).
+                    let reheat = match node[i] {
+                        Some(nd) if b.reheat_w[bi] > 0.0 => {
+                            let dt_k = (supply_node_temp_c[nd as usize] - return_temp_c[i]).max(0.0);
+                            b.reheat_w[bi].min((max_mass_flow_kg_s[i] * cp * dt_k - steady).max(0.0))
+                        }
+                        _ => 0.0,
+                    };
+                    (steady, b.dhw_w[bi], b.space_heat_w[bi] + reheat, reheat)
                 }
-                ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0),
-                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0, 0.0, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0, 0.0, 0.0),
                 ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
                     mass_flow_kg_s,
                     delta_t_k,
-                }) => (mass_flow_kg_s * cp * delta_t_k, 0.0),
-                ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, .. }) => (heat_w, 0.0),
+                }) => (mass_flow_kg_s * cp * delta_t_k, 0.0, 0.0, 0.0),
+                ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, .. }) => {
+                    (heat_w, 0.0, 0.0, 0.0)
+                }
             };
             demand_w[i] = demand;
             dhw_w[i] = dhw;
+            space_w[i] = space;
+            reheat_w[i] = reheat;
+            // What the substation asks for: its demand and its reheat (`+ 0.0` at the set-point).
+            let demand = demand + reheat;
             let flow = match node[i] {
                 Some(node) if net.is_supplied(node) => match kind[i] {
                     ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,

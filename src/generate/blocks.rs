@@ -532,6 +532,7 @@ pub(super) fn make_building(id: String, p: &Proto, rng: &mut ChaCha8Rng) -> Buil
         bus: None,
         return_temp_c: None,
         provenance: None,
+        construction: None,
     };
     let area = b.heated_area();
     b.absorption_cooling_peak_w = match p.use_ {

@@ -921,6 +921,7 @@ pub fn finish(
                 year: year_src,
                 specific_heat_kwh_m2a: q,
             }),
+            construction: None,
         });
     }
     report.buildings_heated = out_buildings.len();

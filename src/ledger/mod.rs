@@ -35,6 +35,11 @@
 //! electricity is also charged with the grid's carbon intensity of its tick
 //! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre.
 //!
+//! # Comfort
+//! From each building's indoor temperature at the end of each tick (`demand::indoor`):
+//! degree-hours below the set-point `Σ max(0, T_set − T_i)·Δt/3600` (K·h), building-hours below
+//! 18 °C, the buildings below 18 °C now and the most at any tick, and the lowest indoor temperature.
+//!
 //! Units: J internally; the report is in kWh, kg and shares (0–1).
 
 pub mod report;
@@ -120,6 +125,13 @@ pub struct Ledger {
     /// The lowest differential pressure a substation asking for flow had, Pa, and which one
     /// (consumer index), over the run.
     pub min_substation_dp: Option<(f64, u32)>,
+    /// Comfort: degree-hours below the set-point, K·h; building-seconds below 18 °C; buildings below
+    /// 18 °C after the last tick and the most at any tick; the lowest indoor temperature, °C.
+    pub comfort_deficit_kh: f64,
+    pub cold_building_s: f64,
+    pub cold_buildings_now: u32,
+    pub cold_buildings_max: u32,
+    pub min_indoor_temp_c: Option<f64>,
     /// Balance residual of the last tick, J, and its relative size.
     pub last_residual_j: f64,
     pub last_error_rel: f64,
@@ -202,9 +214,16 @@ fn account(
     sites: Res<Sites>,
     grid: Res<GridState>,
     jobs: Option<Res<JobLog>>,
+    spec: Res<crate::base::SceneSpec>,
     mut l: ResMut<Ledger>,
 ) {
     let dt = clock.tick_s;
+    account_comfort(
+        &mut l,
+        buildings.indoor_temp_c(),
+        spec.scene.sim.indoor_setpoint_c,
+        dt,
+    );
     let sum = |v: &[f64]| v.iter().sum::<f64>();
     let hp = sum(&st.hp_heat_w) * dt;
     let boiler = sum(&st.boiler_heat_w) * dt;
@@ -456,6 +475,24 @@ pub fn conservation_check(t: &ConservationTerms) -> (f64, f64) {
         plants
     };
     (res, res.abs() / scale)
+}
+
+/// Adds one tick's comfort figures (indoor temperatures at its end, °C; set-point, °C; tick, s).
+pub fn account_comfort(l: &mut Ledger, indoor_c: &[f64], t_set_c: f64, dt: f64) {
+    let cold = crate::demand::indoor::COLD_THRESHOLD_C;
+    let (mut deficit_k, mut n_cold, mut lowest) = (0.0, 0u32, f64::INFINITY);
+    for &t in indoor_c {
+        deficit_k += (t_set_c - t).max(0.0);
+        n_cold += u32::from(t < cold);
+        lowest = lowest.min(t);
+    }
+    l.comfort_deficit_kh += deficit_k * dt / 3600.0;
+    l.cold_building_s += f64::from(n_cold) * dt;
+    l.cold_buildings_now = n_cold;
+    l.cold_buildings_max = l.cold_buildings_max.max(n_cold);
+    if lowest.is_finite() {
+        l.min_indoor_temp_c = Some(l.min_indoor_temp_c.map_or(lowest, |m| m.min(lowest)));
+    }
 }
 
 /// Moves the clock past the tick just computed.

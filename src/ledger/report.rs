@@ -109,6 +109,21 @@ pub struct Kpis {
     /// content against the flows across the network's boundary; see `ledger::conservation_check`).
     #[serde(default)]
     pub max_conservation_error_rel: f64,
+    // ---- comfort (buildings' indoor temperature; see `demand::indoor`) ----
+    /// Degree-hours below the indoor set-point, summed over buildings, K·h.
+    #[serde(default)]
+    pub comfort_deficit_kh: f64,
+    /// Building-hours below 18 °C.
+    #[serde(default)]
+    pub building_hours_below_18c: f64,
+    /// Buildings below 18 °C at the end of the run, and the most at any tick.
+    #[serde(default)]
+    pub buildings_below_18c_end: u32,
+    #[serde(default)]
+    pub buildings_below_18c_max: u32,
+    /// The lowest indoor temperature of any building at any tick, °C.
+    #[serde(default)]
+    pub min_indoor_temp_c: f64,
 }
 
 impl Kpis {
@@ -156,6 +171,11 @@ impl Kpis {
             pump_head_limited_ticks: l.head_limited_ticks,
             max_pump_head_needed_pa: l.max_head_needed_pa,
             min_substation_dp_pa: l.min_substation_dp.map_or(0.0, |(dp, _)| dp),
+            comfort_deficit_kh: l.comfort_deficit_kh,
+            building_hours_below_18c: l.cold_building_s / 3600.0,
+            buildings_below_18c_end: l.cold_buildings_now,
+            buildings_below_18c_max: l.cold_buildings_max,
+            min_indoor_temp_c: l.min_indoor_temp_c.unwrap_or(0.0),
             mean_latency_ms_local: 1e3 * ratio(q.latency_local_s_sum, done),
             mean_latency_ms_remote: 1e3 * ratio(q.latency_remote_s_sum, done),
             quantum_energy_per_job_kwh: ratio(kwh(l.quantum_site_electricity_j), done),
@@ -444,6 +464,22 @@ impl Report {
                 ),
             ),
             (
+                "comfort: K·h below set-point",
+                format!(
+                    "{:.1} K·h, lowest {:.1} °C",
+                    k.comfort_deficit_kh, k.min_indoor_temp_c
+                ),
+            ),
+            (
+                "buildings < 18 °C end/most/hours",
+                format!(
+                    "{} / {} / {:.1} h",
+                    k.buildings_below_18c_end,
+                    k.buildings_below_18c_max,
+                    k.building_hours_below_18c
+                ),
+            ),
+            (
                 "network solve: worst residual",
                 format!(
                     "{:.2e} Pa, {} ticks not converged",
@@ -473,6 +509,7 @@ pub fn state_json(sim: &impl SimWorld) -> Value {
     let hs = sim.res::<HydraulicState>();
     let th = sim.res::<ThermalState>();
     let c = sim.res::<Consumers>();
+    let buildings = sim.res::<crate::demand::Buildings>();
     let st = sim.res::<Stations>();
     let sites = sim.res::<Sites>();
     let grid = sim.res::<GridState>();
@@ -523,6 +560,10 @@ pub fn state_json(sim: &impl SimWorld) -> Value {
                 "unmet_w": c.unmet_w()[i],
                 "mass_flow_kg_s": c.mass_flow_kg_s[i],
                 "return_temp_c": c.return_out_c()[i],
+                "indoor_temp_c": match c.kind[i] {
+                    ConsumerKind::Building(b) => Some(buildings.indoor_temp_c()[b as usize]),
+                    ConsumerKind::Fixed(_) => None,
+                },
             })
         })
         .collect();

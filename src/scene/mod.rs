@@ -316,6 +316,22 @@ pub struct Building {
     /// Where the values of an imported building came from (see [`Provenance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// How heavy its construction is: its internal heat capacity (see `demand::indoor`);
+    /// `None` = [`Construction::Medium`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub construction: Option<Construction>,
+}
+
+/// A building's construction class by internal heat capacity (EN ISO 13790:2008, Table 12):
+/// from very light (timber frame, suspended ceilings) to very heavy (solid masonry or concrete,
+/// floors and walls exposed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Construction {
+    VeryLight,
+    Light,
+    Medium,
+    Heavy,
+    VeryHeavy,
 }
 
 fn default_floor_height() -> f64 {

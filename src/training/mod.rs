@@ -20,10 +20,13 @@
 //! session's end), and scores:
 //!
 //! `score = 100 − w_t·(minutes out of limits) − w_u·(MWh unmet) − w_j·(jobs missed)
-//!          − w_r·(mean response, min) − w_h·(hints) − w_l·(minutes restored late)`
+//!          − w_r·(mean response, min) − w_h·(hints) − w_l·(minutes restored late)
+//!          − w_c·(buildings that got cold) − w_ch·(building-hours cold)`
 //!
 //! where "restored late" is the restore time beyond `restore_within_s` (to the session's end if
-//! never restored). The score can fall below zero.
+//! never restored), and "cold" is an indoor temperature below 18 °C (the WHO's minimum; see
+//! `demand::indoor`): the buildings that fell below it at any tick of the session, and the hours
+//! they spent below it summed over buildings. The score can fall below zero.
 //!
 //! Units: s, kWh/MWh, °C, counts.
 
@@ -110,6 +113,10 @@ pub struct ScoreWeights {
     pub per_minute_response: f64,
     pub per_hint: f64,
     pub per_minute_late_restore: f64,
+    /// Per building (home, school, hospital …) whose indoor temperature fell below 18 °C.
+    pub per_building_cold: f64,
+    /// Per building-hour below 18 °C.
+    pub per_building_hour_cold: f64,
 }
 
 impl Default for ScoreWeights {
@@ -121,6 +128,8 @@ impl Default for ScoreWeights {
             per_minute_response: 1.0,
             per_hint: 2.0,
             per_minute_late_restore: 0.2,
+            per_building_cold: 0.5,
+            per_building_hour_cold: 0.2,
         }
     }
 }
@@ -274,6 +283,8 @@ pub fn check_scenario(sc: &Scenario) -> Vec<(String, String)> {
         ("per_minute_response", w.per_minute_response),
         ("per_hint", w.per_hint),
         ("per_minute_late_restore", w.per_minute_late_restore),
+        ("per_building_cold", w.per_building_cold),
+        ("per_building_hour_cold", w.per_building_hour_cold),
     ] {
         range("weights", name, v, 0.0, 1e6, false);
     }
@@ -324,6 +335,14 @@ pub struct TrainingSession {
     pub normal_since_s: f64,
     pub series: Vec<SeriesRow>,
     pub series_every_s: f64,
+    /// Which buildings fell below 18 °C during the session, the building-seconds they spent there
+    /// and the most at once.
+    #[serde(default)]
+    pub got_cold: Vec<bool>,
+    #[serde(default)]
+    pub cold_building_s: f64,
+    #[serde(default)]
+    pub cold_buildings_max: u32,
 }
 
 impl TrainingSession {
@@ -341,6 +360,9 @@ impl TrainingSession {
             normal_since_s: sc.start.warmup_s,
             series: Vec::new(),
             series_every_s: 60.0,
+            got_cold: Vec::new(),
+            cold_building_s: 0.0,
+            cold_buildings_max: 0,
         }
     }
 }
@@ -364,6 +386,11 @@ pub struct SeriesRow {
     pub mixing_chamber_k_true: Vec<f64>,
     pub mixing_chamber_k_measured: Vec<f64>,
     pub consumers_out_of_limits: u32,
+    /// Buildings below 18 °C, and the lowest indoor temperature, °C.
+    #[serde(default)]
+    pub buildings_cold: u32,
+    #[serde(default)]
+    pub min_indoor_temp_c: f64,
     pub alarms_active: u32,
     pub alarms_unacknowledged: u32,
     pub jobs_open: u32,
@@ -396,6 +423,7 @@ pub fn record(
     alarms: Res<Alarms>,
     stations: Res<crate::plants::Stations>,
     jobs: Res<JobLog>,
+    buildings: Res<crate::demand::Buildings>,
     mut s: ResMut<TrainingSession>,
 ) {
     // The clock has moved past the tick: it ran from time_s − tick_s to time_s.
@@ -423,6 +451,21 @@ pub fn record(
         s.out_of_limits_s += dt;
     }
     s.unmet_heat_j += unmet * dt;
+    let indoor = buildings.indoor_temp_c();
+    if s.got_cold.len() != indoor.len() {
+        s.got_cold = vec![false; indoor.len()];
+    }
+    let mut cold = 0u32;
+    let mut lowest = f64::INFINITY;
+    for (i, &t) in indoor.iter().enumerate() {
+        lowest = lowest.min(t);
+        if t < crate::demand::indoor::COLD_THRESHOLD_C {
+            cold += 1;
+            s.got_cold[i] = true;
+        }
+    }
+    s.cold_building_s += f64::from(cold) * dt;
+    s.cold_buildings_max = s.cold_buildings_max.max(cold);
     let normal = out == 0
         && sched
             .devices
@@ -469,6 +512,8 @@ pub fn record(
             mixing_chamber_k_true: site_k(&sensors.truth),
             mixing_chamber_k_measured: site_k(&sensors.measured),
             consumers_out_of_limits: out,
+            buildings_cold: cold,
+            min_indoor_temp_c: if lowest.is_finite() { lowest } else { 0.0 },
             alarms_active: alarms.active_count(Priority::Low) as u32,
             alarms_unacknowledged: alarms
                 .status
@@ -491,6 +536,10 @@ pub struct Penalties {
     pub response_time: f64,
     pub hints: f64,
     pub late_restore: f64,
+    #[serde(default)]
+    pub buildings_cold: f64,
+    #[serde(default)]
+    pub building_hours_cold: f64,
 }
 
 /// What the session measured.
@@ -518,6 +567,14 @@ pub struct Metrics {
     pub restore_time_s: Option<f64>,
     pub leak_water_kg: f64,
     pub leak_heat_kwh: f64,
+    /// Buildings whose indoor temperature fell below 18 °C during the session, the
+    /// building-hours below 18 °C, and the most below it at once.
+    #[serde(default)]
+    pub buildings_cold: u64,
+    #[serde(default)]
+    pub building_hours_cold: f64,
+    #[serde(default)]
+    pub most_buildings_cold_at_once: u32,
 }
 
 /// The objectives, met or not.
@@ -655,6 +712,8 @@ impl TrainingReport {
             Some(t) => (t - s.objectives.restore_within_s).max(0.0),
             None => (t_end - first_failure - s.objectives.restore_within_s).max(0.0),
         };
+        let buildings_cold = s.got_cold.iter().filter(|&&c| c).count() as u64;
+        let building_hours_cold = s.cold_building_s / 3600.0;
         let penalties = Penalties {
             out_of_limits: w.per_minute_out_of_limits * minutes_out,
             unmet_heat: w.per_mwh_unmet * unmet_kwh / 1000.0,
@@ -662,6 +721,8 @@ impl TrainingReport {
             response_time: w.per_minute_response * mean_response / 60.0,
             hints: w.per_hint * hints as f64,
             late_restore: w.per_minute_late_restore * late_s / 60.0,
+            buildings_cold: w.per_building_cold * buildings_cold as f64,
+            building_hours_cold: w.per_building_hour_cold * building_hours_cold,
         };
         let score = 100.0
             - penalties.out_of_limits
@@ -669,7 +730,9 @@ impl TrainingReport {
             - penalties.jobs_missed
             - penalties.response_time
             - penalties.hints
-            - penalties.late_restore;
+            - penalties.late_restore
+            - penalties.buildings_cold
+            - penalties.building_hours_cold;
         let shift = |t: f64| t - t0;
         let log = SessionLog {
             failures: faults
@@ -738,6 +801,9 @@ impl TrainingReport {
             restore_time_s,
             leak_water_kg: ledger.makeup_water_kg,
             leak_heat_kwh: ledger.leak_heat_j / 3.6e6,
+            buildings_cold,
+            building_hours_cold,
+            most_buildings_cold_at_once: s.cold_buildings_max,
         };
         TrainingReport {
             qtwin_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -453,6 +453,15 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
                 row(ui, "hot water", format!("{:.1} kW", w.b.dhw_w[i] / 1e3));
                 row(
                     ui,
+                    "indoor temperature",
+                    format!(
+                        "{:.1} °C (τ = {:.0} h)",
+                        w.b.indoor_temp_c()[i],
+                        w.b.time_constant_s(i) / 3600.0
+                    ),
+                );
+                row(
+                    ui,
                     "delivered",
                     format!("{:.1} kW", w.c.delivered_w()[i] / 1e3),
                 );

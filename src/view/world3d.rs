@@ -63,17 +63,19 @@ pub enum Layer {
     HeatDemand,
     QuantumHeatShare,
     UnmetHeat,
+    IndoorTemperature,
     FeederLoading,
     Carbon,
     JobLoad,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 7] = [
+    pub const ALL: [Layer; 8] = [
         Layer::SupplyTemperature,
         Layer::HeatDemand,
         Layer::QuantumHeatShare,
         Layer::UnmetHeat,
+        Layer::IndoorTemperature,
         Layer::FeederLoading,
         Layer::Carbon,
         Layer::JobLoad,
@@ -84,6 +86,7 @@ impl Layer {
             Layer::HeatDemand => "Heat demand",
             Layer::QuantumHeatShare => "Heat from quantum sites",
             Layer::UnmetHeat => "Unmet heat",
+            Layer::IndoorTemperature => "Indoor temperature",
             Layer::FeederLoading => "Feeder loading",
             Layer::Carbon => "Carbon of heat",
             Layer::JobLoad => "Job load per site",
@@ -96,6 +99,8 @@ impl Layer {
             Layer::HeatDemand => (SEQUENTIAL, 0.0, 80.0, "W/m²"),
             Layer::QuantumHeatShare => (QUANTUM, 0.0, 100.0, "%"),
             Layer::UnmetHeat => (ALARM, 0.0, 100.0, "% of demand"),
+            // 12 °C (blue, cold) … 22 °C (red); the 18 °C comfort limit sits at 0.6 (yellow).
+            Layer::IndoorTemperature => (THERMAL, 12.0, 22.0, "°C"),
             Layer::FeederLoading => (SEQUENTIAL, 0.0, 120.0, "% of capacity"),
             Layer::Carbon => (ALARM, 0.0, 300.0, "g CO₂/kWh"),
             Layer::JobLoad => (QUANTUM, 0.0, 100.0, "% busy"),
@@ -879,6 +884,10 @@ pub fn color_layers(
                 let u = if d > 0.0 { c.unmet_w()[i] / d } else { 0.0 };
                 assets.alarm.at(norm(100.0 * u))
             }
+            Layer::IndoorTemperature => match node {
+                Some(_) => assets.thermal.at(norm(b.indoor_temp_c()[i])),
+                None => assets.neutral.clone(),
+            },
             Layer::FeederLoading => {
                 let bus = b.bus[i].map(|x| x as usize);
                 let load = bus

@@ -181,8 +181,8 @@ pub(super) fn respawn_kind(world: &mut World, kind: crate::base::Kind, ids: Vec<
 }
 
 /// Rebuilds every simulation resource and scene entity of `world` from `scene`, keeping the
-/// clock, the run's seed and tick, the KPI ledger and the job log (jobs queued or running end as
-/// rejected; the arrival stream goes on). Entities without a [`crate::base::SceneId`] (a view's)
+/// clock, the run's seed and tick, the KPI ledger, the job log (jobs queued or running end as
+/// rejected; the arrival stream goes on), tanks' charge and buildings' indoor temperatures. Entities without a [`crate::base::SceneId`] (a view's)
 /// are left alone.
 pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
     use crate::base::{SceneId, SceneSpec, SimClock};
@@ -194,6 +194,9 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
     let mut log = world.remove_resource::<JobLog>().unwrap_or_default();
     let old_sched = world.remove_resource::<QuantumScheduler>();
     let old_stations = world.get_resource::<crate::plants::Stations>().cloned();
+    let old_indoor: Option<std::collections::HashMap<String, f64>> = world
+        .get_resource::<crate::demand::Buildings>()
+        .map(|b| b.ids.iter().cloned().zip(b.indoor_temp_c().iter().copied()).collect());
     let ents: Vec<Entity> = world
         .query_filtered::<Entity, With<SceneId>>()
         .iter(world)
@@ -217,6 +220,16 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
         for t in st.tank.iter_mut().flatten() {
             if let Some(o) = old.tank.iter().flatten().find(|o| o.id == t.id) {
                 t.energy_j = o.energy_j.min(t.capacity_j);
+            }
+        }
+    }
+    // Buildings keep their indoor temperature (by building id), below the set-point at most.
+    if let Some(old) = &old_indoor {
+        let t_set = scene.sim.indoor_setpoint_c;
+        let mut b = world.resource_mut::<crate::demand::Buildings>();
+        for i in 0..b.len() {
+            if let Some(&t) = old.get(&b.ids[i]) {
+                b.set_indoor_temp(i, t.min(t_set));
             }
         }
     }
