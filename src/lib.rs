@@ -56,6 +56,7 @@ pub mod sim;
 pub mod snapshot;
 pub mod thermal;
 pub mod training;
+pub mod water;
 #[cfg(feature = "view-core")]
 pub mod view;
 pub mod weather;
