@@ -56,9 +56,9 @@ pub mod sim;
 pub mod snapshot;
 pub mod thermal;
 pub mod training;
-pub mod water;
 #[cfg(feature = "view-core")]
 pub mod view;
+pub mod water;
 pub mod weather;
 pub mod whatif;
 

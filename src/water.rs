@@ -187,10 +187,20 @@ pub fn if97_region1(p_pa: f64, t_k: f64) -> If97 {
 
 const VISC_H0: [f64; 4] = [1.67752, 2.20462, 0.6366564, -0.241605];
 const VISC_H: [[f64; 7]; 6] = [
-    [0.520094, 0.222531, -0.281378, 0.161913, -0.0325372, 0.0, 0.0],
+    [
+        0.520094, 0.222531, -0.281378, 0.161913, -0.0325372, 0.0, 0.0,
+    ],
     [0.0850895, 0.999115, -0.906851, 0.257399, 0.0, 0.0, 0.0],
     [-1.08374, 1.88797, -0.772479, 0.0, 0.0, 0.0, 0.0],
-    [-0.289555, 1.26613, -0.489837, 0.0, 0.0698452, 0.0, -0.00435673],
+    [
+        -0.289555,
+        1.26613,
+        -0.489837,
+        0.0,
+        0.0698452,
+        0.0,
+        -0.00435673,
+    ],
     [0.0, 0.0, -0.25704, 0.0, 0.0, 0.00872102, 0.0],
     [0.0, 0.120573, 0.0, 0.0, 0.0, 0.0, -0.000593264],
 ];
@@ -249,8 +259,14 @@ mod tests {
         ] {
             let s = if97_region1(p_mpa * 1e6, t);
             assert!(rel(1.0 / s.density_kg_m3, v) < 1e-8, "v {p_mpa} {t}: {s:?}");
-            assert!(rel(s.enthalpy_j_kg, h_kj * 1e3) < 1e-8, "h {p_mpa} {t}: {s:?}");
-            assert!(rel(s.cp_j_kg_k, cp_kj * 1e3) < 1e-8, "cp {p_mpa} {t}: {s:?}");
+            assert!(
+                rel(s.enthalpy_j_kg, h_kj * 1e3) < 1e-8,
+                "h {p_mpa} {t}: {s:?}"
+            );
+            assert!(
+                rel(s.cp_j_kg_k, cp_kj * 1e3) < 1e-8,
+                "cp {p_mpa} {t}: {s:?}"
+            );
         }
     }
 
@@ -286,8 +302,16 @@ mod tests {
             // IF97 region 1 differs from IAPWS-95 by up to 0.08 % in c_p near 10 °C.
             assert!(rel(s.cp_j_kg_k, cp) < 1e-3, "{t}: {s:?}");
             // The fits hold 0.5 MPa: ρ +0.02 %, the rest as close.
-            assert!(rel(density_kg_m3(t), rho) < 2.5e-4, "{t}: {}", density_kg_m3(t));
-            assert!(rel(viscosity_pa_s(t), mu) < 6e-4, "{t}: {}", viscosity_pa_s(t));
+            assert!(
+                rel(density_kg_m3(t), rho) < 2.5e-4,
+                "{t}: {}",
+                density_kg_m3(t)
+            );
+            assert!(
+                rel(viscosity_pa_s(t), mu) < 6e-4,
+                "{t}: {}",
+                viscosity_pa_s(t)
+            );
             assert!(rel(heat_capacity_j_kg_k(t), cp) < 1e-3, "{t}");
         }
         // The values the module page quotes.

@@ -663,7 +663,10 @@ fn temperature_dependent_water_gives_each_side_its_own_properties_and_drop() {
     let th = w.res::<ThermalState>();
     // The heat balance's c_p: (h(80 °C) − h(45 °C))/35 K from IF97 at 0.5 MPa, 4184.09 J/(kg·K).
     let cp = water::mean_heat_capacity_j_kg_k(45.0, 80.0);
-    assert!((net.cp_j_kg_k - cp).abs() < 1e-12 && (cp - 4184.09).abs() < 0.01, "{cp}");
+    assert!(
+        (net.cp_j_kg_k - cp).abs() < 1e-12 && (cp - 4184.09).abs() < 0.01,
+        "{cp}"
+    );
     // The pipes hold the water of each side's design temperature: 971.98 and 990.33 kg/m³.
     let vol = std::f64::consts::PI * 0.25 * net.pipe_diameter_m[0].powi(2) * net.pipe_length_m[0];
     assert!((net.pipe_mass_kg[0] / vol - water::density_kg_m3(80.0)).abs() < 1e-9);
@@ -671,22 +674,40 @@ fn temperature_dependent_water_gives_each_side_its_own_properties_and_drop() {
     // Each side's properties at the mean of its ends last tick.
     let t_s = 0.5 * (th.supply_in_c[0] + th.supply_out_c[0]);
     let t_r = 0.5 * (th.return_in_c[0] + th.return_out_c[0]);
-    assert!(t_s > 79.0 && t_s < 80.0 && t_r > 44.0 && t_r < 45.5, "{t_s} {t_r}");
+    assert!(
+        t_s > 79.0 && t_s < 80.0 && t_r > 44.0 && t_r < 45.5,
+        "{t_s} {t_r}"
+    );
     let props = hs.pipe_props();
     assert!(!props.mirrored);
     // (Steady: the temperatures the last solve used are these to rounding.)
     let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * b;
-    assert!(close(props.supply_density_kg_m3[0], water::density_kg_m3(t_s)));
-    assert!(close(props.return_density_kg_m3[0], water::density_kg_m3(t_r)));
-    assert!(close(props.supply_viscosity_pa_s[0], water::viscosity_pa_s(t_s)));
-    assert!(close(props.return_viscosity_pa_s[0], water::viscosity_pa_s(t_r)));
+    assert!(close(
+        props.supply_density_kg_m3[0],
+        water::density_kg_m3(t_s)
+    ));
+    assert!(close(
+        props.return_density_kg_m3[0],
+        water::density_kg_m3(t_r)
+    ));
+    assert!(close(
+        props.supply_viscosity_pa_s[0],
+        water::viscosity_pa_s(t_s)
+    ));
+    assert!(close(
+        props.return_viscosity_pa_s[0],
+        water::viscosity_pa_s(t_r)
+    ));
     // Darcy–Weisbach by hand for each side: Re = ṁ·d/(A·μ), Swamee–Jain f, Δp = f·L/d·ρv²/2.
     let (q, d, l) = (2.0, net.pipe_diameter_m[0], net.pipe_length_m[0]);
     let area = std::f64::consts::PI * 0.25 * d * d;
     let by_hand = |t: f64| {
         let (rho, mu) = (water::density_kg_m3(t), water::viscosity_pa_s(t));
         let re = q * d / (area * mu);
-        let f = 0.25 / (net.pipe_roughness_m[0] / (3.7 * d) + 5.74 / re.powf(0.9)).log10().powi(2);
+        let f = 0.25
+            / (net.pipe_roughness_m[0] / (3.7 * d) + 5.74 / re.powf(0.9))
+                .log10()
+                .powi(2);
         let v = q / (rho * area);
         f * l / d * 0.5 * rho * v * v
     };
@@ -694,8 +715,14 @@ fn temperature_dependent_water_gives_each_side_its_own_properties_and_drop() {
     let (a, b) = (0, 1);
     let got_s = hs.supply_pressure_pa[a] - hs.supply_pressure_pa[b];
     let got_r = hs.return_pressure_pa[b] - hs.return_pressure_pa[a];
-    assert!((got_s - dp_s).abs() < 1e-9 * dp_s, "supply {got_s} vs {dp_s}");
-    assert!((got_r - dp_r).abs() < 1e-9 * dp_r, "return {got_r} vs {dp_r}");
+    assert!(
+        (got_s - dp_s).abs() < 1e-9 * dp_s,
+        "supply {got_s} vs {dp_s}"
+    );
+    assert!(
+        (got_r - dp_r).abs() < 1e-9 * dp_r,
+        "return {got_r} vs {dp_r}"
+    );
     // The colder return is more viscous: a larger drop (5 % here, 21.4 vs 20.3 kPa), not the
     // supply's mirror.
     assert!(dp_r > 1.03 * dp_s && dp_r < 1.08 * dp_s, "{dp_s} {dp_r}");
@@ -763,11 +790,19 @@ fn pipes_at_different_depths_see_the_ground_at_their_own_depth() {
     assert!((weather.ground_temp_c - kusuda(0.8)).abs() < 1e-12);
     // Steady outlets with each pipe's own ground (the ground moves by 1e-4 K an hour: steady).
     let th = w.res::<ThermalState>();
-    let u_l = 0.5 * 400.0 / (0.5 * 4182.0);
+    let u_l: f64 = 0.5 * 400.0 / (0.5 * 4182.0);
     let mid = g_shallow + (70.0 - g_shallow) * (-u_l).exp();
     let end = g_deep + (mid - g_deep) * (-u_l).exp();
-    assert!((th.supply_out_c[0] - mid).abs() < 1e-3, "{} vs {mid}", th.supply_out_c[0]);
-    assert!((th.supply_out_c[1] - end).abs() < 1e-3, "{} vs {end}", th.supply_out_c[1]);
+    assert!(
+        (th.supply_out_c[0] - mid).abs() < 1e-3,
+        "{} vs {mid}",
+        th.supply_out_c[0]
+    );
+    assert!(
+        (th.supply_out_c[1] - end).abs() < 1e-3,
+        "{} vs {end}",
+        th.supply_out_c[1]
+    );
     // With one depth for both (0.8 m) the far end would be 0.2 K colder: the depths matter.
     let g08 = kusuda(0.8);
     let one = g08 + (g08 + (70.0 - g08) * (-u_l).exp() - g08) * (-u_l).exp();
@@ -806,7 +841,9 @@ fn an_iteration_capped_network_solve_is_flagged_and_reported() {
                         let k = p as usize;
                         let q = hs.pipe_flow_kg_s[k];
                         let d = |rho: &[f64], mu: &[f64]| {
-                            qtwin::hydraulics::solver::pressure_drop_with_pa(net, k, q, rho[k], mu[k])
+                            qtwin::hydraulics::solver::pressure_drop_with_pa(
+                                net, k, q, rho[k], mu[k],
+                            )
                         };
                         sg * 0.5
                             * (d(&props.supply_density_kg_m3, &props.supply_viscosity_pa_s)
@@ -835,8 +872,5 @@ fn an_iteration_capped_network_solve_is_flagged_and_reported() {
     w.run_ticks(3);
     assert!(w.res::<HydraulicState>().converged);
     assert!(w.res::<HydraulicState>().max_loop_residual_pa < 1.0);
-    assert_eq!(
-        Report::from_sim(&w).kpis.hydraulic_nonconverged_ticks,
-        5
-    );
+    assert_eq!(Report::from_sim(&w).kpis.hydraulic_nonconverged_ticks, 5);
 }

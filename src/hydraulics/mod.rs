@@ -461,10 +461,7 @@ fn solve_round(
         let [dp_s, dp_r] = hs.scratch.pressure_drops_pa(net, k, hs.pipe_flow_kg_s[k]);
         let (dp_s, dp_r) = (dp_s * net.parent_sign[ui], dp_r * net.parent_sign[ui]);
         let dz = net.node_elevation_m[ui] - net.node_elevation_m[par as usize];
-        let (rho_s, rho_r) = (
-            props.supply_density_kg_m3[k],
-            props.return_density_kg_m3[k],
-        );
+        let (rho_s, rho_r) = (props.supply_density_kg_m3[k], props.return_density_kg_m3[k]);
         hs.supply_pressure_pa[ui] = hs.supply_pressure_pa[par as usize] - dp_s - rho_s * G * dz;
         hs.return_pressure_pa[ui] = hs.return_pressure_pa[par as usize] + dp_r - rho_r * G * dz;
         let c = net.component[ui] as usize;

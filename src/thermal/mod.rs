@@ -842,7 +842,12 @@ pub fn thermal_pass(
             let it = th.inv_tau[k];
             th.pipe_k[k] = [net.pipe_mass_kg[k], it, exp_neg(dt * it), phi(dt * it)];
             let it = th.inv_tau_ret[k];
-            th.pipe_k_ret[k] = [net.pipe_return_mass_kg[k], it, exp_neg(dt * it), phi(dt * it)];
+            th.pipe_k_ret[k] = [
+                net.pipe_return_mass_kg[k],
+                it,
+                exp_neg(dt * it),
+                phi(dt * it),
+            ];
         }
         th.decay_dt = dt;
     }
@@ -977,7 +982,13 @@ pub fn thermal_pass(
     }
     for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
         let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
-        loss_mt += cool_still(&mut th.ret[k], true, ends, &mut th.pipe_loss_w[k], &pipe_r(k));
+        loss_mt += cool_still(
+            &mut th.ret[k],
+            true,
+            ends,
+            &mut th.pipe_loss_w[k],
+            &pipe_r(k),
+        );
     }
     // Stations take their flow at the mixed return temperature of their node.
     let mut station_j = 0.0;

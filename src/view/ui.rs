@@ -248,12 +248,19 @@ pub fn panels(
                 };
                 ui.colored_label(
                     colour,
-                    format!("⚠ network solve not converged in {} ticks", l.nonconverged_ticks),
+                    format!(
+                        "⚠ network solve not converged in {} ticks",
+                        l.nonconverged_ticks
+                    ),
                 )
                 .on_hover_text(format!(
                     "the loop equations stopped at the iteration limit: flows and pressures are \
                      not a solution (this tick: {}, loop residual {:.1} Pa; worst {:.3e} Pa)",
-                    if hs.converged { "converged" } else { "NOT converged" },
+                    if hs.converged {
+                        "converged"
+                    } else {
+                        "NOT converged"
+                    },
                     hs.max_loop_residual_pa,
                     l.max_loop_residual_pa
                 ));

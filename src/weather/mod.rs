@@ -207,7 +207,11 @@ impl WeatherModel {
                 WeatherNow {
                     outdoor_temp_c: outdoor,
                     ground_temp_c: ground_at(PIPE_DEPTH_M),
-                    ground_temp_by_depth_c: self.ground_depths_m.iter().map(|&z| ground_at(z)).collect(),
+                    ground_temp_by_depth_c: self
+                        .ground_depths_m
+                        .iter()
+                        .map(|&z| ground_at(z))
+                        .collect(),
                     ghi_w_m2: ghi,
                     wind_m_s: wind,
                     hour_of_day: hour,
@@ -369,7 +373,11 @@ mod tests {
             }
             // The reference depth (0.8 m) as before: 3.20665 °C and 15.19821 °C.
             let at_08 = if day < 100.0 { 3.20665 } else { 15.19821 };
-            assert!((w.ground_temp_c - at_08).abs() < 1e-5, "{}", w.ground_temp_c);
+            assert!(
+                (w.ground_temp_c - at_08).abs() < 1e-5,
+                "{}",
+                w.ground_temp_c
+            );
         }
     }
 
