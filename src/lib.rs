@@ -58,6 +58,7 @@ pub mod thermal;
 pub mod training;
 #[cfg(feature = "view-core")]
 pub mod view;
+pub mod water;
 pub mod weather;
 pub mod whatif;
 

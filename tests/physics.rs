@@ -203,15 +203,21 @@ fn meshed_network_closes_loops_and_mass_balance() {
     let net = w.res::<Network>();
     assert!(net.loops.len() >= 3, "riverside is meshed");
     let hs = w.res::<HydraulicState>();
+    // Each loop closes in supply and return together (the mean of the two sides' drops, each with
+    // its own water's properties).
+    let props = hs.pipe_props();
     for lp in &net.loops {
         let r: f64 = lp
             .iter()
             .map(|&(p, sg)| {
-                sg * qtwin::hydraulics::pressure_drop_pa(
-                    net,
-                    p as usize,
-                    hs.pipe_flow_kg_s[p as usize],
-                )
+                let k = p as usize;
+                let q = hs.pipe_flow_kg_s[k];
+                let d = |rho: &[f64], mu: &[f64]| {
+                    qtwin::hydraulics::solver::pressure_drop_with_pa(net, k, q, rho[k], mu[k])
+                };
+                sg * 0.5
+                    * (d(&props.supply_density_kg_m3, &props.supply_viscosity_pa_s)
+                        + d(&props.return_density_kg_m3, &props.return_viscosity_pa_s))
             })
             .sum();
         assert!(r.abs() < 1.0, "loop residual {r} Pa");
@@ -628,4 +634,243 @@ fn consumer_forms_load_round_trip_and_validate() {
     assert!(m.contains("kg/s is over 1e4 kg/s"), "{m}");
     let m = msg("HeatDeltaT(heat_w: 1000.0, delta_t_k: inf)", None);
     assert!(m.contains("delta_t_k = inf is outside"), "{m}");
+}
+
+/// Issue 13: temperature-dependent water (`properties: WaterIf97`). A source at 80 °C feeds a
+/// substation 500 m away that returns at 45 °C: each side of the pipe has the density and
+/// viscosity of its own water (IF97 fits at the mean of its ends), the return's pressure drop is
+/// its own (Darcy–Weisbach with Swamee–Jain, recomputed here by hand from those properties) and
+/// larger than the supply's, the heat balance uses the IF97 enthalpy secant between the two design
+/// temperatures, and the energy balance closes every tick.
+#[test]
+fn temperature_dependent_water_gives_each_side_its_own_properties_and_drop() {
+    use qtwin::water;
+    let text = two_node_scene("MassFlowKgS(2.0)", Some(45.0)).replace(
+        "viscosity_pa_s: 4.9e-4)",
+        "viscosity_pa_s: 4.9e-4, properties: WaterIf97)",
+    );
+    let s = scene::load_scene_str(&text, "water").unwrap();
+    assert_eq!(s.fluid.properties, scene::FluidProperties::WaterIf97);
+    let mut w = sim(&s);
+    let mut worst: f64 = 0.0;
+    for _ in 0..120 {
+        w.step();
+        worst = worst.max(w.res::<Ledger>().last_error_rel);
+    }
+    assert!(worst < 1e-9, "balance {worst:e}");
+    let net = w.res::<Network>();
+    let hs = w.res::<HydraulicState>();
+    let th = w.res::<ThermalState>();
+    // The heat balance's c_p: (h(80 °C) − h(45 °C))/35 K from IF97 at 0.5 MPa, 4184.09 J/(kg·K).
+    let cp = water::mean_heat_capacity_j_kg_k(45.0, 80.0);
+    assert!(
+        (net.cp_j_kg_k - cp).abs() < 1e-12 && (cp - 4184.09).abs() < 0.01,
+        "{cp}"
+    );
+    // The pipes hold the water of each side's design temperature: 971.98 and 990.33 kg/m³.
+    let vol = std::f64::consts::PI * 0.25 * net.pipe_diameter_m[0].powi(2) * net.pipe_length_m[0];
+    assert!((net.pipe_mass_kg[0] / vol - water::density_kg_m3(80.0)).abs() < 1e-9);
+    assert!((net.pipe_return_mass_kg[0] / vol - water::density_kg_m3(45.0)).abs() < 1e-9);
+    // Each side's properties at the mean of its ends last tick.
+    let t_s = 0.5 * (th.supply_in_c[0] + th.supply_out_c[0]);
+    let t_r = 0.5 * (th.return_in_c[0] + th.return_out_c[0]);
+    assert!(
+        t_s > 79.0 && t_s < 80.0 && t_r > 44.0 && t_r < 45.5,
+        "{t_s} {t_r}"
+    );
+    let props = hs.pipe_props();
+    assert!(!props.mirrored);
+    // (Steady: the temperatures the last solve used are these to rounding.)
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12 * b;
+    assert!(close(
+        props.supply_density_kg_m3[0],
+        water::density_kg_m3(t_s)
+    ));
+    assert!(close(
+        props.return_density_kg_m3[0],
+        water::density_kg_m3(t_r)
+    ));
+    assert!(close(
+        props.supply_viscosity_pa_s[0],
+        water::viscosity_pa_s(t_s)
+    ));
+    assert!(close(
+        props.return_viscosity_pa_s[0],
+        water::viscosity_pa_s(t_r)
+    ));
+    // Darcy–Weisbach by hand for each side: Re = ṁ·d/(A·μ), Swamee–Jain f, Δp = f·L/d·ρv²/2.
+    let (q, d, l) = (2.0, net.pipe_diameter_m[0], net.pipe_length_m[0]);
+    let area = std::f64::consts::PI * 0.25 * d * d;
+    let by_hand = |t: f64| {
+        let (rho, mu) = (water::density_kg_m3(t), water::viscosity_pa_s(t));
+        let re = q * d / (area * mu);
+        let f = 0.25
+            / (net.pipe_roughness_m[0] / (3.7 * d) + 5.74 / re.powf(0.9))
+                .log10()
+                .powi(2);
+        let v = q / (rho * area);
+        f * l / d * 0.5 * rho * v * v
+    };
+    let (dp_s, dp_r) = (by_hand(t_s), by_hand(t_r));
+    let (a, b) = (0, 1);
+    let got_s = hs.supply_pressure_pa[a] - hs.supply_pressure_pa[b];
+    let got_r = hs.return_pressure_pa[b] - hs.return_pressure_pa[a];
+    assert!(
+        (got_s - dp_s).abs() < 1e-9 * dp_s,
+        "supply {got_s} vs {dp_s}"
+    );
+    assert!(
+        (got_r - dp_r).abs() < 1e-9 * dp_r,
+        "return {got_r} vs {dp_r}"
+    );
+    // The colder return is more viscous: a larger drop (5 % here, 21.4 vs 20.3 kPa), not the
+    // supply's mirror.
+    assert!(dp_r > 1.03 * dp_s && dp_r < 1.08 * dp_s, "{dp_s} {dp_r}");
+    // The consumer takes ṁ·c̄_p·(T_s − 45 °C).
+    let c = w.res::<Consumers>();
+    let t_in = th.supply_node_temp_c[b];
+    assert!((c.delivered_w()[0] - 2.0 * cp * (t_in - 45.0)).abs() < 1e-6 * c.delivered_w()[0]);
+}
+
+/// Issue 13: each pipe loses heat to the ground at its own burial depth. Two pipes in series at
+/// 0.5 m and 2.0 m under a monthly climate (Kusuda's ground, no fixed value): each sees Kusuda's
+/// temperature at its depth, computed here by hand, and its steady outlet is the analytic
+/// `T_g(z) + (T_in − T_g(z))·exp(−U'·L/(ṁ·c_p))` with its own `T_g(z)`.
+#[test]
+fn pipes_at_different_depths_see_the_ground_at_their_own_depth() {
+    let text = "(format_version: 1, name: \"depths\", description: \"\", seed: 0,
+          sim: (tick_s: 60.0, start_day_of_year: 31),
+          fluid: (cp_j_kg_k: 4182.0, density_kg_m3: 983.0, viscosity_pa_s: 4.9e-4),
+          climate: Fixed((outdoor_temp_c: 0.0, ground_temp_c: 8.0)),
+          heat_network: (supply_temp_c: 70.0, return_temp_c: 40.0,
+            nodes: [(id: \"a\", pos: (0.0, 0.0)), (id: \"b\", pos: (400.0, 0.0)),
+                    (id: \"c\", pos: (800.0, 0.0))],
+            pipes: [(id: \"shallow\", from: \"a\", to: \"b\", size: Dn(50),
+                     insulation: LinearWmK(0.5), burial_depth_m: 0.5),
+                    (id: \"deep\", from: \"b\", to: \"c\", size: Dn(50),
+                     insulation: LinearWmK(0.5), burial_depth_m: 2.0)],
+            consumers: [(id: \"k\", node: \"c\", demand: MassFlowKgS(0.5), return_temp_c: 40.0)]),
+          plants: [FixedSource(id: \"s\", node: \"a\", supply_temp_c: 70.0)])";
+    let mut s = scene::load_scene_str(text, "depths").unwrap();
+    let means = [
+        1.0, 1.5, 4.2, 8.4, 12.9, 15.9, 18.1, 17.8, 14.3, 10.0, 5.6, 2.2,
+    ];
+    s.climate = scene::Climate::Monthly(scene::MonthlyClimate {
+        latitude_deg: 53.5,
+        mean_temp_c: means,
+        diurnal_swing_k: [4.0; 12],
+        daily_irradiation_kwh_m2: [1.0; 12],
+        mean_wind_m_s: [4.0; 12],
+        temp_noise_k: 0.0,
+        ground_temp_c: None,
+        year: None,
+    });
+    let mut w = sim(&s);
+    // 400 m of DN50 at 0.5 kg/s: 0.24 m/s, 28 min a pipe; an hour flushes both.
+    w.run_ticks(120);
+    let net = w.res::<Network>();
+    assert_eq!(net.burial_depths_m, vec![0.5, 2.0]);
+    let weather = w.res::<qtwin::weather::WeatherNow>();
+    // Kusuda by hand: T̄ = 9.325 °C, A = (18.1 − 1.0)/2 = 8.55 K, d₀ = 15.5 (mid-January),
+    // α = 0.05 m²/day.
+    let day = weather.day_of_year;
+    let kusuda = |z: f64| {
+        let a = 0.05;
+        let damp = (-z * (std::f64::consts::PI / (365.0 * a)).sqrt()).exp();
+        let lag = 0.5 * z * (365.0 / (std::f64::consts::PI * a)).sqrt();
+        9.325 - 8.55 * damp * (2.0 * std::f64::consts::PI / 365.0 * (day - 15.5 - lag)).cos()
+    };
+    // Day 31 at 02:00: 2.3834 °C at 0.5 m, 6.2033 °C at 2 m (3.2101 °C at 0.8 m).
+    assert!((day - 30.083).abs() < 0.01, "{day}");
+    let (g_shallow, g_deep) = (kusuda(0.5), kusuda(2.0));
+    assert!((g_shallow - 2.3834).abs() < 1e-3 && (g_deep - 6.2033).abs() < 1e-3);
+    let ground = |k: usize| qtwin::thermal::pipe_ground_temp_c(net, weather, k);
+    assert!((ground(0) - g_shallow).abs() < 1e-12, "{}", ground(0));
+    assert!((ground(1) - g_deep).abs() < 1e-12, "{}", ground(1));
+    assert!((weather.ground_temp_c - kusuda(0.8)).abs() < 1e-12);
+    // Steady outlets with each pipe's own ground (the ground moves by 1e-4 K an hour: steady).
+    let th = w.res::<ThermalState>();
+    let u_l: f64 = 0.5 * 400.0 / (0.5 * 4182.0);
+    let mid = g_shallow + (70.0 - g_shallow) * (-u_l).exp();
+    let end = g_deep + (mid - g_deep) * (-u_l).exp();
+    assert!(
+        (th.supply_out_c[0] - mid).abs() < 1e-3,
+        "{} vs {mid}",
+        th.supply_out_c[0]
+    );
+    assert!(
+        (th.supply_out_c[1] - end).abs() < 1e-3,
+        "{} vs {end}",
+        th.supply_out_c[1]
+    );
+    // With one depth for both (0.8 m) the far end would be 0.2 K colder: the depths matter.
+    let g08 = kusuda(0.8);
+    let one = g08 + (g08 + (70.0 - g08) * (-u_l).exp() - g08) * (-u_l).exp();
+    assert!((one - end).abs() > 0.01, "{one} {end}");
+}
+
+/// Issue 13: a solve stopped at its iteration limit is flagged, never handed on as converged.
+/// Riverside is meshed (4 loops); with no Newton iteration allowed the loop flows stay at their
+/// start and the loops stay open: every tick says so (`converged` false, the residual being the
+/// largest open loop, recomputed here from the flows and each side's drops), and the report counts
+/// every such tick and gives the worst residual. With the limit back, it converges again.
+#[test]
+fn an_iteration_capped_network_solve_is_flagged_and_reported() {
+    let s = scene("scenes/riverside.ron");
+    let mut w = sim(&s);
+    let before = w
+        .app
+        .world_mut()
+        .resource_mut::<HydraulicState>()
+        .set_iteration_limit(0);
+    assert_eq!(before, qtwin::hydraulics::solver::MAX_ITERATIONS);
+    let mut worst: f64 = 0.0;
+    for _ in 0..5 {
+        w.step();
+        let net = w.res::<Network>();
+        let hs = w.res::<HydraulicState>();
+        assert!(!hs.converged);
+        assert_eq!(hs.iterations, 0);
+        let props = hs.pipe_props();
+        let open = net
+            .loops
+            .iter()
+            .map(|lp| {
+                lp.iter()
+                    .map(|&(p, sg)| {
+                        let k = p as usize;
+                        let q = hs.pipe_flow_kg_s[k];
+                        let d = |rho: &[f64], mu: &[f64]| {
+                            qtwin::hydraulics::solver::pressure_drop_with_pa(
+                                net, k, q, rho[k], mu[k],
+                            )
+                        };
+                        sg * 0.5
+                            * (d(&props.supply_density_kg_m3, &props.supply_viscosity_pa_s)
+                                + d(&props.return_density_kg_m3, &props.return_viscosity_pa_s))
+                    })
+                    .sum::<f64>()
+                    .abs()
+            })
+            .fold(0.0, f64::max);
+        assert!(open > 100.0, "loops open by {open} Pa");
+        assert!(
+            (hs.max_loop_residual_pa - open).abs() < 1e-9 * open,
+            "{} vs {open}",
+            hs.max_loop_residual_pa
+        );
+        worst = worst.max(open);
+    }
+    let r = Report::from_sim(&w);
+    assert_eq!(r.kpis.hydraulic_nonconverged_ticks, 5);
+    assert!((r.kpis.max_loop_residual_pa - worst).abs() < 1e-9 * worst);
+    // The limit back: converged again, the count stays.
+    w.app
+        .world_mut()
+        .resource_mut::<HydraulicState>()
+        .set_iteration_limit(before);
+    w.run_ticks(3);
+    assert!(w.res::<HydraulicState>().converged);
+    assert!(w.res::<HydraulicState>().max_loop_residual_pa < 1.0);
+    assert_eq!(Report::from_sim(&w).kpis.hydraulic_nonconverged_ticks, 5);
 }

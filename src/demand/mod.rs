@@ -322,7 +322,7 @@ pub struct Consumers {
 impl Consumers {
     pub fn from_scene(scene: &Scene, net: &Network, buildings: &Buildings) -> Self {
         let hn = &scene.heat_network;
-        let cp = scene.fluid.cp_j_kg_k;
+        let cp = scene.heat_capacity_j_kg_k();
         let t_sup_design = hn.supply_temp_at_design_c.unwrap_or(hn.supply_temp_c);
         let mut s = Consumers::default();
         for (i, b) in scene.buildings.iter().enumerate() {

@@ -166,7 +166,12 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         description: hdr.description,
         seed: hdr.seed,
         sim,
-        fluid,
+        // Sizing above takes water at about 70 °C (`Fluid::default`); the run takes each pipe's
+        // water at its own temperature.
+        fluid: Fluid {
+            properties: FluidProperties::WaterIf97,
+            ..fluid
+        },
         climate: temperate_climate(),
         buildings,
         heat_network: HeatNetwork {

@@ -17,11 +17,26 @@
 //! flows and stops when every loop closes within 1 Pa (loops drop 10⁴–10⁵ Pa; typically 0–2 iterations). Trees need no
 //! iteration at all. This solves meshed networks exactly, not only trees.
 //!
-//! The return network lies beside the supply (twin pipes) and carries the same flows backwards, so
-//! its pressure drops are the same. The reference station holds `return_pressure_pa` at its return
+//! The return network lies beside the supply (twin pipes) and carries the same flows backwards
+//! (substations and stations tie the two together node by node, so a tree's flows are the same in
+//! both; in a meshed network the loop flows are solved so that each loop closes in supply and
+//! return together: the loop equation uses the mean of the two drops, `Σ ±(Δp_s + Δp_r)/2 = 0`).
+//! **Water properties**: with fixed fluid properties the two sides' drops are the same. With
+//! temperature-dependent water (`FluidProperties::WaterIf97`) each side of each pipe has the
+//! density and viscosity of its own water, at the mean of its inlet and outlet temperatures of the
+//! last tick (the thermal domain hands them over through [`HydraulicState::set_water_temps`]):
+//! the return's colder, more viscous water has its own, computed drops (`Δp_r`, with the return's
+//! properties and the same flows), which set the return pressures; static heads use each side's
+//! density; the pumps move the station's return water (`V̇ = ṁ/ρ(T_return)`).
+//! The reference station holds `return_pressure_pa` at its return
 //! inlet; its pump lifts the water by the head that gives the worst substation `min_substation_dp_pa`.
 //! Other stations pump from the return to the supply pressure at their node. Pump electricity is
 //! `Σ V̇·Δp/η`.
+//!
+//! **Non-convergence**: a solve that stops at its iteration limit with a loop still open by more
+//! than [`solver::LOOP_TOLERANCE_PA`] is flagged ([`HydraulicState::converged`] false, its residual in
+//! [`HydraulicState::max_loop_residual_pa`]); the ledger counts such ticks and the report, the
+//! command line and the view say so.
 //!
 //! **Hooks** for faults and operator actions (the faults domain, the operator domain): a per-pipe
 //! resistance factor ([`Network::pipe_resistance_factor`], closed valves), a per-node leak
@@ -91,11 +106,52 @@ pub struct HydraulicState {
     /// pressure, Pa.
     pub critical_consumer: Option<u32>,
     pub critical_dp_pa: f64,
-    /// Scratch space of the solver.
+    /// Mean water temperature of each pipe's supply and return side last tick, °C (set by the
+    /// thermal domain; the properties of temperature-dependent water follow them).
+    supply_water_temp_c: Vec<f64>,
+    return_water_temp_c: Vec<f64>,
+    /// Newton iterations a loop solve may take (default [`solver::MAX_ITERATIONS`]).
+    max_iterations: u32,
+    /// Scratch space of the solver and the pipes' water properties.
     scratch: solver::Scratch,
 }
 
 impl HydraulicState {
+    /// Hook for the thermal domain: each pipe's supply and return inlet and outlet temperatures
+    /// this tick, °C; the next solve takes each side's water properties at the mean of its two
+    /// (where the water's properties depend on temperature).
+    pub fn set_water_temps(
+        &mut self,
+        supply_in_c: &[f64],
+        supply_out_c: &[f64],
+        return_in_c: &[f64],
+        return_out_c: &[f64],
+    ) {
+        let mean = |dst: &mut [f64], a: &[f64], b: &[f64]| {
+            for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+                *d = 0.5 * (x + y);
+            }
+        };
+        mean(&mut self.supply_water_temp_c, supply_in_c, supply_out_c);
+        mean(&mut self.return_water_temp_c, return_in_c, return_out_c);
+    }
+
+    /// The water temperatures the properties were last taken at (supply, return), °C per pipe.
+    pub fn water_temps_c(&self) -> (&[f64], &[f64]) {
+        (&self.supply_water_temp_c, &self.return_water_temp_c)
+    }
+
+    /// The water's density and viscosity in each pipe's supply and return side in the last solve.
+    pub fn pipe_props(&self) -> &solver::PipeProps {
+        &self.scratch.props
+    }
+
+    /// At most `n` Newton iterations per loop solve (a solve that needs more is flagged as not
+    /// converged); gives the limit before. For tests and studies of the solver.
+    pub fn set_iteration_limit(&mut self, n: u32) -> u32 {
+        std::mem::replace(&mut self.max_iterations, n)
+    }
+
     /// Hook for the operator: the differential-pressure set-point at the worst substation
     /// (`None`: the scene's); gives the one before.
     pub fn set_dp_setpoint_override(&mut self, pa: Option<f64>) -> Option<f64> {
@@ -161,13 +217,17 @@ impl HydraulicState {
             pressure_driven_residual: 0.0,
             critical_consumer: None,
             critical_dp_pa: f64::INFINITY,
+            supply_water_temp_c: vec![net.supply_design_temp_c; net.pipe_count()],
+            return_water_temp_c: vec![net.return_design_temp_c; net.pipe_count()],
+            max_iterations: solver::MAX_ITERATIONS,
             scratch: solver::Scratch::new(net),
         }
     }
-    /// Flow speed in a pipe, m/s (signed like the flow).
+    /// Flow speed in a (supply) pipe, m/s (signed like the flow).
     pub fn velocity_m_s(&self, net: &Network, pipe: usize) -> f64 {
         let d = net.pipe_diameter_m[pipe];
-        self.pipe_flow_kg_s[pipe] / (net.density_kg_m3 * std::f64::consts::PI * 0.25 * d * d)
+        let rho = self.scratch.props.supply_density_kg_m3[pipe];
+        self.pipe_flow_kg_s[pipe] / (rho * std::f64::consts::PI * 0.25 * d * d)
     }
 }
 
@@ -205,6 +265,11 @@ fn solve_hydraulics(
     mut hs: ResMut<HydraulicState>,
 ) {
     let hs = &mut *hs;
+    if net.temperature_dependent {
+        hs.scratch
+            .props
+            .set_temperatures(&hs.supply_water_temp_c, &hs.return_water_temp_c);
+    }
     let scene = &spec.scene.heat_network;
     let dp_min = hs
         .dp_setpoint_override_pa
@@ -306,10 +371,15 @@ fn solve_hydraulics(
             hs.critical_consumer = Some(i as u32);
         }
     }
-    let rho = net.density_kg_m3;
     hs.pump_power_w = 0.0;
     for s in 0..stations.len() {
         let node = stations.node[s] as usize;
+        // The pump moves the station's return water.
+        let rho = if net.temperature_dependent {
+            crate::water::density_kg_m3(stations.return_in_c()[s])
+        } else {
+            net.density_kg_m3
+        };
         let head = if stations.is_reference[s] {
             root_head[net.component[node] as usize]
         } else {
@@ -361,6 +431,7 @@ fn solve_round(
         &mut hs.loop_flow_kg_s,
         &mut hs.pipe_flow_kg_s,
         &mut hs.scratch,
+        hs.max_iterations,
     );
     hs.iterations = iters;
     hs.iterations_total += iters as u64;
@@ -370,7 +441,7 @@ fn solve_round(
     // Pressures down each tree from the reference: supply falls along the flow, return rises.
     // Every pipe's drop first (in parallel on large networks; loop pipes keep the solver's).
     hs.scratch.fill_drops(net, &hs.pipe_flow_kg_s, false);
-    let rho = net.density_kg_m3;
+    let props = &hs.scratch.props;
     let mut worst_need = vec![0.0f64; net.component_root.len()];
     for &u in &net.bfs_order {
         let ui = u as usize;
@@ -385,12 +456,16 @@ fn solve_round(
         // The drop is odd in the flow (exactly, in floating point too) and the sign is ±1, so the
         // drop from parent to node is the pipe's from→to drop times the sign; loop pipes reuse the
         // solver's value at the converged flow.
-        let dp = hs.scratch.pressure_drop_pa(net, k, hs.pipe_flow_kg_s[k]) * net.parent_sign[ui];
+        // Supply and return each with their own drop and static head (the same with fixed
+        // properties).
+        let [dp_s, dp_r] = hs.scratch.pressure_drops_pa(net, k, hs.pipe_flow_kg_s[k]);
+        let (dp_s, dp_r) = (dp_s * net.parent_sign[ui], dp_r * net.parent_sign[ui]);
         let dz = net.node_elevation_m[ui] - net.node_elevation_m[par as usize];
-        hs.supply_pressure_pa[ui] = hs.supply_pressure_pa[par as usize] - dp - rho * G * dz;
-        hs.return_pressure_pa[ui] = hs.return_pressure_pa[par as usize] + dp - rho * G * dz;
+        let (rho_s, rho_r) = (props.supply_density_kg_m3[k], props.return_density_kg_m3[k]);
+        hs.supply_pressure_pa[ui] = hs.supply_pressure_pa[par as usize] - dp_s - rho_s * G * dz;
+        hs.return_pressure_pa[ui] = hs.return_pressure_pa[par as usize] + dp_r - rho_r * G * dz;
         let c = net.component[ui] as usize;
-        let need = hs.return_pressure_pa[ui] - hs.supply_pressure_pa[ui] - rho * G * 0.0;
+        let need = hs.return_pressure_pa[ui] - hs.supply_pressure_pa[ui];
         worst_need[c] = worst_need[c].max(need);
     }
     worst_need
@@ -491,7 +566,8 @@ fn pressure_driven(
         let m = set.len();
         let mut jac = vec![0.0; m * m];
         let mut rhs: Vec<f64> = set.iter().map(|&i| -r[i]).collect();
-        let slope = |k: usize| solver::pressure_drop_and_slope(net, k, hs.pipe_flow_kg_s[k]).1;
+        // The loop equations' slope: the mean of supply and return (need = their sum: 2×).
+        let slope = |k: usize| hs.scratch.loop_slope(net, k, hs.pipe_flow_kg_s[k]);
         if nn <= DENSE_SENSITIVITY_NODES {
             // Exact sensitivities of the linearised network: node pressures respond to
             // injections through its Laplacian `L` (conductance 1/slope per pipe, each part's

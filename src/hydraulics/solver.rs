@@ -35,18 +35,30 @@ fn friction_factor_and_exponent(re: f64, rel_rough: f64) -> (f64, f64) {
     }
 }
 
-/// Pressure drop along pipe `k` for mass flow `q` (kg/s) in its from→to sense, Pa (signed like `q`).
+/// Pressure drop along pipe `k` for mass flow `q` (kg/s) in its from→to sense, Pa (signed like
+/// `q`), with the network's one density and viscosity ([`Network::density_kg_m3`]).
 pub fn pressure_drop_pa(net: &Network, k: usize, q: f64) -> f64 {
-    pressure_drop_and_slope(net, k, q).0
+    pressure_drop_and_slope(net, k, q, net.density_kg_m3, net.viscosity_pa_s).0
 }
 
-/// Pressure drop and its derivative with respect to the mass flow.
+/// Pressure drop along pipe `k` for mass flow `q` (kg/s, from→to), Pa, for water of density `rho`
+/// (kg/m³) and viscosity `mu` (Pa·s) (e.g. a side's from [`PipeProps`]).
+pub fn pressure_drop_with_pa(net: &Network, k: usize, q: f64, rho: f64, mu: f64) -> f64 {
+    pressure_drop_and_slope(net, k, q, rho, mu).0
+}
+
+/// Pressure drop and its derivative with respect to the mass flow, for water of density `rho`
+/// and viscosity `mu`.
 #[inline]
-pub(crate) fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, f64) {
+pub(crate) fn pressure_drop_and_slope(
+    net: &Network,
+    k: usize,
+    q: f64,
+    rho: f64,
+    mu: f64,
+) -> (f64, f64) {
     let d = net.pipe_diameter_m[k];
     let l = net.pipe_length_m[k];
-    let rho = net.density_kg_m3;
-    let mu = net.viscosity_pa_s;
     let area = std::f64::consts::PI * 0.25 * d * d;
     // Hagen–Poiseuille resistance, Pa per kg/s: the laminar limit and the floor of the slope.
     let factor = net.pipe_resistance_factor()[k];
@@ -63,6 +75,98 @@ pub(crate) fn pressure_drop_and_slope(net: &Network, k: usize, q: f64) -> (f64, 
     (dp, ((2.0 + e) * k2 * aq).max(r_lam))
 }
 
+/// The water's density and viscosity in each pipe's supply and return side this tick.
+#[derive(Debug, Clone, Default)]
+pub struct PipeProps {
+    pub supply_density_kg_m3: Vec<f64>,
+    pub supply_viscosity_pa_s: Vec<f64>,
+    pub return_density_kg_m3: Vec<f64>,
+    pub return_viscosity_pa_s: Vec<f64>,
+    /// Whether both sides have the same properties (fixed ones): the return's drops are then the
+    /// supply's, bit for bit, and are not computed twice.
+    pub mirrored: bool,
+}
+
+impl PipeProps {
+    /// The network's fixed properties in every pipe.
+    pub fn fixed(net: &Network) -> Self {
+        let n = net.pipe_count();
+        Self {
+            supply_density_kg_m3: vec![net.density_kg_m3; n],
+            supply_viscosity_pa_s: vec![net.viscosity_pa_s; n],
+            return_density_kg_m3: vec![net.density_kg_m3; n],
+            return_viscosity_pa_s: vec![net.viscosity_pa_s; n],
+            mirrored: true,
+        }
+    }
+
+    /// Each side of each pipe at its water's temperature (°C): [`crate::water`]'s fits.
+    pub fn set_temperatures(&mut self, supply_c: &[f64], return_c: &[f64]) {
+        self.mirrored = false;
+        for (k, (&ts, &tr)) in supply_c.iter().zip(return_c).enumerate() {
+            self.supply_density_kg_m3[k] = crate::water::density_kg_m3(ts);
+            self.supply_viscosity_pa_s[k] = crate::water::viscosity_pa_s(ts);
+            self.return_density_kg_m3[k] = crate::water::density_kg_m3(tr);
+            self.return_viscosity_pa_s[k] = crate::water::viscosity_pa_s(tr);
+        }
+    }
+
+    /// Supply and return pressure drops of pipe `k` at flow `q` (from→to), and their slopes.
+    #[inline]
+    pub(crate) fn drops(&self, net: &Network, k: usize, q: f64) -> PipeDrop {
+        let (ds, ss) = pressure_drop_and_slope(
+            net,
+            k,
+            q,
+            self.supply_density_kg_m3[k],
+            self.supply_viscosity_pa_s[k],
+        );
+        let (dr, sr) = if self.mirrored {
+            (ds, ss)
+        } else {
+            pressure_drop_and_slope(
+                net,
+                k,
+                q,
+                self.return_density_kg_m3[k],
+                self.return_viscosity_pa_s[k],
+            )
+        };
+        PipeDrop {
+            flow: q,
+            dp: [ds, dr],
+            slope: [ss, sr],
+        }
+    }
+}
+
+/// One pipe's pressure drops (supply, return) at `flow` and their slopes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PipeDrop {
+    /// The flow the drops were computed at (NaN where none was).
+    pub flow: f64,
+    pub dp: [f64; 2],
+    pub slope: [f64; 2],
+}
+
+impl PipeDrop {
+    const NONE: PipeDrop = PipeDrop {
+        flow: f64::NAN,
+        dp: [0.0; 2],
+        slope: [0.0; 2],
+    };
+    /// The loop equations' drop: the mean of supply and return (both close each loop together;
+    /// with fixed properties exactly the supply's).
+    #[inline]
+    pub fn loop_dp(&self) -> f64 {
+        0.5 * (self.dp[0] + self.dp[1])
+    }
+    #[inline]
+    pub fn loop_slope(&self) -> f64 {
+        0.5 * (self.slope[0] + self.slope[1])
+    }
+}
+
 /// Networks with at least this many pipes compute all their pipes' pressure drops on rayon (when
 /// it has several threads), in fixed chunks of [`DROP_CHUNK`]: a pure map per pipe, so the same
 /// bits for any number of threads.
@@ -70,73 +174,71 @@ pub const PARALLEL_DROPS_FROM: usize = 1024;
 const DROP_CHUNK: usize = 256;
 
 impl Scratch {
-    /// Computes the pressure drop and slope of every pipe at `flow` (or of the loop pipes only),
-    /// except where the drop at exactly that flow is known already.
+    /// Computes the pressure drops and slopes of every pipe at `flow` (or of the loop pipes only),
+    /// except where the drops at exactly that flow are known already.
     pub fn fill_drops(&mut self, net: &Network, flow: &[f64], loop_pipes_only: bool) {
-        let one = |k: usize, dp: &mut f64, dp_flow: &mut f64, slope: &mut f64| {
+        let props = &self.props;
+        let one = |k: usize, d: &mut PipeDrop| {
             let q = flow[k];
-            if (loop_pipes_only && net.pipe_loops[k].is_empty()) || dp_flow.to_bits() == q.to_bits()
+            if (loop_pipes_only && net.pipe_loops[k].is_empty()) || d.flow.to_bits() == q.to_bits()
             {
                 return;
             }
-            let (d, sl) = pressure_drop_and_slope(net, k, q);
-            *dp = d;
-            *dp_flow = q;
-            *slope = sl;
+            *d = props.drops(net, k, q);
         };
         let n = net.pipe_count();
-        let (dp, dp_flow, slope) = (
-            &mut self.dp[..n],
-            &mut self.dp_flow[..n],
-            &mut self.slope[..n],
-        );
+        let drops = &mut self.drops[..n];
         if n >= PARALLEL_DROPS_FROM && rayon::current_num_threads() > 1 {
             use rayon::prelude::*;
-            dp.par_chunks_mut(DROP_CHUNK)
-                .zip(dp_flow.par_chunks_mut(DROP_CHUNK))
-                .zip(slope.par_chunks_mut(DROP_CHUNK))
+            drops
+                .par_chunks_mut(DROP_CHUNK)
                 .enumerate()
-                .for_each(|(c, ((dp, dp_flow), slope))| {
-                    for i in 0..dp.len() {
-                        one(
-                            c * DROP_CHUNK + i,
-                            &mut dp[i],
-                            &mut dp_flow[i],
-                            &mut slope[i],
-                        );
+                .for_each(|(c, chunk)| {
+                    for (i, d) in chunk.iter_mut().enumerate() {
+                        one(c * DROP_CHUNK + i, d);
                     }
                 });
             return;
         }
-        for k in 0..n {
-            one(k, &mut dp[k], &mut dp_flow[k], &mut slope[k]);
+        for (k, d) in drops.iter_mut().enumerate() {
+            one(k, d);
         }
     }
 
-    /// Pressure drop along pipe `k` for mass flow `q` in its from→to sense, Pa: the last solve's
-    /// value when it was computed at exactly this flow (loop pipes, once converged), else computed.
-    /// The same number as [`pressure_drop_pa`] either way.
+    /// Supply and return pressure drops along pipe `k` for mass flow `q` in its from→to sense,
+    /// Pa: the last solve's values when computed at exactly this flow (loop pipes, once
+    /// converged), else computed. The same numbers either way.
     #[inline]
-    pub fn pressure_drop_pa(&self, net: &Network, k: usize, q: f64) -> f64 {
-        if self.dp_flow[k].to_bits() == q.to_bits() {
-            self.dp[k]
+    pub fn pressure_drops_pa(&self, net: &Network, k: usize, q: f64) -> [f64; 2] {
+        let d = &self.drops[k];
+        if d.flow.to_bits() == q.to_bits() {
+            d.dp
         } else {
-            pressure_drop_pa(net, k, q)
+            self.props.drops(net, k, q).dp
         }
+    }
+
+    /// The loop equations' slope of pipe `k` at flow `q` (mean of supply and return).
+    pub(crate) fn loop_slope(&self, net: &Network, k: usize, q: f64) -> f64 {
+        self.props.drops(net, k, q).loop_slope()
     }
 }
 
-/// Reusable buffers of the solver.
+/// Reusable buffers of the solver, and the pipes' water properties.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
     subtree: Vec<f64>,
     tree_flow: Vec<f64>,
-    slope: Vec<f64>,
-    dp: Vec<f64>,
-    /// The flow each entry of `dp` was computed at (NaN where none was).
-    dp_flow: Vec<f64>,
+    drops: Vec<PipeDrop>,
     resid: Vec<f64>,
     jac: Vec<f64>,
+    pub(crate) props: PipeProps,
+}
+
+impl Default for PipeDrop {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 impl Scratch {
@@ -145,30 +247,32 @@ impl Scratch {
         Self {
             subtree: vec![0.0; net.node_count()],
             tree_flow: vec![0.0; net.pipe_count()],
-            slope: vec![0.0; net.pipe_count()],
-            dp: vec![0.0; net.pipe_count()],
-            dp_flow: vec![f64::NAN; net.pipe_count()],
+            drops: vec![PipeDrop::NONE; net.pipe_count()],
             resid: vec![0.0; l],
             jac: vec![0.0; l * l],
+            props: PipeProps::fixed(net),
         }
     }
 }
 
 /// Loops close when every loop's pressure residual is below this, Pa.
 pub const LOOP_TOLERANCE_PA: f64 = 1.0;
-const MAX_ITERATIONS: u32 = 50;
+/// Newton iterations a solve may take at most (unless the state sets fewer).
+pub const MAX_ITERATIONS: u32 = 50;
 
 /// Solves the pipe flows for the given node injections (the root of each part takes the rest).
-/// `loop_flow` is the warm start and is updated. Returns (iterations, largest residual in Pa).
+/// `loop_flow` is the warm start and is updated; at most `max_iterations` Newton steps. Returns
+/// (iterations, largest residual in Pa).
 pub fn solve(
     net: &Network,
     injection: &[f64],
     loop_flow: &mut [f64],
     flow: &mut [f64],
     s: &mut Scratch,
+    max_iterations: u32,
 ) -> (u32, f64) {
     // Nothing of an earlier solve is reused (the pipes' constants may have changed since).
-    s.dp_flow.iter_mut().for_each(|x| *x = f64::NAN);
+    s.drops.iter_mut().for_each(|d| d.flow = f64::NAN);
     // Tree flows forced by continuity: accumulate subtrees from the leaves up.
     s.subtree.copy_from_slice(injection);
     s.tree_flow.iter_mut().for_each(|x| *x = 0.0);
@@ -218,17 +322,20 @@ pub fn solve(
         s.fill_drops(net, flow, true);
         max_r = 0.0f64;
         for (l, lp) in net.loops.iter().enumerate() {
-            let r: f64 = lp.iter().map(|&(p, sg)| sg * s.dp[p as usize]).sum();
+            let r: f64 = lp
+                .iter()
+                .map(|&(p, sg)| sg * s.drops[p as usize].loop_dp())
+                .sum();
             s.resid[l] = r;
             max_r = max_r.max(r.abs());
         }
-        if max_r < LOOP_TOLERANCE_PA || iters >= MAX_ITERATIONS {
+        if max_r < LOOP_TOLERANCE_PA || iters >= max_iterations {
             break;
         }
         // Jacobian J_lk = Σ_p s_lp s_kp slope_p.
         s.jac.iter_mut().for_each(|x| *x = 0.0);
         for (k, loops) in net.pipe_loops.iter().enumerate() {
-            let sl = s.slope[k];
+            let sl = s.drops[k].loop_slope();
             for &(a, sa) in loops {
                 for &(b, sb) in loops {
                     s.jac[a as usize * nl + b as usize] += sa * sb * sl;

@@ -668,7 +668,11 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         ),
         seed: opts.seed,
         sim,
-        fluid: fluid.clone(),
+        // Sized with water at about 70 °C; run with each pipe's water at its own temperature.
+        fluid: Fluid {
+            properties: crate::scene::FluidProperties::WaterIf97,
+            ..fluid.clone()
+        },
         climate,
         buildings,
         heat_network: HeatNetwork {

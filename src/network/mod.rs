@@ -36,11 +36,27 @@ pub struct Network {
     /// Water leaving the supply network through leaks at each node, kg/s (a hook: set by the
     /// faults domain before the plants' dispatch; the reference station makes it up).
     node_leak_kg_s: Vec<f64>,
-    /// Water held by one pipe (supply or return), kg.
+    /// Water held by each supply pipe, kg (for temperature-dependent water: at the supply
+    /// set-point's density; else the fixed density).
     pub pipe_mass_kg: Vec<f64>,
+    /// Water held by each return pipe, kg (at the design return temperature's density).
+    pub pipe_return_mass_kg: Vec<f64>,
+    /// Depth of each pipe's axis, m, as an index into [`Self::burial_depths_m`].
+    pub pipe_depth_index: Vec<u32>,
+    /// The distinct burial depths, ascending ([`Scene::burial_depths_m`]).
+    pub burial_depths_m: Vec<f64>,
+    /// The one density, viscosity and heat capacity of the water where one is needed
+    /// ([`Scene::density_kg_m3`], [`Scene::viscosity_pa_s`], [`Scene::heat_capacity_j_kg_k`]; the
+    /// heat balance's c_p).
     pub density_kg_m3: f64,
     pub viscosity_pa_s: f64,
     pub cp_j_kg_k: f64,
+    /// Whether the water's density and viscosity follow its temperature in each pipe
+    /// (`FluidProperties::WaterIf97`), and the temperatures the pipes' water masses are taken at,
+    /// °C (supply set-point, design return).
+    pub temperature_dependent: bool,
+    pub supply_design_temp_c: f64,
+    pub return_design_temp_c: f64,
     /// Connected part of each node.
     pub component: Vec<u32>,
     /// The reference (slack) node of each part, if the part has a heat source.
@@ -104,7 +120,18 @@ impl Network {
             .enumerate()
             .map(|(i, nd)| (nd.id.clone(), i as u32))
             .collect();
-        let rho = scene.fluid.density_kg_m3;
+        let temperature_dependent = !scene.fluid.properties.is_fixed();
+        let rho = scene.density_kg_m3();
+        // The pipes' water masses: each side at its own design temperature.
+        let (rho_s, rho_r) = if temperature_dependent {
+            (
+                crate::water::density_kg_m3(net.supply_temp_c),
+                crate::water::density_kg_m3(net.return_temp_c),
+            )
+        } else {
+            (rho, rho)
+        };
+        let burial_depths_m = scene.burial_depths_m();
         let mut s = Network {
             node_ids: net.nodes.iter().map(|n| n.id.clone()).collect(),
             node_pos: net.nodes.iter().map(|n| n.pos).collect(),
@@ -119,9 +146,15 @@ impl Network {
             pipe_resistance_factor: Vec::new(),
             node_leak_kg_s: vec![0.0; n],
             pipe_mass_kg: Vec::new(),
+            pipe_return_mass_kg: Vec::new(),
+            pipe_depth_index: Vec::new(),
+            burial_depths_m,
             density_kg_m3: rho,
-            viscosity_pa_s: scene.fluid.viscosity_pa_s,
-            cp_j_kg_k: scene.fluid.cp_j_kg_k,
+            viscosity_pa_s: scene.viscosity_pa_s(),
+            cp_j_kg_k: scene.heat_capacity_j_kg_k(),
+            temperature_dependent,
+            supply_design_temp_c: net.supply_temp_c,
+            return_design_temp_c: net.return_temp_c,
             component: vec![u32::MAX; n],
             component_root: Vec::new(),
             bfs_order: Vec::with_capacity(n),
@@ -151,7 +184,14 @@ impl Network {
             s.pipe_loss_w_mk.push(p.linear_loss_w_mk().unwrap_or(0.0));
             s.pipe_resistance_factor.push(1.0);
             s.pipe_mass_kg
-                .push(rho * std::f64::consts::PI * 0.25 * d * d * l);
+                .push(rho_s * std::f64::consts::PI * 0.25 * d * d * l);
+            s.pipe_return_mass_kg
+                .push(rho_r * std::f64::consts::PI * 0.25 * d * d * l);
+            let depth = s
+                .burial_depths_m
+                .binary_search_by(|x| x.total_cmp(&p.burial_depth_m))
+                .unwrap_or(0);
+            s.pipe_depth_index.push(depth as u32);
         }
         s.pipe_loops = vec![Vec::new(); s.pipe_ids.len()];
 

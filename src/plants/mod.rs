@@ -348,8 +348,8 @@ impl Stations {
         s.pump_efficiency = vec![0.65; n];
         s.pump_max_head_pa = vec![f64::INFINITY; n];
         s.setpoint_override_c = vec![None; n];
-        let cp = scene.fluid.cp_j_kg_k;
-        let rho = scene.fluid.density_kg_m3;
+        let cp = scene.heat_capacity_j_kg_k();
+        let rho = scene.density_kg_m3();
         for p in &scene.plants {
             let Some(node) = net.node(p.node()) else {
                 continue;

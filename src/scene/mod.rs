@@ -148,7 +148,8 @@ impl Default for SimSettings {
     }
 }
 
-/// Properties of the network water, taken constant.
+/// Properties of the network water: constant (the three values; engineering test networks), or,
+/// with `properties: WaterIf97`, water's own as functions of its temperature ([`crate::water`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Fluid {
@@ -156,6 +157,30 @@ pub struct Fluid {
     pub density_kg_m3: f64,
     /// Dynamic viscosity, Pa·s.
     pub viscosity_pa_s: f64,
+    /// Where the properties come from (default and not written: the three values above).
+    #[serde(skip_serializing_if = "FluidProperties::is_fixed")]
+    pub properties: FluidProperties,
+}
+
+/// Where the network water's properties come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FluidProperties {
+    /// `cp_j_kg_k`, `density_kg_m3` and `viscosity_pa_s` as given, everywhere.
+    #[default]
+    Fixed,
+    /// Liquid water (IAPWS-IF97 fits, [`crate::water`]): each pipe's supply and return water has
+    /// the density and viscosity of its own temperature in the hydraulics; the pipes hold the
+    /// water's mass at the supply set-point (supply pipes) and the design return temperature
+    /// (return pipes); the heat balance uses one heat capacity, the IF97 enthalpy secant between
+    /// those two temperatures ([`Scene::heat_capacity_j_kg_k`]). The three fixed values are not
+    /// used.
+    WaterIf97,
+}
+
+impl FluidProperties {
+    pub fn is_fixed(&self) -> bool {
+        *self == FluidProperties::Fixed
+    }
 }
 
 impl Default for Fluid {
@@ -166,6 +191,7 @@ impl Default for Fluid {
             cp_j_kg_k: 4182.0,
             density_kg_m3: 977.8,
             viscosity_pa_s: 4.04e-4,
+            properties: FluidProperties::Fixed,
         }
     }
 }
@@ -1180,6 +1206,56 @@ impl Pipe {
 }
 
 impl Scene {
+    /// Heat capacity of the network water in the heat balance, J/(kg·K): `fluid.cp_j_kg_k`, or for
+    /// [`FluidProperties::WaterIf97`] the IF97 enthalpy secant between the design return
+    /// temperature and the supply set-point ([`crate::water::mean_heat_capacity_j_kg_k`]: the
+    /// enthalpy h(T) linearised through those two temperatures, exact at both).
+    pub fn heat_capacity_j_kg_k(&self) -> f64 {
+        match self.fluid.properties {
+            FluidProperties::Fixed => self.fluid.cp_j_kg_k,
+            FluidProperties::WaterIf97 => crate::water::mean_heat_capacity_j_kg_k(
+                self.heat_network.return_temp_c,
+                self.heat_network.supply_temp_c,
+            ),
+        }
+    }
+
+    /// The one density of the network water where one is needed (tanks, sizing), kg/m³:
+    /// `fluid.density_kg_m3`, or water's at the mean of the design return and the supply set-point.
+    pub fn density_kg_m3(&self) -> f64 {
+        match self.fluid.properties {
+            FluidProperties::Fixed => self.fluid.density_kg_m3,
+            FluidProperties::WaterIf97 => crate::water::density_kg_m3(self.mean_design_temp_c()),
+        }
+    }
+
+    /// The one viscosity of the network water where one is needed, Pa·s (as [`Self::density_kg_m3`]).
+    pub fn viscosity_pa_s(&self) -> f64 {
+        match self.fluid.properties {
+            FluidProperties::Fixed => self.fluid.viscosity_pa_s,
+            FluidProperties::WaterIf97 => crate::water::viscosity_pa_s(self.mean_design_temp_c()),
+        }
+    }
+
+    fn mean_design_temp_c(&self) -> f64 {
+        0.5 * (self.heat_network.return_temp_c + self.heat_network.supply_temp_c)
+    }
+
+    /// The distinct burial depths of the scene's pipes, m, ascending: the depths the weather
+    /// gives ground temperatures at (each pipe reads the one at its depth).
+    pub fn burial_depths_m(&self) -> Vec<f64> {
+        let mut d: Vec<f64> = self
+            .heat_network
+            .pipes
+            .iter()
+            .map(|p| p.burial_depth_m)
+            .filter(|d| d.is_finite())
+            .collect();
+        d.sort_by(f64::total_cmp);
+        d.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        d
+    }
+
     /// Positions of the heat network's nodes by id.
     pub fn node_positions(&self) -> std::collections::HashMap<&str, [f64; 2]> {
         self.heat_network

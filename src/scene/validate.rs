@@ -19,6 +19,7 @@
 //! | `sim.start_day_of_year` | 1 … 365 | d |
 //! | `sim.indoor_setpoint_c` | 5 … 30 | °C |
 //! | `fluid.cp_j_kg_k`, `density_kg_m3`, `viscosity_pa_s` | 1000 … 6000, 500 … 1200, 1e-5 … 0.1 | SI |
+//! | `fluid.properties` | `Fixed` or `WaterIf97` (the network's 10 … 140 °C lie in its 0 … 150 °C) | – |
 //! | monthly climate: latitude, mean temperature, diurnal swing, irradiation, wind, noise, ground | −90 … 90, −60 … 50, 0 … 40, 0 … 12 kWh/m²d, 0 … 40, 0 … 20, −30 … 50 | °, °C, K, –, m/s, K, °C |
 //! | fixed climate: outdoor, ground, irradiance, wind | −60 … 60, −30 … 60, 0 … 1400 W/m², 0 … 60 m/s | |
 //! | `heat_network.supply_temp_c`, `supply_temp_at_design_c` | 10 … 140 | °C |

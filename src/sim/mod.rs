@@ -150,10 +150,11 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
         );
     }
 
-    let weather = crate::weather::WeatherModel::new(&scene.climate, seed);
+    let network = crate::network::Network::from_scene(scene);
+    let weather = crate::weather::WeatherModel::new(&scene.climate, seed)
+        .with_ground_depths(network.burial_depths_m.clone());
     world.insert_resource(weather);
     world.insert_resource(crate::weather::WeatherNow::default());
-    let network = crate::network::Network::from_scene(scene);
     let buildings = crate::demand::Buildings::from_scene(scene, &network);
     let consumers = crate::demand::Consumers::from_scene(scene, &network, &buildings);
     let sites = crate::quantum::Sites::from_scene(scene, &network);

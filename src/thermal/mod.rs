@@ -58,6 +58,21 @@
 //! queued. A pipe keeps at most [`MAX_PARCELS`] by merging the two at its inlet into one uniform
 //! parcel. Every join and merge conserves energy exactly (mass-weighted means).
 //!
+//! **Ground and water.** Each pipe loses heat to the ground at its own burial depth
+//! ([`pipe_ground_temp_c`]: the weather's Kusuda temperature at that depth). With
+//! temperature-dependent water (`FluidProperties::WaterIf97`) a supply pipe holds the water mass
+//! of the supply set-point's density and a return pipe that of the design return temperature
+//! (980–990 kg/m³ against 970–975: the return holds about 2 % more), each with its own `τ`; the
+//! heat in every term of the balance is `c̄_p·m·T` with the one heat capacity of the network,
+//! the IF97 enthalpy secant between those two temperatures (`Scene::heat_capacity_j_kg_k`), i.e.
+//! the enthalpy `h(T)` linearised through both design temperatures: exact there; for a 40/80 °C
+//! design `c̄_p·(T_s − T_r)` is within 0.06–0.13 % of IF97's `h(T_s) − h(T_r)` for 40/70 and 50/90 °C
+//! and within 0.3 % for any pair in 10–110 °C (`crate::water`); and the same `h(T)` on both
+//! sides, so mixing, leaks and make-up water conserve it and the per-tick balance closes to
+//! rounding as with fixed properties. After each pass the pipes' temperatures go to the hydraulics
+//! (`HydraulicState::set_water_temps`), whose next solve takes each side's density and viscosity
+//! there.
+//!
 //! Units: kg, kg/s, °C, W, J.
 
 use crate::math::Det;
@@ -523,9 +538,11 @@ pub struct ThermalState {
     pub stored_j: f64,
     pub stored_before_j: f64,
     inv_tau: Vec<f64>,
-    /// Per pipe, together in one cache line: its water mass, 1/τ, and for the tick length
-    /// `decay_dt`, `exp_neg(dt/τ)` and `phi(dt/τ)`.
+    inv_tau_ret: Vec<f64>,
+    /// Per supply pipe, together in one cache line: its water mass, 1/τ, and for the tick length
+    /// `decay_dt`, `exp_neg(dt/τ)` and `phi(dt/τ)`; the same for the return pipes.
     pipe_k: Vec<[f64; 4]>,
+    pipe_k_ret: Vec<[f64; 4]>,
     decay_dt: f64,
     /// Pipes in the order the supply pass and the return pass advance them (for prefetching).
     supply_seq: Vec<u32>,
@@ -553,22 +570,35 @@ pub fn water_energy_j(mass_kg: f64, temp_c: f64, cp_j_kg_k: f64) -> f64 {
     mass_kg * cp_j_kg_k * (temp_c - WATER_ENERGY_REFERENCE_C)
 }
 
-/// 1/τ of each pipe's exponential decay towards the ground, 1/s: `U/(ρ·A·c_p)`.
-fn pipe_inv_tau(net: &Network) -> Vec<f64> {
-    (0..net.pipe_count())
-        .map(|k| {
-            let d = net.pipe_diameter_m[k];
-            let area = std::f64::consts::PI * 0.25 * d * d;
-            net.pipe_loss_w_mk[k] / (net.density_kg_m3 * area * net.cp_j_kg_k)
-        })
-        .collect()
+/// 1/τ of each supply and each return pipe's exponential decay towards the ground, 1/s:
+/// `U/(ρ·A·c_p)`, with each side's water density (the one of the network, or for
+/// temperature-dependent water the density at the side's design temperature, as its mass).
+fn pipe_inv_tau(net: &Network) -> (Vec<f64>, Vec<f64>) {
+    let (rho_s, rho_r) = if net.temperature_dependent {
+        (
+            crate::water::density_kg_m3(net.supply_design_temp_c),
+            crate::water::density_kg_m3(net.return_design_temp_c),
+        )
+    } else {
+        (net.density_kg_m3, net.density_kg_m3)
+    };
+    let side = |rho: f64| {
+        (0..net.pipe_count())
+            .map(|k| {
+                let d = net.pipe_diameter_m[k];
+                let area = std::f64::consts::PI * 0.25 * d * d;
+                net.pipe_loss_w_mk[k] / (rho * area * net.cp_j_kg_k)
+            })
+            .collect()
+    };
+    (side(rho_s), side(rho_r))
 }
 
 impl ThermalState {
     /// Recomputes the pipes' decay constants after their heat-loss coefficients changed (a
     /// what-if edit of the insulation); the water in the pipes is kept.
     pub fn refresh_pipe_constants(&mut self, net: &Network) {
-        self.inv_tau = pipe_inv_tau(net);
+        (self.inv_tau, self.inv_tau_ret) = pipe_inv_tau(net);
         // The per-pipe decay factors are cached per tick length: recompute them next tick.
         self.decay_dt = f64::NAN;
     }
@@ -578,12 +608,12 @@ impl ThermalState {
         let np = net.pipe_count();
         let nn = net.node_count();
         let cp = net.cp_j_kg_k;
-        let inv_tau = pipe_inv_tau(net);
+        let (inv_tau, inv_tau_ret) = pipe_inv_tau(net);
         let supply: Vec<PipeWater> = (0..np)
             .map(|k| PipeWater::filled(net.pipe_mass_kg[k], hn.supply_temp_c))
             .collect();
         let ret: Vec<PipeWater> = (0..np)
-            .map(|k| PipeWater::filled(net.pipe_mass_kg[k], hn.return_temp_c))
+            .map(|k| PipeWater::filled(net.pipe_return_mass_kg[k], hn.return_temp_c))
             .collect();
         let stored = cp
             * supply
@@ -608,7 +638,9 @@ impl ThermalState {
             stored_j: stored,
             stored_before_j: stored,
             inv_tau,
+            inv_tau_ret,
             pipe_k: vec![[0.0; 4]; np],
+            pipe_k_ret: vec![[0.0; 4]; np],
             decay_dt: f64::NAN,
             supply_seq: Vec::new(),
             return_seq: Vec::new(),
@@ -809,6 +841,17 @@ fn prefetch_ahead(seq: &[u32], pos: usize, water: &[PipeWater], pipe_k: &[[f64; 
     }
 }
 
+/// The ground temperature pipe `k` loses heat to this tick, °C: the weather's at its burial depth
+/// (the reference depth's where the weather has no value for it).
+#[inline]
+pub fn pipe_ground_temp_c(net: &Network, weather: &WeatherNow, k: usize) -> f64 {
+    weather
+        .ground_temp_by_depth_c
+        .get(net.pipe_depth_index[k] as usize)
+        .copied()
+        .unwrap_or(weather.ground_temp_c)
+}
+
 /// Substations ask for their flows at the supply temperature this domain computed last tick (the
 /// rule is the demand domain's, [`Consumers::update_requests`]).
 pub fn substation_requests(
@@ -826,17 +869,19 @@ pub fn thermal_pass(
     spec: Res<SceneSpec>,
     weather: Res<WeatherNow>,
     net: Res<Network>,
-    hs: Res<HydraulicState>,
+    mut hs: ResMut<HydraulicState>,
     mut consumers: ResMut<Consumers>,
     mut st: ResMut<Stations>,
     mut th: ResMut<ThermalState>,
 ) {
     let th = &mut *th;
     let st = &mut *st;
+    let hs = &mut *hs;
     let c = &mut *consumers;
     let dt = clock.tick_s;
     let cp = net.cp_j_kg_k;
-    let t_g = weather.ground_temp_c;
+    // The ground at each pipe's burial depth (the weather's value at each distinct depth).
+    let t_g_of = |k: usize| pipe_ground_temp_c(&net, &weather, k);
     let dhw_min = spec.scene.heat_network.dhw_min_supply_temp_c;
     let flow = &hs.pipe_flow_kg_s;
     update_order(th, &net, flow);
@@ -844,6 +889,13 @@ pub fn thermal_pass(
         for k in 0..net.pipe_count() {
             let it = th.inv_tau[k];
             th.pipe_k[k] = [net.pipe_mass_kg[k], it, exp_neg(dt * it), phi(dt * it)];
+            let it = th.inv_tau_ret[k];
+            th.pipe_k_ret[k] = [
+                net.pipe_return_mass_kg[k],
+                it,
+                exp_neg(dt * it),
+                phi(dt * it),
+            ];
         }
         th.decay_dt = dt;
     }
@@ -853,18 +905,20 @@ pub fn thermal_pass(
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
 
     // Consumers and stations by node (small lists; built per tick from the arrays).
-    let pipe = |k: usize| {
-        let [mass_kg, inv_tau, full, stay_phi] = th.pipe_k[k];
+    let pipe_of = |pk: &[[f64; 4]], k: usize| {
+        let [mass_kg, inv_tau, full, stay_phi] = pk[k];
         PipeConst {
             dt,
             cp,
-            t_g,
+            t_g: t_g_of(k),
             mass_kg,
             inv_tau,
             full,
             stay_phi,
         }
     };
+    let pipe = |k: usize| pipe_of(&th.pipe_k, k);
+    let pipe_r = |k: usize| pipe_of(&th.pipe_k_ret, k);
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
@@ -953,7 +1007,7 @@ pub fn thermal_pass(
         let t_u = th.return_node_temp_c[ui];
         for j in th.in_start[ui]..th.in_start[ui + 1] {
             let k = th.in_list[j as usize] as usize;
-            prefetch_ahead(&th.return_seq, pos, &th.ret, &th.pipe_k, flow);
+            prefetch_ahead(&th.return_seq, pos, &th.ret, &th.pipe_k_ret, flow);
             pos += 1;
             let to = if flow[k] > 0.0 {
                 net.pipe_from[k]
@@ -970,13 +1024,19 @@ pub fn thermal_pass(
                 &mut th.in_mass,
                 &mut th.in_mt,
                 &mut th.pipe_loss_w[k],
-                &pipe(k),
+                &pipe_r(k),
             );
         }
     }
     for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
         let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
-        loss_mt += cool_still(&mut th.ret[k], true, ends, &mut th.pipe_loss_w[k], &pipe(k));
+        loss_mt += cool_still(
+            &mut th.ret[k],
+            true,
+            ends,
+            &mut th.pipe_loss_w[k],
+            &pipe_r(k),
+        );
     }
     // Stations take their flow at the mixed return temperature of their node. A station's
     // plants heat the return that came back this tick: its supply is `min(T_set, T_r +
@@ -1004,6 +1064,16 @@ pub fn thermal_pass(
             }
         }
         station_j += st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c()[s]);
+    }
+
+    // The hydraulics of the next tick take each pipe side's water properties at its temperature.
+    if net.temperature_dependent {
+        hs.set_water_temps(
+            &th.supply_in_c,
+            &th.supply_out_c,
+            &th.return_in_c,
+            &th.return_out_c,
+        );
     }
 
     th.loss_j = loss_mt * cp;

@@ -238,6 +238,33 @@ pub fn panels(
                 ui.label(format!("{:.0}× real time", ctl.achieved_speed));
             }
             ui.label(format!("{fps:.0} fps"));
+            // The network solve: a warning while it does not converge, and how often it did not.
+            let hs = &world_refs.hs;
+            if !hs.converged || l.nonconverged_ticks > 0 {
+                let colour = if hs.converged {
+                    egui::Color32::from_rgb(230, 180, 40)
+                } else {
+                    egui::Color32::from_rgb(230, 60, 40)
+                };
+                ui.colored_label(
+                    colour,
+                    format!(
+                        "⚠ network solve not converged in {} ticks",
+                        l.nonconverged_ticks
+                    ),
+                )
+                .on_hover_text(format!(
+                    "the loop equations stopped at the iteration limit: flows and pressures are \
+                     not a solution (this tick: {}, loop residual {:.1} Pa; worst {:.3e} Pa)",
+                    if hs.converged {
+                        "converged"
+                    } else {
+                        "NOT converged"
+                    },
+                    hs.max_loop_residual_pa,
+                    l.max_loop_residual_pa
+                ));
+            }
             if ui
                 .selectable_label(panels_open, "☰ panels")
                 .on_hover_text("show or hide the layer and KPI panels")

@@ -13,9 +13,14 @@
 //!   `GHI(t) = H_day · max(0, sin α) / ∫ max(0, sin α) dt`, so each day's irradiation equals the
 //!   month's mean times a seeded cloudiness factor (mean 1, range 0.25–1.6).
 //! - **Wind** at 10 m: the month's mean times (1 + 0.6·n_w(t)), never negative.
-//! - **Ground** at pipe depth z (0.8 m): Kusuda & Achenbach (1965),
+//! - **Ground** at pipe depth z: Kusuda & Achenbach (1965),
 //!   `T_g = T̄_year − A·e^{−z√(π/(365α))}·cos(2π/365·(d − d₀ − z/2·√(365/(πα))))`, soil diffusivity
-//!   α = 0.05 m²/day, A the half range of monthly means, d₀ the coldest day; or a fixed value.
+//!   α = 0.05 m²/day, A the half range of monthly means, d₀ the coldest day; or a fixed value. It is
+//!   computed at each distinct burial depth of the scene's pipes ([`WeatherModel::with_ground_depths`],
+//!   [`WeatherNow::ground_temp_by_depth_c`]; a few depths per scene, so a few evaluations per
+//!   tick), and each pipe loses heat to the ground at its own depth (the thermal domain);
+//!   [`WeatherNow::ground_temp_c`] is the value at the reference depth [`PIPE_DEPTH_M`] = 0.8 m
+//!   (reports, the view).
 //!
 //! A `Fixed` climate gives constant conditions and no noise (engineering test networks).
 //!
@@ -36,7 +41,11 @@ use crate::scene::Climate;
 #[derive(Resource, Debug, Clone, Default)]
 pub struct WeatherNow {
     pub outdoor_temp_c: f64,
+    /// Ground temperature at the reference depth [`PIPE_DEPTH_M`], °C.
     pub ground_temp_c: f64,
+    /// Ground temperature at each of the model's depths ([`WeatherModel::with_ground_depths`]),
+    /// °C, in the same order.
+    pub ground_temp_by_depth_c: Vec<f64>,
     /// Global horizontal irradiance, W/m².
     pub ghi_w_m2: f64,
     /// Wind speed at 10 m, m/s.
@@ -58,6 +67,8 @@ pub struct WeatherModel {
     wind_noise: Fbm<Perlin>,
     /// Cached (day index, ∫ max(0, sin α) dt over that day in s).
     day_integral: (i64, f64),
+    /// Depths the ground temperature is given at besides the reference depth, m.
+    ground_depths_m: Vec<f64>,
 }
 
 const DEG: f64 = std::f64::consts::PI / 180.0;
@@ -70,7 +81,8 @@ const MID_MONTH: [f64; 12] = [
 const FBM_STD: f64 = 0.28;
 /// Soil thermal diffusivity, m²/day.
 const SOIL_DIFFUSIVITY_M2_DAY: f64 = 0.05;
-/// Depth at which the ground temperature is taken, m.
+/// Reference depth of the ground temperature [`WeatherNow::ground_temp_c`], m (the default burial
+/// depth of a pipe's axis).
 pub const PIPE_DEPTH_M: f64 = 0.8;
 
 /// Linear interpolation of monthly values at fractional day `d` (0–365), periodic.
@@ -131,7 +143,15 @@ impl WeatherModel {
             cloud_noise: Perlin::new(mix(1)),
             wind_noise: Fbm::<Perlin>::new(mix(2)).set_octaves(3),
             day_integral: (i64::MIN, 0.0),
+            ground_depths_m: Vec::new(),
         }
+    }
+
+    /// The same model, also giving the ground temperature at each of `depths_m` (m; the scene's
+    /// distinct burial depths, `Scene::burial_depths_m`) every tick.
+    pub fn with_ground_depths(mut self, depths_m: Vec<f64>) -> Self {
+        self.ground_depths_m = depths_m;
+        self
     }
 
     /// The weather at `abs_s` seconds since 1 January 00:00 of the first simulated year (not
@@ -146,6 +166,7 @@ impl WeatherModel {
             Climate::Fixed(f) => WeatherNow {
                 outdoor_temp_c: f.outdoor_temp_c,
                 ground_temp_c: f.ground_temp_c,
+                ground_temp_by_depth_c: vec![f.ground_temp_c; self.ground_depths_m.len()],
                 ghi_w_m2: f.irradiance_w_m2,
                 wind_m_s: f.wind_m_s,
                 hour_of_day: hour,
@@ -179,12 +200,18 @@ impl WeatherModel {
                     * (1.0 + 0.6 * self.wind_noise.get([t_days * 2.0, 0.13]) / FBM_STD))
                     .max(0.0);
 
-                let ground = m
-                    .ground_temp_c
-                    .unwrap_or_else(|| kusuda_ground_temp_c(&m.mean_temp_c, day, PIPE_DEPTH_M));
+                let ground_at = |z: f64| {
+                    m.ground_temp_c
+                        .unwrap_or_else(|| kusuda_ground_temp_c(&m.mean_temp_c, day, z))
+                };
                 WeatherNow {
                     outdoor_temp_c: outdoor,
-                    ground_temp_c: ground,
+                    ground_temp_c: ground_at(PIPE_DEPTH_M),
+                    ground_temp_by_depth_c: self
+                        .ground_depths_m
+                        .iter()
+                        .map(|&z| ground_at(z))
+                        .collect(),
                     ghi_w_m2: ghi,
                     wind_m_s: wind,
                     hour_of_day: hour,
@@ -329,6 +356,29 @@ mod tests {
         let ta = a.sample(1e6).outdoor_temp_c;
         assert_eq!(ta.to_bits(), b.sample(1e6).outdoor_temp_c.to_bits());
         assert_ne!(ta.to_bits(), c.sample(1e6).outdoor_temp_c.to_bits());
+    }
+
+    /// Each burial depth gets Kusuda's value at that depth, by hand: T̄ = 9.325 °C, A = 8.55 K,
+    /// d₀ = 15.5; z = 0.5 m: damping e^{−0.5·√(π/18.25)} = 0.81265, lag 0.25·√(365/(0.05π)) =
+    /// 12.051 d; z = 2 m: 0.43614, 48.204 d. On day 30.5: 9.325 − 8.55·0.81265·cos(2π/365·(30.5 −
+    /// 15.5 − 12.051)) = 2.38576 °C and 9.325 − 8.55·0.43614·cos(2π/365·(−33.204)) = 6.18878 °C.
+    #[test]
+    fn ground_temperature_at_each_burial_depth_is_kusudas() {
+        let mut model = WeatherModel::new(&hamburg(), 11).with_ground_depths(vec![0.5, 2.0]);
+        for (day, want) in [(30.5, [2.38576, 6.18878]), (200.25, [16.17453, 11.94678])] {
+            let w = model.sample(day * 86_400.0);
+            assert_eq!(w.ground_temp_by_depth_c.len(), 2);
+            for (got, want) in w.ground_temp_by_depth_c.iter().zip(want) {
+                assert!((got - want).abs() < 1e-5, "day {day}: {got} vs {want}");
+            }
+            // The reference depth (0.8 m) as before: 3.20665 °C and 15.19821 °C.
+            let at_08 = if day < 100.0 { 3.20665 } else { 15.19821 };
+            assert!(
+                (w.ground_temp_c - at_08).abs() < 1e-5,
+                "{}",
+                w.ground_temp_c
+            );
+        }
     }
 
     #[test]

@@ -127,7 +127,13 @@ pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
         }
         Edit::SetClimate { new, .. } => {
             let seed = world.resource::<crate::base::SceneSpec>().seed;
-            world.insert_resource(crate::weather::WeatherModel::new(new, seed));
+            let depths = world
+                .resource::<crate::network::Network>()
+                .burial_depths_m
+                .clone();
+            world.insert_resource(
+                crate::weather::WeatherModel::new(new, seed).with_ground_depths(depths),
+            );
         }
         Edit::SetSite { new, .. } => {
             let mut sites = world.resource_mut::<crate::quantum::Sites>();
