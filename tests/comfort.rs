@@ -118,7 +118,11 @@ fn a_cooled_building_reheats_after_the_outage() {
     w.run_ticks(6 * 60);
     {
         let c = w.res::<Consumers>();
-        eprintln!("steady: delivered {} W, at {} °C", c.delivered_w()[0], indoor(&w));
+        eprintln!(
+            "steady: delivered {} W, at {} °C",
+            c.delivered_w()[0],
+            indoor(&w)
+        );
         assert_eq!(c.demand_w[0], 27_000.0);
         // Within rounding-sized shortfalls of the request made at last tick's supply temperature
         // (the pipe still settles towards the ground): 1e-6 relative, 1e-6 K.
@@ -200,7 +204,11 @@ fn degree_hours_and_cold_buildings_by_hand() {
     // 2.1 + 3 + 1 = 6.1 K; two below 18 °C.
     account_comfort(&mut l, &[17.9, 17.0, 19.0], 20.0, 1800.0);
     // (4 + 5.5 + 6.1) K × 0.5 h = 7.8 K·h; (1 + 1 + 2) × 0.5 h = 2 building-hours.
-    assert!((l.comfort_deficit_kh - 7.8).abs() < 1e-12, "{}", l.comfort_deficit_kh);
+    assert!(
+        (l.comfort_deficit_kh - 7.8).abs() < 1e-12,
+        "{}",
+        l.comfort_deficit_kh
+    );
     assert_eq!(l.cold_building_s, 2.0 * 3600.0);
     assert_eq!(l.cold_buildings_now, 2);
     assert_eq!(l.cold_buildings_max, 2);
@@ -227,7 +235,11 @@ fn a_day_without_heat_gives_the_hand_computed_comfort_kpis() {
         k.comfort_deficit_kh
     );
     // About (20 − mean of 20·exp(−t/τ) over a day) × 24 h = 24·20 − 20·τ·(1 − e^{−24/τ}) ≈ 135.9 K·h.
-    assert!((k.comfort_deficit_kh - 135.9).abs() < 1.0, "{}", k.comfort_deficit_kh);
+    assert!(
+        (k.comfort_deficit_kh - 135.9).abs() < 1.0,
+        "{}",
+        k.comfort_deficit_kh
+    );
     let cold_from_s = tau_s() * (20.0f64 / 18.0).ln();
     assert!((cold_from_s / 3600.0 - 3.577).abs() < 1e-3);
     let first_cold_tick = (cold_from_s / tick).ceil();
@@ -241,7 +253,11 @@ fn a_day_without_heat_gives_the_hand_computed_comfort_kpis() {
     assert_eq!(k.buildings_below_18c_max, 1);
     assert!((k.min_indoor_temp_c - 20.0 * e.powi(n)).abs() < 1e-9);
     // The heat demand of the day is the steady demand throughout: 27 kW × 24 h, all unmet.
-    assert!((k.heat_demand_kwh - 648.0).abs() < 1e-9, "{}", k.heat_demand_kwh);
+    assert!(
+        (k.heat_demand_kwh - 648.0).abs() < 1e-9,
+        "{}",
+        k.heat_demand_kwh
+    );
     assert!((k.unmet_heat_kwh - 648.0).abs() < 1e-9);
 }
 

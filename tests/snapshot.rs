@@ -99,8 +99,7 @@ fn snapshot_file_restores_exactly() {
 #[test]
 fn indoor_temperatures_continue_exactly_after_a_restore() {
     use qtwin::demand::Buildings;
-    let (sc, scene) =
-        load_scenario(Path::new("scenes/training/pump_trip_winter.ron")).unwrap();
+    let (sc, scene) = load_scenario(Path::new("scenes/training/pump_trip_winter.ron")).unwrap();
     let start = sc.start.warmup_s;
     let mut sim = start_session(&sc, &scene).unwrap();
     // 80 min into the session: the pump tripped at 10 min, nobody acted.
@@ -108,7 +107,11 @@ fn indoor_temperatures_continue_exactly_after_a_restore() {
     let t_set = scene.sim.indoor_setpoint_c;
     let mid = sim.res::<Buildings>().indoor_temp_c().to_vec();
     let cooling = mid.iter().filter(|&&t| t < t_set).count();
-    assert!(cooling * 10 > mid.len() * 9, "{cooling} of {} cooling", mid.len());
+    assert!(
+        cooling * 10 > mid.len() * 9,
+        "{cooling} of {} cooling",
+        mid.len()
+    );
     let snap = WorldSnapshot::capture(sim.world());
     assert!(
         snap.describe()
@@ -123,5 +126,10 @@ fn indoor_temperatures_continue_exactly_after_a_restore() {
     assert_eq!(sim.res::<Buildings>().indoor_temp_c(), &mid[..]);
     run_until(&mut sim, &[], start + 7200.0);
     let again = sim.res::<Buildings>().indoor_temp_c();
-    assert!(straight.iter().zip(again).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        straight
+            .iter()
+            .zip(again)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
 }

@@ -707,8 +707,10 @@ impl Consumers {
                     // (0 at the set-point: then the demand is the steady one, bit for bit).
                     let reheat = match node[i] {
                         Some(nd) if b.reheat_w[bi] > 0.0 => {
-                            let dt_k = (supply_node_temp_c[nd as usize] - return_temp_c[i]).max(0.0);
-                            b.reheat_w[bi].min((max_mass_flow_kg_s[i] * cp * dt_k - steady).max(0.0))
+                            let dt_k =
+                                (supply_node_temp_c[nd as usize] - return_temp_c[i]).max(0.0);
+                            b.reheat_w[bi]
+                                .min((max_mass_flow_kg_s[i] * cp * dt_k - steady).max(0.0))
                         }
                         _ => 0.0,
                     };

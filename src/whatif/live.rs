@@ -200,9 +200,14 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
     let mut log = world.remove_resource::<JobLog>().unwrap_or_default();
     let old_sched = world.remove_resource::<QuantumScheduler>();
     let old_stations = world.get_resource::<crate::plants::Stations>().cloned();
-    let old_indoor: Option<std::collections::HashMap<String, f64>> = world
-        .get_resource::<crate::demand::Buildings>()
-        .map(|b| b.ids.iter().cloned().zip(b.indoor_temp_c().iter().copied()).collect());
+    let old_indoor: Option<std::collections::HashMap<String, f64>> =
+        world.get_resource::<crate::demand::Buildings>().map(|b| {
+            b.ids
+                .iter()
+                .cloned()
+                .zip(b.indoor_temp_c().iter().copied())
+                .collect()
+        });
     let ents: Vec<Entity> = world
         .query_filtered::<Entity, With<SceneId>>()
         .iter(world)
