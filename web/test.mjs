@@ -147,7 +147,7 @@ const fullBuild = build.profile === 'web';
   result.sim_time_advanced_s = t2 - t1;
   result.sim_time_wait_ms = Date.now() - w0;
   result.frames_after_wait = Number(await data(page, 'frames'));
-  const png = await page.screenshot({ path: `${out}/web.png` });
+  const png = await page.screenshot({ path: `${out}/web.png`, timeout: 180000 });
   result.pixels = await pixelStats(png);
   result.console_errors = errors;
   const firstFrame = `first frame ${result.first_frame_ms_without_bench.toFixed(0)} ms after navigation (${result.first_frame_ms.toFixed(0)} ms with the ${benchTotalMs.toFixed(0)} ms of the two bench runs)`;
@@ -182,7 +182,7 @@ const fullBuild = build.profile === 'web';
   await page.waitForSelector('body[data-tour-step="1"]', { timeout: 20000 }).catch(() => {});
   result.tour_step_after_wait = Number(await data(page, 'tourStep'));
   await page.waitForTimeout(1500);
-  await page.screenshot({ path: `${out}/web-demo-phone.png` });
+  await page.screenshot({ path: `${out}/web-demo-phone.png`, timeout: 180000 });
   // Any input hands the city back to the visitor.
   await page.mouse.click(200, 300);
   // SwiftShader draws well under a frame a second here: wait for the page to say so.
@@ -209,7 +209,7 @@ for (const [key, path, expect, city] of [
   await page.waitForSelector('body[data-frames]', { timeout: 120000 }).catch(() => {});
   const live = await alive(page);
   const scene = await data(page, 'sceneName');
-  if (key === 'broken') await page.screenshot({ path: `${out}/web-broken.png` });
+  if (key === 'broken') await page.screenshot({ path: `${out}/web-broken.png`, timeout: 180000 });
   result.by_url[key] = { message: msg, frames: [live.from, live.to], scene, console_errors: errors };
   check(expect(msg), `${key} scene by URL shows: ${msg.split('\n')[0]}`);
   check(live.ok, `${key} scene by URL: the page keeps drawing (frames ${live.from} → ${live.to})${city ? `, ${scene ?? 'no'} city` : ''}`);
@@ -272,7 +272,7 @@ for (const [key, path, expect, city] of [
   const live = await alive(page);
   const marker = await page.evaluate(() => window.QTWIN_TEST_MARKER ?? null);
   const scene = await data(page, 'sceneName');
-  await page.screenshot({ path: `${out}/web-dropped-broken.png` });
+  await page.screenshot({ path: `${out}/web-dropped-broken.png`, timeout: 180000 });
   result.dropped_frames = [live.from, live.to];
   result.dropped_console_errors = errors;
   check(live.ok && marker === 1 && scene === 'Riverside',
@@ -296,7 +296,7 @@ for (const [key, path, expect, city] of [
     const liveCampus = await alive(page);
     await page.waitForFunction(t => Number(document.body.dataset.simTimeS) > t, t1, { timeout: 30000 }).catch(() => {});
     const t2 = Number(await data(page, 'simTimeS'));
-    await page.screenshot({ path: `${out}/web-campus.png` });
+    await page.screenshot({ path: `${out}/web-campus.png`, timeout: 180000 });
     result.campus_console_errors = errors;
     check(result.campus_scene === `Imported district (${name})` && result.campus_imported_buildings > 0,
           `dropped ${name} imported in the page: ${result.campus_imported_buildings} buildings imported, ${result.campus_buildings} in the scene (${result.campus_import_to_first_frame_ms} ms to its first frame)`);
