@@ -98,6 +98,19 @@ pub fn fmt_bytes(bytes: u128) -> String {
 mod tests {
     use super::*;
 
+    /// The browser page refuses a dropped or fetched file over the same limit as the native
+    /// reader, before it reads it: its constant must be this one.
+    #[test]
+    fn the_page_refuses_scenes_over_the_same_limit() {
+        let page = include_str!("../web/index.html");
+        let line = page
+            .lines()
+            .find(|l| l.starts_with("const MAX_SCENE_BYTES = "))
+            .expect("web/index.html states MAX_SCENE_BYTES");
+        assert_eq!(line, format!("const MAX_SCENE_BYTES = {MAX_SCENE_BYTES};"));
+        assert_eq!(fmt_bytes(MAX_SCENE_BYTES as u128), "256 MiB");
+    }
+
     #[test]
     fn reads_within_the_limit_and_refuses_above_it() {
         let dir = std::env::temp_dir().join(format!("qtwin-limits-{}", std::process::id()));

@@ -5,11 +5,20 @@
 //   node web/test.mjs --url http://127.0.0.1:8765/ --out /tmp/qtwin-web [--native-sha SHA] [--bench-ticks N]
 //                     [--native-ticks-per-s T]   (native single-threaded speed, for the 3× budget)
 //
+//                     [--build web/dist/build.json]   (how the page was built: the size budgets)
+//                     [--scenes tests/scenes/broken]  (broken scenes to drop)
+//                     [--campus FILE.osm --campus-sha SHA]  (an extract to drop; SHA: its native import)
+//
 // Checks: the first frame arrives (time measured), simulated time advances, the canvas is not
 // blank, no error reaches the console; `?bench` speed and report hash; `?demo` steps through the
-// tour; a broken scene shows its errors on the page. Writes OUT/web-test.json and screenshots.
+// tour; hostile input — a broken, missing, unreachable or oversized scene by URL, broken, oversized
+// and non-scene files dropped on a running city — each shows its message and the page keeps
+// drawing frames (a failed drop keeps the city that was open); an OpenStreetMap extract dropped
+// on the page is imported there, giving the same scene as `qtwin import`; the module's size
+// budgets (full build only). Writes OUT/web-test.json and screenshots.
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const base = arg('url', 'http://127.0.0.1:8765/');
@@ -17,6 +26,10 @@ const out = arg('out', '/tmp/qtwin-web');
 const nativeSha = arg('native-sha', null);
 const benchTicks = Number(arg('bench-ticks', '1440'));
 const nativeTicksPerS = Number(arg('native-ticks-per-s', '0'));
+const buildJson = arg('build', null);
+const brokenDir = arg('scenes', 'tests/scenes/broken');
+const campus = arg('campus', null);
+const campusSha = arg('campus-sha', null);
 mkdirSync(out, { recursive: true });
 
 const failures = [];
@@ -38,6 +51,46 @@ async function open(path, viewport = { width: 1280, height: 720 }) {
   return { page, errors, t0 };
 }
 const data = (page, key) => page.evaluate(k => document.body.dataset[k] ?? null, key);
+
+// The page is alive: it draws more frames (waits up to 30 s: SwiftShader may draw one a second).
+async function alive(page) {
+  const f1 = Number(await data(page, 'frames'));
+  const ok = await page.waitForFunction(f => Number(document.body.dataset.frames) > f, f1, { timeout: 30000 })
+    .then(() => true, () => false);
+  return { ok, from: f1, to: Number(await data(page, 'frames')) };
+}
+// A panic in the module (console_error_panic_hook, a wasm trap) or an uncaught exception.
+const fatal = errors => errors.filter(e => /pageerror|panicked|RuntimeError|unreachable/i.test(e));
+// Console errors other than the browser's own line about a resource that did not load (a 404, a
+// refused connection: what the hostile-URL cases ask for on purpose).
+const unexpected = errors => errors.filter(e => !/^Failed to load resource/.test(e));
+
+// Drops files on the page as a user would (a DataTransfer with File objects on a drop event).
+async function drop(page, files) {
+  const dt = await page.evaluateHandle(fs => {
+    const dt = new DataTransfer();
+    for (const f of fs) dt.items.add(new File([f.b64 ? Uint8Array.from(atob(f.b64), c => c.charCodeAt(0)) : f.text], f.name));
+    return dt;
+  }, files);
+  await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+}
+// Waits for the page's next message (data-errors-shown counts them) and returns its text.
+async function nextMessage(page, before, timeout = 60000) {
+  await page.waitForFunction(n => Number(document.body.dataset.errorsShown ?? 0) > n, before, { timeout });
+  return page.textContent('#errors');
+}
+const shownCount = async page => Number((await data(page, 'errorsShown')) ?? 0);
+// After a drop that opens its file: the page reloads with ?scene=dropped; wait for that page's city.
+async function reloadedWith(page, scene, timeout) {
+  await page.waitForURL(u => new URL(u).searchParams.get('scene') === 'dropped', { timeout });
+  await page.waitForFunction(n => document.body.dataset.sceneName === n && Number(document.body.dataset.frames) > 0,
+                             scene, { timeout });
+}
+// A local port nothing listens on: a fetch there fails as a network error.
+const closedPort = await new Promise(resolve => {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+});
 
 // Counts colours and spread of a PNG, decoded in the browser itself (no PNG library needed).
 async function pixelStats(png) {
@@ -65,6 +118,10 @@ async function pixelStats(png) {
 }
 
 const result = {};
+// How the page was built (web/build.sh's build.json): the budgets on size and first-frame time
+// belong to the full build (profile `web`, wasm-opt); CI's fast `web-ci` build records them.
+const build = buildJson ? JSON.parse(readFileSync(buildJson, 'utf8')) : { profile: 'web', wasm_opt: true };
+const fullBuild = build.profile === 'web';
 
 // 1. The demo city: first frame, time advancing, not blank, no console errors; bench and hash.
 {
@@ -81,16 +138,22 @@ const result = {};
   const benchTotalMs = result.bench_ms + result.bench_cold_ms;
   result.first_frame_ms_without_bench = result.first_frame_ms - benchTotalMs;
   const t1 = Number(await data(page, 'simTimeS'));
+  const w0 = Date.now();
   await page.waitForTimeout(8000);
+  // Simulated time must advance: within 8 s, or (SwiftShader on a loaded machine may draw a frame
+  // every few seconds) within 30 s more.
+  await page.waitForFunction(t => Number(document.body.dataset.simTimeS) > t, t1, { timeout: 30000 }).catch(() => {});
   const t2 = Number(await data(page, 'simTimeS'));
   result.sim_time_advanced_s = t2 - t1;
-  result.frames_after_8s = Number(await data(page, 'frames'));
-  const png = await page.screenshot({ path: `${out}/web.png` });
+  result.sim_time_wait_ms = Date.now() - w0;
+  result.frames_after_wait = Number(await data(page, 'frames'));
+  const png = await page.screenshot({ path: `${out}/web.png`, timeout: 180000 });
   result.pixels = await pixelStats(png);
   result.console_errors = errors;
-  check(result.first_frame_ms_without_bench > 0 && result.first_frame_ms_without_bench <= 5000,
-        `first frame ${result.first_frame_ms_without_bench.toFixed(0)} ms after navigation (≤ 5000 ms; ${result.first_frame_ms.toFixed(0)} ms with the ${benchTotalMs.toFixed(0)} ms of the two bench runs)`);
-  check(t2 > t1, `simulated time advanced ${t1} → ${t2} s in 8 s of real time`);
+  const firstFrame = `first frame ${result.first_frame_ms_without_bench.toFixed(0)} ms after navigation (${result.first_frame_ms.toFixed(0)} ms with the ${benchTotalMs.toFixed(0)} ms of the two bench runs)`;
+  if (fullBuild) check(result.first_frame_ms_without_bench > 0 && result.first_frame_ms_without_bench <= 5000, `${firstFrame}, ≤ 5000 ms`);
+  else check(result.first_frame_ms_without_bench > 0, `${firstFrame}; the 5 s budget applies to the full build, not profile ${build.profile}`);
+  check(t2 > t1, `simulated time advanced ${t1} → ${t2} s in ${(result.sim_time_wait_ms / 1000).toFixed(0)} s of real time (${result.frames_after_wait} frames)`);
   check(result.pixels.colours > 200 && result.pixels.luma_std > 8,
         `canvas not blank: ${result.pixels.colours} colours, luma σ ${result.pixels.luma_std.toFixed(1)}`);
   check(errors.length === 0, `no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
@@ -119,7 +182,7 @@ const result = {};
   await page.waitForSelector('body[data-tour-step="1"]', { timeout: 20000 }).catch(() => {});
   result.tour_step_after_wait = Number(await data(page, 'tourStep'));
   await page.waitForTimeout(1500);
-  await page.screenshot({ path: `${out}/web-demo-phone.png` });
+  await page.screenshot({ path: `${out}/web-demo-phone.png`, timeout: 180000 });
   // Any input hands the city back to the visitor.
   await page.mouse.click(200, 300);
   // SwiftShader draws well under a frame a second here: wait for the page to say so.
@@ -131,17 +194,137 @@ const result = {};
   await page.close();
 }
 
-// 3. A broken scene from ?scene=URL: its errors on the page, no crash.
-{
-  const { page, errors } = await open('?scene=broken.ron');
+// 3. Hostile scenes by URL: each shows its message and the page runs (the broken scene's error
+// screen; the demo city instead of a scene it could not fetch or that is over the limit).
+result.by_url = {};
+for (const [key, path, expect, city] of [
+  ['broken', '?scene=broken.ron', m => /error|problem/i.test(m) && m.includes('broken.ron'), null],
+  ['missing', '?scene=missing.ron', m => m.includes('missing.ron: HTTP 404') && m.includes('demo city'), 'Riverside'],
+  ['unreachable', `?scene=http://127.0.0.1:${closedPort}/away.ron`, m => m.includes('could not fetch it') && m.includes('demo city'), 'Riverside'],
+  ['oversized', '?scene=huge.ron', m => m.includes('huge.ron: the file is larger than the limit of 256 MiB (256.0 MiB)'), 'Riverside'],
+]) {
+  const { page, errors } = await open(path);
   await page.waitForSelector('#errors.shown', { timeout: 120000 });
-  result.broken_scene_errors = await page.textContent('#errors');
-  await page.waitForSelector('body[data-frames]', { timeout: 60000 }).catch(() => {});
-  await page.screenshot({ path: `${out}/web-broken.png` });
-  check(/error|problem/i.test(result.broken_scene_errors) && result.broken_scene_errors.includes('broken.ron'),
-        `broken scene shows its errors: ${result.broken_scene_errors.split('\n')[0]}`);
-  check(!errors.some(e => e.startsWith('pageerror')), `broken scene: no page error`);
+  const msg = await page.textContent('#errors');
+  await page.waitForSelector('body[data-frames]', { timeout: 120000 }).catch(() => {});
+  const live = await alive(page);
+  const scene = await data(page, 'sceneName');
+  if (key === 'broken') await page.screenshot({ path: `${out}/web-broken.png`, timeout: 180000 });
+  result.by_url[key] = { message: msg, frames: [live.from, live.to], scene, console_errors: errors };
+  check(expect(msg), `${key} scene by URL shows: ${msg.split('\n')[0]}`);
+  check(live.ok, `${key} scene by URL: the page keeps drawing (frames ${live.from} → ${live.to})${city ? `, ${scene ?? 'no'} city` : ''}`);
+  if (city) check(scene === city, `${key} scene by URL: the ${city} demo city runs instead`);
+  check(fatal(errors).length === 0 && unexpected(errors).length === 0, `${key} scene by URL: no panic or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);
+  if (key === 'broken') {
+    // A valid drop on the error screen opens it.
+    await drop(page, [{ name: 'riverside.ron', text: readFileSync('scenes/riverside.ron', 'utf8') }]);
+    await reloadedWith(page, 'Riverside', 120000).catch(() => {});
+    check(await data(page, 'sceneName') === 'Riverside', `a valid scene dropped on the broken scene's page opens it`);
+  }
   await page.close();
+}
+
+// 4. Hostile files dropped on a running city: each shows its message, and the city that was open
+// keeps running (no reload: a marker set in the page survives).
+{
+  const { page, errors } = await open('');
+  await page.waitForSelector('body[data-frames]', { timeout: 120000 });
+  await page.evaluate(() => { window.QTWIN_TEST_MARKER = 1; });
+  const cases = [
+    ['broken scene', [{ name: 'semantic.ron', text: readFileSync(`${brokenDir}/semantic.ron`, 'utf8') }],
+     m => m.includes('semantic.ron') && m.includes('nowhere')],
+    ['syntax error', [{ name: 'syntax.ron', text: readFileSync(`${brokenDir}/syntax.ron`, 'utf8') }],
+     m => /syntax\.ron:\d+:\d+/.test(m)],
+    ['non-scene text', [{ name: 'notes.txt', text: 'Remember to buy milk.\n' }], m => m.includes('notes.txt')],
+    ['binary file', [{ name: 'photo.png', b64: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xff, 0xfe, 0x00, 0x80]).toString('base64') }],
+     m => m.includes('photo.png: not UTF-8 text')],
+    ['OpenStreetMap PBF', [{ name: 'district.osm.pbf', b64: Buffer.from([0, 0, 0, 13, 10, 9]).toString('base64') }],
+     m => m.includes('district.osm.pbf: OpenStreetMap PBF is binary')],
+    ['broken district data', [{ name: 'district.geojson', text: '{"type": "FeatureCollection", "features": [' }],
+     m => m.includes('district.geojson')],
+  ];
+  result.dropped = {};
+  for (const [what, files, expect] of cases) {
+    const before = await shownCount(page);
+    await drop(page, files);
+    const msg = await nextMessage(page, before).catch(() => '(no message)');
+    result.dropped[what] = msg;
+    check(expect(msg), `dropped ${what} shows: ${msg.split('\n')[0].slice(0, 160)}`);
+  }
+  // A file one byte over the limit, refused from its size alone: it must not be read.
+  {
+    const before = await shownCount(page);
+    const reads = await page.evaluate(size => {
+      const file = { name: 'huge.osm', size, reads: 0 };
+      for (const m of ['text', 'arrayBuffer', 'stream', 'slice', 'bytes']) file[m] = () => { file.reads++; throw new Error('read'); };
+      window.QTWIN_TEST_HUGE = file;
+      const ev = new Event('drop', { bubbles: true, cancelable: true });
+      Object.defineProperty(ev, 'dataTransfer', { value: { files: [file] } });
+      document.body.dispatchEvent(ev);
+      return file.reads;
+    }, 256 * 1048576 + 1);
+    const msg = await nextMessage(page, before).catch(() => '(no message)');
+    const readsAfter = await page.evaluate(() => window.QTWIN_TEST_HUGE.reads);
+    result.dropped.oversized = msg;
+    check(msg.includes('huge.osm: the file is larger than the limit of 256 MiB (256.0 MiB)') && reads === 0 && readsAfter === 0,
+          `dropped oversized file refused unread: ${msg.split('\n')[0]}`);
+  }
+  const live = await alive(page);
+  const marker = await page.evaluate(() => window.QTWIN_TEST_MARKER ?? null);
+  const scene = await data(page, 'sceneName');
+  await page.screenshot({ path: `${out}/web-dropped-broken.png`, timeout: 180000 });
+  result.dropped_frames = [live.from, live.to];
+  result.dropped_console_errors = errors;
+  check(live.ok && marker === 1 && scene === 'Riverside',
+        `after the failed drops the same city keeps running (frames ${live.from} → ${live.to}, no reload, ${scene})`);
+  check(errors.length === 0, `failed drops: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+
+  // 5. District data dropped on the page is imported there — the same scene as `qtwin import`
+  // natively — and then runs.
+  if (campus) {
+    const text = readFileSync(campus, 'utf8');
+    const name = campus.split('/').pop();
+    const t0 = Date.now();
+    await drop(page, [{ name, text }]);
+    await reloadedWith(page, `Imported district (${name})`, 180000).catch(() => {});
+    result.campus_import_to_first_frame_ms = Date.now() - t0;
+    result.campus_scene = await data(page, 'sceneName');
+    result.campus_buildings = Number(await data(page, 'buildings'));
+    result.campus_imported_buildings = Number(await data(page, 'importedBuildings'));
+    result.campus_scene_sha256 = await data(page, 'sceneSha256');
+    const t1 = Number(await data(page, 'simTimeS'));
+    const liveCampus = await alive(page);
+    await page.waitForFunction(t => Number(document.body.dataset.simTimeS) > t, t1, { timeout: 30000 }).catch(() => {});
+    const t2 = Number(await data(page, 'simTimeS'));
+    await page.screenshot({ path: `${out}/web-campus.png`, timeout: 180000 });
+    result.campus_console_errors = errors;
+    check(result.campus_scene === `Imported district (${name})` && result.campus_imported_buildings > 0,
+          `dropped ${name} imported in the page: ${result.campus_imported_buildings} buildings imported, ${result.campus_buildings} in the scene (${result.campus_import_to_first_frame_ms} ms to its first frame)`);
+    if (campusSha) {
+      result.campus_native_sha256 = campusSha;
+      check(result.campus_scene_sha256 === campusSha,
+            `the page's import gives the same scene as \`qtwin import\` (${(result.campus_scene_sha256 ?? 'none').slice(0, 12)} vs ${campusSha.slice(0, 12)})`);
+    }
+    check(liveCampus.ok && t2 > t1, `the imported district runs: frames ${liveCampus.from} → ${liveCampus.to}, simulated time ${t1} → ${t2} s`);
+    check(errors.length === 0, `import: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+  } else {
+    console.log('skip the drop-an-extract case: no --campus extract given');
+  }
+  await page.close();
+}
+
+// 6. The module's size budgets: for the full build (profile `web`, wasm-opt) only; CI's fast
+// `web-ci` build is far larger by design and only records its sizes.
+if (buildJson) {
+  const b = build;
+  result.build = b;
+  const mb = n => (n / 1e6).toFixed(2);
+  if (fullBuild && b.wasm_opt) {
+    check(b.page_bytes <= 20e6, `module ${mb(b.page_bytes)} MB in the page (≤ 20 MB)`);
+    check(b.gzip_bytes <= 6e6, `module ${mb(b.gzip_bytes)} MB gzipped (≤ 6 MB)`);
+  } else {
+    console.log(`info size budgets not checked: profile ${b.profile}${b.wasm_opt ? '' : ' without wasm-opt'} (module ${mb(b.page_bytes)} MB, ${mb(b.gzip_bytes)} MB gzipped); they apply to web/build.sh's full build`);
+  }
 }
 
 await browser.close();

@@ -6,10 +6,19 @@
 //! it starts the module. A scene that does not parse or validate is shown with its errors, on the
 //! canvas and in the page's `#errors` element.
 //!
+//! Hostile input never stops the page: text over [`MAX_SCENE_BYTES`] (the native reader's limit) is
+//! refused before it is parsed, and the running module exports [`check_scene`] (`checkScene` in
+//! JavaScript), which the page calls on a dropped file before it reloads with it — a file that
+//! does not load is reported and the city already open keeps running.
+//!
 //! What the page and its test can read, on `<body>` as data attributes:
 //! - `data-frames` — frames rendered; `data-first-frame-ms` — `performance.now()` at the first one;
 //! - `data-sim-time-s`, `data-sim-ticks` — simulated time and ticks so far;
 //! - `data-tour-step` — the guided tour's step (or `-1`);
+//! - `data-scene-name`, `data-buildings` — the loaded scene's name and building count (or
+//!   `data-scene-error="1"`); for district data imported in the page also
+//!   `data-imported-buildings` (the import report's count) and `data-scene-sha256` (the hash of the
+//!   scene as `qtwin import --out` writes it, so the test can compare it with a native import);
 //! - with `?bench=TICKS`: the simulation is first run headless for TICKS ticks, twice (cold, then
 //!   with the engine's optimised code; no rendering), and `data-bench-ticks-per-s`, `data-bench-ms`,
 //!   `data-bench-cold-ticks-per-s`, `data-bench-cold-ms`, `data-report-sha256` and `window.QTWIN_REPORT` (the
@@ -21,12 +30,15 @@
 use bevy::prelude::*;
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::tour::Tour;
 use super::{AppConfig, build_app};
 use crate::base::SimClock;
+use crate::import::layout::LayoutReport;
 use crate::ledger::report::Report;
-use crate::scene::{Scene, SceneError, load_scene_str, validate};
+use crate::limits::{MAX_SCENE_BYTES, fmt_bytes};
+use crate::scene::{Scene, SceneError, load_scene_str, to_ron, validate};
 use crate::sim::{RunOptions, Simulation};
 
 fn window() -> web_sys::Window {
@@ -66,8 +78,25 @@ fn now_ms() -> f64 {
 /// Parses and validates the scene text — or imports it, when it is district data (OpenStreetMap
 /// XML, GeoJSON, CityJSON dropped on the page: the same importer as `qtwin import`, with its
 /// default options, so the same file gives the same scene as natively); errors as the page shows
-/// them.
+/// them. Text over [`MAX_SCENE_BYTES`] is refused unread, as the native reader refuses the file.
 pub fn load_text(text: &str, name: &str) -> Result<Scene, String> {
+    load(text, name).map(|(scene, _)| scene)
+}
+
+/// [`load_text`], with the import report when the text was district data.
+fn load(text: &str, name: &str) -> Result<(Scene, Option<LayoutReport>), String> {
+    if text.len() as u64 > MAX_SCENE_BYTES {
+        return Err(format!(
+            "{name}: the file is larger than the limit of {} (at least {})",
+            fmt_bytes(MAX_SCENE_BYTES as u128),
+            fmt_bytes(text.len() as u128)
+        ));
+    }
+    let checked = |scene: Scene| {
+        validate(&scene)
+            .map(|_| scene)
+            .map_err(|issues| format!("{name}: {}", SceneError::Invalid(issues)))
+    };
     if let Some(imported) = crate::import::scene_from_file(name, text.as_bytes().to_vec()) {
         let t0 = now_ms();
         let (scene, report) = imported.map_err(|e| e.to_string())?;
@@ -78,18 +107,26 @@ pub fn load_text(text: &str, name: &str) -> Result<Scene, String> {
             report.buildings_connected,
             report.pipes
         );
-        set_data("imported-buildings", &report.buildings.to_string());
-        return validate(&scene)
-            .map(|_| scene)
-            .map_err(|issues| format!("{name}: {}", SceneError::Invalid(issues)));
+        return checked(scene).map(|s| (s, Some(report)));
     }
     load_scene_str(text, name)
         .map_err(|e| e.to_string())
-        .and_then(|s| {
-            validate(&s)
-                .map(|_| s)
-                .map_err(|issues| format!("{name}: {}", SceneError::Invalid(issues)))
-        })
+        .and_then(checked)
+        .map(|s| (s, None))
+}
+
+/// For the page, before it reloads with a dropped file: `undefined` when `text` loads (parses and
+/// validates, or imports), else the message the page shows. The module must be running (the page
+/// calls it once its city is up); it touches nothing of the running app.
+#[wasm_bindgen(js_name = checkScene)]
+pub fn check_scene(text: &str, name: &str) -> Option<String> {
+    load(text, name).err()
+}
+
+/// The largest scene or district file the page takes, bytes ([`MAX_SCENE_BYTES`]).
+#[wasm_bindgen(js_name = maxSceneBytes)]
+pub fn max_scene_bytes() -> f64 {
+    MAX_SCENE_BYTES as f64
 }
 
 /// Runs `ticks` ticks headless twice, each time from a fresh world, and publishes the speeds and
@@ -127,7 +164,16 @@ pub fn main() {
     // The page always fetches a scene first (web/index.html); nothing is compiled in.
     let text = global_string("QTWIN_SCENE").unwrap_or_default();
     let name = global_string("QTWIN_SCENE_NAME").unwrap_or_else(|| "riverside.ron".to_string());
-    let loaded = load_text(&text, &name);
+    let loaded = load(&text, &name).map(|(scene, report)| {
+        set_data("scene-name", &scene.name);
+        set_data("buildings", &scene.buildings.len().to_string());
+        if let Some(r) = report {
+            set_data("imported-buildings", &r.buildings.to_string());
+            let hash = Sha256::digest(to_ron(&scene).as_bytes());
+            set_data("scene-sha256", &format!("{hash:x}"));
+        }
+        scene
+    });
     match &loaded {
         Err(msg) => {
             set_data("scene-error", "1");
@@ -165,15 +211,23 @@ pub fn main() {
 }
 
 /// Frame count, first-frame time and simulated time on `<body>` for the page and its test.
-fn publish_progress(mut frames: Local<u64>, clock: Option<Res<SimClock>>, tour: Option<Res<Tour>>) {
+fn publish_progress(
+    mut frames: Local<u64>,
+    mut last_ms: Local<f64>,
+    clock: Option<Res<SimClock>>,
+    tour: Option<Res<Tour>>,
+) {
     *frames += 1;
+    let now = now_ms();
     if *frames == 1 {
-        set_data("first-frame-ms", &format!("{:.0}", now_ms()));
+        set_data("first-frame-ms", &format!("{now:.0}"));
     }
-    // Every frame for the first few, then a few times a second is plenty.
-    if *frames > 10 && !(*frames).is_multiple_of(10) {
+    // Every frame for the first few, then five times a second is plenty (by time, not frame count:
+    // software WebGL may draw only a frame or two a second).
+    if *frames > 10 && now - *last_ms < 200.0 {
         return;
     }
+    *last_ms = now;
     set_data("frames", &frames.to_string());
     if let Some(c) = clock {
         set_data("sim-time-s", &format!("{:.0}", c.time_s));
