@@ -513,6 +513,16 @@ fn import_10k_buildings() {
         r.pipes,
         r.mains_length_m
     );
+    println!(
+        "  largest DN{}, design-day peak {:.1} MW, pump head {:.1} bar (design day needed {:.1} bar), \
+         {} bypasses of {:.2} kg/s",
+        r.largest_dn,
+        r.design_day_peak_w / 1e6,
+        r.pump_head_pa / 1e5,
+        r.design_day_head_needed_pa / 1e5,
+        r.bypasses,
+        r.bypass_flow_kg_s
+    );
     assert_eq!(r.buildings_connected, 10_000, "{:?}", r.unconnected.first());
     qtwin::scene::validate(&scene).unwrap();
 }

@@ -14,8 +14,8 @@ use super::blocks::make_building;
 use super::geometry::{P, VertexIndex, dist, lerp, mean, rp};
 use super::grid::design_grid;
 use super::network::{
-    Forest, boiler_capacity_w, design_pump_head_pa, main_station_plants, shortest_forest,
-    station_vertices,
+    Forest, boiler_capacity_w, design_pump_head_pa, main_station_plants, satellite_station_plants,
+    shortest_forest, station_vertices,
 };
 use super::sizing::{
     HEAT_PUMP_DESIGN_COP, design_heat_load_w, random_site, site_heat_pump_capacity_w,
@@ -568,18 +568,7 @@ fn station_plants(
     let mut plants =
         main_station_plants(main, station_load[0], head, fluid, temps.supply, temps.ret);
     for (k, node) in station_nodes.iter().enumerate().skip(1) {
-        plants.push(Plant::GasBoiler {
-            id: format!("boiler_main{}", k + 1),
-            node: node.clone(),
-            capacity_w: boiler_of(k),
-            efficiency: 0.92,
-        });
-        plants.push(Plant::CirculationPump {
-            id: format!("pump_main{}", k + 1),
-            node: node.clone(),
-            efficiency: 0.72,
-            max_head_pa: head,
-        });
+        plants.extend(satellite_station_plants(k + 1, node, boiler_of(k), head));
     }
     plants
 }

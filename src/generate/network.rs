@@ -67,6 +67,30 @@ pub(crate) fn main_station_plants(
     ]
 }
 
+/// A further boiler station's plants (the `k`-th station, counted from 1 for the main one):
+/// `boiler_main{k}` of `boiler_w` and `pump_main{k}` of `head_pa`, at `node`.
+pub(crate) fn satellite_station_plants(
+    k: usize,
+    node: &str,
+    boiler_w: f64,
+    head_pa: f64,
+) -> [Plant; 2] {
+    [
+        Plant::GasBoiler {
+            id: format!("boiler_main{k}"),
+            node: node.to_string(),
+            capacity_w: boiler_w,
+            efficiency: 0.92,
+        },
+        Plant::CirculationPump {
+            id: format!("pump_main{k}"),
+            node: node.to_string(),
+            efficiency: 0.72,
+            max_head_pa: head_pa,
+        },
+    ]
+}
+
 /// Shortest-path forest of the street graph from the stations.
 pub(super) struct Forest {
     /// Parent vertex and street edge (None at the stations and where no station reaches).
@@ -139,6 +163,61 @@ pub fn station_count(buildings: usize) -> usize {
     buildings.div_ceil(BUILDINGS_PER_STATION).max(1)
 }
 
+/// Centres of a weighted k-means split of the points `pts` (weights `wts`) into `n` parts:
+/// the first centre starts at `first` (and stays there when `hold_first`), the others are started
+/// by farthest-point sampling, then 30 rounds of Lloyd's iteration (each point to its nearest
+/// centre, each free centre to its part's weighted mean). Deterministic (ties to the lower
+/// index). Used for the generator's stations and the import's.
+pub(crate) fn kmeans_centres(
+    pts: &[[f64; 2]],
+    wts: &[f64],
+    first: [f64; 2],
+    n: usize,
+    hold_first: bool,
+) -> Vec<[f64; 2]> {
+    let mut centres = vec![first];
+    let mut near: Vec<f64> = pts.iter().map(|p| dist(*p, centres[0])).collect();
+    while centres.len() < n {
+        let Some(k) = (0..pts.len()).max_by(|a, b| near[*a].total_cmp(&near[*b]).then(b.cmp(a)))
+        else {
+            break;
+        };
+        centres.push(pts[k]);
+        for (d, p) in near.iter_mut().zip(pts) {
+            *d = d.min(dist(*p, pts[k]));
+        }
+    }
+    let nearest_centre = |p: P, centres: &[P]| {
+        (0..centres.len())
+            .min_by(|a, b| {
+                dist(p, centres[*a])
+                    .total_cmp(&dist(p, centres[*b]))
+                    .then(a.cmp(b))
+            })
+            .unwrap_or(0)
+    };
+    for _ in 0..30 {
+        let mut sum = vec![[0.0; 2]; centres.len()];
+        let mut w = vec![0.0; centres.len()];
+        for (p, &wt) in pts.iter().zip(wts) {
+            let c = nearest_centre(*p, &centres);
+            sum[c] = add(sum[c], mul(*p, wt));
+            w[c] += wt;
+        }
+        for ((c, s), &wc) in centres
+            .iter_mut()
+            .zip(&sum)
+            .zip(&w)
+            .skip(usize::from(hold_first))
+        {
+            if wc > 0.0 {
+                *c = mul(*s, 1.0 / wc);
+            }
+        }
+    }
+    centres
+}
+
 /// Vertices of the boiler stations, the main one (`root`) first. The others stand at the
 /// intersections nearest to the centres of a k-means split of the buildings (weighted by floor
 /// area, the main station's centre held at the main station, the others started by farthest-point
@@ -173,41 +252,7 @@ pub(super) fn station_vertices(
         .iter()
         .map(|(p, _)| polygon_area(&p.poly) * p.floors.max(1) as f64 + 1.0)
         .collect();
-    let mut centres = vec![plan.verts[root]];
-    let mut near: Vec<f64> = pts.iter().map(|p| dist(*p, centres[0])).collect();
-    while centres.len() < n_st {
-        let Some(k) = (0..pts.len()).max_by(|a, b| near[*a].total_cmp(&near[*b]).then(b.cmp(a)))
-        else {
-            break;
-        };
-        centres.push(pts[k]);
-        for (d, p) in near.iter_mut().zip(&pts) {
-            *d = d.min(dist(*p, pts[k]));
-        }
-    }
-    let nearest_centre = |p: P, centres: &[P]| {
-        (0..centres.len())
-            .min_by(|a, b| {
-                dist(p, centres[*a])
-                    .total_cmp(&dist(p, centres[*b]))
-                    .then(a.cmp(b))
-            })
-            .unwrap_or(0)
-    };
-    for _ in 0..30 {
-        let mut sum = vec![[0.0; 2]; centres.len()];
-        let mut w = vec![0.0; centres.len()];
-        for (p, &wt) in pts.iter().zip(&wts) {
-            let c = nearest_centre(*p, &centres);
-            sum[c] = add(sum[c], mul(*p, wt));
-            w[c] += wt;
-        }
-        for ((c, s), &wc) in centres.iter_mut().zip(&sum).zip(&w).skip(1) {
-            if wc > 0.0 {
-                *c = mul(*s, 1.0 / wc);
-            }
-        }
-    }
+    let centres = kmeans_centres(&pts, &wts, plan.verts[root], n_st, true);
     let index = VertexIndex::new(&plan.verts, &reach, 80.0);
     for &c in &centres[1..] {
         if let Some(v) = index.nearest(&plan.verts, c, |v| !stations.contains(&v)) {

@@ -678,16 +678,23 @@ impl StreetGraph {
 
     /// The node nearest to `p` among those with at least one edge.
     pub fn nearest_node(&self, p: P) -> Option<usize> {
+        self.nearest_node_where(p, |_| true)
+    }
+
+    /// The node nearest to `p` among those with at least one edge for which `ok` holds.
+    pub fn nearest_node_where(&self, p: P, ok: impl Fn(usize) -> bool) -> Option<usize> {
         let mut used = vec![false; self.nodes.len()];
         for e in self.edges.iter().filter(|e| e.length_m > 0.0) {
             used[e.a] = true;
             used[e.b] = true;
         }
-        (0..self.nodes.len()).filter(|v| used[*v]).min_by(|a, b| {
-            dist(self.nodes[*a], p)
-                .total_cmp(&dist(self.nodes[*b], p))
-                .then(a.cmp(b))
-        })
+        (0..self.nodes.len())
+            .filter(|v| used[*v] && ok(*v))
+            .min_by(|a, b| {
+                dist(self.nodes[*a], p)
+                    .total_cmp(&dist(self.nodes[*b], p))
+                    .then(a.cmp(b))
+            })
     }
 }
 

@@ -33,7 +33,7 @@
 //! | pipe inner diameter, roughness, burial depth | 0.005 … 2, 0 … 0.01, 0 … 10 | m |
 //! | pipe linear / surface heat loss | 0 … 50 W/(m·K), 0 … 500 W/(m²·K) | |
 //! | consumer mass flow, heat, return temperature | 0 … 1e4 kg/s, 0 … 1e9 W, 0 … 140 °C | return temperature required for `MassFlowKgS`/`HeatW`, not given for the ΔT forms |
-//! | consumer `delta_t_k` (`MassFlowDeltaT`, `HeatDeltaT`) | 0.1 … 100 K | `HeatDeltaT`'s flow `heat_w/(c_p·delta_t_k)` at most 1e4 kg/s |
+//! | consumer `delta_t_k` (`MassFlowDeltaT` 0 … 100 K, 0 a bypass; `HeatDeltaT`) | 0.1 … 100 K | `HeatDeltaT`'s flow `heat_w/(c_p·delta_t_k)` at most 1e4 kg/s |
 //! | building floors, floor height, heated area | 1 … 200, 2 … 10 m, > 0 … 1e7 m² | |
 //! | building heat-loss coefficient, hot-water share, absorption cooling, return temperature | 0 … 1e7 W/K, 0 … 0.6, 0 … 1e8 W, 5 … 100 °C | |
 //! | building footprint | ≥ 3 corners, area > 0 | |
@@ -366,7 +366,8 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
                 delta_t_k,
             } => {
                 c.range(&at, "mass_flow_kg_s", mass_flow_kg_s, 0.0, 1e4);
-                c.range(&at, "delta_t_k", delta_t_k, 0.1, 100.0);
+                // ΔT = 0: a bypass from supply to return (the import's line-end bypasses).
+                c.range(&at, "delta_t_k", delta_t_k, 0.0, 100.0);
             }
             ConsumerDemand::HeatDeltaT { heat_w, delta_t_k } => {
                 c.range(&at, "heat_w", heat_w, 0.0, 1e9);
