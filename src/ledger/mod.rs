@@ -19,7 +19,8 @@
 //! # Quantum jobs
 //! The job log's totals (see [`crate::quantum::schedule`]) are copied every tick; the sites'
 //! electricity is also charged with the grid's carbon intensity of its tick
-//! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre.
+//! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre. The data
+//! links' totals (quantum-safe share, exposure, added latency: [`crate::links`]) likewise.
 //!
 //! Units: J internally; the report is in kWh, kg and shares (0–1).
 
@@ -82,6 +83,8 @@ pub struct Ledger {
     pub quantum_site_co2_kg: f64,
     /// The job log's totals after the last tick.
     pub quantum_jobs: crate::quantum::schedule::JobTotals,
+    /// The data links' totals after the last tick (see [`crate::links`]).
+    pub links: crate::links::LinkTotals,
     pub max_balance_error_rel: f64,
     /// Hydraulics: the largest loop residual a solve left, Pa, and the ticks whose solve did not
     /// converge (stopped at its iteration limit).
@@ -172,6 +175,7 @@ fn account(
     sites: Res<Sites>,
     grid: Res<GridState>,
     jobs: Option<Res<JobLog>>,
+    links: Option<Res<crate::links::DataLinkState>>,
     mut l: ResMut<Ledger>,
 ) {
     let dt = clock.tick_s;
@@ -255,6 +259,9 @@ fn account(
     l.quantum_site_co2_kg += site_elec * ci_kg_per_j;
     if let Some(j) = jobs {
         l.quantum_jobs = j.totals.clone();
+    }
+    if let Some(d) = links {
+        l.links = d.totals.clone();
     }
     let baseline_import = (bldg_elec - (grid.pv_w + grid.wind_w) * dt).max(0.0);
     l.co2_baseline_kg += demand / GAS_BOILER_EFFICIENCY / J_PER_KWH * GAS_CO2_KG_KWH
