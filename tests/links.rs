@@ -279,3 +279,12 @@ fn hostile_link_settings_are_refused_with_their_place() {
     let w = run(&old, HOUR);
     assert_eq!(w.res::<DataLinkState>().totals.quantum_safe_bytes, 0);
 }
+
+/// Writes `scenes/riverside.ron` from the generator (run after changing it):
+/// `cargo test --release --no-default-features --test links regenerate_riverside -- --ignored`.
+#[test]
+#[ignore]
+fn regenerate_riverside() {
+    let s = qtwin::generate::riverside();
+    std::fs::write("scenes/riverside.ron", qtwin::scene::to_ron(&s)).unwrap();
+}
