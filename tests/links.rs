@@ -5,10 +5,23 @@ use qtwin::ledger::report::Report;
 use qtwin::links::{DataLinkState, LatencyTerms, payload_bytes};
 use qtwin::quantum::jobs::Service;
 use qtwin::quantum::schedule::{JobLog, JobState};
-use qtwin::scene::{DataLinks, LinkScheme, QuantumJobs, Scene, load_scene, validate};
+use qtwin::scene::{
+    DataLinks, FaultKind, FaultSpec, LinkScheme, QuantumJobs, Repair, Scene, load_scene, validate,
+};
 use qtwin::sim::{RunOptions, Simulation};
 
 const HOUR: u64 = 60; // ticks of 60 s
+
+/// A failure from the start that lasts the whole test (a crew is never sent).
+fn fault(id: &str, kind: FaultKind) -> FaultSpec {
+    FaultSpec {
+        id: id.into(),
+        kind,
+        at_s: 0.0,
+        repair_s: 1e9,
+        repair: Repair::Crew,
+    }
+}
 
 /// Riverside with fewer simulated shots (the links do not depend on them).
 fn riverside() -> Scene {
@@ -76,15 +89,17 @@ fn exposure_share_sessions_and_latency_recomputed_by_hand() {
         let t = st.transfers.iter().find(|t| t.job == r.id).unwrap();
         // Riverside's QKD link (q1, about 0.5 km) is well within reach: no fallback.
         assert_eq!(t.scheme, scheme, "job {}", r.id);
-        // Each payload fits one record each way: 2 × 22 B.
-        assert_eq!(t.record_overhead_bytes, 44);
+        // 22 B per record of at most 16 384 B, each way.
+        let rec = qtwin::links::handshake::record_overhead_bytes(req)
+            + qtwin::links::handshake::record_overhead_bytes(res);
+        assert_eq!(t.record_overhead_bytes, rec);
         let want = LatencyTerms::of(
             scheme,
             t.handshake,
             r.latency_local_s.unwrap(),
             1e9,
             req + res,
-            44,
+            rec,
         );
         assert_eq!(t.latency, want);
     }
@@ -138,14 +153,14 @@ fn a_key_exchange_fault_drops_jobs_until_the_scheme_is_switched() {
         d.set_scheme("grid_balancing", q, LinkScheme::Hybrid);
     }
     s.data_links = Some(d);
+    s.failures = vec![fault(
+        "kex",
+        FaultKind::KeyExchangeFailure {
+            service: "grid_balancing".into(),
+            scheme: LinkScheme::Hybrid,
+        },
+    )];
     let mut w = Simulation::new(&s, &RunOptions::default()).unwrap();
-    {
-        let mut st = w.app.world_mut().resource_mut::<DataLinkState>();
-        for site in 0..3 {
-            let k = st.index(Service::GridBalancing, site);
-            st.set_kex_fault(k, Some(LinkScheme::Hybrid));
-        }
-    }
     w.run_ticks(3 * HOUR);
     let dropped = |w: &Simulation| {
         w.res::<JobLog>()
@@ -186,19 +201,20 @@ fn a_cut_qkd_fibre_falls_back_to_hybrid_or_flagged_classical() {
         let mut d = s.data_links.clone().unwrap();
         d.qkd.fallback = fallback;
         s.data_links = Some(d);
-        let mut w = Simulation::new(&s, &RunOptions::default()).unwrap();
-        w.app
-            .world_mut()
-            .resource_mut::<DataLinkState>()
-            .set_qkd_fibre_cut(0, true);
-        w.run_ticks(2 * HOUR);
+        s.failures = vec![fault("qkd", FaultKind::QkdFibreCut { site: "q1".into() })];
+        let w = run(&s, 2 * HOUR);
         let st = w.res::<DataLinkState>();
         // The QKD link (grid_balancing → q1) opened its two sessions on the fallback.
         assert_eq!(st.totals.qkd_fallback_sessions, 2);
         let classical = u64::from(fallback == LinkScheme::Classical);
         assert_eq!(st.totals.classical_fallback_sessions, 2 * classical);
         let k = st.index(Service::GridBalancing, 0);
-        assert!(st.transfers.iter().filter(|t| t.link == k as u32).all(|t| t.scheme == fallback));
+        assert!(
+            st.transfers
+                .iter()
+                .filter(|t| t.link == k as u32)
+                .all(|t| t.scheme == fallback)
+        );
         let kpis = Report::from_sim(&w).kpis;
         assert_eq!(kpis.link_classical_fallback_sessions, 2 * classical);
     }
@@ -242,7 +258,10 @@ fn migrating_every_link_to_hybrid_removes_the_exposure() {
     let mut g = s.clone();
     e.apply(&mut g).unwrap();
     assert_eq!(
-        g.data_links.as_ref().unwrap().scheme("grid_balancing", "q3"),
+        g.data_links
+            .as_ref()
+            .unwrap()
+            .scheme("grid_balancing", "q3"),
         LinkScheme::PureMlKem
     );
     e.revert(&mut g).unwrap();
@@ -265,7 +284,10 @@ fn hostile_link_settings_are_refused_with_their_place() {
     d.qkd.fallback = LinkScheme::Qkd;
     s.data_links = Some(d);
     let issues = validate(&s).unwrap_err();
-    let text: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.at, i.msg)).collect();
+    let text: Vec<String> = issues
+        .iter()
+        .map(|i| format!("{}: {}", i.at, i.msg))
+        .collect();
     let has = |a: &str, m: &str| text.iter().any(|t| t.starts_with(a) && t.contains(m));
     assert!(has("data_links", "crqc_horizon_years = NaN"), "{text:?}");
     assert!(has("data_links", "bandwidth_bit_s = 0"), "{text:?}");

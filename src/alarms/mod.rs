@@ -772,7 +772,11 @@ pub fn insert_resources(world: &mut World) {
                     format!(
                         "QKD link {svc} → {id} without keys: on {} key exchange{}",
                         fb.name(),
-                        if fb.quantum_safe() { "" } else { " (data exposed)" }
+                        if fb.quantum_safe() {
+                            ""
+                        } else {
+                            " (data exposed)"
+                        }
                     ),
                 );
             }

@@ -174,7 +174,10 @@ impl LinkTotals {
         ratio(self.added_latency_s_sum, self.jobs as f64)
     }
     pub fn remote_quantum_safe_share(&self) -> f64 {
-        ratio(self.remote_quantum_safe_bytes as f64, self.payload_bytes as f64)
+        ratio(
+            self.remote_quantum_safe_bytes as f64,
+            self.payload_bytes as f64,
+        )
     }
     pub fn remote_mean_added_latency_s(&self) -> f64 {
         ratio(self.remote_added_latency_s_sum, self.jobs as f64)
@@ -444,11 +447,16 @@ impl DataLinkState {
         let up = session.seal_records(&payload[..request]);
         let down = session.seal_records(&payload[request..]);
         let overhead: usize = up.iter().chain(&down).map(|x| x.overhead()).sum();
-        let ok_up = session.open_records(&up).is_ok_and(|p| p == payload[..request]);
+        let ok_up = session
+            .open_records(&up)
+            .is_ok_and(|p| p == payload[..request]);
         let ok_down = session
             .open_records(&down)
             .is_ok_and(|p| p == payload[request..]);
-        debug_assert!(ok_up && ok_down, "a record sealed with a session's key opens");
+        debug_assert!(
+            ok_up && ok_down,
+            "a record sealed with a session's key opens"
+        );
         let handshake = std::mem::take(&mut l.fresh);
         let rtt = r.latency_local_s.unwrap_or(0.0);
         let latency = LatencyTerms::of(scheme, handshake, rtt, bw, request + result, overhead);

@@ -63,7 +63,10 @@ fn ml_kem_implicit_rejection_gives_another_key_that_opens_nothing() {
     bad[100] ^= 0x80;
     let bad = Ciphertext::try_from(bad.as_slice()).unwrap();
     let k_bad = dk.decapsulate(&bad);
-    assert_ne!(k_bad, k, "implicit rejection (FIPS 203 §6.3) returns a pseudo-random key");
+    assert_ne!(
+        k_bad, k,
+        "implicit rejection (FIPS 203 §6.3) returns a pseudo-random key"
+    );
     // Records sealed under the right key do not open under the rejected one.
     let mut s = handshake(LinkScheme::PureMlKem, &mut rng(2), None, Tamper::None).unwrap();
     let recs = s.seal_records(b"grid balancing: unit commitment of 8 units");
@@ -87,7 +90,10 @@ fn records_round_trip_and_a_changed_byte_fails_the_tag() {
     assert_eq!(s.open_records(&recs).unwrap(), msg);
     let mut bad = recs.clone();
     bad[1].sealed[10] ^= 1;
-    assert!(s.open_records(&bad).is_err(), "AES-GCM tag rejects a changed byte");
+    assert!(
+        s.open_records(&bad).is_err(),
+        "AES-GCM tag rejects a changed byte"
+    );
     let mut bad = recs.clone();
     bad[0].header[4] ^= 1;
     assert!(s.open_records(&bad).is_err(), "the header is authenticated");
@@ -108,7 +114,10 @@ fn latency_terms_add_up_by_hand() {
     assert!((t.total_s() - sum).abs() < 1e-15);
     // A job within a live session pays only the records.
     let r = LatencyTerms::of(LinkScheme::Hybrid, false, 1e-4, 1e9, 10_000, 44);
-    assert_eq!(r.handshake_rtt_s + r.handshake_bytes_s + r.handshake_cpu_s, 0.0);
+    assert_eq!(
+        r.handshake_rtt_s + r.handshake_bytes_s + r.handshake_cpu_s,
+        0.0
+    );
     assert!((r.total_s() - (0.352e-6 + 10_000.0 * AEAD_S_PER_BYTE)).abs() < 1e-18);
 }
 

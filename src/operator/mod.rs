@@ -463,13 +463,12 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                 links.set_scheme(k, *scheme);
             }
             // Undo: the old scheme, when the links had one.
-            let undo = (!old.is_empty() && old.iter().all(|s| *s == old[0])).then(|| {
-                A::SetLinkScheme {
+            let undo =
+                (!old.is_empty() && old.iter().all(|s| *s == old[0])).then(|| A::SetLinkScheme {
                     service: service.clone(),
                     site: site.clone(),
                     scheme: old[0],
-                }
-            });
+                });
             ok(undo)
         }
         A::DispatchRepair(id) => match world.resource_mut::<Faults>().dispatch_crew(id, now) {

@@ -181,9 +181,7 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
             | FaultKind::SitePowerOutage { .. }
             | FaultKind::FibreCut { .. }
             | FaultKind::QkdFibreCut { .. } => scene.quantum_sites.iter().any(|s| s.id == object),
-            FaultKind::KeyExchangeFailure { .. } => {
-                super::links::LINK_SERVICES.contains(&object)
-            }
+            FaultKind::KeyExchangeFailure { .. } => super::links::LINK_SERVICES.contains(&object),
             FaultKind::FeederOutage { .. } => scene
                 .grid
                 .as_ref()

@@ -361,7 +361,10 @@ impl Edit {
                 )
             }
             Edit::SetDataLinks { old, new } => {
-                let (a, b) = (old.clone().unwrap_or_default(), new.clone().unwrap_or_default());
+                let (a, b) = (
+                    old.clone().unwrap_or_default(),
+                    new.clone().unwrap_or_default(),
+                );
                 let changed: Vec<String> = crate::scene::links::LINK_SERVICES
                     .iter()
                     .flat_map(|s| {

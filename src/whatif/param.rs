@@ -311,7 +311,9 @@ pub fn edit_for(scene: &Scene, path: &str, value: &str) -> Result<Edit, EditErro
             } else if LINK_SERVICES.contains(service) {
                 vec![service]
             } else {
-                return err(format!("{path}: unknown service {service} (one of {LINK_SERVICES:?} or *)"));
+                return err(format!(
+                    "{path}: unknown service {service} (one of {LINK_SERVICES:?} or *)"
+                ));
             };
             let sites = site_ids(scene, site);
             if let Some(s) = sites
