@@ -11,7 +11,7 @@
 //! - [`generate`] — the city generator (`qtwin generate`) and the Riverside demo district; it
 //!   sits above the domains and writes scenes.
 //! - [`sim`] — the tick order ([`sim::SimSet`]), the clock, building a world from a scene.
-//! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`plants`],
+//! - One plugin per domain, in tick order: [`weather`], [`demand`], [`quantum`], [`links`], [`plants`],
 //!   [`hydraulics`], [`thermal`], [`grid`], [`ledger`].
 //! - [`whatif`] — edits with undo/redo, live edits, compare, sweep, site suitability.
 //! - Training: [`faults`] (failures with their physics, repair), [`operator`] (actions,
@@ -46,6 +46,7 @@ pub mod hydraulics;
 pub mod import;
 pub mod ledger;
 pub mod limits;
+pub mod links;
 pub mod math;
 pub mod network;
 pub mod operator;

@@ -89,6 +89,7 @@ snapshot_struct! {
     sites: Sites,
     scheduler: QuantumScheduler,
     jobs: JobLog,
+    links: crate::links::DataLinkState,
     stations: Stations,
     hydraulics: HydraulicState,
     thermal: ThermalState,

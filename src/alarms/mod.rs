@@ -68,6 +68,10 @@ pub enum Quantity {
     SiteOnUps(u32),
     UpsSoc(u32),
     SiteLinkUp(u32),
+    /// Whether data link `k` (of the links domain) has a working key exchange.
+    LinkKeyExchangeOk(u32),
+    /// Whether QKD link `k` runs on its fallback scheme (1), 0 on QKD keys.
+    LinkQkdFallback(u32),
     BusEnergised(u32),
     FeederLoading(u32),
 }
@@ -722,6 +726,62 @@ pub fn insert_resources(world: &mut World) {
             format!("fibre link to {id} down"),
         );
     }
+    if let Some(links) = world.get_resource::<crate::links::DataLinkState>() {
+        for (k, l) in links.links.iter().enumerate() {
+            let (svc, id) = (l.service.name(), &sites.ids[l.site]);
+            let x = add(
+                &mut sensors,
+                id,
+                Quantity::LinkKeyExchangeOk(k as u32),
+                &format!("kex_{svc}"),
+                "",
+            );
+            alarm(
+                &mut defs,
+                &sensors,
+                x,
+                "FAIL",
+                Limit::Low,
+                0.5,
+                0.0,
+                Priority::High,
+                format!("key exchange failing on the {svc} link to {id}: its jobs go elsewhere"),
+            );
+            if l.scheme == crate::scene::LinkScheme::Qkd {
+                let fb = links.cfg.qkd.fallback;
+                let x = add(
+                    &mut sensors,
+                    id,
+                    Quantity::LinkQkdFallback(k as u32),
+                    &format!("qkd_fallback_{svc}"),
+                    "",
+                );
+                alarm(
+                    &mut defs,
+                    &sensors,
+                    x,
+                    "FALLBACK",
+                    Limit::High,
+                    0.5,
+                    0.0,
+                    if fb.quantum_safe() {
+                        Priority::Medium
+                    } else {
+                        Priority::High
+                    },
+                    format!(
+                        "QKD link {svc} → {id} without keys: on {} key exchange{}",
+                        fb.name(),
+                        if fb.quantum_safe() {
+                            ""
+                        } else {
+                            " (data exposed)"
+                        }
+                    ),
+                );
+            }
+        }
+    }
     if grid.present {
         for (i, id) in grid.bus_ids.iter().enumerate() {
             let x = add(
@@ -812,6 +872,7 @@ pub fn measure(
     grid: Res<GridState>,
     eq: Res<Equipment>,
     faults: Res<Faults>,
+    links: Option<Res<crate::links::DataLinkState>>,
     mut s: ResMut<Sensors>,
 ) {
     let s = &mut *s;
@@ -844,6 +905,15 @@ pub fn measure(
             Quantity::SiteOnUps(k) => b(sites.on_ups(k as usize) && sites.online[k as usize]),
             Quantity::UpsSoc(k) => eq.ups_j[k as usize] / eq.ups_capacity_j[k as usize].max(1.0),
             Quantity::SiteLinkUp(k) => b(sites.reachable(k as usize)),
+            Quantity::LinkKeyExchangeOk(k) => {
+                b(links.as_ref().is_none_or(|l| l.links[k as usize].open()))
+            }
+            Quantity::LinkQkdFallback(k) => b(links.as_ref().is_some_and(|l| {
+                let x = &l.links[k as usize];
+                x.session
+                    .as_ref()
+                    .is_some_and(|s| s.scheme != crate::scene::LinkScheme::Qkd)
+            })),
             Quantity::BusEnergised(k) => b(grid.bus_energised[k as usize]),
             Quantity::FeederLoading(k) => grid.feeder_loading[k as usize],
         };

@@ -12,9 +12,13 @@
 //!    request at the supply temperature it saw last tick (`demand`).
 //!    [`SimSet::Curtail`] — consumers cut off by closed valves get no flow; heat and electricity
 //!    shedding (`faults`).
+//!    [`SimSet::Links`] — the data links' key exchanges (a session per link, renewed when it
+//!    expires); links without a working key exchange are closed to dispatch (`links`).
 //! 3. [`SimSet::Quantum`] — micro quantum sites: the job schedule (arrivals, queues, runs
 //!    simulated on the statevector simulator), cryostats, then load, electricity, waste heat
 //!    (`quantum`).
+//!    [`SimSet::Transfers`] — the completed jobs' data sealed over their links; added latency,
+//!    quantum-safe share, exposure (`links`).
 //! 4. [`SimSet::Plants`] — dispatch of the stations: supply set-point, each station's share of the
 //!    flow, heat-pump potential (`plants`).
 //!    [`SimSet::Limits`] — stations without a running pump send nothing; without the reference
@@ -53,7 +57,9 @@ pub enum SimSet {
     Weather,
     Demand,
     Curtail,
+    Links,
     Quantum,
+    Transfers,
     Plants,
     Limits,
     Hydraulics,

@@ -11,6 +11,8 @@
 //! | [`FaultKind::SitePowerOutage`] | the site loses its grid supply and runs on its UPS ([`FaultsConfig::ups_autonomy_s`] at full load); when the UPS is empty it goes down hard (jobs aborted, compressor stopped). A safe shutdown (servers and electronics off, compressor on) stretches the UPS. |
 //! | [`FaultKind::FeederOutage`] | every bus beyond the feeder (radially from the connection) loses power: its loads are unserved, its PV and wind disconnect, its sites run on UPS, heat pumps and pumps on it stop ([`crate::grid`]). |
 //! | [`FaultKind::FibreCut`] | the site is unreachable: its running job is lost, its queue re-routes to other sites, it takes no new jobs ([`crate::quantum::schedule`]). |
+//! | [`FaultKind::QkdFibreCut`] | the site's QKD links deliver no keys: they fall back to `data_links.qkd.fallback` (hybrid, or classical and flagged) at their next key exchange ([`crate::links`]). |
+//! | [`FaultKind::KeyExchangeFailure`] | key exchanges of the scheme fail on the service's links: they close, the service's jobs go to other sites or are rejected, until the operator switches the links' scheme ([`crate::links`]). |
 //! | [`FaultKind::SensorDrift`], [`FaultKind::SensorFreeze`] | the measured value (the alarms domain) drifts away from the truth at a rate, or stays at the value it had; the physics is untouched. |
 //!
 //! # Schedule, injection and repair
@@ -434,6 +436,7 @@ pub fn derive_hooks(
     mut st: ResMut<Stations>,
     mut sites: ResMut<Sites>,
     mut grid: ResMut<GridState>,
+    links: Option<ResMut<crate::links::DataLinkState>>,
 ) {
     let now = clock.time_s;
     let dt = clock.tick_s;
@@ -519,6 +522,26 @@ pub fn derive_hooks(
             !eq.site_drained[i],
             !eq.site_shut_down[i],
         );
+    }
+
+    // Data links: QKD dark fibres, broken key exchanges.
+    if let Some(mut links) = links {
+        for (i, id) in sites.ids.iter().enumerate() {
+            links.set_qkd_fibre_cut(
+                i,
+                is(&|k| matches!(k, FaultKind::QkdFibreCut { site } if site == id)),
+            );
+        }
+        for k in 0..links.links.len() {
+            let service = links.links[k].service.name();
+            let broken = active.iter().find_map(|r| match &r.spec.kind {
+                FaultKind::KeyExchangeFailure { service: s, scheme } if s == service => {
+                    Some(*scheme)
+                }
+                _ => None,
+            });
+            links.set_kex_fault(k, broken);
+        }
     }
 
     // Plants.

@@ -192,6 +192,7 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         grid: Some(grid),
         map: plan.map,
         quantum_jobs: None,
+        data_links: None,
         failures: Vec::new(),
         georef: None,
     }

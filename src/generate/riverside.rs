@@ -257,7 +257,7 @@ pub fn riverside() -> Scene {
     }
     let n_buildings = plan.buildings.len();
     let main_vertex = gs[south.v(5, 3)].unwrap_or(0);
-    assemble(
+    let mut scene = assemble(
         plan,
         Header {
             name: "Riverside".into(),
@@ -278,7 +278,31 @@ pub fn riverside() -> Scene {
             force_loops,
         },
         &mut rng,
-    )
+    );
+    scene.data_links = Some(riverside_links(&scene));
+    scene
+}
+
+/// Riverside's data links, a city half-way through its migration: the utility's grid balancing
+/// went hybrid first, with QKD over a dark fibre to the quay site, but its link to the
+/// new-quarter site is still classical; traffic control is hybrid only to the new quarter;
+/// environmental sensing (open data) stays classical.
+fn riverside_links(scene: &Scene) -> DataLinks {
+    let ids: Vec<&str> = scene.quantum_sites.iter().map(|q| q.id.as_str()).collect();
+    let mut d = DataLinks::default();
+    for (k, id) in ids.iter().enumerate() {
+        let last = k + 1 == ids.len();
+        let grid = match k {
+            0 => LinkScheme::Qkd,
+            _ if last => LinkScheme::Classical,
+            _ => LinkScheme::Hybrid,
+        };
+        d.set_scheme("grid_balancing", id, grid);
+        if last {
+            d.set_scheme("traffic", id, LinkScheme::Hybrid);
+        }
+    }
+    d
 }
 
 #[cfg(test)]

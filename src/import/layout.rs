@@ -578,6 +578,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         grid: Some(grid),
         map: map_out,
         quantum_jobs: None,
+        data_links: None,
         edits: Vec::new(),
         failures: Vec::new(),
         georef: Some(georef),

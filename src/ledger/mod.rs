@@ -33,7 +33,8 @@
 //! # Quantum jobs
 //! The job log's totals (see [`crate::quantum::schedule`]) are copied every tick; the sites'
 //! electricity is also charged with the grid's carbon intensity of its tick
-//! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre.
+//! (`quantum_site_co2_kg`) for the report's comparison with a remote data centre. The data
+//! links' totals (quantum-safe share, exposure, added latency: [`crate::links`]) likewise.
 //!
 //! # Comfort
 //! From each building's indoor temperature at the end of each tick (`demand::indoor`):
@@ -101,6 +102,8 @@ pub struct Ledger {
     pub quantum_site_co2_kg: f64,
     /// The job log's totals after the last tick.
     pub quantum_jobs: crate::quantum::schedule::JobTotals,
+    /// The data links' totals after the last tick (see [`crate::links`]).
+    pub links: crate::links::LinkTotals,
     pub max_balance_error_rel: f64,
     /// The independent conservation check ([`conservation_check`]): its worst relative residual
     /// over the run, and the last tick's residual, J.
@@ -215,6 +218,7 @@ fn account(
     grid: Res<GridState>,
     jobs: Option<Res<JobLog>>,
     spec: Res<crate::base::SceneSpec>,
+    links: Option<Res<crate::links::DataLinkState>>,
     mut l: ResMut<Ledger>,
 ) {
     let dt = clock.tick_s;
@@ -332,6 +336,9 @@ fn account(
     l.heat_pump_co2_kg += hp_elec * ci_kg_per_j;
     // The baseline's boilers make the heat the network delivered (a run that leaves homes cold
     // does not buy itself a larger baseline); the unmet heat's boiler CO₂ is counted apart.
+    if let Some(d) = links {
+        l.links = d.totals.clone();
+    }
     let baseline_import = (bldg_elec - (grid.pv_w + grid.wind_w) * dt).max(0.0);
     l.co2_baseline_kg += delivered / GAS_BOILER_EFFICIENCY / J_PER_KWH * GAS_CO2_KG_KWH
         + (baseline_import + site_elec * REMOTE_DC_PUE) * ci_kg_per_j;

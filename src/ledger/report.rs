@@ -76,6 +76,36 @@ pub struct Kpis {
     /// The sites' electricity over the run per completed job.
     #[serde(default)]
     pub quantum_energy_per_job_kwh: f64,
+    // ---- data links (crate::links; over completed jobs) ----
+    /// Share of the job data sent over quantum-safe links (hybrid, ML-KEM, QKD).
+    #[serde(default)]
+    pub link_quantum_safe_share: f64,
+    /// "Harvest now, decrypt later" exposure: job data sent over classical links of services
+    /// whose secrecy lifetime plus the migration time exceeds the quantum-computer horizon, MB.
+    #[serde(default)]
+    pub link_exposed_mb: f64,
+    #[serde(default)]
+    pub link_exposed_jobs: u64,
+    #[serde(default)]
+    pub link_handshakes: u64,
+    /// Key exchanges that failed (each closes its link for a tick).
+    #[serde(default)]
+    pub link_kex_failures: u64,
+    /// Sessions of QKD links that fell back to classical key exchange (flagged).
+    #[serde(default)]
+    pub link_classical_fallback_sessions: u64,
+    /// Latency the key exchange and record protection add to a job, ms: mean over all jobs and
+    /// by scheme (0 for a scheme that carried none).
+    #[serde(default)]
+    pub link_added_latency_ms_mean: f64,
+    #[serde(default)]
+    pub link_added_latency_ms_classical: f64,
+    #[serde(default)]
+    pub link_added_latency_ms_hybrid: f64,
+    #[serde(default)]
+    pub link_added_latency_ms_pure_mlkem: f64,
+    #[serde(default)]
+    pub link_added_latency_ms_qkd: f64,
     // ---- hydraulics ----
     /// The largest loop residual a network solve left, Pa (converged solves: below 1 Pa).
     #[serde(default)]
@@ -133,6 +163,10 @@ impl Kpis {
         let generation = l.heat_pump_heat_j + l.boiler_heat_j + l.source_heat_j;
         let q = &l.quantum_jobs;
         let done = q.completed as f64;
+        let link_ms = |i: usize| {
+            let b = &l.links.by_scheme[i];
+            1e3 * ratio(b.added_latency_s_sum, b.jobs as f64)
+        };
         Kpis {
             heat_demand_kwh: kwh(l.heat_demand_j),
             heat_delivered_kwh: kwh(l.heat_delivered_j),
@@ -183,6 +217,17 @@ impl Kpis {
             site_cooling_electricity_kwh: kwh(l.site_cooling_electricity_j),
             local_pue: local_pue(l),
             max_conservation_error_rel: l.max_conservation_error_rel,
+            link_quantum_safe_share: l.links.quantum_safe_share(),
+            link_exposed_mb: l.links.exposed_bytes as f64 / 1e6,
+            link_exposed_jobs: l.links.exposed_jobs,
+            link_handshakes: l.links.handshakes,
+            link_kex_failures: l.links.kex_failures,
+            link_classical_fallback_sessions: l.links.classical_fallback_sessions,
+            link_added_latency_ms_mean: 1e3 * l.links.mean_added_latency_s(),
+            link_added_latency_ms_classical: link_ms(0),
+            link_added_latency_ms_hybrid: link_ms(1),
+            link_added_latency_ms_pure_mlkem: link_ms(2),
+            link_added_latency_ms_qkd: link_ms(3),
         }
     }
 }
@@ -208,6 +253,9 @@ pub fn local_pue(l: &Ledger) -> f64 {
 /// - Heat: the heat pumps' heat (the sites' waste heat plus the heat pumps' electricity) put into
 ///   the network, against none (a remote data centre's heat is wasted); it stands in for
 ///   gas-boiler heat ([`GAS_BOILER_EFFICIENCY`], [`GAS_CO2_KG_KWH`]).
+/// - Security: the data links' quantum-safe share, exposure and added latency
+///   ([`crate::links`]); the remote side sends the same jobs with the same schemes over its
+///   longer round trip (QKD cannot reach it and counts as its fallback).
 /// - CO₂: both electricity demands at the grid's carbon intensity of each hour (the baseline's
 ///   assumption that the remote data centre sits on a grid like this one), then net of the gas
 ///   the reused heat saves.
@@ -241,6 +289,12 @@ pub struct DatacentreSide {
     /// Gas-boiler CO₂ the reused heat avoids.
     pub co2_avoided_by_heat_reuse_kg: f64,
     pub net_co2_kg: f64,
+    /// Security: share of the job data sent over quantum-safe links, the harvest-now-decrypt-later
+    /// exposure (MB) and the latency the key exchange adds per job (ms). The remote side uses
+    /// the same schemes, except QKD, which cannot reach it (its fallback instead).
+    pub quantum_safe_share: f64,
+    pub exposed_mb: f64,
+    pub link_added_latency_ms: f64,
 }
 
 impl QuantumVsDatacentre {
@@ -272,6 +326,9 @@ impl QuantumVsDatacentre {
                 co2_kg: local_co2,
                 co2_avoided_by_heat_reuse_kg: avoided,
                 net_co2_kg: local_co2 - avoided,
+                quantum_safe_share: k.link_quantum_safe_share,
+                exposed_mb: k.link_exposed_mb,
+                link_added_latency_ms: k.link_added_latency_ms_mean,
             },
             remote: DatacentreSide {
                 electricity_kwh: remote_elec,
@@ -285,6 +342,9 @@ impl QuantumVsDatacentre {
                 co2_kg: remote_co2,
                 co2_avoided_by_heat_reuse_kg: 0.0,
                 net_co2_kg: remote_co2,
+                quantum_safe_share: l.links.remote_quantum_safe_share(),
+                exposed_mb: l.links.remote_exposed_bytes as f64 / 1e6,
+                link_added_latency_ms: 1e3 * l.links.remote_mean_added_latency_s(),
             },
             remote_pue: REMOTE_DC_PUE,
             local_pue: local_pue(l),
@@ -433,6 +493,21 @@ impl Report {
                 format!(
                     "{:.2} / {:.1} ms",
                     k.mean_latency_ms_local, k.mean_latency_ms_remote
+                ),
+            ),
+            (
+                "links quantum-safe / exposed",
+                format!(
+                    "{:.1} % / {:.2} MB",
+                    100.0 * k.link_quantum_safe_share,
+                    k.link_exposed_mb
+                ),
+            ),
+            (
+                "link latency added / kex fail",
+                format!(
+                    "{:.3} ms / {}",
+                    k.link_added_latency_ms_mean, k.link_kex_failures
                 ),
             ),
             (

@@ -70,6 +70,13 @@ pub enum OperatorAction {
         bus: String,
         share: f64,
     },
+    /// Switch the key exchange of a service's data link to a site (`site` may be `*`: every
+    /// site); a new session follows at the next tick.
+    SetLinkScheme {
+        service: String,
+        site: String,
+        scheme: crate::scene::LinkScheme,
+    },
     /// Send a repair crew to a failure (its repair time starts now).
     DispatchRepair(String),
     Acknowledge(String),
@@ -425,6 +432,44 @@ pub fn apply_action(world: &mut World, a: &OperatorAction, now: f64) -> Outcome 
                 bus: bus.clone(),
                 share: before,
             }))
+        }
+        A::SetLinkScheme {
+            service,
+            site,
+            scheme,
+        } => {
+            let Some(svc) = crate::quantum::jobs::Service::ALL
+                .into_iter()
+                .find(|s| s.name() == service)
+            else {
+                return refused(format!("no city service {service}"));
+            };
+            let ids = world.resource::<Sites>().ids.clone();
+            let chosen: Vec<usize> = if site == "*" {
+                (0..ids.len()).collect()
+            } else {
+                match ids.iter().position(|x| x == site) {
+                    Some(i) => vec![i],
+                    None => return refused(format!("no quantum site {site}")),
+                }
+            };
+            let Some(mut links) = world.get_resource_mut::<crate::links::DataLinkState>() else {
+                return refused("no data links");
+            };
+            let mut old = Vec::new();
+            for i in chosen {
+                let k = links.index(svc, i);
+                old.push(links.links[k].scheme);
+                links.set_scheme(k, *scheme);
+            }
+            // Undo: the old scheme, when the links had one.
+            let undo =
+                (!old.is_empty() && old.iter().all(|s| *s == old[0])).then(|| A::SetLinkScheme {
+                    service: service.clone(),
+                    site: site.clone(),
+                    scheme: old[0],
+                });
+            ok(undo)
         }
         A::DispatchRepair(id) => match world.resource_mut::<Faults>().dispatch_crew(id, now) {
             Ok(repair_s) => (true, format!("repair done in {repair_s:.0} s"), None),

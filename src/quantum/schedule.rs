@@ -177,9 +177,16 @@ pub struct JobTotals {
 pub struct JobLog {
     pub records: Vec<JobRecord>,
     pub totals: JobTotals,
+    /// Ids of the jobs that completed in the last tick, in id order.
+    completed_tick: Vec<u64>,
 }
 
 impl JobLog {
+    /// Ids of the jobs that completed in the last tick, in id order (what the links domain sends
+    /// back to the services).
+    pub fn completed_this_tick(&self) -> &[u64] {
+        &self.completed_tick
+    }
     /// Jobs still waiting or running.
     pub fn open(&self) -> usize {
         self.records
@@ -269,6 +276,9 @@ pub struct QuantumScheduler {
     pub site_qubits: Vec<u32>,
     /// Jobs submitted and not finished, by id.
     pub live: BTreeMap<u64, Job>,
+    /// (service, site) pairs whose data link has no working key exchange this tick: the
+    /// service's jobs are not sent there (set by the links domain).
+    link_closed: std::collections::BTreeSet<(Service, usize)>,
 }
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
@@ -302,6 +312,16 @@ impl QuantumScheduler {
     pub fn set_site_qubits(&mut self, site: usize, qubits: u32) {
         if let Some(q) = self.site_qubits.get_mut(site) {
             *q = qubits;
+        }
+    }
+
+    /// Hook for the links domain: whether `service`'s data link to `site` has a working key
+    /// exchange (a closed link gets none of the service's new jobs).
+    pub fn set_link_open(&mut self, service: Service, site: usize, open: bool) {
+        if open {
+            self.link_closed.remove(&(service, site));
+        } else {
+            self.link_closed.insert((service, site));
         }
     }
 
@@ -376,6 +396,7 @@ impl QuantumScheduler {
             site_pos: scene.quantum_sites.iter().map(|q| q.pos).collect(),
             site_qubits: scene.quantum_sites.iter().map(|q| q.qubits).collect(),
             live: BTreeMap::new(),
+            link_closed: Default::default(),
         }
     }
 
@@ -518,9 +539,15 @@ impl QuantumScheduler {
             return;
         }
         // (site, estimated start, round trip, back-by time)
+        let up = capable
+            .iter()
+            .any(|&i| self.devices[i].status == SiteStatus::Up);
         let options: Vec<(usize, f64, f64, f64)> = capable
             .into_iter()
-            .filter(|&i| self.devices[i].status == SiteStatus::Up)
+            .filter(|&i| {
+                self.devices[i].status == SiteStatus::Up
+                    && !self.link_closed.contains(&(job.service, i))
+            })
             .map(|i| {
                 let backlog: f64 = self.devices[i]
                     .queue
@@ -534,7 +561,12 @@ impl QuantumScheduler {
             .collect();
         if options.is_empty() {
             self.live.remove(&id);
-            log.end(id, t, false, "all sites down or too warm");
+            let reason = if up {
+                "no working key exchange to an up site"
+            } else {
+                "all sites down or too warm"
+            };
+            log.end(id, t, false, reason);
             return;
         }
         let soonest = |a: &&(usize, f64, f64, f64), b: &&(usize, f64, f64, f64)| {
@@ -596,6 +628,7 @@ pub fn run_jobs(
 ) {
     let sched = &mut *sched;
     let log = &mut *log;
+    log.completed_tick.clear();
     if !sched.active {
         return;
     }
@@ -840,6 +873,7 @@ pub fn run_jobs(
             rec.success_probability.unwrap_or(0.0),
         );
         log.event(d.job, d.end_s, JobEventKind::Completed);
+        log.completed_tick.push(d.job);
         let t = &mut log.totals;
         t.completed += 1;
         t.wait_s_sum += wait;

@@ -117,6 +117,12 @@ pub enum Edit {
         old: [f64; 24],
         new: [f64; 24],
     },
+    /// The city's data links (schemes of the links between services and sites); `None` = the
+    /// defaults.
+    SetDataLinks {
+        old: Option<super::DataLinks>,
+        new: Option<super::DataLinks>,
+    },
     /// Several edits as one (applied in order, reverted in reverse order).
     Batch {
         name: String,

@@ -48,6 +48,18 @@ pub enum FaultKind {
     FibreCut {
         site: String,
     },
+    /// The dark fibre of the site's QKD links is cut: they deliver no keys and fall back
+    /// (`data_links.qkd.fallback`); the data fibre still works.
+    QkdFibreCut {
+        site: String,
+    },
+    /// Key exchanges of `scheme` fail on every link of `service` (a middlebox that drops the large
+    /// post-quantum key shares, a software update that breaks that group): those links close
+    /// until the operator switches them to another scheme.
+    KeyExchangeFailure {
+        service: String,
+        scheme: super::LinkScheme,
+    },
     /// The sensor's reading drifts from the truth by `rate_per_h` (its unit per hour).
     SensorDrift {
         sensor: String,
@@ -70,7 +82,9 @@ impl FaultKind {
             | FaultKind::StorageFault { plant } => plant,
             FaultKind::CompressorFailure { site }
             | FaultKind::SitePowerOutage { site }
-            | FaultKind::FibreCut { site } => site,
+            | FaultKind::FibreCut { site }
+            | FaultKind::QkdFibreCut { site } => site,
+            FaultKind::KeyExchangeFailure { service, .. } => service,
             FaultKind::FeederOutage { feeder } => feeder,
             FaultKind::SensorDrift { sensor, .. } | FaultKind::SensorFreeze { sensor } => sensor,
         }
@@ -165,7 +179,9 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
             FaultKind::StorageFault { .. } => matches!(plant(object), Some(Plant::Storage { .. })),
             FaultKind::CompressorFailure { .. }
             | FaultKind::SitePowerOutage { .. }
-            | FaultKind::FibreCut { .. } => scene.quantum_sites.iter().any(|s| s.id == object),
+            | FaultKind::FibreCut { .. }
+            | FaultKind::QkdFibreCut { .. } => scene.quantum_sites.iter().any(|s| s.id == object),
+            FaultKind::KeyExchangeFailure { .. } => super::links::LINK_SERVICES.contains(&object),
             FaultKind::FeederOutage { .. } => scene
                 .grid
                 .as_ref()
@@ -183,6 +199,7 @@ pub fn check_failures(scene: &Scene, failures: &[FaultSpec]) -> Vec<(String, Str
                     FaultKind::BoilerFailure { .. } => "gas boiler",
                     FaultKind::StorageFault { .. } => "storage tank",
                     FaultKind::FeederOutage { .. } => "feeder",
+                    FaultKind::KeyExchangeFailure { .. } => "city service",
                     _ => "quantum site",
                 }
             ));

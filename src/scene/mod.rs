@@ -23,12 +23,14 @@
 
 pub mod edits;
 pub mod failures;
+pub mod links;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use failures::{FaultKind, FaultSpec, Repair};
+pub use links::{DataLink, DataLinks, LinkScheme, QkdSpec, ServiceSensitivity};
 pub use validate::{SceneError, ValidationIssue, validate};
 
 /// The version of the scene format this build reads and writes.
@@ -66,6 +68,10 @@ pub struct Scene {
     /// ([`QuantumJobs::default`]), so every scene with quantum sites runs jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantum_jobs: Option<QuantumJobs>,
+    /// The city services' data links to the sites (key exchange, data sensitivity, threat
+    /// horizon); `None` = the documented defaults ([`DataLinks::default`]: every link classical).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_links: Option<DataLinks>,
     /// The what-if edits that turned a base scene into this one, oldest first (see
     /// the what-if module): each holds its old and new values, so undoing them all in reverse
     /// order gives the base scene back exactly. Empty (and not written) for an unedited scene.

@@ -512,6 +512,9 @@ pub fn validate(scene: &Scene) -> Result<(), Vec<ValidationIssue>> {
     if let Some(q) = &scene.quantum_jobs {
         check_quantum_jobs(&mut c, q);
     }
+    if let Some(d) = &scene.data_links {
+        check_data_links(&mut c, d, &site_ids);
+    }
 
     c.ids("plants", scene.plants.iter().map(|p| p.id()));
     let mut pumps_at: HashMap<&str, usize> = HashMap::new();
@@ -786,6 +789,80 @@ impl Dsu {
         }
         self.parent[ra.max(rb)] = ra.min(rb);
         true
+    }
+}
+
+/// The data links: horizon, migration, sessions, bandwidth, QKD; links and sensitivities name a
+/// known service and site, once each.
+fn check_data_links(c: &mut Checker, d: &super::DataLinks, site_ids: &HashSet<&str>) {
+    use super::links::LINK_SERVICES;
+    let at = "data_links";
+    c.range(at, "crqc_horizon_years", d.crqc_horizon_years, 0.0, 1000.0);
+    c.range(at, "migration_years", d.migration_years, 0.0, 1000.0);
+    c.range(
+        at,
+        "session_lifetime_s",
+        d.session_lifetime_s,
+        1.0,
+        7.0 * 86_400.0,
+    );
+    c.range(at, "bandwidth_bit_s", d.bandwidth_bit_s, 1e3, 1e13);
+    let q = &d.qkd;
+    let at = "data_links.qkd";
+    c.positive_max(at, "ref_key_rate_bit_s", q.ref_key_rate_bit_s, 1e10);
+    c.range(at, "ref_fibre_m", q.ref_fibre_m, 0.0, 1e6);
+    c.range(at, "loss_db_per_km", q.loss_db_per_km, 0.0, 10.0);
+    c.range(at, "max_fibre_m", q.max_fibre_m, 0.0, 1e6);
+    if !matches!(
+        q.fallback,
+        super::LinkScheme::Hybrid | super::LinkScheme::Classical
+    ) {
+        c.err(
+            at,
+            format!("fallback = {:?}: expected Hybrid or Classical", q.fallback),
+        );
+    }
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for (i, l) in d.links.iter().enumerate() {
+        let at = format!("data_links.links[{i}]");
+        if !LINK_SERVICES.contains(&l.service.as_str()) {
+            c.err(
+                &at,
+                format!(
+                    "service = \"{}\" is not one of {LINK_SERVICES:?}",
+                    l.service
+                ),
+            );
+        }
+        if !site_ids.contains(l.site.as_str()) {
+            c.err(&at, format!("site = \"{}\" is not a quantum site", l.site));
+        }
+        if !seen.insert((l.service.as_str(), l.site.as_str())) {
+            c.err(
+                &at,
+                format!("a second link from {} to {}", l.service, l.site),
+            );
+        }
+        if let Some(f) = l.fibre_m {
+            c.range(&at, "fibre_m", f, 0.0, 1e6);
+        }
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, s) in d.sensitivity.iter().enumerate() {
+        let at = format!("data_links.sensitivity[{i}]");
+        if !LINK_SERVICES.contains(&s.service.as_str()) {
+            c.err(
+                &at,
+                format!(
+                    "service = \"{}\" is not one of {LINK_SERVICES:?}",
+                    s.service
+                ),
+            );
+        }
+        if !seen.insert(s.service.as_str()) {
+            c.err(&at, format!("a second sensitivity for {}", s.service));
+        }
+        c.range(&at, "secrecy_years", s.secrecy_years, 0.0, 1000.0);
     }
 }
 

@@ -28,7 +28,9 @@ impl Plugin for SimulationPlugin {
                 SimSet::Weather,
                 SimSet::Demand,
                 SimSet::Curtail,
+                SimSet::Links,
                 SimSet::Quantum,
+                SimSet::Transfers,
                 SimSet::Plants,
                 SimSet::Limits,
                 SimSet::Hydraulics,
@@ -46,6 +48,7 @@ impl Plugin for SimulationPlugin {
             crate::weather::WeatherPlugin,
             crate::demand::DemandPlugin,
             crate::quantum::QuantumPlugin,
+            crate::links::LinksPlugin,
             crate::plants::PlantsPlugin,
             crate::hydraulics::HydraulicsPlugin,
             crate::thermal::ThermalPlugin,
@@ -170,6 +173,11 @@ pub fn spawn_scene(world: &mut World, scene: &Scene, opts: &RunOptions) {
         scene, seed,
     ));
     world.insert_resource(crate::quantum::schedule::JobLog::default());
+    world.insert_resource(crate::links::DataLinkState::from_scene(
+        scene,
+        seed,
+        world.resource::<crate::quantum::schedule::QuantumScheduler>(),
+    ));
     world.insert_resource(stations);
     world.insert_resource(hydraulic);
     world.insert_resource(thermal);

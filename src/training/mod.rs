@@ -168,6 +168,9 @@ pub struct Scenario {
     pub hints: Vec<Hint>,
     #[serde(default)]
     pub faults_config: Option<FaultsConfig>,
+    /// The base scene's data links replaced for the session (a migration state to train on).
+    #[serde(default)]
+    pub data_links: Option<crate::scene::DataLinks>,
 }
 
 /// An operator action at a session time.
@@ -305,6 +308,9 @@ pub fn check_scenario(sc: &Scenario) -> Vec<(String, String)> {
 pub fn scenario_scene(sc: &Scenario, mut scene: Scene) -> Scene {
     if let Some(d) = sc.start.start_day_of_year {
         scene.sim.start_day_of_year = d;
+    }
+    if let Some(d) = &sc.data_links {
+        scene.data_links = Some(d.clone());
     }
     if sc.start.job_rate_factor != 1.0 {
         let mut q = scene.quantum_jobs.clone().unwrap_or_default();

@@ -360,6 +360,36 @@ impl Edit {
                     mean(new)
                 )
             }
+            Edit::SetDataLinks { old, new } => {
+                let (a, b) = (
+                    old.clone().unwrap_or_default(),
+                    new.clone().unwrap_or_default(),
+                );
+                let changed: Vec<String> = crate::scene::links::LINK_SERVICES
+                    .iter()
+                    .flat_map(|s| {
+                        let mut sites: Vec<&str> = a
+                            .links
+                            .iter()
+                            .chain(&b.links)
+                            .filter(|l| l.service == *s)
+                            .map(|l| l.site.as_str())
+                            .collect();
+                        sites.sort_unstable();
+                        sites.dedup();
+                        let (a, b) = (&a, &b);
+                        sites.into_iter().filter_map(move |site| {
+                            let (x, y) = (a.scheme(s, site), b.scheme(s, site));
+                            (x != y).then(|| format!("{s}→{site} {} → {}", x.name(), y.name()))
+                        })
+                    })
+                    .collect();
+                if changed.is_empty() {
+                    "data links: unchanged schemes".to_string()
+                } else {
+                    format!("data links: {}", changed.join(", "))
+                }
+            }
             Edit::Batch { name, edits } => format!("{name} ({} edits)", edits.len()),
         }
     }
@@ -480,6 +510,14 @@ impl Edit {
                     return err("the carbon intensity is not as this edit expects");
                 }
                 g.connection.carbon_intensity_g_kwh = *to;
+                Ok(())
+            }
+            Edit::SetDataLinks { old, new } => {
+                let (from, to) = if forward { (old, new) } else { (new, old) };
+                if scene.data_links != *from {
+                    return err("the data links are not as this edit expects");
+                }
+                scene.data_links = to.clone();
                 Ok(())
             }
             Edit::Batch { edits, .. } => {

@@ -106,6 +106,17 @@ pub(super) fn patch_in_place(world: &mut World, edit: &Edit, scene: &Scene) {
                 th.refresh_pipe_constants(world.resource::<Network>());
             });
         }
+        Edit::SetDataLinks { new, .. } => {
+            let cfg = new.clone().unwrap_or_default();
+            let names: Vec<String> = scene.quantum_sites.iter().map(|q| q.id.clone()).collect();
+            let mut st = world.resource_mut::<crate::links::DataLinkState>();
+            for k in 0..st.links.len() {
+                let (service, site) = (st.links[k].service, st.links[k].site);
+                let scheme = cfg.scheme(service.name(), &names[site]);
+                st.set_scheme(k, scheme);
+            }
+            st.cfg = cfg;
+        }
         Edit::SetCarbonIntensity { new, .. } => {
             world
                 .resource_mut::<crate::grid::GridState>()
@@ -199,6 +210,7 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
     let ledger = world.remove_resource::<crate::ledger::Ledger>();
     let mut log = world.remove_resource::<JobLog>().unwrap_or_default();
     let old_sched = world.remove_resource::<QuantumScheduler>();
+    let old_links = world.remove_resource::<crate::links::DataLinkState>();
     let old_stations = world.get_resource::<crate::plants::Stations>().cloned();
     let old_indoor: Option<std::collections::HashMap<String, f64>> =
         world.get_resource::<crate::demand::Buildings>().map(|b| {
@@ -254,4 +266,9 @@ pub fn rebuild_keeping_clock(world: &mut World, scene: &Scene) {
         s.continue_from(old, &mut log, clock.time_s);
     }
     world.insert_resource(log);
+    if let Some(old) = old_links {
+        world
+            .resource_mut::<crate::links::DataLinkState>()
+            .continue_from(old);
+    }
 }

@@ -17,6 +17,7 @@
 //! | `weather.year` | `mild`, `typical`, `cold` | a weather year (the scene's seed unless `weather.seed` was set) |
 //! | `weather.seed` | integer | another draw of the weather noise |
 //! | `grid.carbon_scale` | factor | the grid's hourly carbon intensity times the factor |
+//! | `links.<service>.<site>.scheme` | `Classical`, `Hybrid`, `PureMlKem`, `Qkd` | key exchange of the data links (`<service>`: `traffic`, `grid_balancing`, `sensing` or `*`; `<site>`: id or `*`) |
 //!
 //! `<id>` may be `*` (every site); `<sel>` of pipes is `*`, ids joined by `+` (`p001+p002`), or a
 //! stretch `NODE..NODE` (the pipes along the shortest route); `<buildings>` are ids joined by `+`.
@@ -298,6 +299,40 @@ pub fn edit_for(scene: &Scene, path: &str, value: &str) -> Result<Edit, EditErro
             set_weather_year(scene, kind, Some(seed))
         }
         ["grid", "carbon_scale"] => scale_carbon(scene, num(path, value)?),
+        ["links", service, site, "scheme"] => {
+            use crate::scene::links::LINK_SERVICES;
+            let Some(scheme) = crate::scene::LinkScheme::parse(value) else {
+                return err(format!(
+                    "{name}: expected Classical, Hybrid, PureMlKem or Qkd"
+                ));
+            };
+            let services: Vec<&str> = if *service == "*" {
+                LINK_SERVICES.to_vec()
+            } else if LINK_SERVICES.contains(service) {
+                vec![service]
+            } else {
+                return err(format!(
+                    "{path}: unknown service {service} (one of {LINK_SERVICES:?} or *)"
+                ));
+            };
+            let sites = site_ids(scene, site);
+            if let Some(s) = sites
+                .iter()
+                .find(|s| !scene.quantum_sites.iter().any(|q| q.id == **s))
+            {
+                return err(format!("{path}: no quantum site \"{s}\""));
+            }
+            let mut new = scene.data_links.clone().unwrap_or_default();
+            for s in &services {
+                for q in &sites {
+                    new.set_scheme(s, q, scheme);
+                }
+            }
+            Ok(Edit::SetDataLinks {
+                old: scene.data_links.clone(),
+                new: Some(new),
+            })
+        }
         _ => err(format!(
             "{path}: unknown parameter path (see `qtwin sweep --help` or the README)"
         )),
