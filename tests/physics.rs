@@ -621,8 +621,12 @@ fn consumer_forms_load_round_trip_and_validate() {
     assert!(m.contains("return_temp_c is missing"), "{m}");
     let m = msg("HeatDeltaT(heat_w: 50000.0, delta_t_k: 30.0)", Some(40.0));
     assert!(m.contains("is not used by a ΔT consumer"), "{m}");
-    let m = msg("MassFlowDeltaT(mass_flow_kg_s: 1.0, delta_t_k: 0.0)", None);
-    assert!(m.contains("delta_t_k = 0 is outside [0.1, 100]"), "{m}");
+    // ΔT = 0 is a bypass (supply to return, no heat: the import's line-end bypasses); a negative
+    // drop is refused.
+    let bypass = load("MassFlowDeltaT(mass_flow_kg_s: 0.01, delta_t_k: 0.0)", None).unwrap();
+    assert!(qtwin::scene::validate(&bypass).is_ok());
+    let m = msg("MassFlowDeltaT(mass_flow_kg_s: 1.0, delta_t_k: -1.0)", None);
+    assert!(m.contains("delta_t_k = -1 is outside [0, 100]"), "{m}");
     let m = msg(
         "MassFlowDeltaT(mass_flow_kg_s: -1.0, delta_t_k: 10.0)",
         None,

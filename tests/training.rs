@@ -111,8 +111,11 @@ fn pump_trip_stops_the_circulation_and_the_standby_restores_it() {
         AlarmState::Normal
     );
     let flow_after = sum(&sim.res::<Stations>().mass_flow_kg_s);
+    // The circulation is back: the buildings, cooled during the trip, reheat (their thermal mass,
+    // `demand::indoor`), so their substations ask for more than before, up to their largest flow
+    // (1.25 × design): more flow than before the trip, but not without bound.
     assert!(
-        (flow_after - flow_before).abs() < 0.2 * flow_before,
+        flow_after > 0.8 * flow_before && flow_after < 2.0 * flow_before,
         "{flow_before} → {flow_after}"
     );
     let log = sim.res::<ActionLog>();

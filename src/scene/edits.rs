@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 #[allow(unused_imports)]
 use super::*;
-use super::{Node, Pipe, Plant, PvArray, QuantumSite};
+use super::{DataLink, Node, Pipe, Plant, PvArray, QuantumSite};
 
 /// The supply and return temperatures of the heat network.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -30,6 +30,9 @@ pub struct SiteBundle {
     pub nodes: Vec<(usize, Node)>,
     /// Its service pipe.
     pub pipes: Vec<(usize, Pipe)>,
+    /// The data links that reach it (`data_links.links`; empty when the scene lists none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<(usize, DataLink)>,
 }
 
 /// Where a new or moved site was connected.

@@ -77,7 +77,14 @@ impl SiteBundle {
         insert_all(&mut scene.heat_network.nodes, &self.nodes)?;
         insert_all(&mut scene.heat_network.pipes, &self.pipes)?;
         insert_all(&mut scene.quantum_sites, std::slice::from_ref(&self.site))?;
-        insert_all(&mut scene.plants, &self.plants)
+        insert_all(&mut scene.plants, &self.plants)?;
+        if !self.links.is_empty() {
+            let Some(dl) = scene.data_links.as_mut() else {
+                return err("the scene has no data links to put this site's back into");
+            };
+            insert_all(&mut dl.links, &self.links)?;
+        }
+        Ok(())
     }
     pub(super) fn remove(&self, scene: &mut Scene) -> Result<(), EditError> {
         let mut s = scene.clone();
@@ -85,6 +92,12 @@ impl SiteBundle {
         remove_all(&mut s.quantum_sites, std::slice::from_ref(&self.site))?;
         remove_all(&mut s.heat_network.pipes, &self.pipes)?;
         remove_all(&mut s.heat_network.nodes, &self.nodes)?;
+        if !self.links.is_empty() {
+            let Some(dl) = s.data_links.as_mut() else {
+                return err("the scene has no data links to remove this site's from");
+            };
+            remove_all(&mut dl.links, &self.links)?;
+        }
         *scene = s;
         Ok(())
     }
@@ -138,11 +151,20 @@ impl SiteBundle {
             .filter(|(_, p)| p.id == sp)
             .map(|(i, p)| (i, p.clone()))
             .collect();
+        // Its data links go with it (a link to a site that is gone would not validate).
+        let links = scene
+            .data_links
+            .iter()
+            .flat_map(|dl| dl.links.iter().enumerate())
+            .filter(|(_, l)| l.site == id)
+            .map(|(i, l)| (i, l.clone()))
+            .collect();
         Ok(SiteBundle {
             site: (si, site),
             plants,
             nodes,
             pipes,
+            links,
         })
     }
 }

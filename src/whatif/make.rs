@@ -51,6 +51,9 @@ pub fn move_site(scene: &Scene, id: &str, pos: [f64; 2]) -> Result<Edit, EditErr
     // Same place in the site list (job routing and calibration streams follow the index), and
     // the heat pump keeps its id and capacity.
     new.site.0 = old.site.0;
+    // Its data links stay as they were (same places in the list; their fibre is re-routed only
+    // where the scene gives no length).
+    new.links = old.links.clone();
     for (_, p) in &mut new.plants {
         if let (
             Plant::HeatPump {

@@ -261,6 +261,7 @@ pub fn plan_site(
         plants,
         nodes,
         pipes,
+        links: Vec::new(),
     };
     let connection = Connection {
         tap_node: tap_node.id.clone(),
