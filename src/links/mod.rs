@@ -19,7 +19,10 @@
 //!   per hour however many jobs run.
 //! - **Transfers** — every completed job's request (`256 + 16·qubits·depth` B: header and gate
 //!   list) and result (`64 + shots·⌈qubits/8⌉` B: every shot's bitstring) — sizes are assumptions —
-//!   are sealed into AES-256-GCM records with the session key and opened at the other end (a
+//!   are sealed into AES-256-GCM records with the session key and opened at the other end — the
+//!   first 64 KiB of each direction for real, the rest of a larger result counted record by
+//!   record (same overhead, same modelled AEAD time) so a job of millions of shots does not
+//!   encrypt megabytes in the tick (a
 //!   failed tag would be a bug: it panics in tests, never in a run, see [`secure_transfers`]).
 //! - **Added latency** of a job, s (next to the quantum schedule's fibre round trip and queue):
 //!   `Δt = [first job of a session] (RTT + 8·B_hs/bw + t_cpu,hs) + 8·B_rec/bw + t_aead·B_payload`,
@@ -254,6 +257,10 @@ pub struct Transfer {
     pub exposed: bool,
 }
 
+/// Bytes of each direction of a transfer that are really sealed and opened (4 records); the rest
+/// of a larger payload is counted, not encrypted (see [`DataLinkState`]'s transfer).
+pub const REAL_TRANSFER_BYTES: usize = 4 * handshake::RECORD_PLAINTEXT_BYTES;
+
 /// Request and result sizes of a job, B (see the module doc).
 pub fn payload_bytes(qubits: u32, depth: u32, shots: u64) -> (usize, usize) {
     let request = 256 + 16 * qubits as usize * depth as usize;
@@ -433,7 +440,15 @@ impl DataLinkState {
         let bw = self.cfg.bandwidth_bit_s;
         let exposed_remote = self.exposed(r.service, remote_scheme);
         let (request, result) = payload_bytes(r.qubits, r.depth, r.shots);
-        let mut payload = vec![0u8; request + result];
+        // Each direction's first records are sealed and opened for real; the rest of a large
+        // result (millions of shots: megabytes) is counted — its records, overhead and AEAD time
+        // are the same formula — so one job costs at most a few AES-GCM records of CPU.
+        let (req_real, res_real) = (
+            request.min(REAL_TRANSFER_BYTES),
+            result.min(REAL_TRANSFER_BYTES),
+        );
+        let records = |n: usize| n.div_ceil(handshake::RECORD_PLAINTEXT_BYTES).max(1) as u64;
+        let mut payload = vec![0u8; req_real + res_real];
         let mut rng = ChaCha20Rng::seed_from_u64(jobs::job_seed(self.seed, id) ^ 0x7A5F_E700);
         rng.fill_bytes(&mut payload);
         let l = &mut self.links[k];
@@ -444,15 +459,18 @@ impl DataLinkState {
             return;
         };
         let scheme = session.scheme;
-        let up = session.seal_records(&payload[..request]);
-        let down = session.seal_records(&payload[request..]);
-        let overhead: usize = up.iter().chain(&down).map(|x| x.overhead()).sum();
+        let up = session.seal_records(&payload[..req_real]);
+        session.skip_records(records(request) - up.len() as u64);
+        let down = session.seal_records(&payload[req_real..]);
+        session.skip_records(records(result) - down.len() as u64);
+        let overhead =
+            handshake::record_overhead_bytes(request) + handshake::record_overhead_bytes(result);
         let ok_up = session
             .open_records(&up)
-            .is_ok_and(|p| p == payload[..request]);
+            .is_ok_and(|p| p == payload[..req_real]);
         let ok_down = session
             .open_records(&down)
-            .is_ok_and(|p| p == payload[request..]);
+            .is_ok_and(|p| p == payload[req_real..]);
         debug_assert!(
             ok_up && ok_down,
             "a record sealed with a session's key opens"
