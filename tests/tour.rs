@@ -71,3 +71,38 @@ fn captions_show_live_numbers() {
         format!("{:.0} kg CO₂", kpis.co2_baseline_kg - kpis.co2_kg)
     );
 }
+
+/// The data-links step (8 of 9) reads the links' KPIs: riverside's half-done migration sends a
+/// share of its job data quantum-safe and exposes grid balancing's data to q3 (Mosca).
+#[test]
+fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
+    let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
+    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
+    sim.run_ticks(6 * 60);
+    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
+    let v = TourValues {
+        buildings: sim.res::<Buildings>(),
+        consumers: sim.res::<Consumers>(),
+        sites: sim.res::<Sites>(),
+        stations: sim.res::<Stations>(),
+        thermal: sim.res::<ThermalState>(),
+        weather: sim.res::<WeatherNow>(),
+        kpis: kpis.clone(),
+    };
+    assert_eq!(STEPS, 9);
+    let c = caption(7, &v);
+    assert!(kpis.link_quantum_safe_share > 0.0 && kpis.link_quantum_safe_share < 1.0);
+    assert_eq!(
+        c.number,
+        format!("{:.0} %", 100.0 * kpis.link_quantum_safe_share)
+    );
+    assert!(kpis.link_exposed_jobs > 0, "grid balancing to q3 is classical");
+    assert!(
+        c.text.contains(&format!("in {} jobs", kpis.link_exposed_jobs)),
+        "{}",
+        c.text
+    );
+    assert!(c.text.contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6)));
+    // The last step is still the site outage.
+    assert!(caption(STEPS - 1, &v).title.starts_with("What if a site fails?"));
+}

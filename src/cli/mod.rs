@@ -86,7 +86,7 @@ pub enum Command {
         /// Simulated ticks to run before the first frame.
         #[arg(long, default_value_t = 0)]
         after_ticks: u64,
-        /// Map layer: supply, demand, quantum, unmet, indoor, feeders, carbon, jobs.
+        /// Map layer: supply, demand, quantum, unmet, indoor, feeders, carbon, jobs, links.
         #[arg(long)]
         layer: Option<String>,
         /// Start the guided tour (loops until any input).
@@ -98,6 +98,12 @@ pub enum Command {
         /// A what-if edit applied live at the start (repeatable), e.g. `--set sites.q4.pos=0:200`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Open the KPI panel for residents: what a household would notice, in plain words.
+        #[arg(long)]
+        plain: bool,
+        /// Language of the residents' panel and the tour: en or de.
+        #[arg(long, default_value = "en")]
+        lang: String,
     },
     /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
     /// its edit history; `--undo N` undoes the last N edits of a saved scene.
@@ -325,6 +331,7 @@ pub fn main() -> ExitCode {
             demo: false,
             training: None,
             edits: Vec::new(),
+            audience: Default::default(),
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -571,6 +578,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             demo,
             train,
             set,
+            plain,
+            lang,
         } => {
             if after_ticks > MAX_RUN_TICKS {
                 return usage(format!(
@@ -593,6 +602,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     Some(parse_layer(l).ok_or_else(|| format!("--layer {l}: unknown layer"))?)
                 }
             };
+            let lang = crate::view::plain::Lang::parse(&lang)
+                .ok_or_else(|| format!("--lang {lang}: expected en or de"))?;
             let exit = crate::view::run_view(crate::view::ViewOptions {
                 scene: scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron")),
                 screenshot,
@@ -602,6 +613,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 demo,
                 training: train,
                 edits,
+                audience: crate::view::Audience { plain, lang },
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS
@@ -789,6 +801,7 @@ fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
         "feeders" => Layer::FeederLoading,
         "carbon" => Layer::Carbon,
         "jobs" => Layer::JobLoad,
+        "links" => Layer::DataLinks,
         _ => return None,
     })
 }

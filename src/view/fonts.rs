@@ -112,6 +112,8 @@ mod tests {
             include_str!("control_room.rs"),
             include_str!("mod.rs"),
             include_str!("world3d.rs"),
+            include_str!("links_layer.rs"),
+            include_str!("plain.rs"),
         ] {
             for line in src.lines().filter(|l| !l.trim_start().starts_with("//")) {
                 ui_chars.extend(line.chars().filter(|c| !c.is_ascii()));

@@ -17,6 +17,8 @@ pub mod camera;
 pub mod colormap;
 pub mod control_room;
 pub mod fonts;
+pub mod links_layer;
+pub mod plain;
 pub mod planner;
 pub mod tour;
 pub mod ui;
@@ -55,6 +57,8 @@ pub struct ViewOptions {
     pub training: Option<PathBuf>,
     /// What-if edits (`--set PATH=VALUE`) applied live at the start, on the planner's stack.
     pub edits: Vec<(String, String)>,
+    /// `--plain`, `--lang`: the residents' KPI panel and its language.
+    pub audience: Audience,
 }
 
 /// How the app is set up, whatever the platform.
@@ -72,6 +76,16 @@ pub struct AppConfig {
     pub training: Option<crate::training::Scenario>,
     /// What-if edits applied live at the start (the planner panel opens with them).
     pub edits: Vec<(String, String)>,
+    /// Who the panels speak to: the plain-language KPI panel and its language.
+    pub audience: Audience,
+}
+
+/// The KPI panel's mode: for residents in plain words ([`plain`]) or the engineers' details, and
+/// the language of the plain mode and the tour.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Audience {
+    pub plain: bool,
+    pub lang: plain::Lang,
 }
 
 /// Screenshot mode state.
@@ -153,6 +167,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             canvas: None,
             training,
             edits: opts.edits.clone(),
+            audience: opts.audience,
         },
     );
     if let Some(path) = opts.screenshot {
@@ -204,6 +219,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
     })
     .init_resource::<PointerOverUi>()
     .init_resource::<camera::RightPanelWidth>()
+    .insert_resource(cfg.audience)
     .init_resource::<MapSettings>()
     .init_resource::<SimControl>()
     .init_resource::<Selection>()
@@ -245,9 +261,10 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                     ),
                 )
                 .add_systems(FixedUpdate, ui::sample_history.after(SimSet::Ledger))
-                .add_systems(EguiPrimaryContextPass, ui::panels)
+                .add_systems(EguiPrimaryContextPass, (ui::panels, ui::time_keys))
                 .add_observer(on_click);
             tour::add_tour(&mut app, cfg.demo);
+            links_layer::add_links_layer(&mut app);
             planner::add_planner(&mut app, &scene);
             if !cfg.edits.is_empty() {
                 let mut p = app.world_mut().resource_mut::<planner::Planner>();

@@ -1,5 +1,5 @@
 //! The guided tour of the public demo (`?demo` in the browser, `qtwin view --demo`, or the
-//! "Guided tour" button): eight steps, each a camera move, a map layer and a short caption in plain
+//! "Guided tour" button): nine steps, each a camera move, a map layer and a short caption in plain
 //! language with one large live number from the running simulation. It loops (a kiosk), and any
 //! key, click, wheel or touch hands the city back to the visitor; in demo mode it starts again
 //! after [`KIOSK_IDLE_S`] without input.
@@ -28,7 +28,7 @@ pub const STEP_S: f64 = 9.0;
 /// In demo mode, the tour starts again after this many real seconds without input.
 pub const KIOSK_IDLE_S: f64 = 45.0;
 /// Number of steps.
-pub const STEPS: usize = 8;
+pub const STEPS: usize = 9;
 
 /// The tour's state.
 #[derive(Resource, Debug, Clone)]
@@ -43,6 +43,47 @@ pub struct Tour {
     pub last_input_s: f64,
     /// Steps shown since the tour started (for tests and the page).
     pub steps_shown: u64,
+    /// A key moved to another step: enter it at the next drive.
+    pub jump: bool,
+}
+
+/// What a key does to a running tour: → and ← move between steps (the tour goes on from there),
+/// Esc leaves it; any other key also leaves it (the visitor wants to explore).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TourKey {
+    Next,
+    Previous,
+    Leave,
+}
+
+impl TourKey {
+    pub fn of(key: KeyCode) -> TourKey {
+        match key {
+            KeyCode::ArrowRight | KeyCode::PageDown => TourKey::Next,
+            KeyCode::ArrowLeft | KeyCode::PageUp => TourKey::Previous,
+            _ => TourKey::Leave,
+        }
+    }
+}
+
+/// Applies a key to the tour at real time `now`, s.
+pub fn tour_key(tour: &mut Tour, key: TourKey, now: f64) {
+    match key {
+        TourKey::Next => {
+            tour.step = (tour.step + 1) % STEPS;
+            tour.step_started_s = now;
+            tour.jump = true;
+        }
+        TourKey::Previous => {
+            tour.step = (tour.step + STEPS - 1) % STEPS;
+            tour.step_started_s = now;
+            tour.jump = true;
+        }
+        TourKey::Leave => {
+            tour.active = false;
+        }
+    }
+    tour.last_input_s = now;
 }
 
 /// Registers the tour (started at once when `demo`).
@@ -54,6 +95,7 @@ pub fn add_tour(app: &mut App, demo: bool) {
         step_started_s: 0.0,
         last_input_s: 0.0,
         steps_shown: 0,
+        jump: false,
     })
     .add_systems(Update, (tour_input, tour_drive).chain())
     .add_systems(EguiPrimaryContextPass, tour_panel);
@@ -66,13 +108,24 @@ fn tour_input(
     buttons: Res<ButtonInput<MouseButton>>,
     scroll: Res<AccumulatedMouseScroll>,
     touches: Res<Touches>,
+    over_ui: Res<super::camera::PointerOverUi>,
     mut tour: ResMut<Tour>,
 ) {
     let now = time.elapsed_secs_f64();
-    let input = keys.get_just_pressed().next().is_some()
-        || buttons.get_just_pressed().next().is_some()
-        || scroll.delta != Vec2::ZERO
-        || touches.iter_just_pressed().next().is_some();
+    // Keys: → ← move between steps, any other leaves (the "Guided tour" button takes the
+    // keyboard focus with Tab and starts it with Enter or Space, as every egui button does).
+    if tour.active
+        && now - tour.step_started_s > 0.2
+        && let Some(&key) = keys.get_just_pressed().next()
+    {
+        tour_key(&mut tour, TourKey::of(key), now);
+        return;
+    }
+    // A click or touch on the tour's own window (its "try it yourself" button) is the window's.
+    let input = (!over_ui.0
+        && (buttons.get_just_pressed().next().is_some()
+            || touches.iter_just_pressed().next().is_some()))
+        || scroll.delta != Vec2::ZERO;
     // The click that started the tour must not stop it.
     if input && now - tour.step_started_s > 0.5 {
         tour.last_input_s = now;
@@ -87,6 +140,19 @@ fn start(tour: &mut Tour, now: f64) {
     tour.active = true;
     tour.step = 0;
     tour.step_started_s = now;
+    tour.jump = true;
+}
+
+/// The tour's last step offers "try it yourself": the tour hands over to the what-if panel, in
+/// the mode where a click on the map places a new quantum site.
+pub fn try_it_yourself(tour: &mut Tour, planner: &mut super::planner::Planner, now: f64) {
+    tour.active = false;
+    tour.last_input_s = now;
+    planner.open = true;
+    planner.mode = super::planner::PlaceMode::NewSite;
+    planner.status = "Click on the map where a new quantum site should go: it connects to the \
+                      nearest pipe and feeder, and \"compare with the baseline\" shows what it changes."
+        .into();
 }
 
 /// Advances the steps and moves the camera.
@@ -108,7 +174,8 @@ fn tour_drive(
         return;
     };
     let now = time.elapsed_secs_f64();
-    let entering = tour.steps_shown == 0 || now - tour.step_started_s >= STEP_S;
+    let entering = tour.steps_shown == 0 || tour.jump || now - tour.step_started_s >= STEP_S;
+    tour.jump = false;
     if now - tour.step_started_s >= STEP_S {
         tour.step = (tour.step + 1) % STEPS;
         tour.step_started_s = now;
@@ -141,6 +208,7 @@ fn tour_drive(
             4 => (bounds.centre, bounds.radius * 1.2, Layer::HeatDemand),
             5 => (bounds.centre, bounds.radius * 1.5, Layer::SupplyTemperature),
             6 => (bounds.centre, bounds.radius * 1.6, Layer::Carbon),
+            7 => (bounds.centre, bounds.radius * 1.4, Layer::DataLinks),
             _ => (
                 site_pos.unwrap_or(bounds.centre),
                 bounds.radius * 0.6,
@@ -315,6 +383,31 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
                 k.co2_kg, k.co2_baseline_kg
             ),
         },
+        7 => {
+            let safe = 100.0 * k.link_quantum_safe_share;
+            Caption {
+                title: "Keeping the city's data safe from future quantum computers".into(),
+                number: format!("{safe:.0} %"),
+                number_label: "of the data sent to the sites is protected against them".into(),
+                text: format!(
+                    "The city's services send their data to the sites encrypted. A future quantum \
+                     computer could break today's usual encryption and read recordings of it \
+                     years later. Green and blue links already use new quantum-safe keys, violet \
+                     ones keys sent as single photons over fibre. Red links carry data that must \
+                     stay secret for decades over the old kind: {} of it so far, in {} jobs.{}",
+                    super::ui::human_bytes(k.link_exposed_mb * 1e6),
+                    k.link_exposed_jobs,
+                    if k.link_added_latency_ms_hybrid > 0.0 {
+                        format!(
+                            " The new keys cost {:.2} ms a job, the old {:.2} ms.",
+                            k.link_added_latency_ms_hybrid, k.link_added_latency_ms_classical
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            }
+        }
         _ => {
             // The tour cuts this site's power at the start of the step (see `tour_drive`).
             let (name, online, rec) = site.map_or(("—".to_string(), true, 0.0), |i| {
@@ -364,6 +457,7 @@ fn tour_panel(
     thermal: Option<Res<ThermalState>>,
     weather: Option<Res<WeatherNow>>,
     ledger: Option<Res<Ledger>>,
+    mut planner: Option<ResMut<super::planner::Planner>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
@@ -436,13 +530,53 @@ fn tour_panel(
                 ui.label(egui::RichText::new(&c.number_label).size(18.0 * s));
             });
             ui.label(egui::RichText::new(&c.text).size(17.0 * s));
+            if tour.step == STEPS - 1
+                && let Some(planner) = planner.as_mut()
+                && ui
+                    .button(
+                        egui::RichText::new("➕ Try it yourself: place a new site")
+                            .size(18.0 * s)
+                            .strong(),
+                    )
+                    .clicked()
+            {
+                try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
+            }
             let p = ((time.elapsed_secs_f64() - tour.step_started_s) / STEP_S).clamp(0.0, 1.0);
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
             ui.label(
-                egui::RichText::new("Touch, click or press any key to explore on your own")
+                egui::RichText::new("arrow keys: previous or next step · touch, click or press any other key to explore on your own")
                     .size(13.0 * s)
                     .weak(),
             );
         });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrow_keys_move_between_steps_and_other_keys_leave() {
+        let mut t = Tour {
+            active: true,
+            kiosk: true,
+            step: 0,
+            step_started_s: 0.0,
+            last_input_s: 0.0,
+            steps_shown: 1,
+            jump: false,
+        };
+        tour_key(&mut t, TourKey::of(KeyCode::ArrowLeft), 3.0);
+        assert_eq!((t.step, t.active, t.jump), (STEPS - 1, true, true));
+        assert_eq!(t.step_started_s, 3.0);
+        tour_key(&mut t, TourKey::of(KeyCode::ArrowRight), 4.0);
+        tour_key(&mut t, TourKey::of(KeyCode::PageDown), 5.0);
+        assert_eq!((t.step, t.active), (1, true));
+        tour_key(&mut t, TourKey::of(KeyCode::Escape), 6.0);
+        assert!(!t.active);
+        assert_eq!(t.last_input_s, 6.0);
+        assert_eq!(TourKey::of(KeyCode::Space), TourKey::Leave);
+    }
 }

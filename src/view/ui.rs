@@ -122,6 +122,145 @@ pub(crate) fn line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
     Line::new(name.to_string(), PlotPoints::from(pts))
 }
 
+/// The time bar's speeds, simulated seconds per real second.
+pub const SPEEDS: [f64; 4] = [1.0, 60.0, 600.0, 3600.0];
+
+/// Keyboard control of the time bar: Space plays or pauses, `.` steps one tick while paused,
+/// 1–4 choose 1×, 60×, 600×, 3600× (and play). Returns whether the key was the time bar's.
+pub fn time_key(ctl: &mut SimControl, key: KeyCode) -> bool {
+    let speed = |ctl: &mut SimControl, i: usize| {
+        ctl.speed = SPEEDS[i];
+        ctl.paused = false;
+    };
+    match key {
+        KeyCode::Space => ctl.paused = !ctl.paused,
+        KeyCode::Period if ctl.paused => ctl.step_requested = true,
+        KeyCode::Digit1 | KeyCode::Numpad1 => speed(ctl, 0),
+        KeyCode::Digit2 | KeyCode::Numpad2 => speed(ctl, 1),
+        KeyCode::Digit3 | KeyCode::Numpad3 => speed(ctl, 2),
+        KeyCode::Digit4 | KeyCode::Numpad4 => speed(ctl, 3),
+        _ => return false,
+    }
+    true
+}
+
+/// Applies the time bar's keys, unless a text field has the keyboard.
+pub fn time_keys(
+    mut contexts: EguiContexts,
+    keys: Res<ButtonInput<KeyCode>>,
+    mut ctl: ResMut<SimControl>,
+) -> Result {
+    if contexts.ctx_mut()?.egui_wants_keyboard_input() {
+        return Ok(());
+    }
+    for &k in keys.get_just_pressed() {
+        time_key(&mut ctl, k);
+    }
+    Ok(())
+}
+
+/// The data-link figures of the KPI panel (issue 17), from the run's KPIs: the share of job data
+/// on quantum-safe links, the "harvest now, decrypt later" exposure, and one line with the added
+/// latency per job by scheme (schemes that carried no job are left out), failures and fallbacks.
+pub fn link_panel_text(k: &Kpis) -> (String, String, String) {
+    let share = format!("{:.1} %", 100.0 * k.link_quantum_safe_share);
+    let exposure = format!(
+        "{} · {} jobs",
+        human_bytes(k.link_exposed_mb * 1e6),
+        k.link_exposed_jobs
+    );
+    let schemes = [
+        ("classical", k.link_added_latency_ms_classical),
+        ("hybrid", k.link_added_latency_ms_hybrid),
+        ("ML-KEM", k.link_added_latency_ms_pure_mlkem),
+        ("QKD", k.link_added_latency_ms_qkd),
+    ];
+    let by_scheme: Vec<String> = schemes
+        .iter()
+        .filter(|(_, ms)| *ms > 0.0)
+        .map(|(name, ms)| format!("{name} {ms:.2}"))
+        .collect();
+    let line = format!(
+        "key exchange + encryption add {:.2} ms a job ({}) · {} handshakes, {} failed, {} QKD sessions fell back to classical",
+        k.link_added_latency_ms_mean,
+        if by_scheme.is_empty() {
+            "no jobs yet".to_string()
+        } else {
+            format!("{} ms", by_scheme.join(", "))
+        },
+        k.link_handshakes,
+        k.link_kex_failures,
+        k.link_classical_fallback_sessions
+    );
+    (share, exposure, line)
+}
+
+/// One link as the site inspector lists it: how it looks on the map, its fibre, and whether a
+/// session is open.
+pub fn site_link_text(st: &crate::links::DataLinkState, k: usize) -> String {
+    let l = &st.links[k];
+    let look = super::links_layer::link_look(st, k);
+    format!(
+        "{} · {:.1} km fibre · {}",
+        look.name(),
+        l.fibre_m / 1e3,
+        if l.open() { "session open" } else { "no session" }
+    )
+}
+
+/// Bytes in B, kB, MB or GB (decimal), three significant figures.
+pub fn human_bytes(b: f64) -> String {
+    let (v, unit) = if b >= 1e9 {
+        (b / 1e9, "GB")
+    } else if b >= 1e6 {
+        (b / 1e6, "MB")
+    } else if b >= 1e3 {
+        (b / 1e3, "kB")
+    } else {
+        return format!("{b:.0} B");
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {unit}")
+}
+
+/// The links layer's legend: a swatch and a count per look, the hubs' shapes.
+fn links_legend(ui: &mut egui::Ui, links: Option<&crate::links::DataLinkState>) {
+    use super::links_layer::{LinkLook, look_counts};
+    let Some(st) = links else {
+        ui.label("no data links in this scene");
+        return;
+    };
+    let n = look_counts(st);
+    for (look, count) in LinkLook::ALL.iter().zip(n) {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(22.0, 6.0), egui::Sense::hover());
+            let [r, g, b] = look.rgb();
+            ui.painter()
+                .rect_filled(rect, 1.0, egui::Color32::from_rgb(r, g, b));
+            let text = format!("{} ({count})", look.name());
+            ui.label(if count > 0 {
+                egui::RichText::new(text)
+            } else {
+                egui::RichText::new(text).weak()
+            });
+        });
+    }
+    ui.label(
+        egui::RichText::new(
+            "Arcs run from each city service's hub (a circle for traffic, a square for grid \
+             balancing, a triangle for sensing, drawn around the centre of the job origins) to each site. \"At risk\": secret longer than \
+             the quantum horizon minus the migration time (Mosca).",
+        )
+        .small(),
+    );
+}
+
 fn big_number(ui: &mut egui::Ui, label: &str, value: String, tip: &str) {
     ui.vertical(|ui| {
         ui.label(egui::RichText::new(label).small());
@@ -145,6 +284,7 @@ pub fn panels(
     tour: Option<Res<super::tour::Tour>>,
     mut side_panels: Local<Option<bool>>,
     mut right_w: ResMut<super::camera::RightPanelWidth>,
+    mut audience: ResMut<super::Audience>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
@@ -185,19 +325,22 @@ pub fn panels(
             ui.separator();
             if ui
                 .button(if ctl.paused { "▶ play" } else { "⏸ pause" })
+                .on_hover_text("Space")
                 .clicked()
             {
                 ctl.paused = !ctl.paused;
             }
             if ui
                 .add_enabled(ctl.paused, egui::Button::new("step"))
+                .on_hover_text("key .")
                 .clicked()
             {
                 ctl.step_requested = true;
             }
-            for s in [1.0, 60.0, 600.0, 3600.0] {
+            for (i, s) in SPEEDS.into_iter().enumerate() {
                 if ui
                     .selectable_label(ctl.speed == s, format!("{}×", s as u32))
+                    .on_hover_text(format!("key {}", i + 1))
                     .clicked()
                 {
                     ctl.speed = s;
@@ -284,6 +427,9 @@ pub fn panels(
         ui.separator();
         let (map, lo, hi, unit) = settings.layer.legend();
         ui.label(egui::RichText::new(settings.layer.name()).strong());
+        if settings.layer == Layer::DataLinks {
+            links_legend(ui, world_refs.links.as_deref());
+        } else {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(170.0, 16.0), egui::Sense::hover());
         let painter = ui.painter();
         let steps = 40;
@@ -302,6 +448,7 @@ pub fn panels(
             ui.add_space(100.0);
             ui.label(format!("{hi:.0} {unit}"));
         });
+        }
         ui.label(egui::RichText::new("Pipes: supply (outer) and return tubes, coloured by water temperature 40–95 °C; dots move with the water (60× speed).").small());
         ui.separator();
         ui.checkbox(&mut settings.show_pipes, "heat network");
@@ -313,7 +460,38 @@ pub fn panels(
 
         let k = Kpis::from_ledger(&l);
         right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
-        ui.heading("City KPIs");
+        let chrome = super::plain::chrome(audience.lang);
+        ui.horizontal(|ui| {
+            ui.heading(if audience.plain { chrome.heading } else { "City KPIs" });
+            ui.selectable_value(&mut audience.plain, true, chrome.for_residents);
+            ui.selectable_value(&mut audience.plain, false, chrome.details);
+            if audience.plain {
+                for lang in super::plain::Lang::ALL {
+                    ui.selectable_value(&mut audience.lang, lang, lang.code());
+                }
+            }
+        });
+        if audience.plain {
+            let connected: Vec<bool> =
+                world_refs.spec.scene.buildings.iter().map(|b| b.node.is_some()).collect();
+            let hours = l.ticks as f64 * clock.tick_s / 3600.0;
+            let v = super::plain::PlainValues::new(&k, &world_refs.b, &connected, hours);
+            for line in super::plain::plain_lines(&v, audience.lang) {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        egui::RichText::new(&line.number)
+                            .size(30.0)
+                            .strong()
+                            .color(egui::Color32::from_rgb(255, 190, 90)),
+                    );
+                    ui.label(egui::RichText::new(&line.text).size(16.0));
+                });
+                ui.add_space(6.0);
+            }
+            ui.separator();
+            ui.label(egui::RichText::new(chrome.sources).small().weak());
+            return;
+        }
         let saved = if k.co2_baseline_kg > 0.0 { 1.0 - k.co2_kg / k.co2_baseline_kg } else { 0.0 };
         ui.horizontal(|ui| {
             big_number(ui, "waste heat recovered", format!("{:.1} MWh", k.waste_heat_recovered_kwh / 1e3), "heat the heat pumps took from the quantum sites");
@@ -341,6 +519,14 @@ pub fn panels(
                 "mean estimated success probability on the sites' current calibration, and mean queue wait",
             );
         });
+        {
+            let (share, exposure, line) = link_panel_text(&k);
+            ui.horizontal(|ui| {
+                big_number(ui, "job data on quantum-safe links", share, "hybrid X25519+ML-KEM-768, pure ML-KEM-768 or QKD key exchange, really performed for every session");
+                big_number(ui, "harvest-now exposure", exposure, "job data sent over classical key exchange whose secrecy lifetime plus migration time outlasts the horizon for a cryptographically relevant quantum computer (Mosca's inequality)");
+            });
+            ui.label(egui::RichText::new(line).small());
+        }
         ui.label(format!(
             "sites' PUE {:.2} with their cooling vs {:.2} remote · unmet heat's gas CO₂ {:.0} kg",
             k.local_pue,
@@ -445,6 +631,7 @@ pub struct WorldRefs<'w> {
     pub sites: Res<'w, Sites>,
     pub grid: Res<'w, GridState>,
     pub sensors: Option<Res<'w, crate::alarms::Sensors>>,
+    pub links: Option<Res<'w, crate::links::DataLinkState>>,
 }
 
 fn row(ui: &mut egui::Ui, k: &str, v: String) {
@@ -609,6 +796,15 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
                     "recovered by heat pump",
                     format!("{:.0} kW", s.recovered_w[i] / 1e3),
                 );
+                if let Some(st) = &w.links {
+                    for (k, l) in st.links.iter().enumerate().filter(|(_, l)| l.site == i) {
+                        row(
+                            ui,
+                            &format!("link from {}", l.service.name()),
+                            site_link_text(st, k),
+                        );
+                    }
+                }
             });
             ("electricity kW", "recovered kW")
         }
@@ -714,4 +910,71 @@ pub fn toolbar_frame() -> egui::Frame {
         .fill(egui::Color32::from_rgba_unmultiplied(24, 26, 32, 230))
         .corner_radius(6.0)
         .inner_margin(4.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_panel_shows_share_exposure_and_latency_by_scheme() {
+        let base = Kpis::from_ledger(&Ledger::default());
+        let k = Kpis {
+            link_quantum_safe_share: 0.16137,
+            link_exposed_mb: 0.574_321,
+            link_exposed_jobs: 41,
+            link_handshakes: 216,
+            link_kex_failures: 3,
+            link_classical_fallback_sessions: 1,
+            link_added_latency_ms_mean: 0.3149,
+            link_added_latency_ms_classical: 0.281,
+            link_added_latency_ms_hybrid: 0.4567,
+            link_added_latency_ms_qkd: 0.0,
+            link_added_latency_ms_pure_mlkem: 0.0,
+            ..base.clone()
+        };
+        let (share, exposure, line) = link_panel_text(&k);
+        assert_eq!(share, "16.1 %");
+        // 574,321 B.
+        assert_eq!(exposure, "574 kB · 41 jobs");
+        assert_eq!(
+            line,
+            "key exchange + encryption add 0.31 ms a job (classical 0.28, hybrid 0.46 ms) · 216 handshakes, 3 failed, 1 QKD sessions fell back to classical"
+        );
+        let none = link_panel_text(&base);
+        assert_eq!(none.0, "0.0 %");
+        assert_eq!(none.1, "0 B · 0 jobs");
+        assert!(none.2.starts_with(
+            "key exchange + encryption add 0.00 ms a job (no jobs yet) · 0 handshakes"
+        ));
+    }
+
+    #[test]
+    fn time_bar_keys() {
+        let mut c = SimControl::default();
+        assert_eq!((c.speed, c.paused), (600.0, false));
+        assert!(time_key(&mut c, KeyCode::Space));
+        assert!(c.paused);
+        // A step only while paused.
+        assert!(time_key(&mut c, KeyCode::Period));
+        assert!(c.step_requested);
+        assert!(time_key(&mut c, KeyCode::Digit4));
+        assert_eq!((c.speed, c.paused), (3600.0, false));
+        c.step_requested = false;
+        assert!(!time_key(&mut c, KeyCode::Period));
+        assert!(!c.step_requested);
+        assert!(time_key(&mut c, KeyCode::Numpad1));
+        assert_eq!(c.speed, 1.0);
+        assert!(!time_key(&mut c, KeyCode::KeyW), "W pans the camera");
+    }
+
+    #[test]
+    fn bytes_in_human_units() {
+        assert_eq!(human_bytes(999.0), "999 B");
+        assert_eq!(human_bytes(1_000.0), "1.00 kB");
+        assert_eq!(human_bytes(57_400.0), "57.4 kB");
+        assert_eq!(human_bytes(574_321.0), "574 kB");
+        assert_eq!(human_bytes(2.5e6), "2.50 MB");
+        assert_eq!(human_bytes(3.21e9), "3.21 GB");
+    }
 }

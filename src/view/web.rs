@@ -204,6 +204,12 @@ pub fn main() {
             canvas: Some("#qtwin".to_string()),
             training: None,
             edits: Vec::new(),
+            audience: super::Audience {
+                plain: query_param("plain").is_some(),
+                lang: query_param("lang")
+                    .and_then(|l| super::plain::Lang::parse(&l))
+                    .unwrap_or_default(),
+            },
         },
     );
     app.add_systems(Last, publish_progress);

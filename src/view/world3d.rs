@@ -67,10 +67,13 @@ pub enum Layer {
     FeederLoading,
     Carbon,
     JobLoad,
+    /// The data links from the city services to the sites, by key exchange
+    /// ([`super::links_layer`]).
+    DataLinks,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 8] = [
+    pub const ALL: [Layer; 9] = [
         Layer::SupplyTemperature,
         Layer::HeatDemand,
         Layer::QuantumHeatShare,
@@ -79,6 +82,7 @@ impl Layer {
         Layer::FeederLoading,
         Layer::Carbon,
         Layer::JobLoad,
+        Layer::DataLinks,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -90,6 +94,7 @@ impl Layer {
             Layer::FeederLoading => "Feeder loading",
             Layer::Carbon => "Carbon of heat",
             Layer::JobLoad => "Job load per site",
+            Layer::DataLinks => "Data links: key exchange",
         }
     }
     /// The legend: colour map, value at 0 and 1, unit.
@@ -104,6 +109,8 @@ impl Layer {
             Layer::FeederLoading => (SEQUENTIAL, 0.0, 120.0, "% of capacity"),
             Layer::Carbon => (ALARM, 0.0, 300.0, "g CO₂/kWh"),
             Layer::JobLoad => (QUANTUM, 0.0, 100.0, "% busy"),
+            // Categories, not a ramp: the panel draws the links' own legend.
+            Layer::DataLinks => (QUANTUM, 0.0, 1.0, ""),
         }
     }
 }
@@ -904,7 +911,7 @@ pub fn color_layers(
                 }
                 None => assets.neutral.clone(),
             },
-            Layer::JobLoad => assets.neutral.clone(),
+            Layer::JobLoad | Layer::DataLinks => assets.neutral.clone(),
         };
         if mat.0 != handle {
             mat.0 = handle;
