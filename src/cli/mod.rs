@@ -104,6 +104,16 @@ pub enum Command {
         /// Language of the residents' panel and the tour: en or de.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// The embeddable page: no panels or tool buttons; the guided tour, or with --camera or
+        /// --layer that fixed view and one large number.
+        #[arg(long)]
+        embed: bool,
+        /// Open looking at X,Y (scene metres) from DISTANCE metres: `--camera 120,-40,600`.
+        #[arg(long, value_name = "X,Y[,DISTANCE]")]
+        camera: Option<String>,
+        /// Run ahead to this day of the year first (fractions for the time of day: 15.5).
+        #[arg(long, value_name = "DAY")]
+        at: Option<String>,
     },
     /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
     /// its edit history; `--undo N` undoes the last N edits of a saved scene.
@@ -332,6 +342,8 @@ pub fn main() -> ExitCode {
             training: None,
             edits: Vec::new(),
             audience: Default::default(),
+            camera: None,
+            at_day: None,
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -580,6 +592,9 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             set,
             plain,
             lang,
+            embed,
+            camera,
+            at,
         } => {
             if after_ticks > MAX_RUN_TICKS {
                 return usage(format!(
@@ -604,6 +619,14 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let lang = crate::view::plain::Lang::parse(&lang)
                 .ok_or_else(|| format!("--lang {lang}: expected en or de"))?;
+            let camera = match camera.as_deref() {
+                None => None,
+                Some(c) => Some(crate::view::CameraSpec::parse(c).map_err(|e| format!("--{e}"))?),
+            };
+            let at_day = match at.as_deref() {
+                None => None,
+                Some(d) => Some(crate::view::parse_day(d).map_err(|e| format!("--{e}"))?),
+            };
             let exit = crate::view::run_view(crate::view::ViewOptions {
                 scene: scene.unwrap_or_else(|| PathBuf::from("scenes/riverside.ron")),
                 screenshot,
@@ -613,7 +636,9 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 demo,
                 training: train,
                 edits,
-                audience: crate::view::Audience { plain, lang },
+                audience: crate::view::Audience { plain, lang, embed },
+                camera,
+                at_day,
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS
@@ -791,19 +816,7 @@ fn parse_size(s: &str) -> Option<(u32, u32)> {
 
 #[cfg(feature = "view")]
 fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
-    use crate::view::world3d::Layer;
-    Some(match s {
-        "supply" => Layer::SupplyTemperature,
-        "demand" => Layer::HeatDemand,
-        "quantum" => Layer::QuantumHeatShare,
-        "unmet" => Layer::UnmetHeat,
-        "indoor" => Layer::IndoorTemperature,
-        "feeders" => Layer::FeederLoading,
-        "carbon" => Layer::Carbon,
-        "jobs" => Layer::JobLoad,
-        "links" => Layer::DataLinks,
-        _ => return None,
-    })
+    crate::view::world3d::Layer::parse(s)
 }
 
 /// Times a whole run (world build included) and formats the result.

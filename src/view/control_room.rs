@@ -132,7 +132,10 @@ pub fn add_control_room(app: &mut App) {
         )
         .add_plugins(crate::snapshot::RewindPlugin)
         .add_systems(Update, (do_rewind, update_score, flash_alarmed_objects))
-        .add_systems(bevy_egui::EguiPrimaryContextPass, control_room_panel);
+        .add_systems(
+            bevy_egui::EguiPrimaryContextPass,
+            control_room_panel.run_if(super::not_embedded),
+        );
 }
 
 fn do_rewind(world: &mut World) {

@@ -57,8 +57,12 @@ pub struct ViewOptions {
     pub training: Option<PathBuf>,
     /// What-if edits (`--set PATH=VALUE`) applied live at the start, on the planner's stack.
     pub edits: Vec<(String, String)>,
-    /// `--plain`, `--lang`: the residents' KPI panel and its language.
+    /// `--plain`, `--lang`, `--embed`: the residents' KPI panel and its language, the embed page.
     pub audience: Audience,
+    /// `--camera X,Y[,DISTANCE]`.
+    pub camera: Option<CameraSpec>,
+    /// `--at DAY`.
+    pub at_day: Option<f64>,
 }
 
 /// How the app is set up, whatever the platform.
@@ -76,8 +80,12 @@ pub struct AppConfig {
     pub training: Option<crate::training::Scenario>,
     /// What-if edits applied live at the start (the planner panel opens with them).
     pub edits: Vec<(String, String)>,
-    /// Who the panels speak to: the plain-language KPI panel and its language.
+    /// Who the panels speak to: the plain-language KPI panel and its language, the embed page.
     pub audience: Audience,
+    /// A chosen camera at the start.
+    pub camera: Option<CameraSpec>,
+    /// Run ahead to this day of the year at the start.
+    pub at_day: Option<f64>,
 }
 
 /// The KPI panel's mode: for residents in plain words ([`plain`]) or the engineers' details, and
@@ -86,6 +94,68 @@ pub struct AppConfig {
 pub struct Audience {
     pub plain: bool,
     pub lang: plain::Lang,
+    /// The embeddable page (`--embed`, `?embed`): no panels, no time bar, no tool buttons; the
+    /// guided tour (unless a camera or layer was asked for) or one large number.
+    pub embed: bool,
+}
+
+/// Run condition: the full app's panels (everything but the embedded page).
+pub fn not_embedded(a: Res<Audience>) -> bool {
+    !a.embed
+}
+
+/// Run condition: the embedded page.
+pub fn embedded(a: Res<Audience>) -> bool {
+    a.embed
+}
+
+/// A chosen view at the start (`--camera X,Y[,DISTANCE]`, `?camera=`): the point of the scene the
+/// camera looks at, m, and its distance, m (default: the opening view's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CameraSpec {
+    pub x_m: f64,
+    pub y_m: f64,
+    pub distance_m: Option<f64>,
+}
+
+impl CameraSpec {
+    /// `X,Y` or `X,Y,DISTANCE`, in scene metres; distances from 20 m to 20 km.
+    pub fn parse(s: &str) -> Result<CameraSpec, String> {
+        let v: Vec<&str> = s.split(',').map(str::trim).collect();
+        if !(2..=3).contains(&v.len()) {
+            return Err(format!("camera {s:?}: expected X,Y or X,Y,DISTANCE in metres"));
+        }
+        let num = |t: &str| -> Result<f64, String> {
+            t.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && x.abs() <= 1e7)
+                .ok_or_else(|| format!("camera {s:?}: {t:?} is not a coordinate in metres"))
+        };
+        let distance_m = match v.get(2) {
+            None => None,
+            Some(t) => {
+                let d = num(t)?;
+                if !(20.0..=20_000.0).contains(&d) {
+                    return Err(format!("camera {s:?}: distance {d} m is outside 20 m to 20 km"));
+                }
+                Some(d)
+            }
+        };
+        Ok(CameraSpec {
+            x_m: num(v[0])?,
+            y_m: num(v[1])?,
+            distance_m,
+        })
+    }
+}
+
+/// `--at DAY`, `?at=DAY`: a day of the year (1–365, fractions for the time of day).
+pub fn parse_day(s: &str) -> Result<f64, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|d| (1.0..366.0).contains(d))
+        .ok_or_else(|| format!("at {s:?}: expected a day of the year from 1 to 365 (15.5: noon of day 15)"))
 }
 
 /// Screenshot mode state.
@@ -168,6 +238,8 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             training,
             edits: opts.edits.clone(),
             audience: opts.audience,
+            camera: opts.camera,
+            at_day: opts.at_day,
         },
     );
     if let Some(path) = opts.screenshot {
@@ -261,9 +333,18 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                     ),
                 )
                 .add_systems(FixedUpdate, ui::sample_history.after(SimSet::Ledger))
-                .add_systems(EguiPrimaryContextPass, (ui::panels, ui::time_keys))
+                .add_systems(
+                    EguiPrimaryContextPass,
+                    (
+                        (ui::panels, ui::time_keys).run_if(not_embedded),
+                        ui::embed_panel.run_if(embedded),
+                    ),
+                )
                 .add_observer(on_click);
-            tour::add_tour(&mut app, cfg.demo);
+            // The embedded page runs the tour as a kiosk, unless it was asked for a fixed view.
+            let embed_tour =
+                cfg.audience.embed && cfg.camera.is_none() && cfg.layer.is_none();
+            tour::add_tour(&mut app, cfg.demo || embed_tour);
             links_layer::add_links_layer(&mut app);
             planner::add_planner(&mut app, &scene);
             if !cfg.edits.is_empty() {
@@ -281,6 +362,16 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             }
             let tick = app.world().resource::<SimClock>().tick_s;
             app.insert_resource(Time::<Fixed>::from_seconds(tick));
+            if let Some(day) = cfg.at_day {
+                let clock = app.world().resource::<SimClock>();
+                let target = (day - clock.start_day_of_year as f64).max(0.0) * 86_400.0;
+                if target > clock.time_s {
+                    app.world_mut().resource_mut::<SimControl>().jump_to_s = Some(target);
+                }
+            }
+            if let Some(c) = cfg.camera {
+                app.insert_resource(StartCamera(c));
+            }
             // Warm up the world before the first frame if asked (screenshots of a running city).
             for _ in 0..cfg.after_ticks {
                 app.world_mut().run_schedule(FixedUpdate);
@@ -357,12 +448,26 @@ pub fn initial_screen_position(
 #[derive(Resource, Clone)]
 pub struct OffscreenTarget(pub bevy::camera::RenderTarget);
 
+/// The chosen view at the start, if one was asked for.
+#[derive(Resource, Debug, Clone, Copy)]
+struct StartCamera(CameraSpec);
+
+/// The camera of a chosen view (it is also where `R` returns to).
+pub fn chosen_camera(bounds: &CityBounds, c: &CameraSpec) -> OrbitCamera {
+    let d = c.distance_m.map_or(bounds.radius * 1.75, |d| d as f32);
+    OrbitCamera::new(world3d::to3([c.x_m, c.y_m], 0.0), d)
+}
+
 fn spawn_camera_and_light(
     mut commands: Commands,
     bounds: Res<CityBounds>,
     offscreen: Option<Res<OffscreenTarget>>,
+    start: Option<Res<StartCamera>>,
 ) {
-    let cam = initial_camera(&bounds);
+    let cam = match start {
+        Some(c) => chosen_camera(&bounds, &c.0),
+        None => initial_camera(&bounds),
+    };
     let mut camera = commands.spawn((
         Camera3d::default(),
         Msaa::Sample4,
@@ -496,5 +601,41 @@ fn screenshot_driver(
         println!("saved {}", plan.path.display());
     } else if plan.done {
         exit.write(AppExit::Success);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camera_and_day_arguments_are_checked() {
+        assert_eq!(
+            CameraSpec::parse("120, -40.5,600"),
+            Ok(CameraSpec {
+                x_m: 120.0,
+                y_m: -40.5,
+                distance_m: Some(600.0)
+            })
+        );
+        assert_eq!(CameraSpec::parse("1,2").unwrap().distance_m, None);
+        for bad in ["", "1", "1,2,3,4", "a,2", "1,NaN", "1,2,5", "1,2,1e9", "inf,0"] {
+            assert!(CameraSpec::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(CameraSpec::parse("1,2,5").unwrap_err().contains("outside 20 m to 20 km"));
+        assert_eq!(parse_day("15.5"), Ok(15.5));
+        assert_eq!(parse_day(" 1 "), Ok(1.0));
+        for bad in ["0", "366", "-3", "x", "NaN"] {
+            assert!(parse_day(bad).is_err(), "{bad:?} accepted");
+        }
+        let b = world3d::CityBounds {
+            centre: Vec3::ZERO,
+            radius: 400.0,
+        };
+        let c = chosen_camera(&b, &CameraSpec::parse("100,50").unwrap());
+        // Scene y is north: Bevy's −z.
+        assert_eq!((c.focus, c.distance), (Vec3::new(100.0, 0.0, -50.0), 700.0));
+        assert_eq!(world3d::Layer::parse("links"), Some(world3d::Layer::DataLinks));
+        assert_eq!(world3d::Layer::parse("heat"), None);
     }
 }

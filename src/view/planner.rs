@@ -146,7 +146,10 @@ pub fn add_planner(app: &mut App, scene: &Scene) {
     app.insert_resource(Planner::new(scene))
         .add_systems(Update, (apply_requests, respawn_city_after_rebuild).chain())
         .add_systems(Update, draw_suitability)
-        .add_systems(bevy_egui::EguiPrimaryContextPass, planner_panel)
+        .add_systems(
+            bevy_egui::EguiPrimaryContextPass,
+            planner_panel.run_if(super::not_embedded),
+        )
         .add_observer(place_on_click);
 }
 

@@ -458,7 +458,10 @@ fn tour_panel(
     weather: Option<Res<WeatherNow>>,
     ledger: Option<Res<Ledger>>,
     mut planner: Option<ResMut<super::planner::Planner>>,
+    audience: Option<Res<super::Audience>>,
 ) -> Result {
+    // The embedded page has no what-if panel to hand over to.
+    let can_try = !audience.is_some_and(|a| a.embed);
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
     let (
@@ -531,6 +534,7 @@ fn tour_panel(
             });
             ui.label(egui::RichText::new(&c.text).size(17.0 * s));
             if tour.step == STEPS - 1
+                && can_try
                 && let Some(planner) = planner.as_mut()
                 && ui
                     .button(

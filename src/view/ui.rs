@@ -122,6 +122,53 @@ pub(crate) fn line(name: &str, t: &[f64], v: &[f64]) -> Line<'static> {
     Line::new(name.to_string(), PlotPoints::from(pts))
 }
 
+/// The embedded page (`?embed`): no panels; while the guided tour is not running, one large
+/// number — the homes' worth of heat that came from the quantum sites' waste heat so far, in the
+/// page's language ([`super::plain`]) — over the city.
+pub fn embed_panel(
+    mut contexts: EguiContexts,
+    audience: Res<super::Audience>,
+    l: Res<Ledger>,
+    clock: Res<SimClock>,
+    spec: Res<SceneSpec>,
+    b: Res<Buildings>,
+    tour: Option<Res<super::tour::Tour>>,
+    mut over_ui: ResMut<PointerOverUi>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
+    if tour.is_some_and(|t| t.active) {
+        return Ok(());
+    }
+    let k = Kpis::from_ledger(&l);
+    let connected: Vec<bool> = spec.scene.buildings.iter().map(|x| x.node.is_some()).collect();
+    let hours = l.ticks as f64 * clock.tick_s / 3600.0;
+    let v = super::plain::PlainValues::new(&k, &b, &connected, hours);
+    let line = super::plain::plain_lines(&v, audience.lang).swap_remove(0);
+    let w = (ctx.content_rect().width() * 0.9).min(520.0);
+    egui::Area::new(egui::Id::new("embed_number"))
+        .anchor(egui::Align2::LEFT_TOP, egui::vec2(12.0, 12.0))
+        .show(ctx, |ui| {
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgba_unmultiplied(12, 18, 30, 215))
+                .corner_radius(10.0)
+                .inner_margin(12.0)
+                .show(ui, |ui| {
+                    ui.set_max_width(w);
+                    ui.visuals_mut().override_text_color = Some(egui::Color32::WHITE);
+                    ui.label(
+                        egui::RichText::new(&line.number)
+                            .size(40.0)
+                            .strong()
+                            .color(egui::Color32::from_rgb(255, 190, 90)),
+                    );
+                    ui.label(egui::RichText::new(&line.text).size(16.0));
+                    ui.label(egui::RichText::new(&spec.scene.name).small().weak());
+                });
+        });
+    Ok(())
+}
+
 /// The time bar's speeds, simulated seconds per real second.
 pub const SPEEDS: [f64; 4] = [1.0, 60.0, 600.0, 3600.0];
 

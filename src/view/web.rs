@@ -57,6 +57,24 @@ fn set_data(key: &str, value: &str) {
     }
 }
 
+/// A message in the page's banner (`#errors`) and the console; the page goes on.
+fn banner(msg: &str) {
+    if let Some(el) = window()
+        .document()
+        .and_then(|d| d.get_element_by_id("errors"))
+    {
+        let old = el.text_content().unwrap_or_default();
+        let text = if old.is_empty() {
+            msg.to_string()
+        } else {
+            format!("{old}\n{msg}")
+        };
+        el.set_text_content(Some(&text));
+        let _ = el.set_attribute("class", "shown");
+    }
+    web_sys::console::warn_1(&JsValue::from_str(msg));
+}
+
 fn query_param(name: &str) -> Option<String> {
     let search = window().location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
@@ -193,23 +211,46 @@ pub fn main() {
         }
     }
     let demo = query_param("demo").is_some();
+    // The embed page's chosen view: a bad value is said in the banner and ignored.
+    let layer = query_param("layer").and_then(|l| {
+        let got = super::world3d::Layer::parse(&l);
+        if got.is_none() {
+            banner(&format!(
+                "layer {l:?}: unknown (supply, demand, quantum, unmet, indoor, feeders, carbon, jobs, links)"
+            ));
+        }
+        got
+    });
+    let camera = query_param("camera").and_then(|c| {
+        super::CameraSpec::parse(&c)
+            .map_err(|e| banner(&e))
+            .ok()
+    });
+    let at_day = query_param("at").and_then(|d| super::parse_day(&d).map_err(|e| banner(&e)).ok());
+    let lang = query_param("lang").map(|l| {
+        super::plain::Lang::parse(&l).unwrap_or_else(|| {
+            banner(&format!("lang {l:?}: not shipped (en, de); English it is"));
+            super::plain::Lang::En
+        })
+    });
     let mut app = build_app(
         loaded,
         &AppConfig {
             size: (1280, 720),
             no_vsync: false,
             after_ticks: 0,
-            layer: None,
+            layer,
             demo,
             canvas: Some("#qtwin".to_string()),
             training: None,
             edits: Vec::new(),
             audience: super::Audience {
                 plain: query_param("plain").is_some(),
-                lang: query_param("lang")
-                    .and_then(|l| super::plain::Lang::parse(&l))
-                    .unwrap_or_default(),
+                lang: lang.unwrap_or_default(),
+                embed: query_param("embed").is_some(),
             },
+            camera,
+            at_day,
         },
     );
     app.add_systems(Last, publish_progress);

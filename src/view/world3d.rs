@@ -97,6 +97,22 @@ impl Layer {
             Layer::DataLinks => "Data links: key exchange",
         }
     }
+    /// From its short name (`--layer`, `?layer=`): supply, demand, quantum, unmet, indoor,
+    /// feeders, carbon, jobs, links.
+    pub fn parse(s: &str) -> Option<Layer> {
+        Some(match s.trim() {
+            "supply" => Layer::SupplyTemperature,
+            "demand" => Layer::HeatDemand,
+            "quantum" => Layer::QuantumHeatShare,
+            "unmet" => Layer::UnmetHeat,
+            "indoor" => Layer::IndoorTemperature,
+            "feeders" => Layer::FeederLoading,
+            "carbon" => Layer::Carbon,
+            "jobs" => Layer::JobLoad,
+            "links" => Layer::DataLinks,
+            _ => return None,
+        })
+    }
     /// The legend: colour map, value at 0 and 1, unit.
     pub fn legend(self) -> (super::colormap::ColorMap, f32, f32, &'static str) {
         match self {
