@@ -255,6 +255,22 @@ pub fn plain_lines(v: &PlainValues, lang: Lang) -> Vec<PlainLine> {
     }
 }
 
+/// The text alternative of what the canvas shows, for the page's screen-reader region: the
+/// plain lines (number and sentence), then the tour's caption when it runs.
+pub fn text_alternative(lines: &[PlainLine], tour: Option<&super::tour::Caption>) -> String {
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{} {}.", l.number, l.text))
+        .collect();
+    if let Some(c) = tour {
+        out.push(format!(
+            "{}: {} {}. {}",
+            c.title, c.number, c.number_label, c.text
+        ));
+    }
+    out.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +328,8 @@ mod tests {
         assert!(en[1].text.contains(&format!("{} hot showers", whole(kg / shower_co2_kg(), Lang::En))));
         assert_eq!(en[3].number, whole(k.quantum_jobs_completed as f64, Lang::En));
         assert_eq!(de[4].number, format!("{:.0} %", 100.0 * k.link_quantum_safe_share));
+        let alt = text_alternative(&en, None);
+        assert_eq!(alt.lines().count(), 5);
+        assert!(alt.starts_with(&format!("{} homes' worth of heat", en[0].number)), "{alt}");
     }
 }

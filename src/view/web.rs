@@ -253,8 +253,66 @@ pub fn main() {
             at_day,
         },
     );
-    app.add_systems(Last, publish_progress);
+    app.add_systems(Last, (publish_progress, publish_numbers));
     app.run();
+}
+
+/// The numbers the canvas draws, as text in the page's `#numbers` region (`aria-live`), every
+/// 3 s: the residents' lines in the page's language and the tour's caption while it runs.
+#[allow(clippy::too_many_arguments)]
+fn publish_numbers(
+    mut last_ms: Local<f64>,
+    audience: Option<Res<super::Audience>>,
+    ledger: Option<Res<crate::ledger::Ledger>>,
+    clock: Option<Res<SimClock>>,
+    spec: Option<Res<crate::base::SceneSpec>>,
+    buildings: Option<Res<crate::demand::Buildings>>,
+    consumers: Option<Res<crate::demand::Consumers>>,
+    sites: Option<Res<crate::quantum::Sites>>,
+    stations: Option<Res<crate::plants::Stations>>,
+    thermal: Option<Res<crate::thermal::ThermalState>>,
+    weather: Option<Res<crate::weather::WeatherNow>>,
+    tour: Option<Res<Tour>>,
+) {
+    let now = now_ms();
+    if *last_ms > 0.0 && now - *last_ms < 3000.0 {
+        return;
+    }
+    let (Some(a), Some(l), Some(clock), Some(spec), Some(b), Some(c), Some(s), Some(st), Some(th), Some(w)) = (
+        audience, ledger, clock, spec, buildings, consumers, sites, stations, thermal, weather,
+    ) else {
+        return;
+    };
+    *last_ms = now;
+    let k = crate::ledger::report::Kpis::from_ledger(&l);
+    let connected: Vec<bool> = spec.scene.buildings.iter().map(|x| x.node.is_some()).collect();
+    let hours = l.ticks as f64 * clock.tick_s / 3600.0;
+    let v = super::plain::PlainValues::new(&k, &b, &connected, hours);
+    let lines = super::plain::plain_lines(&v, a.lang);
+    let caption = tour.filter(|t| t.active).map(|t| {
+        super::tour::caption(
+            t.step,
+            &super::tour::TourValues {
+                buildings: &b,
+                consumers: &c,
+                sites: &s,
+                stations: &st,
+                thermal: &th,
+                weather: &w,
+                kpis: k.clone(),
+            },
+        )
+    });
+    let text = super::plain::text_alternative(&lines, caption.as_ref());
+    if let Some(el) = window()
+        .document()
+        .and_then(|d| d.get_element_by_id("numbers"))
+    {
+        el.set_text_content(Some(&text));
+    }
+    if let Some(html) = window().document().and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("lang", a.lang.code());
+    }
 }
 
 /// Frame count, first-frame time and simulated time on `<body>` for the page and its test.
