@@ -88,8 +88,7 @@ pub use geometry::polyline_distance;
 pub(crate) use grid::design_grid;
 pub use network::{BUILDINGS_PER_STATION, station_count};
 pub(crate) use network::{
-    boiler_capacity_w, design_pump_head_pa, kmeans_centres, main_station_plants,
-    satellite_station_plants,
+    boiler_capacity_w, design_pump_head_pa, main_station_plants, satellite_station_plants,
 };
 pub use riverside::riverside;
 pub use sizing::{

@@ -167,8 +167,8 @@ pub fn station_count(buildings: usize) -> usize {
 /// the first centre starts at `first` (and stays there when `hold_first`), the others are started
 /// by farthest-point sampling, then 30 rounds of Lloyd's iteration (each point to its nearest
 /// centre, each free centre to its part's weighted mean). Deterministic (ties to the lower
-/// index). Used for the generator's stations and the import's.
-pub(crate) fn kmeans_centres(
+/// index). Used for the generator's stations.
+pub(super) fn kmeans_centres(
     pts: &[[f64; 2]],
     wts: &[f64],
     first: [f64; 2],
