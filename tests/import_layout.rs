@@ -632,6 +632,61 @@ fn layout_of_ten_thousand_buildings() {
         }
     }
     assert!(r.pump_head_pa <= 2.5e6 && r.design_day_head_needed_pa < 2.5e6);
+    // A day at the design outdoor temperature (5-minute ticks, after the first hour) with the
+    // pumps and boilers as sized: every station's network gets its flow and its heat.
+    let mut day = s.clone();
+    day.climate = Climate::Fixed(FixedClimate {
+        outdoor_temp_c: s.heat_network.design_outdoor_temp_c,
+        ground_temp_c: 5.0,
+        irradiance_w_m2: 0.0,
+        wind_m_s: 3.0,
+    });
+    let mut w = Simulation::new(
+        &day,
+        &RunOptions {
+            tick_s: Some(300.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (mut unmet_j, mut demand_j, mut worst_bal) = (0.0, 0.0, 0.0_f64);
+    let (mut limited, mut at_capacity) = (0, 0);
+    for t in 0..288 {
+        w.step();
+        worst_bal = worst_bal.max(w.res::<Ledger>().last_error_rel);
+        if t < 12 {
+            continue;
+        }
+        let c = w.res::<Consumers>();
+        for i in 0..c.kind.len() {
+            if let ConsumerKind::Building(_) = c.kind[i] {
+                unmet_j += c.unmet_w()[i] * 300.0;
+                demand_j += c.demand_w[i] * 300.0;
+            }
+        }
+        limited += w.res::<qtwin::hydraulics::HydraulicState>().head_limited as usize;
+        let st = w.res::<qtwin::plants::Stations>();
+        at_capacity += (0..st.node.len())
+            .filter(|&k| st.heat_w[k] >= 0.999 * st.heat_limit_w()[k])
+            .count();
+    }
+    println!(
+        "  design day: unmet {:.2e} of the demand, {limited} head-limited ticks, {at_capacity} \
+         station-ticks at capacity, balance {worst_bal:.1e}",
+        unmet_j / demand_j
+    );
+    // No pump at its limit, no station at its capacity: the networks carry what is asked. What
+    // goes unmet (measured 3.0e-3 of the day) is the 7–8 h hot-water peak in most buildings at
+    // once (23 MW short in some 7,700 buildings with every supply at 90 °C), where a
+    // substation's demand exceeds what its largest flow (1.25 × its design flow) carries: a
+    // property of the substations' sizing, not of the network.
+    assert_eq!(limited, 0);
+    assert_eq!(at_capacity, 0);
+    assert!(
+        demand_j > 0.0 && unmet_j <= 5e-3 * demand_j,
+        "unmet {unmet_j} J of {demand_j} J"
+    );
+    assert!(worst_bal <= 1e-9, "balance {worst_bal:e}");
     // The same bytes twice.
     let (s2, r2) = layout(d.clone(), &LayoutOptions::default()).unwrap();
     assert_eq!(scene::to_ron(&s), scene::to_ron(&s2));
