@@ -455,8 +455,55 @@ fn export_round_trips_coordinates_and_joins_the_state() {
     assert!(e.contains("no georeference"), "{e}");
 }
 
-/// A 10,000-building district from the generator (its buildings and street lines): the layout
-/// time is printed (target ≤ 10 s for import + layout on a 2-core machine), not asserted.
+/// The separate networks of a laid-out scene: for each building, the index of the boiler of the
+/// connected part its node lies on (`None`: no boiler there, or more than one), by union-find
+/// over the pipes.
+fn boiler_of_each_building(s: &Scene) -> Vec<Option<usize>> {
+    let ids: std::collections::BTreeMap<&str, usize> = s
+        .heat_network
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
+    let mut up: Vec<usize> = (0..ids.len()).collect();
+    fn find(up: &mut [usize], mut x: usize) -> usize {
+        while up[x] != x {
+            up[x] = up[up[x]];
+            x = up[x];
+        }
+        x
+    }
+    for p in &s.heat_network.pipes {
+        let (a, b) = (
+            find(&mut up, ids[p.from.as_str()]),
+            find(&mut up, ids[p.to.as_str()]),
+        );
+        up[a.max(b)] = a.min(b);
+    }
+    let mut boilers_in: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (k, p) in s.plants.iter().enumerate() {
+        if let scene::Plant::GasBoiler { node, .. } = p {
+            let r = find(&mut up, ids[node.as_str()]);
+            boilers_in.entry(r).or_default().push(k);
+        }
+    }
+    s.buildings
+        .iter()
+        .map(|b| {
+            let r = find(&mut up, ids[b.node.as_deref()?]);
+            match boilers_in.get(&r).map(|v| v.as_slice()) {
+                Some([k]) => Some(*k),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A 10,000-building district from the generator (its buildings and street lines): several
+/// stations, each with its own network within a station's capacity, no pipe above DN400, pump
+/// heads within PN25, the same bytes twice; `--plant` is one of the stations. The layout time is
+/// printed (target ≤ 10 s for import + layout on a 2-core machine), not asserted.
 #[test]
 fn layout_of_ten_thousand_buildings() {
     let g = qtwin::generate::generate_city(&qtwin::generate::GenerateOptions {
@@ -496,7 +543,7 @@ fn layout_of_ten_thousand_buildings() {
     };
     let n_streets = d.streets.len();
     let t0 = std::time::Instant::now();
-    let (s, r) = layout(d, &LayoutOptions::default()).unwrap();
+    let (s, r) = layout(d.clone(), &LayoutOptions::default()).unwrap();
     let t = t0.elapsed().as_secs_f64();
     println!(
         "layout of {} buildings, {} streets ({} street edges, {:.0} m): {:.2} s — {} connected, {} nodes, {} pipes, mains {:.0} m, services {:.0} m, largest DN{}",
@@ -512,8 +559,165 @@ fn layout_of_ten_thousand_buildings() {
         r.service_length_m,
         r.largest_dn
     );
+    println!(
+        "  {} stations (capacity {:.1} MW): loads {:?} MW, pump heads {:?} bar, trunks DN{:?}, design day needed up to {:.1} bar",
+        r.stations.len(),
+        r.station_capacity_w / 1e6,
+        r.station_load_w
+            .iter()
+            .map(|w| (w / 1e5).round() / 10.0)
+            .collect::<Vec<_>>(),
+        r.station_pump_head_pa
+            .iter()
+            .map(|h| h / 1e5)
+            .collect::<Vec<_>>(),
+        r.station_largest_dn,
+        r.design_day_head_needed_pa / 1e5
+    );
     assert_eq!(s.buildings.len(), 10_000);
     assert!(r.buildings_connected >= 9_900, "{}", r.buildings_connected);
+    scene::validate(&s).unwrap();
+    // The fewest stations within their capacity: at least ⌈load / capacity⌉, a few more where
+    // the streets do not split evenly; each station's design load within its capacity.
+    let cap = r.station_capacity_w;
+    assert!((3.6e7..3.9e7).contains(&cap), "capacity {cap}");
+    let least = (r.design_load_w / cap).ceil() as usize;
+    assert!(least >= 5, "design load {} W", r.design_load_w);
+    assert!(
+        r.stations.len() >= least && r.stations.len() <= least + 3,
+        "{} stations for {least} × the capacity",
+        r.stations.len()
+    );
+    assert_eq!(r.station_load_w.len(), r.stations.len());
+    assert!(
+        r.station_load_w.iter().all(|w| *w > 0.0 && *w <= cap),
+        "{:?}",
+        r.station_load_w
+    );
+    let summed: f64 = r.station_load_w.iter().sum();
+    assert!((summed - r.design_load_w).abs() <= 1e-6 * r.design_load_w);
+    assert_eq!(r.ties, 0);
+    // Every connected building on exactly one station's network, every station's boiler on a
+    // network of its own.
+    let boiler_of = boiler_of_each_building(&s);
+    for (b, k) in s.buildings.iter().zip(&boiler_of) {
+        assert_eq!(b.node.is_some(), k.is_some(), "{}: {:?}", b.id, b.node);
+    }
+    let fed: std::collections::BTreeSet<usize> = boiler_of.iter().flatten().copied().collect();
+    assert_eq!(fed.len(), r.stations.len(), "every station feeds buildings");
+    // No pipe above DN400 (the trunks stay at DN300 with the stations at their parts' medians),
+    // every pump within PN25.
+    let dn_max = s
+        .heat_network
+        .pipes
+        .iter()
+        .filter_map(|p| match p.size {
+            scene::PipeSize::Dn(dn) => Some(dn),
+            _ => None,
+        })
+        .max()
+        .unwrap();
+    assert_eq!(dn_max, r.largest_dn);
+    assert!(dn_max <= 400, "DN{dn_max}");
+    assert_eq!(r.station_largest_dn.iter().copied().max(), Some(dn_max));
+    for p in &s.plants {
+        if let scene::Plant::CirculationPump {
+            id, max_head_pa, ..
+        } = p
+        {
+            assert!(
+                *max_head_pa <= 2.5e6 && *max_head_pa >= 3.0e5,
+                "{id}: {max_head_pa} Pa"
+            );
+        }
+    }
+    assert!(r.pump_head_pa <= 2.5e6 && r.design_day_head_needed_pa < 2.5e6);
+    // A day at the design outdoor temperature (5-minute ticks, after the first hour) with the
+    // pumps and boilers as sized: every station's network gets its flow and its heat.
+    let mut day = s.clone();
+    day.climate = Climate::Fixed(FixedClimate {
+        outdoor_temp_c: s.heat_network.design_outdoor_temp_c,
+        ground_temp_c: 5.0,
+        irradiance_w_m2: 0.0,
+        wind_m_s: 3.0,
+    });
+    let mut w = Simulation::new(
+        &day,
+        &RunOptions {
+            tick_s: Some(300.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (mut unmet_j, mut demand_j, mut worst_bal) = (0.0, 0.0, 0.0_f64);
+    let (mut limited, mut at_capacity) = (0, 0);
+    for t in 0..288 {
+        w.step();
+        worst_bal = worst_bal.max(w.res::<Ledger>().last_error_rel);
+        if t < 12 {
+            continue;
+        }
+        let c = w.res::<Consumers>();
+        for i in 0..c.kind.len() {
+            if let ConsumerKind::Building(_) = c.kind[i] {
+                unmet_j += c.unmet_w()[i] * 300.0;
+                demand_j += c.demand_w[i] * 300.0;
+            }
+        }
+        limited += w.res::<qtwin::hydraulics::HydraulicState>().head_limited as usize;
+        let st = w.res::<qtwin::plants::Stations>();
+        at_capacity += (0..st.node.len())
+            .filter(|&k| st.heat_w[k] >= 0.999 * st.heat_limit_w()[k])
+            .count();
+    }
+    println!(
+        "  design day: unmet {:.2e} of the demand, {limited} head-limited ticks, {at_capacity} \
+         station-ticks at capacity, balance {worst_bal:.1e}",
+        unmet_j / demand_j
+    );
+    // No pump at its limit, no station at its capacity: the networks carry what is asked. What
+    // goes unmet (measured 3.0e-3 of the day) is the 7–8 h hot-water peak in most buildings at
+    // once (23 MW short in some 7,700 buildings with every supply at 90 °C), where a
+    // substation's demand exceeds what its largest flow (1.25 × its design flow) carries: a
+    // property of the substations' sizing, not of the network.
+    assert_eq!(limited, 0);
+    assert_eq!(at_capacity, 0);
+    assert!(
+        demand_j > 0.0 && unmet_j <= 5e-3 * demand_j,
+        "unmet {unmet_j} J of {demand_j} J"
+    );
+    assert!(worst_bal <= 1e-9, "balance {worst_bal:e}");
+    // The same bytes twice.
+    let (s2, r2) = layout(d.clone(), &LayoutOptions::default()).unwrap();
+    assert_eq!(scene::to_ron(&s), scene::to_ron(&s2));
+    assert_eq!(r, r2);
+    // A plant given at the district's edge is one of the stations (the first, where given).
+    let corner = s
+        .buildings
+        .iter()
+        .map(|b| b.centre())
+        .min_by(|a, b| (a[0] + a[1]).total_cmp(&(b[0] + b[1])))
+        .unwrap();
+    let (sp, rp) = layout(
+        d,
+        &LayoutOptions {
+            plant_lonlat: Some(local_to_lonlat(corner)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    scene::validate(&sp).unwrap();
+    assert!(rp.plant.how.starts_with("given"), "{}", rp.plant.how);
+    assert_eq!(rp.stations[0].node, rp.plant.node);
+    assert!(
+        ((rp.plant.pos[0] - corner[0]).powi(2) + (rp.plant.pos[1] - corner[1]).powi(2)).sqrt()
+            < 150.0,
+        "plant at {:?}, given {corner:?}",
+        rp.plant.pos
+    );
+    assert!(rp.stations.len() >= least && rp.stations.len() <= least + 3);
+    assert!(rp.station_load_w.iter().all(|w| *w <= cap));
+    assert!(rp.largest_dn <= 400);
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {

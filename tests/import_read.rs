@@ -523,8 +523,33 @@ fn import_10k_buildings() {
         r.bypasses,
         r.bypass_flow_kg_s
     );
+    let heads: Vec<String> = r
+        .station_pump_head_pa
+        .iter()
+        .map(|h| format!("{:.1}", h / 1e5))
+        .collect();
+    let loads: Vec<String> = r
+        .station_load_w
+        .iter()
+        .map(|w| format!("{:.1}", w / 1e6))
+        .collect();
+    println!(
+        "  {} stations (capacity {:.1} MW each): loads {} MW, pump heads {} bar, trunks DN{:?}",
+        r.stations.len(),
+        r.station_capacity_w / 1e6,
+        loads.join(" "),
+        heads.join(" "),
+        r.station_largest_dn
+    );
     assert_eq!(r.buildings_connected, 10_000, "{:?}", r.unconnected.first());
     qtwin::scene::validate(&scene).unwrap();
+    // Several stations, each within its capacity, no pipe above DN400, pumps within PN25.
+    let least = (r.design_load_w / r.station_capacity_w).ceil() as usize;
+    assert!(least >= 5 && r.stations.len() >= least && r.stations.len() <= least + 3);
+    assert!(r.station_load_w.iter().all(|w| *w <= r.station_capacity_w));
+    assert!(r.largest_dn <= 400, "DN{}", r.largest_dn);
+    assert!(r.station_pump_head_pa.iter().all(|h| *h <= 2.5e6));
+    assert!(r.design_day_head_needed_pa < 2.5e6);
 }
 
 /// The district's buildings and map features in a scene: `check` clean, and through RON and back

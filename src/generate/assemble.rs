@@ -3,9 +3,9 @@
 //!
 //! [`assemble`] runs the steps in a fixed order (the random draws of buildings, insulation, sites
 //! and the grid come from one stream, so the order is part of the output): the street graph
-//! ([`street_adjacency`]), the stations and their shortest-path forest, the buildings
-//! ([`connect_buildings`]) and sites ([`connect_sites`]) on their nodes, the design flows and
-//! pruning ([`tree_flows`]), the ties between the stations' trees ([`tie_station_trees`]), the
+//! ([`street_adjacency`]), the main station's shortest-path tree, the buildings
+//! ([`connect_buildings`]) and sites ([`connect_sites`]) on their nodes, the stations and their
+//! separate networks ([`split_stations`]), the design flows and pruning ([`tree_flows`]), the
 //! nodes ([`number_nodes`]), the tree's pipes and design pressure drops ([`lay_tree_pipes`]), the
 //! loop-closing pipes ([`choose_loops`], [`lay_loop_pipes`]), the stations' plants
 //! ([`station_plants`]), the quantum sites ([`site_plants`]) and the grid.
@@ -15,7 +15,7 @@ use super::geometry::{P, VertexIndex, dist, lerp, mean, rp};
 use super::grid::design_grid;
 use super::network::{
     Forest, boiler_capacity_w, design_pump_head_pa, main_station_plants, satellite_station_plants,
-    shortest_forest, station_vertices,
+    shortest_forest,
 };
 use super::sizing::{
     HEAT_PUMP_DESIGN_COP, design_heat_load_w, random_site, site_heat_pump_capacity_w,
@@ -66,40 +66,47 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     // Street graph and shortest-path tree from the main station.
     let adj = street_adjacency(&plan);
     let root = hdr.main_vertex;
-    let (stations, offsets) = station_vertices(&plan, &adj, root);
-    let mut station_of: Vec<Option<usize>> = vec![None; nv];
-    for (k, &s) in stations.iter().enumerate() {
-        station_of[s] = Some(k);
-    }
-    // Shortest-path forest from the stations: each intersection is fed by its nearest station.
-    let forest = shortest_forest(&plan, &adj, &stations, &offsets);
+    let first = shortest_forest(&plan, &adj, &[root], &[0.0]);
 
     // Buildings and sites on their nodes.
-    let index = VertexIndex::new(&plan.verts, &forest.done, 80.0);
+    let index = VertexIndex::new(&plan.verts, &first.done, 80.0);
     let Connected {
         mut buildings,
         bvertex,
         own_flow,
         mut own_use,
-        station_load,
+        station_load: total_load,
     } = connect_buildings(
         &plan,
         &index,
-        &forest.owner,
+        &first.owner,
         root,
-        stations.len(),
+        1,
         &sim,
         &fluid,
         temps,
         rng,
     );
+    let mut station_of: Vec<Option<usize>> = vec![None; nv];
+    station_of[root] = Some(0);
     let site_vertex = connect_sites(&plan, &index, &station_of, root, &mut own_use);
+
+    // The stations: the tree cut into parts of at most a station's capacity, each its own
+    // network ([`crate::import::partition`]); the main station keeps its place.
+    let (forest, stations, station_load) =
+        split_stations(&plan, first, root, &own_flow, &own_use, &fluid, temps);
+    if stations.len() == 1 {
+        debug_assert!((station_load[0] - total_load[0]).abs() <= 1e-6 * total_load[0].max(1.0));
+    }
+    let mut station_of: Vec<Option<usize>> = vec![None; nv];
+    for (k, &s) in stations.iter().enumerate() {
+        station_of[s] = Some(k);
+    }
     for &s in &stations {
         own_use[s] = true;
     }
 
-    let (flow, mut keep) = tree_flows(&forest, &own_flow, &own_use);
-    let ties = tie_station_trees(&plan, &forest, &flow, &mut keep, stations.len());
+    let (flow, keep) = tree_flows(&forest, &own_flow, &own_use);
     let (node_id, nodes) = number_nodes(&keep, &forest.done, &plan.verts);
 
     let TreePipes {
@@ -124,7 +131,7 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         None => pipe_dn[v],
     };
 
-    let loops = choose_loops(&plan, &hdr, &forest, &keep, &in_tree, &flow, ties, root);
+    let loops = choose_loops(&plan, &hdr, &forest, &keep, &in_tree, &flow, root);
     lay_loop_pipes(&plan, &loops, &dn_at, &node_id, &mut pipes, rng);
     for (b, &v) in buildings.iter_mut().zip(&bvertex) {
         b.node = node_id[v].clone();
@@ -133,10 +140,20 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     // Stations: the main one with the storage tank, then the others.
     let main = nid(&node_id, root);
     let station_nodes: Vec<String> = stations.iter().map(|&s| nid(&node_id, s)).collect();
-    let dp_worst = dp_to.iter().copied().fold(0.0, f64::max);
+    // Each station's pump set: the rule-of-thumb head on its own network's worst path.
+    let mut dp_worst = vec![0.0_f64; stations.len()];
+    for (v, &dp) in dp_to.iter().enumerate() {
+        if forest.done[v] && keep[v] {
+            let k = forest.owner[v];
+            dp_worst[k] = dp_worst[k].max(dp);
+        }
+    }
     let min_dp = 5.0e4;
-    let head = design_pump_head_pa(dp_worst, min_dp);
-    let mut plants = station_plants(&main, &station_nodes, &station_load, head, &fluid, temps);
+    let head: Vec<f64> = dp_worst
+        .iter()
+        .map(|&dp| design_pump_head_pa(dp, min_dp))
+        .collect();
+    let mut plants = station_plants(&main, &station_nodes, &station_load, &head, &fluid, temps);
 
     // Quantum sites and their heat pumps.
     let (mut sites, hp_elec) = site_plants(
@@ -145,7 +162,7 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         &node_id,
         &main,
         &station_nodes,
-        head,
+        &|v: usize| head[if forest.done[v] { forest.owner[v] } else { 0 }],
         &mut plants,
         rng,
     );
@@ -196,6 +213,90 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
         failures: Vec::new(),
         georef: None,
     }
+}
+
+/// The stations and the forest they feed. The main station's shortest-path tree `first` (its
+/// vertices that serve something) is cut into the fewest parts of at most a station's capacity
+/// of design load ([`crate::import::layout::station_capacity_w`], the design flow of a DN400
+/// trunk), Kundu and Misra's rule ([`crate::import::partition`]); the main station keeps its
+/// part, every other part gets a station at its load-weighted median, and each part is its own
+/// network, re-rooted at its station (breadth first along the tree, parents before children).
+/// A city within one station's capacity keeps `first` as it is. Returns the forest, the
+/// stations (the main one first) and each one's design load, W.
+fn split_stations(
+    plan: &Plan,
+    first: Forest,
+    root: usize,
+    own_flow: &[f64],
+    own_use: &[bool],
+    fluid: &Fluid,
+    temps: DesignTemps,
+) -> (Forest, Vec<usize>, Vec<f64>) {
+    let nv = plan.verts.len();
+    let w_per_kg_s = fluid.cp_j_kg_k * (temps.design - temps.ret);
+    let load: Vec<f64> = own_flow.iter().map(|f| f * w_per_kg_s).collect();
+    let (_, used) = tree_flows(&first, own_flow, own_use);
+    let edges: Vec<(usize, usize, f64)> = plan
+        .edges
+        .iter()
+        .map(|e| (e.a, e.b, dist(plan.verts[e.a], plan.verts[e.b])))
+        .collect();
+    let tree: Vec<usize> = first
+        .order
+        .iter()
+        .filter(|&&v| used[v])
+        .filter_map(|&v| first.parent[v].map(|(_, e)| e))
+        .collect();
+    let cap = crate::import::layout::station_capacity_w(fluid);
+    let part = crate::import::partition::partition_tree(
+        nv, &edges, &tree, root, &load, own_use, cap, true,
+    );
+    if part.stations.len() <= 1 {
+        let total = load.iter().sum();
+        return (first, vec![root], vec![total]);
+    }
+    let mut tadj: Vec<Vec<usize>> = vec![Vec::new(); nv];
+    for &e in &part.edges {
+        tadj[edges[e].0].push(e);
+        tadj[edges[e].1].push(e);
+    }
+    let mut parent: Vec<Option<(usize, usize)>> = vec![None; nv];
+    let mut owner = vec![0usize; nv];
+    let mut done = vec![false; nv];
+    let mut order = Vec::with_capacity(nv);
+    for (k, &s) in part.stations.iter().enumerate() {
+        done[s] = true;
+        owner[s] = k;
+        order.push(s);
+    }
+    let mut i = 0;
+    while i < order.len() {
+        let u = order[i];
+        i += 1;
+        for &e in &tadj[u] {
+            let w = if edges[e].0 == u {
+                edges[e].1
+            } else {
+                edges[e].0
+            };
+            if !done[w] {
+                done[w] = true;
+                parent[w] = Some((u, e));
+                owner[w] = owner[u];
+                order.push(w);
+            }
+        }
+    }
+    (
+        Forest {
+            parent,
+            owner,
+            order,
+            done,
+        },
+        part.stations,
+        part.load,
+    )
 }
 
 /// Adjacency of the street graph: for each vertex, its neighbours and the street edges leading
@@ -307,48 +408,6 @@ fn tree_flows(forest: &Forest, own_flow: &[f64], own_use: &[bool]) -> (Vec<f64>,
         }
     }
     (flow, keep)
-}
-
-/// Ties between the stations' trees (one network): street segments between two trees, the
-/// pair of ends carrying the most flow first, joined Kruskal-wise; their ends and the paths
-/// from there to the stations are kept.
-fn tie_station_trees(
-    plan: &Plan,
-    forest: &Forest,
-    flow: &[f64],
-    keep: &mut [bool],
-    n_stations: usize,
-) -> Vec<usize> {
-    let (parent, owner, done) = (&forest.parent, &forest.owner, &forest.done);
-    let mut ties: Vec<usize> = Vec::new();
-    if n_stations > 1 {
-        let mut cross: Vec<(f64, usize)> = plan
-            .edges
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.a != e.b && done[e.a] && done[e.b] && owner[e.a] != owner[e.b])
-            .map(|(k, e)| (flow[e.a].min(flow[e.b]), k))
-            .collect();
-        cross.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut dsu = validate::Dsu::new(n_stations);
-        for &(_, k) in &cross {
-            let e = &plan.edges[k];
-            if dsu.union(owner[e.a], owner[e.b]) {
-                ties.push(k);
-                for end in [e.a, e.b] {
-                    let mut v = end;
-                    while !keep[v] {
-                        keep[v] = true;
-                        match parent[v] {
-                            Some((u, _)) => v = u,
-                            None => break,
-                        }
-                    }
-                }
-            }
-        }
-    }
-    ties
 }
 
 /// Node ids in vertex order (`n001`, …) of the kept vertices a station reaches.
@@ -472,9 +531,10 @@ fn lay_tree_pipes(
     }
 }
 
-/// Loop-closing pipes on the trunk, spread out: the ties, the forced loops, then the street
-/// segments off the forest whose ends carry the most flow, at least a spacing apart (the city's
-/// radius / 15, at least 180 m; then 90 m; then any), up to `hdr.n_loops` besides the ties.
+/// Loop-closing pipes on the trunk, spread out: the forced loops, then the street segments off
+/// the forest whose ends carry the most flow and are fed by the same station (no pipe joins two
+/// stations' networks), at least a spacing apart (the city's radius / 15, at least 180 m; then
+/// 90 m; then any), up to `hdr.n_loops`.
 #[allow(clippy::too_many_arguments)]
 fn choose_loops(
     plan: &Plan,
@@ -483,7 +543,6 @@ fn choose_loops(
     keep: &[bool],
     in_tree: &[bool],
     flow: &[f64],
-    ties: Vec<usize>,
     root: usize,
 ) -> Vec<usize> {
     let done = &forest.done;
@@ -493,13 +552,19 @@ fn choose_loops(
         .iter()
         .enumerate()
         .filter(|(k, e)| {
-            !in_tree[*k] && e.a != e.b && keep[e.a] && keep[e.b] && done[e.a] && done[e.b]
+            !in_tree[*k]
+                && e.a != e.b
+                && keep[e.a]
+                && keep[e.b]
+                && done[e.a]
+                && done[e.b]
+                && forest.owner[e.a] == forest.owner[e.b]
         })
         .map(|(k, e)| (flow_at(e.a).min(flow_at(e.b)), k))
         .collect();
     cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let n_loops = hdr.n_loops + ties.len();
-    let mut loops: Vec<usize> = ties;
+    let n_loops = hdr.n_loops;
+    let mut loops: Vec<usize> = Vec::new();
     for &(a, b) in &hdr.force_loops {
         if let Some(&(_, k)) = cands.iter().find(|(_, k)| {
             let e = &plan.edges[*k];
@@ -561,21 +626,28 @@ fn station_plants(
     main: &str,
     station_nodes: &[String],
     station_load: &[f64],
-    head: f64,
+    head: &[f64],
     fluid: &Fluid,
     temps: DesignTemps,
 ) -> Vec<Plant> {
     let boiler_of = |k: usize| boiler_capacity_w(station_load[k]);
-    let mut plants =
-        main_station_plants(main, station_load[0], head, fluid, temps.supply, temps.ret);
+    let mut plants = main_station_plants(
+        main,
+        station_load[0],
+        head[0],
+        fluid,
+        temps.supply,
+        temps.ret,
+    );
     for (k, node) in station_nodes.iter().enumerate().skip(1) {
-        plants.extend(satellite_station_plants(k + 1, node, boiler_of(k), head));
+        plants.extend(satellite_station_plants(k + 1, node, boiler_of(k), head[k]));
     }
     plants
 }
 
 /// The quantum sites (`q1`, …) with their drawn equipment, each on its node (the main station's
-/// if its vertex has none), with its heat pump and, off the stations, a pump set; returns the
+/// if its vertex has none), with its heat pump and, off the stations, a pump set (the head of
+/// its network's station, `head_at(vertex)`); returns the
 /// sites and each heat pump's electrical power at design, W.
 #[allow(clippy::too_many_arguments)]
 fn site_plants(
@@ -584,7 +656,7 @@ fn site_plants(
     node_id: &[Option<String>],
     main: &str,
     station_nodes: &[String],
-    head: f64,
+    head_at: &dyn Fn(usize) -> f64,
     plants: &mut Vec<Plant>,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<QuantumSite>, Vec<f64>) {
@@ -612,7 +684,7 @@ fn site_plants(
                 id: format!("pump_{id}"),
                 node,
                 efficiency: 0.6,
-                max_head_pa: head,
+                max_head_pa: head_at(v),
             });
         }
         s.footprint = s.footprint.iter().map(|p| rp(*p)).collect();

@@ -22,18 +22,21 @@
 //!
 //! # Heat network
 //! Nodes stand at street intersections; pipes follow street segments (twin pipes, see [`crate::scene`]).
-//! Every building is connected to the nearest node on its side of the river. A city has
-//! `max(1, ⌈buildings/2500⌉)` gas-boiler stations ([`station_count`]): the main one at the edge and
-//! the others at the intersections nearest to the centres of a k-means split of the buildings, the
-//! way large networks are fed by several heat-only boiler plants. The network is the shortest-path
-//! forest of the street graph from the stations (each intersection fed by its nearest station;
-//! arterials counted 30 % shorter, so the trunks follow them), with the intersections that serve
-//! nothing and lead nowhere pruned, joined into one network by one tie per pair of neighbouring
-//! stations' trees (the street segments between them whose ends carry the most flow), plus
-//! `min(40, 3 + buildings/250)` loop-closing pipes: the street segments off the forest whose two
-//! ends carry the most flow (the trunk), kept at least 180 m apart (more in a large city), the way
-//! real networks mesh their trunks for supply security while distribution stays branched (which
-//! keeps the hydraulic solver fast).
+//! Every building is connected to the nearest node on its side of the river. The network starts
+//! as the shortest-path tree of the street graph from the main station at the edge (arterials
+//! counted 30 % shorter, so the trunks follow them), with the intersections that serve nothing
+//! and lead nowhere pruned. A city whose design load exceeds what one station's DN400 trunk
+//! carries ([`crate::import::layout::station_capacity_w`], about 37 MW at 90/40 °C) gets several
+//! gas-boiler stations, the way large cities are fed by several heat-only boiler plants: the tree
+//! is cut into the fewest parts within that capacity ([`crate::import::partition`], the heaviest
+//! branch first), the main station keeps its part, every other part gets a station at its
+//! load-weighted median, and **each part is its own network** (its own boiler, pump set and
+//! pressure holding; no pipe joins two stations' networks): 100,000 buildings get 99 stations
+//! instead of one whose pumps would need hundreds of bar. The networks get
+//! `min(40, 3 + buildings/250)` loop-closing pipes in all: the street segments off the forest
+//! whose two ends carry the most flow (the trunk) and belong to the same station's network, kept
+//! at least 180 m apart (more in a large city), the way real networks mesh their trunks for
+//! supply security while distribution stays branched (which keeps the hydraulic solver fast).
 //!
 //! # Sizing
 //! * Design heat load of a building ([`design_heat_load_w`]): heat-loss coefficient × (indoor set
@@ -43,17 +46,17 @@
 //!   annual heat, with the annual space heat taken as the coefficient × 3,600 K·d (the G20/15
 //!   heating degree days of Hamburg, DWD; the monthly climate below gives 3,630 K·d).
 //! * Pipes: each building's design mass flow `Q / (c_p (T_supply,design − T_return))` (90/40 °C)
-//!   is summed through the forest toward its nearest station (the quantum sites' heat pumps are
+//!   is summed through the forest toward its station (the quantum sites' heat pumps are
 //!   small and left out); each pipe gets the smallest DN of [`DN_TABLE`] (at least DN32) whose
 //!   velocity stays ≤ 1.5 m/s (ρ = 977.8 kg/m³), the usual design limit for distribution pipes
 //!   (e.g. Frederiksen & Werner, *District Heating and Cooling*, 2013, ch. 5); DN600 where even
 //!   that is exceeded: the crate's one sizing rule,
-//!   [`crate::hydraulics::sizing::smallest_dn_for`]. A loop-closing pipe or tie takes the smaller
-//!   DN of the pipes at its ends. EN 253 series 2 insulation (series 1 for part of the old
+//!   [`crate::hydraulics::sizing::smallest_dn_for`]. A loop-closing pipe takes the smaller DN of
+//!   the pipes at its ends. EN 253 series 2 insulation (series 1 for part of the old
 //!   centre), 0.8 m cover.
 //! * Stations: a gas boiler of 1.1 × the sum of the design loads of the buildings the station
-//!   feeds and a pump set whose head is 1.3 × (the design pressure drop of the worst path in the
-//!   network, supply and return, by Darcy–Weisbach with the solver's friction factor
+//!   feeds and a pump set whose head is 1.3 × (the design pressure drop of the worst path in its
+//!   own network, supply and return, by Darcy–Weisbach with the solver's friction factor
 //!   ([`crate::hydraulics::solver::friction_factor`]), plus the smallest substation differential
 //!   pressure) + 0.5 bar for the station itself, within 3–25 bar; the main station (`boiler_main`,
 //!   `pump_main`; the others `boiler_main2`, `pump_main2`, …) also has a storage tank holding one
@@ -86,10 +89,8 @@ mod streets;
 
 pub use geometry::polyline_distance;
 pub(crate) use grid::design_grid;
-pub use network::{BUILDINGS_PER_STATION, station_count};
 pub(crate) use network::{
-    boiler_capacity_w, design_pump_head_pa, kmeans_centres, main_station_plants,
-    satellite_station_plants,
+    boiler_capacity_w, design_pump_head_pa, main_station_plants, satellite_station_plants,
 };
 pub use riverside::riverside;
 pub use sizing::{
@@ -391,24 +392,14 @@ pub fn generate_city(opts: &GenerateOptions) -> Scene {
         })
         .collect();
 
-    assemble(
+    let mut scene = assemble(
         plan,
         Header {
             name: format!(
                 "Generated city ({n} buildings, {m} sites, seed {})",
                 opts.seed
             ),
-            description: format!(
-                "A procedurally generated temperate city of {n} buildings around a noisy street grid, \
-                 heated by a district-heating network with {stations} and {m} micro \
-                 quantum data centres whose waste heat feeds heat pumps. Generated by `qtwin generate \
-                 --buildings {n} --sites {m} --seed {}`.",
-                opts.seed,
-                stations = match station_count(n) {
-                    1 => "a gas-boiler main station".to_string(),
-                    k => format!("{k} gas-boiler stations (the main one with a storage tank)"),
-                },
-            ),
+            description: String::new(),
             seed: opts.seed,
             main_vertex,
             wind_pos,
@@ -416,7 +407,27 @@ pub fn generate_city(opts: &GenerateOptions) -> Scene {
             force_loops: Vec::new(),
         },
         &mut rng,
-    )
+    );
+    let stations = scene
+        .plants
+        .iter()
+        .filter(|p| matches!(p, Plant::GasBoiler { .. }))
+        .count();
+    scene.description = format!(
+        "A procedurally generated temperate city of {n} buildings around a noisy street grid, \
+         heated by {stations} and {m} micro \
+         quantum data centres whose waste heat feeds heat pumps. Generated by `qtwin generate \
+         --buildings {n} --sites {m} --seed {}`.",
+        opts.seed,
+        stations = match stations {
+            1 => "a district-heating network with a gas-boiler main station".to_string(),
+            k => format!(
+                "{k} district-heating networks, each fed by its own gas-boiler station (the main \
+                 one with a storage tank),"
+            ),
+        },
+    );
+    scene
 }
 
 #[cfg(test)]
@@ -492,7 +503,26 @@ mod tests {
             .iter()
             .filter(|p| matches!(p, Plant::GasBoiler { .. }))
             .collect();
-        assert!(boilers.len() >= 4, "{} boiler stations", boilers.len());
+        // The fewest stations within a station's capacity of design load each.
+        let cap = crate::import::layout::station_capacity_w(&Fluid::default());
+        let load: f64 = s
+            .buildings
+            .iter()
+            .map(|b| {
+                design_heat_load_w(
+                    b,
+                    s.sim.indoor_setpoint_c,
+                    s.heat_network.design_outdoor_temp_c,
+                )
+            })
+            .sum();
+        let least = (load / cap).ceil() as usize;
+        assert!(least >= 5, "{load} W");
+        assert!(
+            boilers.len() >= least && boilers.len() <= least + 3,
+            "{} boiler stations for {least} × the capacity",
+            boilers.len()
+        );
         for p in &boilers {
             let pumps = s
                 .plants
@@ -501,14 +531,77 @@ mod tests {
                 .count();
             assert_eq!(pumps, 1, "{}: {pumps} pumps", p.id());
         }
+        // Each station its own network: one boiler per connected part, every building on one,
+        // each part's design load within the capacity (and each boiler 1.1 × it).
+        let net = &s.heat_network;
+        let idx: HashMap<&str, usize> = net
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (n.id.as_str(), k))
+            .collect();
+        let mut dsu = validate::Dsu::new(net.nodes.len());
+        for p in &net.pipes {
+            dsu.union(idx[p.from.as_str()], idx[p.to.as_str()]);
+        }
+        let mut part_boiler: HashMap<usize, (f64, usize)> = HashMap::new();
+        for p in &boilers {
+            if let Plant::GasBoiler {
+                node, capacity_w, ..
+            } = p
+            {
+                let e = part_boiler.entry(dsu.find(idx[node.as_str()])).or_default();
+                e.0 = *capacity_w;
+                e.1 += 1;
+            }
+        }
+        assert!(
+            part_boiler.values().all(|e| e.1 == 1),
+            "two boilers on one network"
+        );
+        let mut part_load: HashMap<usize, f64> = HashMap::new();
+        for b in &s.buildings {
+            let r = dsu.find(idx[b.node.as_deref().expect("connected")]);
+            assert!(
+                part_boiler.contains_key(&r),
+                "{} on a network without a boiler",
+                b.id
+            );
+            *part_load.entry(r).or_default() +=
+                design_heat_load_w(b, s.sim.indoor_setpoint_c, net.design_outdoor_temp_c);
+        }
+        assert_eq!(part_load.len(), boilers.len());
+        for (r, l) in &part_load {
+            assert!(*l <= cap, "{l} W on one station");
+            assert!(part_boiler[r].0 >= 1.1 * l - 1.0);
+        }
+        // No pipe above DN400, every pump within 3–25 bar.
+        for p in &net.pipes {
+            let dn = match p.size {
+                PipeSize::Dn(dn) => dn,
+                _ => 0,
+            };
+            assert!(dn <= 400, "{}: DN{dn}", p.id);
+        }
+        for p in &s.plants {
+            if let Plant::CirculationPump {
+                id, max_head_pa, ..
+            } = p
+            {
+                assert!(
+                    (3.0e5..=2.5e6).contains(max_head_pa),
+                    "{id}: {max_head_pa} Pa"
+                );
+            }
+        }
         let v = tree_velocities(&s);
         assert!(v.len() > 1000);
         for (id, v) in v {
             assert!(v <= MAX_DESIGN_VELOCITY_M_S + 1e-9, "{id}: {v:.2} m/s");
         }
-        // A town below the threshold keeps one station.
+        // A town within one station's capacity keeps one station.
         let small = generate_city(&GenerateOptions {
-            buildings: 2000,
+            buildings: 1000,
             sites: 2,
             seed: 3,
         });

@@ -11,19 +11,21 @@
 //!   [`DIRECT_TAP_M`] of the street is connected at the tap itself.
 //! * **Stations**: one boiler station feeds at most [`station_capacity_w`] of design load (the
 //!   design flow a [`MAX_STATION_DN`] = DN400 trunk carries within the sizing limits below: about
-//!   38 MW at 90/40 °C), so a district gets `n = ⌈design load / that⌉` stations to start with, and
-//!   one more until no pipe is larger than DN400 (at most [`MAX_STATIONS`]). One station stands at
-//!   `--plant lon,lat` (attached to the nearest street point), else at the street node nearest to
-//!   the connected buildings' design-load-weighted centre: a central plant keeps the trunk short
-//!   and its pipes small (the opposite of the generator's edge-of-town main station, which models a
-//!   grown city fed from its outskirts); a planner who knows the real site gives `--plant`. More
-//!   stations stand at the street nodes nearest to the centres of a k-means split of the
-//!   buildings weighted by design load (the generator's [`generate::kmeans_centres`], its first
-//!   centre held at `--plant` when given). Each tree vertex is fed by its nearest station along
-//!   the tree; the tree edges between two stations' parts stay as *ties* (one network, as the
-//!   generator's), sized like loops. DN400 as the largest distribution pipe is our planning
-//!   assumption (transmission lines are larger, but a district's stations are usually placed so
-//!   that its distribution mains stay at or below DN300–400; Frederiksen & Werner 2013, ch. 5).
+//!   37 MW at 90/40 °C). A district above that gets several stations, **each with its own
+//!   network** (its own boiler, pump set and pressure holding; no pipe joins two stations'
+//!   networks): the route below, a tree from the root (`--plant lon,lat` attached to the nearest
+//!   street point, else the street node nearest to the connected buildings' design-load-weighted
+//!   centre), is cut into the fewest connected parts of at most a station's capacity each
+//!   ([`super::partition`]: Kundu & Misra's bottom-up rule, the heaviest branch cut first), and
+//!   each part's station stands at its load-weighted median on the tree (no branch from it
+//!   carries more than half the part's load: trunks of half the capacity, short paths). The part
+//!   holding the root keeps its station there when `--plant` was given (it is honoured as one of
+//!   the stations, the only one if the district fits). At most [`MAX_STATIONS`]. A central plant
+//!   keeps the trunk short and its pipes small (the opposite of the generator's edge-of-town main
+//!   station, which models a grown city fed from its outskirts); a planner who knows the real
+//!   site gives `--plant`. DN400 as the largest distribution pipe is our planning assumption
+//!   (transmission lines are larger, but a district's stations are usually placed so that its
+//!   distribution mains stay at or below DN300–400; Frederiksen & Werner 2013, ch. 5).
 //! * **Route**: a Steiner tree over the street graph joining the plant, every tap and every
 //!   quantum site ([`super::steiner`], Mehlhorn's 2-approximation). Scene nodes stand at the
 //!   plant, the taps, the sites and every tree vertex of degree ≠ 2; chains of degree-2 vertices
@@ -41,22 +43,22 @@
 //! [`crate::hydraulics::sizing`]), the usual design limits for distribution pipes
 //! (Frederiksen & Werner, *District Heating and Cooling*, 2013, ch. 5: 100–200 Pa/m); a service
 //! pipe is sized for its building's own flow. Loop-closing pipes take the smaller DN of the pipes
-//! at their ends, ties likewise. The main station is the generator's main station for its part's
+//! at their ends. The main station is the generator's main station for its part's
 //! design load (boiler, storage tank, pump set); the others have a boiler and a pump set
 //! ([`generate::satellite_station_plants`]); every site is a station with the generator's heat
 //! pump and pump set. Insulation EN 253 series 2, 0.8 m cover.
 //!
 //! Boilers and pumps are then checked on the district's own **design day** ([`design_day`]): the
 //! laid-out scene is simulated for a day at the design outdoor temperature (5-minute ticks,
-//! ground at 5 °C, no sun, pumps unlimited) and each station's boiler gets at least 1.1 × its
-//! part's share (by design load) of the largest heat demand plus network losses of any tick
-//! after the first hour, rounded up to 100 kW — the same margin as the rule of thumb, but on the
+//! ground at 5 °C, no sun, pumps unlimited) and each station's boiler gets at least 1.1 × the
+//! largest heat demand of its own network's substations plus that network's share (by demand) of
+//! the tick's losses, over the ticks after the first hour, rounded up to 100 kW — the same margin as the rule of thumb, but on the
 //! peak the demand model actually produces (the morning hot-water peak of offices and schools
 //! lies well above twice the mean hot water that [`design_heat_load_w`] counts). The boilers
 //! cover the whole peak on their own, so the district stays warm with every quantum site down
-//! (n − 1 for the heat supply). Every pump set gets the larger of the rule-of-thumb head on the
-//! design flows ([`generate::design_pump_head_pa`]) and 1.2 × the largest head the design day
-//! needed ([`design_day_head_pa`]): the design flows alone left the pumps at their limit at the
+//! (n − 1 for the heat supply). Every pump set gets the larger of the rule-of-thumb head on its
+//! own network's design flows ([`generate::design_pump_head_pa`]) and 1.2 × the largest head its
+//! network's reference pump needed on the design day ([`design_day_head_pa`]): the design flows alone left the pumps at their limit at the
 //! morning peak (substations then get less than they ask).
 //!
 //! # Grid and climate
@@ -167,7 +169,22 @@ pub struct LayoutReport {
     pub stations: Vec<Placement>,
     /// Design heat load of each station's part, W.
     pub station_load_w: Vec<f64>,
-    /// Pipes tying two stations' parts into one network.
+    /// The most design load one station feeds, W ([`station_capacity_w`]).
+    #[serde(default)]
+    pub station_capacity_w: f64,
+    /// Each station's pump head, Pa (its pump sets' largest head, sized on its own network's
+    /// design day).
+    #[serde(default)]
+    pub station_pump_head_pa: Vec<f64>,
+    /// Each station's largest pipe (its trunk).
+    #[serde(default)]
+    pub station_largest_dn: Vec<u32>,
+    /// Each station's network's peak heat on the design day (demand plus its share of the
+    /// losses), W.
+    #[serde(default)]
+    pub station_design_day_peak_w: Vec<f64>,
+    /// Pipes tying two stations' parts into one network: always 0 (every station has its own
+    /// network; kept for the report's readers).
     pub ties: usize,
     /// End-of-line bypasses laid ([`add_bypasses`]) and their summed flow, kg/s.
     pub bypasses: usize,
@@ -330,8 +347,6 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             [0.0, 0.0]
         }
     };
-    let pts: Vec<P> = conn.iter().map(|&i| buildings[i].centre()).collect();
-    let wts: Vec<f64> = conn.iter().map(|&i| loads[i]).collect();
     let nv = g.nodes.len();
     let wedges = g.weighted_edges();
     // Design flows: own flow at each vertex.
@@ -344,29 +359,72 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     let mut base_terminals: Vec<usize> = b_att.iter().flatten().map(|a| a.node).collect();
     base_terminals.extend(s_att.iter().flatten().map(|a| a.node));
     let n_connected = conn.len();
-    // One station for now: the multi-station split below (k-means, ties) is laid out correctly
-    // but its hydraulics on a 10k-building district are not yet right (see the module page).
-    let _ = total_load_w;
-    let stations = station_vertices(&g, plant_given, centre, &pts, &wts, 1)?;
+    // The route: a Steiner tree from the plant (given, or at the design-load centre) to every
+    // tap and site, then cut into station parts of at most a station's capacity
+    // ([`super::partition`]), each its own network.
+    let root = match plant_given {
+        Some(v) => v,
+        None => g
+            .nearest_node(centre)
+            .ok_or_else(|| ImportError::Other("the street graph has no node".into()))?,
+    };
+    let mut terminals = vec![root];
+    terminals.extend_from_slice(&base_terminals);
+    let tree = steiner_tree(nv, &wedges, &terminals)
+        .map_err(|e| ImportError::Other(format!("no network along the streets: {e}")))?;
+    let mut vload = vec![0.0; nv];
+    for (a, q) in b_att.iter().zip(&loads) {
+        if let Ok(a) = a {
+            vload[a.node] += q;
+        }
+    }
+    let mut is_terminal = vec![false; nv];
+    for &t in &base_terminals {
+        is_terminal[t] = true;
+    }
+    let capacity_w = station_capacity_w(&fluid);
+    let part = super::partition::partition_tree(
+        nv,
+        &wedges,
+        &tree.edges,
+        root,
+        &vload,
+        &is_terminal,
+        capacity_w,
+        plant_given.is_some(),
+    );
+    if part.stations.len() > MAX_STATIONS {
+        return Err(ImportError::Other(format!(
+            "the district's design load of {:.0} MW needs {} stations of at most {:.1} MW each \
+             (limit {MAX_STATIONS}): import a smaller area",
+            total_load_w / 1e6,
+            part.stations.len(),
+            capacity_w / 1e6
+        )));
+    }
+    let stations = part.stations.clone();
     let m = lay_mains(
         &g,
         &wedges,
+        &part.edges,
         &base_terminals,
         &stations,
+        part.owner,
         &own,
         opts.loops,
         n_connected,
         buildings.len() + site_pos.len(),
         &fluid,
-    )?;
+    );
     let plant_v = stations[0];
     let plant_how = if plant_given.is_some() {
         "given (--plant), on the nearest street".to_string()
     } else if stations.len() == 1 {
         "the street node nearest to the buildings' design-load centre".to_string()
     } else {
-        "the street node nearest to the centre of its part (k-means on the design load)".to_string()
+        "the load-weighted median of its part of the network".to_string()
     };
+    let other_how = "the load-weighted median of its part of the network".to_string();
     let Mains {
         mut nodes,
         mut pipes,
@@ -376,14 +434,13 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         largest_dn,
         mains_length_m,
         loops: n_loops,
-        ties: n_ties,
-        tie_pipes,
     } = m;
 
     // Service pipes to the buildings and sites.
     let mut service_length_m = 0.0;
     let mut service_pipes = 0usize;
-    let mut dp_worst: f64 = 0.0;
+    // Design pressure drop of each part's worst path (supply only), Pa.
+    let mut dp_worst = vec![0.0_f64; stations.len()];
     let mut service = |id: &str,
                        att: &Attachment,
                        kg_s: f64,
@@ -391,8 +448,9 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
                        pipes: &mut Vec<Pipe>|
      -> String {
         let tap = node_id[att.node].clone().expect("taps are nodes");
+        let k = owner[att.node];
         if att.distance_m < DIRECT_TAP_M {
-            dp_worst = dp_worst.max(dp_at[att.node]);
+            dp_worst[k] = dp_worst[k].max(dp_at[att.node]);
             return tap;
         }
         let nid = format!("h_{id}");
@@ -405,7 +463,8 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
         let route = vec![g.nodes[att.node], att.from];
         let len = polyline_length(&route);
-        dp_worst = dp_worst.max(dp_at[att.node] + pressure_gradient_pa_m(kg_s, d, &fluid) * len);
+        dp_worst[k] =
+            dp_worst[k].max(dp_at[att.node] + pressure_gradient_pa_m(kg_s, d, &fluid) * len);
         service_length_m += len;
         service_pipes += 1;
         pipes.push(laid_pipe(format!("svc_{id}"), tap, nid.clone(), dn, route));
@@ -450,7 +509,11 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         .map(|(_, q)| q)
         .sum();
     let min_dp = 5.0e4;
-    let head = generate::design_pump_head_pa(dp_worst, min_dp);
+    // Each station's pump set: the rule-of-thumb head on its own part's worst path.
+    let head: Vec<f64> = dp_worst
+        .iter()
+        .map(|&dp| generate::design_pump_head_pa(dp, min_dp))
+        .collect();
     let plant_node = node_id[plant_v].clone().expect("the plant is a node");
     let station_nodes: Vec<String> = stations
         .iter()
@@ -466,7 +529,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     let mut plants = generate::main_station_plants(
         &plant_node,
         station_load_w[0],
-        head,
+        head[0],
         &fluid,
         T_SUPPLY,
         T_RETURN,
@@ -476,11 +539,21 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
             k + 1,
             node,
             generate::boiler_capacity_w(station_load_w[k]),
-            head,
+            head[k],
         ));
     }
+    // The part each pump set's node lies in (the stations', the sites').
+    let mut part_of_node: std::collections::BTreeMap<String, usize> = station_nodes
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.clone(), k))
+        .collect();
     let mut hp_elec = Vec::new();
-    for (s, &cap) in sites.iter().zip(&hp_caps) {
+    for ((s, &cap), a) in sites.iter().zip(&hp_caps).zip(&s_att) {
+        let k = owner[a.as_ref().expect("checked above").node];
+        part_of_node
+            .entry(s.node.clone().expect("set above"))
+            .or_insert(k);
         let node = s.node.clone().expect("set above");
         hp_elec.push(cap / HEAT_PUMP_DESIGN_COP);
         plants.push(Plant::HeatPump {
@@ -495,7 +568,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
                 id: format!("pump_{}", s.id),
                 node,
                 efficiency: 0.6,
-                max_head_pa: head,
+                max_head_pa: head[k],
             });
         }
     }
@@ -583,7 +656,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         failures: Vec::new(),
         georef: Some(georef),
     };
-    let (bypass_n, bypass_kg_s) = add_bypasses(&mut scene, &tie_pipes, &station_nodes, &loads);
+    let (bypass_n, bypass_kg_s) = add_bypasses(&mut scene, &[], &station_nodes, &loads);
     if let Err(issues) = crate::scene::validate(&scene) {
         return Err(ImportError::Other(format!(
             "the laid-out scene does not pass `qtwin check` (a bug in the layout): {}",
@@ -618,9 +691,20 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     }
     let day = design_day(&scene);
     let design_day_peak_w = day.peak_w;
-    // Each station's boiler covers its part's share (by design load) of the design day's peak;
-    // every pump set gets the head the design day needed, with margin.
-    let pump_head_pa = design_day_head_pa(head, day.head_needed_pa);
+    // Each station's boiler covers its own network's peak on the design day (its substations'
+    // largest demand plus its share of the losses); its pump sets get the head that network
+    // needed, with margin ([`design_day_head_pa`]).
+    let day_of = |k: usize| {
+        day.parts
+            .iter()
+            .find(|p| p.station_nodes.contains(&station_nodes[k]))
+    };
+    let station_head_pa: Vec<f64> = (0..stations.len())
+        .map(|k| design_day_head_pa(head[k], day_of(k).map_or(0.0, |p| p.head_needed_pa)))
+        .collect();
+    let station_peak_w: Vec<f64> = (0..stations.len())
+        .map(|k| day_of(k).map_or(0.0, |p| p.peak_w))
+        .collect();
     let mut boiler_capacity_w = 0.0;
     for p in &mut scene.plants {
         match p {
@@ -631,17 +715,33 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
                     .unwrap_or(1)
                     .clamp(1, station_nodes.len())
                     - 1;
-                let share = if design_load_w > 0.0 {
-                    station_load_w[k] / design_load_w
-                } else {
-                    1.0
-                };
-                *capacity_w =
-                    capacity_w.max(generate::boiler_capacity_w(design_day_peak_w * share));
+                *capacity_w = capacity_w.max(generate::boiler_capacity_w(station_peak_w[k]));
                 boiler_capacity_w += *capacity_w;
             }
-            Plant::CirculationPump { max_head_pa, .. } => *max_head_pa = pump_head_pa,
+            Plant::CirculationPump {
+                node, max_head_pa, ..
+            } => {
+                if let Some(&k) = part_of_node.get(node.as_str()) {
+                    *max_head_pa = station_head_pa[k];
+                }
+            }
             _ => {}
+        }
+    }
+    let pump_head_pa = station_head_pa.iter().copied().fold(0.0, f64::max);
+    // Each station's largest pipe (its trunk).
+    let mut station_largest_dn = vec![0u32; stations.len()];
+    {
+        let part_of: std::collections::BTreeMap<&str, usize> = node_id
+            .iter()
+            .zip(&owner)
+            .filter_map(|(id, &o)| Some((id.as_deref()?, o)))
+            .filter(|(_, o)| *o != usize::MAX)
+            .collect();
+        for p in &scene.heat_network.pipes {
+            if let (Some(&k), PipeSize::Dn(dn)) = (part_of.get(p.from.as_str()), &p.size) {
+                station_largest_dn[k] = station_largest_dn[k].max(*dn);
+            }
         }
     }
     let report = LayoutReport {
@@ -669,11 +769,20 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
                 } else {
                     format!("boiler_main{}", k + 1)
                 };
-                place(&id, node, g.nodes[v], &plant_how)
+                place(
+                    &id,
+                    node,
+                    g.nodes[v],
+                    if k == 0 { &plant_how } else { &other_how },
+                )
             })
             .collect(),
         station_load_w: station_load_w.iter().map(|w| r3(*w)).collect(),
-        ties: n_ties,
+        station_capacity_w: r3(capacity_w),
+        station_pump_head_pa: station_head_pa,
+        station_largest_dn,
+        station_design_day_peak_w: station_peak_w.iter().map(|w| r3(*w)).collect(),
+        ties: 0,
         bypasses: bypass_n,
         bypass_flow_kg_s: r3(bypass_kg_s),
         sites: scene
@@ -693,7 +802,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         design_day_peak_w: r3(design_day_peak_w),
         boiler_capacity_w,
         largest_dn,
-        worst_path_dp_pa: r3(dp_worst),
+        worst_path_dp_pa: r3(dp_worst.iter().copied().fold(0.0, f64::max)),
         pump_head_pa,
         design_day_head_needed_pa: r3(day.head_needed_pa),
         next_steps,
@@ -859,8 +968,9 @@ fn add_bypasses(
     (n, total)
 }
 
-/// Most boiler stations an import lays out.
-pub const MAX_STATIONS: usize = 64;
+/// Most boiler stations an import lays out (256 × [`station_capacity_w`]: about 9.6 GW of design
+/// load; a larger district is refused with a clear message).
+pub const MAX_STATIONS: usize = 256;
 /// Largest pipe an import lays (the trunk of a station): DN400. Above it a district gets more
 /// stations (see the module page).
 pub const MAX_STATION_DN: u32 = 400;
@@ -887,43 +997,6 @@ pub fn stations_for(load_w: f64, fluid: &Fluid) -> usize {
     ((load_w / station_capacity_w(fluid)).ceil() as usize).clamp(1, MAX_STATIONS)
 }
 
-/// The stations' street vertices, the main one first: for one station the given plant or the
-/// street node nearest to the design-load centre; for more, the street nodes nearest to the
-/// centres of a k-means split of the buildings weighted by design load (the generator's,
-/// [`generate::kmeans_centres`]; the first centre held at the given plant, if any).
-fn station_vertices(
-    g: &StreetGraph,
-    plant: Option<usize>,
-    centre: P,
-    pts: &[P],
-    wts: &[f64],
-    n: usize,
-) -> Result<Vec<usize>, ImportError> {
-    let none = || ImportError::Other("the street graph has no node".into());
-    if n <= 1 {
-        return Ok(vec![match plant {
-            Some(v) => v,
-            None => g.nearest_node(centre).ok_or_else(none)?,
-        }]);
-    }
-    let first = plant.map(|v| g.nodes[v]).unwrap_or(centre);
-    let centres = generate::kmeans_centres(pts, wts, first, n, plant.is_some());
-    let mut out: Vec<usize> = Vec::new();
-    for (k, c) in centres.iter().enumerate() {
-        let v = match (k, plant) {
-            (0, Some(v)) => Some(v),
-            _ => g.nearest_node_where(*c, |v| !out.contains(&v)),
-        };
-        if let Some(v) = v {
-            out.push(v);
-        }
-    }
-    if out.is_empty() {
-        return Err(none());
-    }
-    Ok(out)
-}
-
 /// The heat network's mains as laid by [`lay_mains`].
 struct Mains {
     nodes: Vec<Node>,
@@ -932,41 +1005,40 @@ struct Mains {
     node_id: Vec<Option<String>>,
     /// Design pressure drop from the vertex's station (supply only), Pa.
     dp_at: Vec<f64>,
-    /// Station each tree vertex is fed from (index into the stations).
+    /// Station each tree vertex is fed from (index into the stations; `usize::MAX` off the
+    /// tree).
     owner: Vec<usize>,
     largest_dn: u32,
     mains_length_m: f64,
     loops: usize,
-    ties: usize,
-    /// Indices (into `pipes`) of the ties.
-    tie_pipes: Vec<usize>,
 }
 
-/// The mains: a Steiner tree over the street graph joining the stations and `terminals`
-/// (taps and sites), each tree vertex fed by its nearest station along the tree, pipes sized on
-/// the design flows summed toward their station, the tree edges between two stations' parts laid
-/// as ties (one network), and loops if asked (see the module page). `extra_ids`: how many more
-/// nodes the scene will get (for the width of the ids).
+/// The mains along the tree `tree` (street edges, every station's part of it: see
+/// [`super::partition`]), each vertex of it in the part `owner[v]` whose station is
+/// `stations[owner[v]]`: pipes sized on the design flows summed toward their station, and loops
+/// within a part if asked (see the module page). `terminals`: the taps and sites (scene nodes).
+/// `extra_ids`: how many more nodes the scene will get (for the width of the ids).
+#[allow(clippy::too_many_arguments)]
 fn lay_mains(
     g: &StreetGraph,
     wedges: &[(usize, usize, f64)],
+    tree: &[usize],
     terminals_in: &[usize],
     stations: &[usize],
+    owner: Vec<usize>,
     own: &[f64],
     loops: bool,
     n_connected: usize,
     extra_ids: usize,
     fluid: &Fluid,
-) -> Result<Mains, ImportError> {
+) -> Mains {
     let nv = g.nodes.len();
     let mut terminals = stations.to_vec();
     terminals.extend_from_slice(terminals_in);
-    let tree = steiner_tree(nv, wedges, &terminals)
-        .map_err(|e| ImportError::Other(format!("no network along the streets: {e}")))?;
 
-    // Tree structure: each vertex fed by its nearest station along the tree.
+    // Tree structure: each part rooted at its station.
     let mut tadj: Vec<Vec<usize>> = vec![Vec::new(); nv];
-    for &e in &tree.edges {
+    for &e in tree {
         tadj[wedges[e].0].push(e);
         tadj[wedges[e].1].push(e);
     }
@@ -977,36 +1049,6 @@ fn lay_mains(
             wedges[e].0
         }
     };
-    let mut owner = vec![usize::MAX; nv];
-    if stations.len() > 1 {
-        let mut best = vec![f64::INFINITY; nv];
-        let mut heap = std::collections::BinaryHeap::new();
-        for (k, &s) in stations.iter().enumerate() {
-            best[s] = 0.0;
-            owner[s] = k;
-            heap.push(std::cmp::Reverse((0u64, s)));
-        }
-        let mut done = vec![false; nv];
-        while let Some(std::cmp::Reverse((dbits, u))) = heap.pop() {
-            if done[u] {
-                continue;
-            }
-            done[u] = true;
-            let du = f64::from_bits(dbits);
-            for &e in &tadj[u] {
-                let v = other(e, u);
-                let dv = du + wedges[e].2;
-                if dv < best[v] {
-                    best[v] = dv;
-                    owner[v] = owner[u];
-                    heap.push(std::cmp::Reverse((dv.to_bits(), v)));
-                }
-            }
-        }
-    } else {
-        owner.iter_mut().for_each(|o| *o = 0);
-    }
-    let is_tie = |e: usize| owner[wedges[e].0] != owner[wedges[e].1];
     let mut parent: Vec<Option<usize>> = vec![None; nv];
     let mut in_tree = vec![false; nv];
     let mut order = stations.to_vec();
@@ -1021,7 +1063,7 @@ fn lay_mains(
         i += 1;
         for &e in &tadj[u] {
             let v = other(e, u);
-            if !in_tree[v] && !is_tie(e) {
+            if !in_tree[v] {
                 in_tree[v] = true;
                 parent[v] = Some(e);
                 depth_m[v] = depth_m[u] + wedges[e].2;
@@ -1031,10 +1073,9 @@ fn lay_mains(
         }
     }
     let mut is_edge_in_tree = vec![false; wedges.len()];
-    for &e in &tree.edges {
+    for &e in tree {
         is_edge_in_tree[e] = true;
     }
-    let tie_edges: Vec<usize> = tree.edges.iter().copied().filter(|&e| is_tie(e)).collect();
     // Loops.
     let mut loop_edges: Vec<usize> = Vec::new();
     if loops {
@@ -1080,12 +1121,12 @@ fn lay_mains(
         }
     }
 
-    // Scene nodes: stations, taps, sites, loop and tie ends and tree vertices of degree ≠ 2.
+    // Scene nodes: stations, taps, sites, loop ends and tree vertices of degree ≠ 2.
     let mut is_node = vec![false; nv];
     for &t in &terminals {
         is_node[t] = true;
     }
-    for &e in loop_edges.iter().chain(&tie_edges) {
+    for &e in &loop_edges {
         is_node[wedges[e].0] = true;
         is_node[wedges[e].1] = true;
     }
@@ -1182,25 +1223,21 @@ fn lay_mains(
             .max()
             .unwrap_or(MIN_DN);
     }
-    // Loops and ties: the smaller DN of the pipes at their ends.
-    let mut tie_pipes = Vec::new();
-    for (k, &e) in loop_edges.iter().chain(&tie_edges).enumerate() {
-        if k >= loop_edges.len() {
-            tie_pipes.push(pipes.len());
-        }
+    // Loops: the smaller DN of the pipes at their ends.
+    for &e in &loop_edges {
         let (a, b, _) = wedges[e];
         let dn = dn_in[a].min(dn_in[b]).max(MIN_DN);
         let route = oriented(e, a);
         mains_length_m += polyline_length(&route);
         pipes.push(laid_pipe(
             format!("p{:0w_p$}", pipes.len() + 1),
-            node_id[a].clone().expect("loop and tie ends are nodes"),
-            node_id[b].clone().expect("loop and tie ends are nodes"),
+            node_id[a].clone().expect("loop ends are nodes"),
+            node_id[b].clone().expect("loop ends are nodes"),
             dn,
             route,
         ));
     }
-    Ok(Mains {
+    Mains {
         nodes,
         pipes,
         node_id,
@@ -1209,9 +1246,7 @@ fn lay_mains(
         largest_dn,
         mains_length_m,
         loops: loop_edges.len(),
-        ties: tie_edges.len(),
-        tie_pipes,
-    })
+    }
 }
 
 /// The largest heat demand plus network losses over a simulated design day, W: the laid-out
@@ -1222,11 +1257,27 @@ pub fn design_day_peak_w(scene: &Scene) -> f64 {
 }
 
 /// What the simulated design day asks of the plants ([`design_day`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DesignDay {
     /// Largest heat demand plus network losses of a tick, W.
     pub peak_w: f64,
-    /// Largest head the reference pump needed to give every substation its flow, Pa.
+    /// Largest head a reference pump needed to give every substation its flow, Pa (the largest
+    /// of the parts').
+    pub head_needed_pa: f64,
+    /// The same for each separate network (connected part with a heat source), in the order of
+    /// their reference nodes.
+    pub parts: Vec<PartDay>,
+}
+
+/// What the design day asks of one separate network ([`DesignDay::parts`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartDay {
+    /// Node ids of every station in the part (boilers, heat pumps, pumps).
+    pub station_nodes: Vec<String>,
+    /// Largest heat demand of its substations plus its share (by demand) of the tick's network
+    /// losses, W.
+    pub peak_w: f64,
+    /// Largest head its reference pump needed, Pa.
     pub head_needed_pa: f64,
 }
 
@@ -1271,8 +1322,28 @@ pub fn design_day(scene: &Scene) -> DesignDay {
     );
     let ticks = (24.0 * 3600.0 / tick_s) as u64;
     let skip = (3600.0 / tick_s) as u64;
+    // The separate networks: each station's part, and each consumer's.
+    let (station_part, consumer_part, nparts) = {
+        let net = sim.res::<crate::network::Network>();
+        let st = sim.res::<crate::plants::Stations>();
+        let cons = sim.res::<crate::demand::Consumers>();
+        let ncomp = net.component_root.len();
+        let sp: Vec<usize> = st
+            .node
+            .iter()
+            .map(|&n| net.component[n as usize] as usize)
+            .collect();
+        let cp: Vec<Option<usize>> = cons
+            .node
+            .iter()
+            .map(|n| n.map(|n| net.component[n as usize] as usize))
+            .collect();
+        (sp, cp, ncomp)
+    };
     let (mut peak, mut prev_demand, mut prev_loss) = (0.0_f64, 0.0, 0.0);
     let mut head_needed: f64 = 0.0;
+    let mut part_peak = vec![0.0_f64; nparts];
+    let mut part_head = vec![0.0_f64; nparts];
     for t in 0..ticks {
         sim.step();
         let l = sim.res::<crate::ledger::Ledger>();
@@ -1281,14 +1352,55 @@ pub fn design_day(scene: &Scene) -> DesignDay {
         (prev_demand, prev_loss) = (l.heat_demand_j, l.pipe_losses_j);
         if t >= skip {
             peak = peak.max((demand + loss) / tick_s);
-            head_needed = head_needed.max(
-                sim.res::<crate::hydraulics::HydraulicState>()
-                    .head_needed_pa,
-            );
+            let hs = sim.res::<crate::hydraulics::HydraulicState>();
+            head_needed = head_needed.max(hs.head_needed_pa);
+            let st = sim.res::<crate::plants::Stations>();
+            for (s, &c) in station_part.iter().enumerate() {
+                if st.is_reference[s] {
+                    part_head[c] = part_head[c].max(hs.station_head_pa[s]);
+                }
+            }
+            let cons = sim.res::<crate::demand::Consumers>();
+            let mut d = vec![0.0; nparts];
+            for (i, c) in consumer_part.iter().enumerate() {
+                if let Some(c) = c {
+                    d[*c] += cons.demand_w[i];
+                }
+            }
+            let total: f64 = d.iter().sum();
+            let with_loss = if total > 0.0 {
+                1.0 + loss / tick_s / total
+            } else {
+                1.0
+            };
+            for (p, x) in part_peak.iter_mut().zip(&d) {
+                *p = p.max(x * with_loss);
+            }
+        }
+    }
+    let mut parts: Vec<PartDay> = Vec::new();
+    {
+        let net = sim.res::<crate::network::Network>();
+        let st = sim.res::<crate::plants::Stations>();
+        for c in 0..nparts {
+            let station_nodes: Vec<String> = station_part
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p == c)
+                .map(|(s, _)| net.node_ids[st.node[s] as usize].clone())
+                .collect();
+            if !station_nodes.is_empty() {
+                parts.push(PartDay {
+                    station_nodes,
+                    peak_w: part_peak[c],
+                    head_needed_pa: part_head[c],
+                });
+            }
         }
     }
     DesignDay {
         peak_w: peak,
         head_needed_pa: head_needed,
+        parts,
     }
 }

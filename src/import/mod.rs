@@ -21,6 +21,7 @@ pub mod geo;
 pub mod geojson;
 pub mod layout;
 pub mod osm;
+pub mod partition;
 pub mod pbf;
 pub mod read;
 pub mod steiner;
