@@ -55,6 +55,8 @@ pub struct ViewOptions {
     pub training: Option<PathBuf>,
     /// What-if edits (`--set PATH=VALUE`) applied live at the start, on the planner's stack.
     pub edits: Vec<(String, String)>,
+    /// Compare with the baseline once the edits are applied (`--proposal LINK`).
+    pub compare_at_start: bool,
 }
 
 /// How the app is set up, whatever the platform.
@@ -72,6 +74,8 @@ pub struct AppConfig {
     pub training: Option<crate::training::Scenario>,
     /// What-if edits applied live at the start (the planner panel opens with them).
     pub edits: Vec<(String, String)>,
+    /// Start the planner's comparison with the baseline once they are applied (a proposal link).
+    pub compare_at_start: bool,
 }
 
 /// Screenshot mode state.
@@ -153,6 +157,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             canvas: None,
             training,
             edits: opts.edits.clone(),
+            compare_at_start: opts.compare_at_start,
         },
     );
     if let Some(path) = opts.screenshot {
@@ -252,6 +257,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             if !cfg.edits.is_empty() {
                 let mut p = app.world_mut().resource_mut::<planner::Planner>();
                 p.open = true;
+                p.compare_when_applied = cfg.compare_at_start;
                 for (k, v) in &cfg.edits {
                     p.requests
                         .push(planner::PlanRequest::Set(k.clone(), v.clone()));
