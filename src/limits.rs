@@ -8,6 +8,8 @@
 //! | a training scenario or a scripted trainee's actions | 16 MiB | [`MAX_SCRIPT_BYTES`] |
 //! | a snapshot file | 256 MiB | [`MAX_SNAPSHOT_BYTES`] |
 //! | an OpenQASM program | 64 MiB | `QasmLimits::max_source_bytes` in the quantum module's `qasm` |
+//! | a proposal link's code (`#p=…`) | 2,000 characters (a QR code at level M holds the link) | [`MAX_PROPOSAL_CHARS`] |
+//! | a proposal's edits, inflated | 64 KiB, at most 200 edits | [`MAX_PROPOSAL_TEXT_BYTES`], [`MAX_PROPOSAL_EDITS`] |
 //!
 //! The limits on the content of each format are documented where it is checked: scenes in the
 //! scene module's `validate`, OpenQASM in the quantum module's `qasm`, the command line's
@@ -23,6 +25,14 @@ pub const MAX_SCENE_BYTES: u64 = 256 << 20;
 pub const MAX_SCRIPT_BYTES: u64 = 16 << 20;
 /// Largest snapshot file read, bytes.
 pub const MAX_SNAPSHOT_BYTES: u64 = 256 << 20;
+/// Longest proposal code (`#p=…` of a proposal link) decoded or made, characters. A link of
+/// that many plus its page's address still fits a QR code at error correction level M (2,331
+/// bytes at version 40).
+pub const MAX_PROPOSAL_CHARS: usize = 2000;
+/// Most bytes a proposal's deflated edits may inflate to (a deflate "bomb" stops there).
+pub const MAX_PROPOSAL_TEXT_BYTES: usize = 64 << 10;
+/// Most edits a proposal holds.
+pub const MAX_PROPOSAL_EDITS: usize = 200;
 
 /// A file that could not be read as text within its limit.
 #[derive(Debug, thiserror::Error)]

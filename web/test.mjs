@@ -8,6 +8,8 @@
 //                     [--build web/dist/build.json]   (how the page was built: the size budgets)
 //                     [--scenes tests/scenes/broken]  (broken scenes to drop)
 //                     [--campus FILE.osm --campus-sha SHA]  (an extract to drop; SHA: its native import)
+//                     [--qtwin PATH]   (the native binary: the proposal link decoded and compared natively)
+//                     [--only main,tour,url,drop,proposal]   (run only these parts; default all)
 //
 // Checks: the first frame arrives (time measured), simulated time advances, the canvas is not
 // blank, no error reaches the console; `?bench` speed and report hash; `?demo` steps through the
@@ -15,8 +17,14 @@
 // and non-scene files dropped on a running city — each shows its message and the page keeps
 // drawing frames (a failed drop keeps the city that was open); an OpenStreetMap extract dropped
 // on the page is imported there, giving the same scene as `qtwin import`; the module's size
-// budgets (full build only). Writes OUT/web-test.json and screenshots.
+// budgets (full build only); proposal links — edits made in the page shared by the Share button
+// (link and QR code), the link opened in a fresh page giving the same comparison numbers as the
+// page that made it and as `qtwin proposal decode --compare` natively, and damaged, too long,
+// newer and other scenes' links each refused with its message and the unchanged city. Writes
+// OUT/web-test.json and screenshots.
 import { chromium } from 'playwright-core';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 
@@ -30,6 +38,9 @@ const buildJson = arg('build', null);
 const brokenDir = arg('scenes', 'tests/scenes/broken');
 const campus = arg('campus', null);
 const campusSha = arg('campus-sha', null);
+const qtwinBin = arg('qtwin', null);
+const only = arg('only', null);
+const part = name => !only || only.split(',').includes(name);
 mkdirSync(out, { recursive: true });
 
 const failures = [];
@@ -124,7 +135,7 @@ const build = buildJson ? JSON.parse(readFileSync(buildJson, 'utf8')) : { profil
 const fullBuild = build.profile === 'web';
 
 // 1. The demo city: first frame, time advancing, not blank, no console errors; bench and hash.
-{
+if (part('main')) {
   const { page, errors, t0 } = await open(`?bench=${benchTicks}`);
   await page.waitForSelector('body[data-frames]', { timeout: 120000 });
   result.first_frame_ms = Number(await data(page, 'firstFrameMs'));
@@ -200,7 +211,7 @@ const fullBuild = build.profile === 'web';
 }
 
 // 2. The guided tour on a phone-sized screen: it starts by itself and moves on.
-{
+if (part('tour')) {
   const { page, errors } = await open('?demo', { width: 390, height: 844 });
   await page.waitForSelector('body[data-tour-step="0"]', { timeout: 120000 });
   await page.waitForSelector('body[data-tour-step="1"]', { timeout: 20000 }).catch(() => {});
@@ -221,7 +232,7 @@ const fullBuild = build.profile === 'web';
 // 3. Hostile scenes by URL: each shows its message and the page runs (the broken scene's error
 // screen; the demo city instead of a scene it could not fetch or that is over the limit).
 result.by_url = {};
-for (const [key, path, expect, city] of [
+if (part('url')) for (const [key, path, expect, city] of [
   ['broken', '?scene=broken.ron', m => /error|problem/i.test(m) && m.includes('broken.ron'), null],
   ['missing', '?scene=missing.ron', m => m.includes('missing.ron: HTTP 404') && m.includes('demo city'), 'Riverside'],
   ['unreachable', `?scene=http://127.0.0.1:${closedPort}/away.ron`, m => m.includes('could not fetch it') && m.includes('demo city'), 'Riverside'],
@@ -250,7 +261,7 @@ for (const [key, path, expect, city] of [
 
 // 4. Hostile files dropped on a running city: each shows its message, and the city that was open
 // keeps running (no reload: a marker set in the page survives).
-{
+if (part('drop')) {
   const { page, errors } = await open('');
   await page.waitForSelector('body[data-frames]', { timeout: 120000 });
   await page.evaluate(() => { window.QTWIN_TEST_MARKER = 1; });
@@ -335,6 +346,104 @@ for (const [key, path, expect, city] of [
     console.log('skip the drop-an-extract case: no --campus extract given');
   }
   await page.close();
+}
+
+// 7. Proposal links.
+if (part('proposal')) {
+  const r = result.proposal = {};
+  const compareOf = async page => {
+    await page.waitForSelector('body[data-compare]', { timeout: 600000 });
+    return JSON.parse(await data(page, 'compare'));
+  };
+  // A proposal made in the page: a new site placed on the map, insulation, a colder network, PV
+  // on two roofs — the edits the "What if…" panel makes — then its comparison with the baseline.
+  const edits = [['sites.q4.pos', '0:200'], ['pipes.*.insulation', 'Series3'], ['network.supply_shift_k', '-10'],
+                 ['pv.b0001+b0002.peak_w', 'auto']];
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  await ctx.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(base).origin });
+  const made = await ctx.newPage();
+  const madeErrors = [];
+  made.on('console', m => { if (m.type() === 'error') madeErrors.push(m.text()); });
+  made.on('pageerror', e => madeErrors.push(`pageerror: ${e.message}`));
+  await made.goto(base);
+  await made.waitForSelector('body[data-frames]', { timeout: 120000 });
+  await made.evaluate(es => { for (const [p, v] of es) window.qtwin.applyEdit(p, v); window.qtwin.startCompare(); }, edits);
+  const t0 = Date.now();
+  r.made = await compareOf(made);
+  r.made_compare_ms = Date.now() - t0;
+  r.code = await data(made, 'proposalCode');
+  // The Share button: the link, copied, with its QR code.
+  await made.click('#share');
+  await made.waitForSelector('#share-qr svg', { timeout: 30000 });
+  r.link = await data(made, 'shareLink');
+  r.link_chars = r.link.length;
+  r.code_chars = r.code.length;
+  r.copied = await data(made, 'shareCopied');
+  r.clipboard = await made.evaluate(() => navigator.clipboard.readText()).catch(e => `(${e.message})`);
+  r.qr_view_box = await made.getAttribute('#share-qr svg', 'viewBox');
+  await made.screenshot({ path: `${out}/web-share.png`, timeout: 180000 });
+  check(r.link === `${base}#p=${r.code}` && r.code.length > 0 && r.code.length <= 2000,
+        `Share: a link of ${r.link_chars} characters (code ${r.code_chars}) for ${edits.length} edits`);
+  check(r.clipboard === r.link, `Share copies the link (${r.copied})`);
+  check(/^0 0 \d+ \d+$/.test(r.qr_view_box ?? ''), `Share shows a QR code of the link (viewBox ${r.qr_view_box})`);
+  check(r.made.kpis && r.made.ticks === 2880, `the page that made it compares ${r.made.ticks} ticks: CO₂ ${r.made.kpis.co2_kg.base.toFixed(1)} → ${r.made.kpis.co2_kg.variant.toFixed(1)} kg, unmet ${r.made.kpis.unmet_heat_kwh.base.toFixed(1)} → ${r.made.kpis.unmet_heat_kwh.variant.toFixed(1)} kWh, ${r.made.homes_colder} homes colder (${r.made_compare_ms} ms)`);
+  check(fatal(madeErrors).length === 0 && unexpected(madeErrors).length === 0, `making a proposal: no console errors${madeErrors.length ? ': ' + madeErrors.join(' | ') : ''}`);
+  await ctx.close();
+
+  // Its link opened in a fresh page: the edits applied live, the same comparison numbers.
+  {
+    const { page, errors } = await open(r.link.slice(base.length));
+    await page.waitForSelector('body[data-proposal-status]', { timeout: 120000 });
+    r.opened_status = await data(page, 'proposalStatus');
+    r.opened_edits = Number(await data(page, 'proposalEdits'));
+    r.opened = await compareOf(page);
+    await page.screenshot({ path: `${out}/web-proposal.png`, timeout: 180000 });
+    check(r.opened_status === 'applied' && r.opened_edits === edits.length, `the link opened in a fresh page: ${r.opened_status}, ${r.opened_edits} edits`);
+    check(JSON.stringify(r.opened) === JSON.stringify(r.made), `the fresh page gives the same comparison numbers as the page that made it`);
+    check(errors.length === 0, `opening a proposal: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+    await page.close();
+  }
+  // The same link natively: `qtwin proposal decode --compare` gives the same numbers.
+  if (qtwinBin) {
+    execFileSync(qtwinBin, ['proposal', 'decode', 'scenes/riverside.ron', r.link, '--compare', '--days', String(r.made.days),
+                            '--json', `${out}/native-compare.json`], { stdio: ['ignore', 'inherit', 'inherit'] });
+    r.native = JSON.parse(readFileSync(`${out}/native-compare.json`, 'utf8'));
+    check(JSON.stringify(r.native) === JSON.stringify(r.made), `\`qtwin proposal decode --compare\` natively gives the same numbers`);
+  }
+
+  // Bad links: each says what is wrong, and the unchanged city runs.
+  const bytes = Buffer.from(r.code, 'base64url');
+  const forge = version => {
+    const b = Buffer.from(bytes.subarray(0, bytes.length - 4));
+    b[0] = version;
+    return Buffer.concat([b, createHash('sha256').update(b).digest().subarray(0, 4)]).toString('base64url');
+  };
+  const flipped = r.code.slice(0, 20) + (r.code[20] === 'A' ? 'B' : 'A') + r.code.slice(21);
+  r.bad = {};
+  for (const [key, path, expect] of [
+    ['damaged', `#p=${flipped}`, m => m.includes('the proposal link is damaged')],
+    ['truncated', `#p=${r.code.slice(0, r.code.length - 6)}`, m => m.includes('the proposal link is damaged')],
+    ['too long', `#p=${'A'.repeat(2001)}`, m => m.includes('too long') && m.includes('2001 characters, over the limit of 2000')],
+    ['newer version', `#p=${forge(2)}`, m => m.includes('made by a newer qtwin (link format 2')],
+    ['another scene', `?scene=other.ron#p=${r.code}`, m => m.includes('made for another scene')],
+  ]) {
+    const { page, errors } = await open(path);
+    await page.waitForSelector('body[data-proposal-status]', { timeout: 120000 });
+    const status = await data(page, 'proposalStatus');
+    const msg = await data(page, 'proposalError');
+    const banner = await page.isVisible('#proposal-banner') ? await page.textContent('#proposal-banner') : null;
+    await page.waitForSelector('body[data-frames]', { timeout: 120000 }).catch(() => {});
+    const live = await alive(page);
+    const compared = await data(page, 'compare');
+    const scene = await data(page, 'sceneName');
+    if (key === 'damaged') await page.screenshot({ path: `${out}/web-proposal-damaged.png`, timeout: 180000 });
+    r.bad[key] = { status, message: msg, frames: [live.from, live.to], console_errors: errors };
+    check(status === 'error' && expect(msg ?? '') && banner === msg && msg.endsWith('The city opens unchanged.'),
+          `${key} link: ${(msg ?? '(no message)').slice(0, 150)}`);
+    check(live.ok && compared === null && scene === 'Riverside', `${key} link: the unchanged city runs (frames ${live.from} → ${live.to}, no edits)`);
+    check(fatal(errors).length === 0, `${key} link: no panic or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);
+    await page.close();
+  }
 }
 
 // 6. The module's size budgets: for the full build (profile `web`, wasm-opt) only; CI's fast

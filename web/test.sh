@@ -4,7 +4,9 @@
 # advancing, a non-blank canvas, no console errors, the guided tour, a day of riverside simulated in
 # the browser giving the same report as natively, hostile input (broken, missing and oversized
 # scenes by URL and by drop, non-scene files: a message, and the page keeps running), an
-# OpenStreetMap extract dropped on the page imported there as natively, and the module's size
+# OpenStreetMap extract dropped on the page imported there as natively, proposal links (made in the
+# page and shared, opened in a fresh page and natively with the same comparison numbers; damaged,
+# too long, newer and other scenes' links refused, the city unchanged), and the module's size
 # budgets (the full `web` build with wasm-opt only; a `web-ci` build's sizes are recorded).
 #
 #   web/test.sh                       build, then test
@@ -31,6 +33,10 @@ fi
 [ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
 [ "${QTWIN_WEB_SKIP_BUILD:-0}" = 1 ] || web/build.sh
 cp tests/scenes/broken/semantic.ron web/dist/broken.ron
+# Another scene for the proposal test: riverside with its supply 1 K warmer (a link made for
+# riverside must say it was made for another scene).
+sed '0,/^        supply_temp_c: 75.0,$/s//        supply_temp_c: 76.0,/' scenes/riverside.ron > web/dist/other.ron
+cmp -s scenes/riverside.ron web/dist/other.ron && { echo "web/test.sh: could not make web/dist/other.ron" >&2; exit 1; }
 # One byte over the page's limit (src/limits.rs MAX_SCENE_BYTES, 256 MiB), sparse: the page must
 # refuse it from its length, before reading it.
 rm -f web/dist/huge.ron
@@ -74,4 +80,4 @@ server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
 node web/test.mjs --url "http://127.0.0.1:$port/" --out "$out" --native-sha "$native_sha" --native-ticks-per-s "${native_tps:-0}" --bench-ticks "$ticks" \
-  --build web/dist/build.json --scenes tests/scenes/broken "${campus_args[@]}"
+  --build web/dist/build.json --scenes tests/scenes/broken --qtwin "$CARGO_TARGET_DIR/release/qtwin" "${campus_args[@]}"

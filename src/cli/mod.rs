@@ -114,6 +114,10 @@ pub enum Command {
         /// Run ahead to this day of the year first (fractions for the time of day: 15.5).
         #[arg(long, value_name = "DAY")]
         at: Option<String>,
+        /// A proposal link (`qtwin proposal encode`, the page's Share button): its edits applied
+        /// live at the start (after any --set) and the comparison with the baseline started.
+        #[arg(long, value_name = "LINK")]
+        proposal: Option<String>,
     },
     /// Edit a scene with parameter paths (`--set PATH=VALUE`, see the README) and save it with
     /// its edit history; `--undo N` undoes the last N edits of a saved scene.
@@ -127,6 +131,12 @@ pub enum Command {
         /// Write the edited scene (with its `edits` list) here.
         #[arg(long)]
         save_as: Option<PathBuf>,
+    },
+    /// Proposal links: what-if edits as a short code in a link (`…#p=CODE`) that opens them on
+    /// the same scene, in the view (`qtwin view --proposal`) or the browser page.
+    Proposal {
+        #[command(subcommand)]
+        what: ProposalWhat,
     },
     /// Run two scenes over the same period and weather; both reports and the KPIs' differences.
     Compare {
@@ -248,6 +258,37 @@ pub enum BenchWhat {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ProposalWhat {
+    /// Make the link of edits (`--set PATH=VALUE`, as `qtwin edit` takes them) on a scene.
+    Encode {
+        scene: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE", required = true)]
+        set: Vec<String>,
+        /// The page's address the link opens (default: the code as a bare fragment, `#p=CODE`).
+        #[arg(long)]
+        page: Option<String>,
+        /// Write a QR code of the link as SVG (for print and posters).
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Read a link (or its code) made for a scene: its edits, applied; `--compare` runs the edited
+    /// city against the baseline.
+    Decode {
+        scene: PathBuf,
+        link: String,
+        /// Run both worlds over `--days` and print heat, CO₂, unmet heat and homes that got colder.
+        #[arg(long)]
+        compare: bool,
+        /// Days of the comparison (the planner panel's and the page's default: 2).
+        #[arg(long, default_value_t = 2.0)]
+        days: f64,
+        /// Write the comparison as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
 /// `qtwin import` flags.
 #[derive(Args, Debug, Default)]
 pub struct ImportArgs {
@@ -344,6 +385,7 @@ pub fn main() -> ExitCode {
             audience: Default::default(),
             camera: None,
             at_day: None,
+            compare_at_start: false,
         });
         return if exit.is_success() {
             ExitCode::SUCCESS
@@ -528,6 +570,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             undo,
             save_as,
         } => edit_command(&scene, &set, undo, save_as.as_deref()),
+        Command::Proposal { what } => proposal_command(what),
         Command::Compare {
             base,
             variant,
@@ -595,6 +638,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             embed,
             camera,
             at,
+            proposal,
         } => {
             if after_ticks > MAX_RUN_TICKS {
                 return usage(format!(
@@ -608,6 +652,23 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     return Ok(ExitCode::from(2));
                 };
                 edits.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            let compare_at_start = proposal.is_some();
+            if let Some(l) = &proposal {
+                let path = scene
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
+                if train.is_some() {
+                    return usage("--proposal: not with --train (a scenario brings its own scene)".into());
+                }
+                // The link was made for the scene as the file holds it: its edits come first.
+                match proposal_edits_for_view(&path, l) {
+                    Ok(e) => edits.splice(0..0, e).for_each(drop),
+                    Err((code, msg)) => {
+                        eprintln!("--proposal: {msg}");
+                        return Ok(code);
+                    }
+                }
             }
             let size =
                 parse_size(&size).ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
@@ -639,6 +700,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 audience: crate::view::Audience { plain, lang, embed },
                 camera,
                 at_day,
+                compare_at_start,
             });
             Ok(if exit.is_success() {
                 ExitCode::SUCCESS
@@ -1033,6 +1095,142 @@ fn edit_command(
         println!("saved {}", out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The edits of proposal `link` checked against the scene file at `path` (for `qtwin view
+/// --proposal`): every edit must apply to it.
+#[cfg(feature = "view")]
+fn proposal_edits_for_view(
+    path: &Path,
+    link: &str,
+) -> Result<Vec<(String, String)>, (ExitCode, String)> {
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ron"))
+    {
+        return Err((
+            ExitCode::from(2),
+            format!(
+                "{}: a proposal opens on a scene file (.ron); `qtwin import` writes one",
+                path.display()
+            ),
+        ));
+    }
+    let scene = load_checked(path)?;
+    crate::whatif::proposal::open(&scene, link)
+        .map(|o| o.proposal.edits)
+        .map_err(|e| (ExitCode::from(2), e.to_string()))
+}
+
+fn proposal_command(what: ProposalWhat) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use crate::whatif::proposal;
+    match what {
+        ProposalWhat::Encode {
+            scene,
+            set,
+            page,
+            qr,
+        } => {
+            let base = match load_checked(&scene) {
+                Ok(s) => s,
+                Err((code, msg)) => {
+                    eprintln!("{msg}");
+                    return Ok(code);
+                }
+            };
+            let mut edits = Vec::new();
+            for a in &set {
+                let Some((k, v)) = a.split_once('=') else {
+                    return usage(format!("--set {a}: expected PATH=VALUE"));
+                };
+                edits.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            // Made only if it opens: every edit applies to this scene and the result validates.
+            let code = match proposal::encode(&base, &edits)
+                .and_then(|c| proposal::open(&base, &c).map(|_| c))
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let link = proposal::link(page.as_deref().unwrap_or(""), &code);
+            println!("{link}");
+            eprintln!(
+                "{} edit(s) in a code of {} characters (link {} characters) for scene {}",
+                edits.len(),
+                code.len(),
+                link.len(),
+                &scene::scene_hash(&base)[..16]
+            );
+            if let Some(p) = qr {
+                let (svg, n) = proposal::qr_svg(&link)?;
+                std::fs::write(&p, svg)?;
+                eprintln!("QR code {n}×{n} modules: {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProposalWhat::Decode {
+            scene,
+            link,
+            compare,
+            days,
+            json,
+        } => {
+            if compare && let Err(e) = duration_ticks("--days", days, 86_400.0, 60.0) {
+                return usage(e);
+            }
+            let base = match load_checked(&scene) {
+                Ok(s) => s,
+                Err((code, msg)) => {
+                    eprintln!("{msg}");
+                    return Ok(code);
+                }
+            };
+            let o = match proposal::open(&base, &link) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("{}: {e}", scene.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            println!(
+                "proposal (format {}) for scene {}: {} edit(s)",
+                o.proposal.version,
+                o.proposal.scene_hash,
+                o.proposal.edits.len()
+            );
+            for (i, ((p, v), r)) in o.proposal.edits.iter().zip(&o.stack.done).enumerate() {
+                let what = r.edit.describe();
+                println!("  {}. {p}={v}  ({what})", i + 1);
+            }
+            if compare {
+                let c = proposal::compare(&base, &o.variant, days)?;
+                println!(
+                    "{:<26} {:>14} {:>14} {:>14}",
+                    format!("over {days} day(s)"),
+                    "baseline",
+                    "proposal",
+                    "difference"
+                );
+                for (k, a, b) in c.headline() {
+                    println!("{k:<26} {a:>14.3} {b:>14.3} {:>+14.3}", b - a);
+                }
+                println!(
+                    "homes that got colder: {} (more than {} kWh more unmet heat), warmer: {}, of {}",
+                    c.homes_colder,
+                    proposal::COLDER_THRESHOLD_KWH,
+                    c.homes_warmer,
+                    base.buildings.len()
+                );
+                if let Some(p) = json {
+                    std::fs::write(p, serde_json::to_string_pretty(&c.to_json())? + "\n")?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 fn compare_command(

@@ -63,6 +63,8 @@ pub struct ViewOptions {
     pub camera: Option<CameraSpec>,
     /// `--at DAY`.
     pub at_day: Option<f64>,
+    /// Compare with the baseline once the edits are applied (`--proposal LINK`).
+    pub compare_at_start: bool,
 }
 
 /// How the app is set up, whatever the platform.
@@ -86,6 +88,8 @@ pub struct AppConfig {
     pub camera: Option<CameraSpec>,
     /// Run ahead to this day of the year at the start.
     pub at_day: Option<f64>,
+    /// Start the planner's comparison with the baseline once they are applied (a proposal link).
+    pub compare_at_start: bool,
 }
 
 /// The KPI panel's mode: for residents in plain words ([`plain`]) or the engineers' details, and
@@ -240,6 +244,7 @@ pub fn run_view(opts: ViewOptions) -> AppExit {
             audience: opts.audience,
             camera: opts.camera,
             at_day: opts.at_day,
+            compare_at_start: opts.compare_at_start,
         },
     );
     if let Some(path) = opts.screenshot {
@@ -350,6 +355,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             if !cfg.edits.is_empty() {
                 let mut p = app.world_mut().resource_mut::<planner::Planner>();
                 p.open = true;
+                p.compare_when_applied = cfg.compare_at_start;
                 for (k, v) in &cfg.edits {
                     p.requests
                         .push(planner::PlanRequest::Set(k.clone(), v.clone()));

@@ -108,6 +108,15 @@ pub struct Planner {
     pub compare_running: bool,
     /// The comparison's map layer is on.
     pub compare_layer: bool,
+    /// Each done edit as `PATH=VALUE` (parallel to `stack.done`; `None`: an edit made otherwise,
+    /// a suggested site), for the proposal link ([`Planner::proposal_code`]).
+    pub shared: Vec<Option<(String, String)>>,
+    /// The same for `stack.undone`.
+    pub shared_undone: Vec<Option<(String, String)>>,
+    /// Start the comparison once the pending requests are applied (a proposal link opened).
+    pub compare_when_applied: bool,
+    /// The last link made with "share".
+    pub share_link: Option<String>,
 }
 
 impl Planner {
@@ -137,7 +146,49 @@ impl Planner {
             compare: Arc::new(Mutex::new(CompareResult::default())),
             compare_running: false,
             compare_layer: false,
+            shared: Vec::new(),
+            shared_undone: Vec::new(),
+            compare_when_applied: false,
+            share_link: None,
         }
+    }
+}
+
+impl Planner {
+    /// The proposal code of the done edits (see [`crate::whatif::proposal`]), for the base
+    /// scene (the scene with every edit undone).
+    pub fn proposal_code(&self) -> Result<String, String> {
+        use crate::whatif::proposal;
+        let mut edits = Vec::new();
+        for (i, s) in self.shared.iter().enumerate() {
+            match s {
+                Some(e) => edits.push(e.clone()),
+                None => {
+                    return Err(format!(
+                        "edit {} ({}) was not made with a parameter path and cannot be shared",
+                        i + 1,
+                        self.stack.done.get(i).map_or("?", |r| r.description.as_str())
+                    ));
+                }
+            }
+        }
+        if edits.is_empty() {
+            return Err("no edits to share".into());
+        }
+        let base = self.stack.base(&self.scene).map_err(|e| e.to_string())?;
+        proposal::encode(&base, &edits).map_err(|e| e.to_string())
+    }
+}
+
+/// The link of a proposal code: the page's own address in the browser, a bare fragment natively.
+fn proposal_link(code: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        super::web::proposal_link(code)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        crate::whatif::proposal::link("", code)
     }
 }
 
@@ -157,6 +208,16 @@ pub fn add_planner(app: &mut App, scene: &Scene) {
 pub fn apply_requests(world: &mut World) {
     let requests = std::mem::take(&mut world.resource_mut::<Planner>().requests);
     for r in requests {
+        let (done0, undone0) = {
+            let p = world.resource::<Planner>();
+            (p.stack.done.len(), p.stack.undone.len())
+        };
+        let (kind, shared) = match &r {
+            PlanRequest::Set(path, value) => (0, Some((path.clone(), value.clone()))),
+            PlanRequest::Edit(_) => (0, None),
+            PlanRequest::Undo => (1, None),
+            PlanRequest::Redo => (2, None),
+        };
         let msg = match r {
             PlanRequest::Set(path, value) => {
                 let scene = world.resource::<Planner>().scene.clone();
@@ -200,7 +261,33 @@ pub fn apply_requests(world: &mut World) {
                 }
             }
         };
-        world.resource_mut::<Planner>().status = msg;
+        let mut p = world.resource_mut::<Planner>();
+        // Keep the edits' `PATH=VALUE` in step with the stack (for the proposal link).
+        let (done, undone) = (p.stack.done.len(), p.stack.undone.len());
+        match kind {
+            0 if done == done0 + 1 => {
+                p.shared.push(shared);
+                p.shared_undone.clear();
+            }
+            1 if done + 1 == done0 => {
+                let s = p.shared.pop().flatten();
+                p.shared_undone.push(s);
+            }
+            2 if done == done0 + 1 && undone + 1 == undone0 => {
+                let s = p.shared_undone.pop().flatten();
+                p.shared.push(s);
+            }
+            _ => {}
+        }
+        p.share_link = None;
+        p.status = msg;
+    }
+    let mut p = world.resource_mut::<Planner>();
+    if p.compare_when_applied && p.requests.is_empty() {
+        p.compare_when_applied = false;
+        if !p.stack.done.is_empty() && !p.compare_running {
+            start_compare(&mut p);
+        }
     }
 }
 
@@ -554,7 +641,28 @@ fn planner_panel(
                     p.requests.push(PlanRequest::Redo);
                 }
                 ui.label(format!("{} edit(s)", p.stack.done.len()));
+                if ui
+                    .add_enabled(!p.stack.done.is_empty(), egui::Button::new("share link"))
+                    .on_hover_text("copy a link that opens these edits on this scene")
+                    .clicked()
+                {
+                    match p.proposal_code() {
+                        Ok(code) => {
+                            let link = proposal_link(&code);
+                            ui.ctx().copy_text(link.clone());
+                            p.status = format!(
+                                "link copied ({} characters): open it in the page, or with `qtwin view SCENE --proposal LINK`",
+                                link.len()
+                            );
+                            p.share_link = Some(link);
+                        }
+                        Err(e) => p.status = format!("cannot share: {e}"),
+                    }
+                }
             });
+            if let Some(l) = &p.share_link {
+                ui.label(egui::RichText::new(l).small().monospace());
+            }
             for (i, r) in p.stack.done.iter().enumerate() {
                 ui.label(egui::RichText::new(format!("{}. {}", i + 1, r.description)).small());
             }
@@ -861,4 +969,77 @@ fn planner_panel(
     p.open = open;
     over_ui.0 |= ctx.is_pointer_over_egui();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::proposal;
+
+    fn riverside() -> Scene {
+        crate::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap()
+    }
+
+    fn request(world: &mut World, r: PlanRequest) {
+        world.resource_mut::<Planner>().requests.push(r);
+        apply_requests(world);
+    }
+
+    /// The planner keeps each edit's `PATH=VALUE` through undo and redo; its link opens the
+    /// same edited scene; the link's comparison gives the numbers of the panel's comparison.
+    #[test]
+    fn the_planners_link_opens_its_edits_and_compares_as_the_panel_does() {
+        let base = riverside();
+        let mut sim = Simulation::new(&base, &RunOptions::default()).unwrap();
+        let w = sim.world_mut();
+        w.insert_resource(Planner::new(&base));
+        assert_eq!(
+            w.resource::<Planner>().proposal_code().unwrap_err(),
+            "no edits to share"
+        );
+        for (k, v) in [
+            ("sites.q4.pos", "0:200"),
+            ("network.supply_shift_k", "-10"),
+            ("pv.b0001.peak_w", "auto"),
+        ] {
+            request(w, PlanRequest::Set(k.into(), v.into()));
+        }
+        request(w, PlanRequest::Undo);
+        let p = w.resource::<Planner>();
+        assert_eq!((p.stack.done.len(), p.shared.len()), (2, 2));
+        assert_eq!(p.shared_undone.len(), 1);
+        let code = p.proposal_code().unwrap();
+        let o = proposal::open(&base, &code).unwrap();
+        assert_eq!(
+            o.proposal.edits,
+            vec![
+                ("sites.q4.pos".to_string(), "0:200".to_string()),
+                ("network.supply_shift_k".to_string(), "-10".to_string())
+            ]
+        );
+        assert_eq!(o.variant, p.scene);
+        request(w, PlanRequest::Redo);
+        let p = w.resource::<Planner>();
+        let o3 = proposal::open(&base, &p.proposal_code().unwrap()).unwrap();
+        assert_eq!(o3.proposal.edits.len(), 3);
+        assert_eq!(o3.proposal.edits[2].0, "pv.b0001.peak_w");
+        assert_eq!(o3.variant, p.scene);
+        // A failed edit changes nothing; an edit made without a path cannot be shared.
+        request(w, PlanRequest::Set("sites.q9.qubits".into(), "1".into()));
+        assert_eq!(w.resource::<Planner>().shared.len(), 3);
+        let scene = w.resource::<Planner>().scene.clone();
+        let e = edit_for(&scene, "grid.carbon_scale", "0.5").unwrap();
+        request(w, PlanRequest::Edit(e));
+        let err = w.resource::<Planner>().proposal_code().unwrap_err();
+        assert!(err.starts_with("edit 4 (") && err.ends_with("cannot be shared"), "{err}");
+
+        // The panel's comparison and the link's: the same numbers.
+        let out = Arc::new(Mutex::new(CompareResult::default()));
+        run_compare(base.clone(), o.variant.clone(), 0.25, out.clone());
+        let panel = out.lock().unwrap().clone();
+        let link = proposal::compare(&base, &o.variant, 0.25).unwrap();
+        assert_eq!(panel.base.as_ref(), Some(&link.base));
+        assert_eq!(panel.variant.as_ref(), Some(&link.variant));
+        assert_eq!(panel.unmet_kwh, link.unmet_kwh);
+    }
 }

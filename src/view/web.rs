@@ -24,6 +24,17 @@
 //!   `data-bench-cold-ticks-per-s`, `data-bench-cold-ms`, `data-report-sha256` and `window.QTWIN_REPORT` (the
 //!   report JSON, as `qtwin run --report` writes it) are set before the app starts.
 //!
+//! Proposal links ([`crate::whatif::proposal`]): a page opened with `#p=CODE` decodes it against
+//! its scene before the app starts. A link that opens applies its edits live on the planner's
+//! stack and starts the comparison with the baseline; `data-proposal-status` is `applied` and
+//! `data-proposal-edits` its edit count. A damaged, too long, newer or other scene's link sets
+//! `data-proposal-status="error"` and `data-proposal-error`, shows the message in `#proposal-banner`
+//! and opens the unchanged city. When a comparison finishes (a link's, or one asked for with
+//! `startCompare()`), `data-compare` holds its JSON (as `qtwin proposal decode --compare --json`
+//! writes it) and `data-compare-homes-colder` the homes that got colder. The page's Share button
+//! reads `proposalCode()` (the code of the planner's edits, kept in `data-proposal-code` too) and
+//! draws `proposalQrSvg(link)`; `applyEdit(path, value)` makes a planner edit from the page.
+//!
 //! Threads: rayon's global pool cannot start threads here, so rayon runs every parallel iterator on
 //! the calling thread; results are the same as natively (they never depend on the thread count).
 
@@ -32,8 +43,10 @@ use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use super::planner::{PlanRequest, Planner};
 use super::tour::Tour;
 use super::{AppConfig, build_app};
+use crate::whatif::proposal;
 use crate::base::SimClock;
 use crate::import::layout::LayoutReport;
 use crate::ledger::report::Report;
@@ -177,6 +190,120 @@ fn bench(scene: &Scene, ticks: u64) {
     info!("bench: {ticks} ticks in {ms:.0} ms ({cold_ms:.0} ms cold), report sha256 {hash}");
 }
 
+thread_local! {
+    /// Edits asked for by the page (`applyEdit`), handed to the planner by [`page_requests`].
+    static PAGE_EDITS: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// `startCompare()` was called.
+    static PAGE_COMPARE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The proposal code of the planner's edits, or why there is none.
+    static CODE: std::cell::RefCell<Result<String, String>> =
+        std::cell::RefCell::new(Err("no edits to share yet: make some in the “What if…” panel".into()));
+}
+
+/// The code of the edits made in the page so far, for its Share button (throws the reason when
+/// there is none: no edits, or an edit that cannot be shared).
+#[wasm_bindgen(js_name = proposalCode)]
+pub fn proposal_code() -> Result<String, JsValue> {
+    CODE.with(|c| c.borrow().clone()).map_err(|e| JsValue::from_str(&e))
+}
+
+/// A QR code of `text` as SVG (error correction level M), for print and posters.
+#[wasm_bindgen(js_name = proposalQrSvg)]
+pub fn proposal_qr_svg(text: &str) -> Result<String, JsValue> {
+    proposal::qr_svg(text)
+        .map(|(svg, _)| svg)
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// A planner edit `PATH=VALUE` from the page (as the panel makes them), applied next frame.
+#[wasm_bindgen(js_name = applyEdit)]
+pub fn apply_edit(path: &str, value: &str) {
+    PAGE_EDITS.with(|e| e.borrow_mut().push((path.to_string(), value.to_string())));
+}
+
+/// Starts the planner's comparison with the baseline once pending edits are applied.
+#[wasm_bindgen(js_name = startCompare)]
+pub fn start_compare() {
+    PAGE_COMPARE.with(|c| c.set(true));
+}
+
+/// This page's address with `#p=CODE` (its `?scene=` and other parameters kept).
+pub fn proposal_link(code: &str) -> String {
+    proposal::link(&window().location().href().unwrap_or_default(), code)
+}
+
+/// The page's requests handed to the planner.
+fn page_requests(mut planner: ResMut<Planner>) {
+    for (p, v) in PAGE_EDITS.with(|e| std::mem::take(&mut *e.borrow_mut())) {
+        planner.requests.push(PlanRequest::Set(p, v));
+    }
+    if PAGE_COMPARE.with(|c| c.replace(false)) {
+        planner.compare_when_applied = true;
+    }
+}
+
+/// The planner's proposal code (when its edits change) and a finished comparison, for the page.
+fn publish_proposal(
+    planner: Option<Res<Planner>>,
+    mut seen: Local<Option<Vec<Option<(String, String)>>>>,
+    mut compared: Local<Option<(f64, f64, f64)>>,
+) {
+    let Some(p) = planner else { return };
+    if seen.as_ref() != Some(&p.shared) {
+        *seen = Some(p.shared.clone());
+        let code = p.proposal_code();
+        set_data("proposal-code", code.as_deref().unwrap_or(""));
+        CODE.with(|c| *c.borrow_mut() = code);
+    }
+    let r = p.compare.lock().expect("compare lock");
+    let (Some(a), Some(b)) = (&r.base, &r.variant) else {
+        return;
+    };
+    let key = (r.days, a.heat_delivered_kwh, b.heat_delivered_kwh);
+    if r.progress < 1.0 || *compared == Some(key) {
+        return;
+    }
+    *compared = Some(key);
+    let tick_s = p.scene.sim.tick_s;
+    let ticks = (r.days * 86_400.0 / tick_s).round().max(1.0) as u64;
+    let c = proposal::Comparison::from_parts(r.days, ticks, a.clone(), b.clone(), r.unmet_kwh.clone());
+    set_data("compare", &c.to_json().to_string());
+    set_data("compare-homes-colder", &c.homes_colder.to_string());
+    info!("comparison over {} days: {}", r.days, c.to_json());
+}
+
+/// A proposal link in the page's fragment, opened on `scene`: its edits, or `None` (no link, or
+/// a bad one: said on the page, and the city opens unchanged).
+fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
+    let hash = window().location().hash().ok()?;
+    let fragment = hash.trim_start_matches('#');
+    if !fragment.split('&').any(|p| p.starts_with("p=")) {
+        return None;
+    }
+    match proposal::open(scene, fragment) {
+        Ok(o) => {
+            set_data("proposal-status", "applied");
+            set_data("proposal-edits", &o.proposal.edits.len().to_string());
+            info!("proposal link: {} edit(s)", o.proposal.edits.len());
+            Some(o.proposal.edits)
+        }
+        Err(e) => {
+            let msg = format!("{e}. The city opens unchanged.");
+            set_data("proposal-status", "error");
+            set_data("proposal-error", &msg);
+            if let Some(el) = window()
+                .document()
+                .and_then(|d| d.get_element_by_id("proposal-banner"))
+            {
+                el.set_text_content(Some(&msg));
+                let _ = el.set_attribute("class", "shown");
+            }
+            web_sys::console::warn_1(&JsValue::from_str(&msg));
+            None
+        }
+    }
+}
+
 /// The module's entry point (the binary's `main` on wasm32).
 pub fn main() {
     // The page always fetches a scene first (web/index.html); nothing is compiled in.
@@ -210,6 +337,12 @@ pub fn main() {
             }
         }
     }
+    let edits = loaded
+        .as_ref()
+        .ok()
+        .and_then(proposal_from_fragment)
+        .unwrap_or_default();
+    let compare_at_start = !edits.is_empty();
     let demo = query_param("demo").is_some();
     // The embed page's chosen view: a bad value is said in the banner and ignored.
     let layer = query_param("layer").and_then(|l| {
@@ -243,7 +376,7 @@ pub fn main() {
             demo,
             canvas: Some("#qtwin".to_string()),
             training: None,
-            edits: Vec::new(),
+            edits,
             audience: super::Audience {
                 plain: query_param("plain").is_some(),
                 lang: lang.unwrap_or_default(),
@@ -251,9 +384,13 @@ pub fn main() {
             },
             camera,
             at_day,
+            compare_at_start,
         },
     );
-    app.add_systems(Last, (publish_progress, publish_numbers));
+    app.add_systems(Last, (publish_progress, publish_numbers, publish_proposal));
+    if app.world().contains_resource::<Planner>() {
+        app.add_systems(Update, page_requests.before(super::planner::apply_requests));
+    }
     app.run();
 }
 

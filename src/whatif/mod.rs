@@ -47,6 +47,7 @@ mod live;
 mod make;
 pub mod param;
 mod placement;
+pub mod proposal;
 pub mod runs;
 pub mod siting;
 mod stack;
