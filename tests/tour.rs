@@ -106,3 +106,34 @@ fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
     // The last step is still the site outage.
     assert!(caption(STEPS - 1, &v).title.starts_with("What if a site fails?"));
 }
+
+/// The German tour: every step has its own German title and text, from the same live values, and
+/// the same large number with a decimal comma.
+#[test]
+fn german_captions_carry_the_same_numbers() {
+    use qtwin::view::plain::Lang;
+    use qtwin::view::tour::caption_in;
+    let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
+    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
+    sim.run_ticks(3 * 60);
+    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
+    let v = TourValues {
+        buildings: sim.res::<Buildings>(),
+        consumers: sim.res::<Consumers>(),
+        sites: sim.res::<Sites>(),
+        stations: sim.res::<Stations>(),
+        thermal: sim.res::<ThermalState>(),
+        weather: sim.res::<WeatherNow>(),
+        kpis,
+    };
+    for i in 0..STEPS {
+        let en = caption(i, &v);
+        let de = caption_in(i, &v, Lang::De);
+        assert_eq!(de.number, en.number.replace('.', ","), "step {i}");
+        assert_ne!(de.title, en.title, "step {i}");
+        assert_ne!(de.text, en.text, "step {i}");
+        assert!(!de.text.contains("NaN"), "step {i}: {}", de.text);
+        assert_eq!(caption_in(i, &v, Lang::En).text, en.text);
+    }
+    assert!(caption_in(0, &v, Lang::De).text.starts_with("296 Gebäude teilen ein Wärmenetz"));
+}

@@ -445,6 +445,155 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
     }
 }
 
+/// The caption of `step` in `lang`: English as [`caption`], German from the same live values
+/// (its large number is English's with a decimal comma).
+pub fn caption_in(step: usize, v: &TourValues, lang: super::plain::Lang) -> Caption {
+    let en = caption(step, v);
+    if lang == super::plain::Lang::En {
+        return en;
+    }
+    let number = en.number.replace('.', ",");
+    let k = &v.kpis;
+    let site = biggest_site(v.sites);
+    let site_name = site.map_or("—".to_string(), |i| v.sites.ids[i].clone());
+    let dec = |x: f64, d: usize| format!("{x:.d$}").replace('.', ",");
+    let (title, number_label, text): (String, String, String) = match step {
+        0 => (
+            "Eine Stadt, geheizt von ihren Quantenrechnern".into(),
+            "Wärme fließen gerade zu den Häusern".into(),
+            format!(
+                "{} Gebäude teilen ein Wärmenetz. Heißes Wasser verlässt die Heizwerke in den \
+                 Rohren, wärmt jedes Gebäude und kommt kühler zurück, um wieder erhitzt zu werden.",
+                v.buildings.ids.len()
+            ),
+        ),
+        1 => {
+            let qubits = site.map_or(0, |i| v.sites.qubits[i]);
+            (
+                format!("Ein kleines Quanten-Rechenzentrum: {site_name}"),
+                "Strom braucht es gerade".into(),
+                format!(
+                    "Ein Quantenrechner mit {qubits} Qubits steht in einem Kühlschrank, kälter als \
+                     der Weltraum. Kompressor, Steuerelektronik und Server brauchen Strom, und \
+                     all das wird am Ende zu Wärme."
+                ),
+            )
+        }
+        2 => {
+            let cop = site.map_or(0.0, |i| {
+                let st = v.sites.node[i].and_then(|n| v.stations.node.iter().position(|&s| s == n));
+                st.map_or(0.0, |s| v.stations.hp_cop[s])
+            });
+            (
+                "Eine Wärmepumpe hebt die Abwärme an".into(),
+                "Abwärme des Standorts gehen ins Netz".into(),
+                format!(
+                    "Das Kühlwasser des Standorts ist nur lauwarm. Eine Wärmepumpe bringt es auf \
+                     die Temperatur des Netzes und macht aus jeder Einheit Strom {} Einheiten \
+                     Wärme.",
+                    dec(cop, 1)
+                ),
+            )
+        }
+        3 => (
+            "Woher die Wärme kommt".into(),
+            "der Wärme der Stadt waren bisher Abwärme der Quantenrechner".into(),
+            "Lila Gebäude bekommen den größten Teil ihrer Wärme von den Quantenstandorten; der \
+             Rest kommt aus dem Strom der Wärmepumpen und an kalten Tagen aus Gaskesseln."
+                .into(),
+        ),
+        4 => (
+            "Wohin die Wärme geht".into(),
+            format!(
+                "heizen gerade die Gebäude, bei {} °C draußen",
+                dec(v.weather.outdoor_temp_c, 0)
+            ),
+            "Dunklere Gebäude brauchen mehr Wärme je Quadratmeter: ältere Wände und Fenster \
+             verlieren mehr davon."
+                .into(),
+        ),
+        5 => (
+            "Heiß hin, kühler zurück".into(),
+            "Vorlauf- und Rücklauftemperatur".into(),
+            format!(
+                "Auf dem Weg verlieren die Rohre etwas Wärme an den Boden: bisher {} % der \
+                 Wärme. Niedrigere Temperaturen verlieren weniger, und die Wärmepumpen arbeiten \
+                 besser.",
+                dec(100.0 * k.heat_losses_kwh / k.heat_delivered_kwh.max(1e-9), 1)
+            ),
+        ),
+        6 => (
+            "Eingespartes CO₂".into(),
+            "bisher vermieden, gegenüber Gaskesseln und einem fernen Rechenzentrum".into(),
+            format!(
+                "Bisher hat die Stadt für Wärme und Strom {} kg CO₂ ausgestoßen; Gaskessel allein \
+                 und die Aufträge an ein fernes Rechenzentrum hätten {} kg ausgestoßen.",
+                dec(k.co2_kg, 0),
+                dec(k.co2_baseline_kg, 0)
+            ),
+        ),
+        7 => (
+            "Die Daten der Stadt, sicher vor künftigen Quantenrechnern".into(),
+            "der Daten an die Standorte sind gegen sie geschützt".into(),
+            format!(
+                "Die Dienste der Stadt schicken ihre Daten verschlüsselt an die Standorte. Ein \
+                 künftiger Quantenrechner könnte die heute übliche Verschlüsselung brechen und \
+                 Aufzeichnungen noch Jahre später lesen. Grüne und blaue Verbindungen nutzen \
+                 schon neue, quantensichere Schlüssel, violette Schlüssel aus einzelnen \
+                 Lichtteilchen in der Glasfaser. Rote Verbindungen tragen Daten, die jahrzehntelang \
+                 geheim bleiben müssen, auf die alte Art: bisher {} in {} Aufträgen.",
+                super::ui::human_bytes(k.link_exposed_mb * 1e6).replace('.', ","),
+                k.link_exposed_jobs
+            ),
+        ),
+        _ => {
+            let online = site.is_none_or(|i| v.sites.online[i]);
+            (
+                format!("Was, wenn ein Standort ausfällt? Wir haben {site_name} gerade den Strom abgestellt"),
+                "kommen jetzt aus Gaskesseln und füllen die Lücke".into(),
+                format!(
+                    "{} Seine Quantenaufträge wandern zu den anderen Standorten: {} Aufträge liefen \
+                     bisher in der Stadt, {} % davon pünktlich. Ein Reparaturtrupp bringt ihn in \
+                     einer halben Stunde zurück.",
+                    if online {
+                        "Seine Batterie trägt ihn ein paar Minuten; dann steht er still."
+                    } else {
+                        "Er ist aus: seine Wärme fehlt."
+                    },
+                    k.quantum_jobs_completed,
+                    dec(
+                        100.0
+                            * (1.0
+                                - k.quantum_jobs_missed_deadline as f64
+                                    / (k.quantum_jobs_completed.max(1)) as f64),
+                        0
+                    )
+                ),
+            )
+        }
+    };
+    Caption {
+        title,
+        number,
+        number_label,
+        text,
+    }
+}
+
+/// The tour window's fixed words in `lang`: the "try it yourself" button and the hint.
+pub fn tour_chrome(lang: super::plain::Lang) -> (&'static str, &'static str) {
+    match lang {
+        super::plain::Lang::En => (
+            "➕ Try it yourself: place a new site",
+            "arrow keys: previous or next step · touch, click or press any other key to explore on your own",
+        ),
+        super::plain::Lang::De => (
+            "➕ Selbst ausprobieren: einen neuen Standort setzen",
+            "Pfeiltasten: voriger oder nächster Schritt · tippen, klicken oder eine andere Taste drücken, um selbst zu erkunden",
+        ),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn tour_panel(
     mut contexts: EguiContexts,
@@ -461,7 +610,7 @@ fn tour_panel(
     audience: Option<Res<super::Audience>>,
 ) -> Result {
     // The embedded page has no what-if panel to hand over to.
-    let can_try = !audience.is_some_and(|a| a.embed);
+    let can_try = !audience.as_ref().is_some_and(|a| a.embed);
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
     let (
@@ -500,7 +649,9 @@ fn tour_panel(
         weather: &weather,
         kpis: Kpis::from_ledger(&ledger),
     };
-    let c = caption(tour.step, &v);
+    let lang = audience.as_ref().map_or(super::plain::Lang::En, |a| a.lang);
+    let c = caption_in(tour.step, &v, lang);
+    let (try_label, hint) = tour_chrome(lang);
     // Scale with the screen so a phone reads it as well as a kiosk.
     let w = (screen.width() * 0.9).min(760.0);
     let s = (screen.width() / 900.0).clamp(0.75, 1.3);
@@ -538,7 +689,7 @@ fn tour_panel(
                 && let Some(planner) = planner.as_mut()
                 && ui
                     .button(
-                        egui::RichText::new("➕ Try it yourself: place a new site")
+                        egui::RichText::new(try_label)
                             .size(18.0 * s)
                             .strong(),
                     )
@@ -549,7 +700,7 @@ fn tour_panel(
             let p = ((time.elapsed_secs_f64() - tour.step_started_s) / STEP_S).clamp(0.0, 1.0);
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
             ui.label(
-                egui::RichText::new("arrow keys: previous or next step · touch, click or press any other key to explore on your own")
+                egui::RichText::new(hint)
                     .size(13.0 * s)
                     .weak(),
             );

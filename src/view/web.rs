@@ -427,7 +427,7 @@ fn publish_numbers(
     let v = super::plain::PlainValues::new(&k, &b, &connected, hours);
     let lines = super::plain::plain_lines(&v, a.lang);
     let caption = tour.filter(|t| t.active).map(|t| {
-        super::tour::caption(
+        super::tour::caption_in(
             t.step,
             &super::tour::TourValues {
                 buildings: &b,
@@ -438,6 +438,7 @@ fn publish_numbers(
                 weather: &w,
                 kpis: k.clone(),
             },
+            a.lang,
         )
     });
     let text = super::plain::text_alternative(&lines, caption.as_ref());
