@@ -1,6 +1,7 @@
 //! The `qtwin` command line: `check`, `run`, `train`, `generate`, `bench`, the what-if commands
-//! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]), and `import`/`export` for real
-//! district data and GIS (see [`crate::import`]).
+//! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]), `proposal encode`/`decode` for
+//! proposal links (see [`crate::whatif::proposal`]), and `import`/`export` for real district data
+//! and GIS (see [`crate::import`]).
 //!
 //! # Limits on the arguments
 //! Every number given on the command line is checked before anything runs; a value outside its

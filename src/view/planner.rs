@@ -284,6 +284,8 @@ pub fn apply_requests(world: &mut World) {
         p.compare_when_applied = false;
         if !p.stack.done.is_empty() && !p.compare_running {
             start_compare(&mut p);
+            // The map of what changed: where the supply got warmer or colder than the baseline.
+            p.compare_layer = true;
         }
     }
 }

@@ -262,24 +262,35 @@ fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
     if !fragment.split('&').any(|p| p.starts_with("p=")) {
         return None;
     }
+    let banner = |msg: &str, class: &str| {
+        if let Some(el) = window()
+            .document()
+            .and_then(|d| d.get_element_by_id("proposal-banner"))
+        {
+            el.set_text_content(Some(msg));
+            let _ = el.set_attribute("class", class);
+        }
+    };
     match proposal::open(scene, fragment) {
         Ok(o) => {
+            let n = o.proposal.edits.len();
             set_data("proposal-status", "applied");
-            set_data("proposal-edits", &o.proposal.edits.len().to_string());
-            info!("proposal link: {} edit(s)", o.proposal.edits.len());
+            set_data("proposal-edits", &n.to_string());
+            banner(
+                &format!(
+                    "A proposal: {n} edit{} applied to this city (the “What if” panel lists them). Its comparison with the city as it is runs now; the map then shows where the supply got warmer (red) or colder (blue).",
+                    if n == 1 { "" } else { "s" }
+                ),
+                "shown ok",
+            );
+            info!("proposal link: {n} edit(s)");
             Some(o.proposal.edits)
         }
         Err(e) => {
             let msg = format!("{e}. The city opens unchanged.");
             set_data("proposal-status", "error");
             set_data("proposal-error", &msg);
-            if let Some(el) = window()
-                .document()
-                .and_then(|d| d.get_element_by_id("proposal-banner"))
-            {
-                el.set_text_content(Some(&msg));
-                let _ = el.set_attribute("class", "shown");
-            }
+            banner(&msg, "shown");
             web_sys::console::warn_1(&JsValue::from_str(&msg));
             None
         }
