@@ -636,7 +636,9 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .clone()
                     .unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
                 if train.is_some() {
-                    return usage("--proposal: not with --train (a scenario brings its own scene)".into());
+                    return usage(
+                        "--proposal: not with --train (a scenario brings its own scene)".into(),
+                    );
                 }
                 // The link was made for the scene as the file holds it: its edits come first.
                 match proposal_edits_for_view(&path, l) {

@@ -46,13 +46,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use super::planner::{PlanRequest, Planner};
 use super::tour::Tour;
 use super::{AppConfig, build_app};
-use crate::whatif::proposal;
 use crate::base::SimClock;
 use crate::import::layout::LayoutReport;
 use crate::ledger::report::Report;
 use crate::limits::{MAX_SCENE_BYTES, fmt_bytes};
 use crate::scene::{Scene, SceneError, load_scene_str, to_ron, validate};
 use crate::sim::{RunOptions, Simulation};
+use crate::whatif::proposal;
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
@@ -186,7 +186,8 @@ thread_local! {
 /// there is none: no edits, or an edit that cannot be shared).
 #[wasm_bindgen(js_name = proposalCode)]
 pub fn proposal_code() -> Result<String, JsValue> {
-    CODE.with(|c| c.borrow().clone()).map_err(|e| JsValue::from_str(&e))
+    CODE.with(|c| c.borrow().clone())
+        .map_err(|e| JsValue::from_str(&e))
 }
 
 /// A QR code of `text` as SVG (error correction level M), for print and posters.
@@ -248,7 +249,8 @@ fn publish_proposal(
     *compared = Some(key);
     let tick_s = p.scene.sim.tick_s;
     let ticks = (r.days * 86_400.0 / tick_s).round().max(1.0) as u64;
-    let c = proposal::Comparison::from_parts(r.days, ticks, a.clone(), b.clone(), r.unmet_kwh.clone());
+    let c =
+        proposal::Comparison::from_parts(r.days, ticks, a.clone(), b.clone(), r.unmet_kwh.clone());
     set_data("compare", &c.to_json().to_string());
     set_data("compare-homes-colder", &c.homes_colder.to_string());
     info!("comparison over {} days: {}", r.days, c.to_json());
