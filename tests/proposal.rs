@@ -109,7 +109,12 @@ fn bad_links_and_bad_edits_end_in_a_clear_message() {
     let link = out.trim().to_string();
     assert!(link.starts_with("#p="), "{link}");
     let c = proposal::code_of(&link).to_string();
-    let flipped = format!("{}{}{}", &c[..12], if &c[12..13] == "A" { "B" } else { "A" }, &c[13..]);
+    let flipped = format!(
+        "{}{}{}",
+        &c[..12],
+        if &c[12..13] == "A" { "B" } else { "A" },
+        &c[13..]
+    );
     for (bad, expect) in [
         (flipped.as_str(), "the proposal link is damaged"),
         (&c[..c.len() - 3], "the proposal link is damaged"),
@@ -120,7 +125,10 @@ fn bad_links_and_bad_edits_end_in_a_clear_message() {
         // The view refuses it before it opens a window.
         let (code, _, err) = qtwin(&["view", SCENE, "--proposal", bad]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("--proposal: ") && err.contains(expect), "{err}");
+        assert!(
+            err.contains("--proposal: ") && err.contains(expect),
+            "{err}"
+        );
     }
     let long = format!("#p={}", "A".repeat(2001));
     let (code, _, err) = qtwin(&["view", SCENE, "--proposal", &long]);

@@ -375,6 +375,7 @@ if (part('proposal')) {
   // The Share button: the link, copied, with its QR code.
   await made.click('#share');
   await made.waitForSelector('#share-qr svg', { timeout: 30000 });
+  await made.waitForSelector('body[data-share-copied]', { timeout: 30000 }).catch(() => {});
   r.link = await data(made, 'shareLink');
   r.link_chars = r.link.length;
   r.code_chars = r.code.length;
@@ -396,9 +397,11 @@ if (part('proposal')) {
     await page.waitForSelector('body[data-proposal-status]', { timeout: 120000 });
     r.opened_status = await data(page, 'proposalStatus');
     r.opened_edits = Number(await data(page, 'proposalEdits'));
+    r.opened_banner = await page.textContent('#proposal-banner');
     r.opened = await compareOf(page);
     await page.screenshot({ path: `${out}/web-proposal.png`, timeout: 180000 });
-    check(r.opened_status === 'applied' && r.opened_edits === edits.length, `the link opened in a fresh page: ${r.opened_status}, ${r.opened_edits} edits`);
+    check(r.opened_status === 'applied' && r.opened_edits === edits.length && r.opened_banner.includes(`${edits.length} edits applied`),
+          `the link opened in a fresh page: ${r.opened_status}, ${r.opened_edits} edits; "${r.opened_banner.slice(0, 60)}…"`);
     check(JSON.stringify(r.opened) === JSON.stringify(r.made), `the fresh page gives the same comparison numbers as the page that made it`);
     check(errors.length === 0, `opening a proposal: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
     await page.close();

@@ -1,6 +1,7 @@
 //! The `qtwin` command line: `check`, `run`, `train`, `generate`, `bench`, the what-if commands
-//! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]), and `import`/`export` for real
-//! district data and GIS (see [`crate::import`]).
+//! `edit`, `compare`, `sweep`, `suggest` (see [`crate::whatif`]), `proposal encode`/`decode` for
+//! proposal links (see [`crate::whatif::proposal`]), and `import`/`export` for real district data
+//! and GIS (see [`crate::import`]).
 //!
 //! # Limits on the arguments
 //! Every number given on the command line is checked before anything runs; a value outside its
@@ -659,7 +660,9 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .clone()
                     .unwrap_or_else(|| PathBuf::from("scenes/riverside.ron"));
                 if train.is_some() {
-                    return usage("--proposal: not with --train (a scenario brings its own scene)".into());
+                    return usage(
+                        "--proposal: not with --train (a scenario brings its own scene)".into(),
+                    );
                 }
                 // The link was made for the scene as the file holds it: its edits come first.
                 match proposal_edits_for_view(&path, l) {

@@ -167,7 +167,10 @@ impl Planner {
                     return Err(format!(
                         "edit {} ({}) was not made with a parameter path and cannot be shared",
                         i + 1,
-                        self.stack.done.get(i).map_or("?", |r| r.description.as_str())
+                        self.stack
+                            .done
+                            .get(i)
+                            .map_or("?", |r| r.description.as_str())
                     ));
                 }
             }
@@ -287,6 +290,8 @@ pub fn apply_requests(world: &mut World) {
         p.compare_when_applied = false;
         if !p.stack.done.is_empty() && !p.compare_running {
             start_compare(&mut p);
+            // The map of what changed: where the supply got warmer or colder than the baseline.
+            p.compare_layer = true;
         }
     }
 }
@@ -1031,7 +1036,10 @@ mod tests {
         let e = edit_for(&scene, "grid.carbon_scale", "0.5").unwrap();
         request(w, PlanRequest::Edit(e));
         let err = w.resource::<Planner>().proposal_code().unwrap_err();
-        assert!(err.starts_with("edit 4 (") && err.ends_with("cannot be shared"), "{err}");
+        assert!(
+            err.starts_with("edit 4 (") && err.ends_with("cannot be shared"),
+            "{err}"
+        );
 
         // The panel's comparison and the link's: the same numbers.
         let out = Arc::new(Mutex::new(CompareResult::default()));

@@ -46,13 +46,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use super::planner::{PlanRequest, Planner};
 use super::tour::Tour;
 use super::{AppConfig, build_app};
-use crate::whatif::proposal;
 use crate::base::SimClock;
 use crate::import::layout::LayoutReport;
 use crate::ledger::report::Report;
 use crate::limits::{MAX_SCENE_BYTES, fmt_bytes};
 use crate::scene::{Scene, SceneError, load_scene_str, to_ron, validate};
 use crate::sim::{RunOptions, Simulation};
+use crate::whatif::proposal;
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("a browser window")
@@ -204,7 +204,8 @@ thread_local! {
 /// there is none: no edits, or an edit that cannot be shared).
 #[wasm_bindgen(js_name = proposalCode)]
 pub fn proposal_code() -> Result<String, JsValue> {
-    CODE.with(|c| c.borrow().clone()).map_err(|e| JsValue::from_str(&e))
+    CODE.with(|c| c.borrow().clone())
+        .map_err(|e| JsValue::from_str(&e))
 }
 
 /// A QR code of `text` as SVG (error correction level M), for print and posters.
@@ -266,7 +267,8 @@ fn publish_proposal(
     *compared = Some(key);
     let tick_s = p.scene.sim.tick_s;
     let ticks = (r.days * 86_400.0 / tick_s).round().max(1.0) as u64;
-    let c = proposal::Comparison::from_parts(r.days, ticks, a.clone(), b.clone(), r.unmet_kwh.clone());
+    let c =
+        proposal::Comparison::from_parts(r.days, ticks, a.clone(), b.clone(), r.unmet_kwh.clone());
     set_data("compare", &c.to_json().to_string());
     set_data("compare-homes-colder", &c.homes_colder.to_string());
     info!("comparison over {} days: {}", r.days, c.to_json());
@@ -280,24 +282,35 @@ fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
     if !fragment.split('&').any(|p| p.starts_with("p=")) {
         return None;
     }
+    let banner = |msg: &str, class: &str| {
+        if let Some(el) = window()
+            .document()
+            .and_then(|d| d.get_element_by_id("proposal-banner"))
+        {
+            el.set_text_content(Some(msg));
+            let _ = el.set_attribute("class", class);
+        }
+    };
     match proposal::open(scene, fragment) {
         Ok(o) => {
+            let n = o.proposal.edits.len();
             set_data("proposal-status", "applied");
-            set_data("proposal-edits", &o.proposal.edits.len().to_string());
-            info!("proposal link: {} edit(s)", o.proposal.edits.len());
+            set_data("proposal-edits", &n.to_string());
+            banner(
+                &format!(
+                    "A proposal: {n} edit{} applied to this city (the “What if” panel lists them). Its comparison with the city as it is runs now; the map then shows where the supply got warmer (red) or colder (blue).",
+                    if n == 1 { "" } else { "s" }
+                ),
+                "shown ok",
+            );
+            info!("proposal link: {n} edit(s)");
             Some(o.proposal.edits)
         }
         Err(e) => {
             let msg = format!("{e}. The city opens unchanged.");
             set_data("proposal-status", "error");
             set_data("proposal-error", &msg);
-            if let Some(el) = window()
-                .document()
-                .and_then(|d| d.get_element_by_id("proposal-banner"))
-            {
-                el.set_text_content(Some(&msg));
-                let _ = el.set_attribute("class", "shown");
-            }
+            banner(&msg, "shown");
             web_sys::console::warn_1(&JsValue::from_str(&msg));
             None
         }

@@ -71,36 +71,36 @@ const PACK_DEFLATE: u8 = 1;
 /// for `TOKENS[k - 1]`, skipping `\n` (0x0A), which separates the edits. Part of the format:
 /// never reorder, only a new format version may change it.
 pub const TOKENS: [&str; 30] = [
-    "network.supply_shift_k=",           // 0x01
-    "network.supply_temp_c=",            // 0x02
-    "network.supply_temp_at_design_c=",  // 0x03
-    "network.return_temp_c=",            // 0x04
-    "sites.",                            // 0x05
-    ".pos=",                             // 0x06
-    ".remove=true",                      // 0x07
-    ".heat_pump.capacity_w=",            // 0x08
-    ".heat_pump.carnot_fraction=",       // 0x09
-    ".qubits=",                          // 0x0B
-    ".recoverable_heat_share=",          // 0x0C
-    ".recovered_water_temp_c=",          // 0x0D
-    ".utilisation=",                     // 0x0E
-    "pipes.",                            // 0x0F
-    ".insulation=",                      // 0x10
-    "Series",                            // 0x11
-    "LinearWmK(",                        // 0x12
-    "pv.",                               // 0x13
-    ".peak_w=",                          // 0x14
-    "auto",                              // 0x15
-    "weather.year=",                     // 0x16
-    "weather.seed=",                     // 0x17
-    "grid.carbon_scale=",                // 0x18
-    "links.",                            // 0x19
-    ".scheme=",                          // 0x1A
-    "pv.*.scale=",                       // 0x1B
-    ".compressor_power_w=",              // 0x1C
-    ".servers_power_w=",                 // 0x1D
-    "000",                               // 0x1E
-    ".electronics_w_per_qubit=",         // 0x1F
+    "network.supply_shift_k=",          // 0x01
+    "network.supply_temp_c=",           // 0x02
+    "network.supply_temp_at_design_c=", // 0x03
+    "network.return_temp_c=",           // 0x04
+    "sites.",                           // 0x05
+    ".pos=",                            // 0x06
+    ".remove=true",                     // 0x07
+    ".heat_pump.capacity_w=",           // 0x08
+    ".heat_pump.carnot_fraction=",      // 0x09
+    ".qubits=",                         // 0x0B
+    ".recoverable_heat_share=",         // 0x0C
+    ".recovered_water_temp_c=",         // 0x0D
+    ".utilisation=",                    // 0x0E
+    "pipes.",                           // 0x0F
+    ".insulation=",                     // 0x10
+    "Series",                           // 0x11
+    "LinearWmK(",                       // 0x12
+    "pv.",                              // 0x13
+    ".peak_w=",                         // 0x14
+    "auto",                             // 0x15
+    "weather.year=",                    // 0x16
+    "weather.seed=",                    // 0x17
+    "grid.carbon_scale=",               // 0x18
+    "links.",                           // 0x19
+    ".scheme=",                         // 0x1A
+    "pv.*.scale=",                      // 0x1B
+    ".compressor_power_w=",             // 0x1C
+    ".servers_power_w=",                // 0x1D
+    "000",                              // 0x1E
+    ".electronics_w_per_qubit=",        // 0x1F
 ];
 
 fn token_byte(k: usize) -> u8 {
@@ -149,7 +149,9 @@ fn detokenise(bytes: &[u8]) -> Result<Vec<u8>, ProposalError> {
         match token_of(b) {
             Some(t) => out.extend_from_slice(t.as_bytes()),
             None if b < 0x20 && b != b'\n' => {
-                return Err(ProposalError::Damaged(format!("byte {b:#04x} in its edits")));
+                return Err(ProposalError::Damaged(format!(
+                    "byte {b:#04x} in its edits"
+                )));
             }
             None => out.push(b),
         }
@@ -337,7 +339,9 @@ pub fn decode(input: &str) -> Result<Proposal, ProposalError> {
         });
     }
     if code.is_empty() {
-        return Err(ProposalError::Damaged("the link holds no proposal code".into()));
+        return Err(ProposalError::Damaged(
+            "the link holds no proposal code".into(),
+        ));
     }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(code)
@@ -493,7 +497,11 @@ impl Comparison {
     pub fn headline(&self) -> [(&'static str, f64, f64); 5] {
         let (a, b) = (&self.base, &self.variant);
         [
-            ("heat_delivered_kwh", a.heat_delivered_kwh, b.heat_delivered_kwh),
+            (
+                "heat_delivered_kwh",
+                a.heat_delivered_kwh,
+                b.heat_delivered_kwh,
+            ),
             ("co2_kg", a.co2_kg, b.co2_kg),
             ("unmet_heat_kwh", a.unmet_heat_kwh, b.unmet_heat_kwh),
             ("boiler_gas_kwh", a.boiler_gas_kwh, b.boiler_gas_kwh),
@@ -635,7 +643,12 @@ mod tests {
     }
     /// A code of any `version` with `payload` deflated, and a correct check.
     fn forged(version: u8, hash: [u8; 8], payload: &[u8]) -> String {
-        forged_packed(version, hash, PACK_DEFLATE, &miniz_oxide::deflate::compress_to_vec(payload, 10))
+        forged_packed(
+            version,
+            hash,
+            PACK_DEFLATE,
+            &miniz_oxide::deflate::compress_to_vec(payload, 10),
+        )
     }
     fn forged_packed(version: u8, hash: [u8; 8], pack: u8, packed: &[u8]) -> String {
         let mut bytes = vec![version];
@@ -706,7 +719,12 @@ mod tests {
         assert_eq!(o.stack.done[0].description, "sites.q4.pos=0:200");
         assert_eq!(o.variant.quantum_sites.len(), base.quantum_sites.len() + 1);
         // (0, 200) lies in a building: the site stands at the nearest free spot, 15 m away.
-        let q4 = o.variant.quantum_sites.iter().find(|q| q.id == "q4").unwrap();
+        let q4 = o
+            .variant
+            .quantum_sites
+            .iter()
+            .find(|q| q.id == "q4")
+            .unwrap();
         let d = (q4.pos[0].powi(2) + (q4.pos[1] - 200.0).powi(2)).sqrt();
         assert!((14.0..16.0).contains(&d), "{:?}", q4.pos);
         match &o.stack.done[0].edit {
@@ -772,7 +790,10 @@ mod tests {
             b[i] = if b[i] == b'A' { b'B' } else { b'A' };
             let c = String::from_utf8(b).unwrap();
             let m = damaged(&c);
-            assert!(m.contains("check does not match") || m.contains("not a proposal code"), "{i}: {m}");
+            assert!(
+                m.contains("check does not match") || m.contains("not a proposal code"),
+                "{i}: {m}"
+            );
         }
         // Cut short by one to eight characters (base64 of a cut length or a cut check), by half.
         for cut in (1..=8).chain([code.len() / 2]) {
@@ -828,9 +849,15 @@ mod tests {
         assert!(e.to_string().contains("unknown format 0"));
         // The same forged bytes as version 1 open.
         let p = open(&base, &forged(1, hash, payload)).unwrap();
-        assert_eq!(p.proposal.edits, edits(&[("network.supply_shift_k", "-10")]));
+        assert_eq!(
+            p.proposal.edits,
+            edits(&[("network.supply_shift_k", "-10")])
+        );
         let msg = ProposalError::NewerVersion { found: 2 }.to_string();
-        assert!(msg.contains("newer qtwin") && msg.contains("format 2"), "{msg}");
+        assert!(
+            msg.contains("newer qtwin") && msg.contains("format 2"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -862,7 +889,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let too_many = vec![("network.supply_shift_k".to_string(), "-1".to_string()); MAX_PROPOSAL_EDITS + 1];
+        let too_many =
+            vec![("network.supply_shift_k".to_string(), "-1".to_string()); MAX_PROPOSAL_EDITS + 1];
         assert_eq!(
             encode(&base, &too_many).unwrap_err(),
             ProposalError::TooManyEdits {
@@ -944,7 +972,10 @@ mod tests {
         assert_eq!(sorted.len(), 30);
         // The longest token wins: `pv.*.scale=` is one byte, not `pv.` and the rest.
         assert_eq!(tokenise("pv.*.scale=1.5"), b"\x1b1.5");
-        assert_eq!(tokenise("sites.q3.heat_pump.capacity_w=600000"), b"\x05q3\x086\x1e00");
+        assert_eq!(
+            tokenise("sites.q3.heat_pump.capacity_w=600000"),
+            b"\x05q3\x086\x1e00"
+        );
         assert_eq!(
             detokenise(&tokenise("sites.q3.heat_pump.capacity_w=600000")).unwrap(),
             b"sites.q3.heat_pump.capacity_w=600000"
@@ -954,10 +985,7 @@ mod tests {
     #[test]
     fn an_edit_that_does_not_apply_names_itself_and_leaves_the_scene_alone() {
         let base = riverside();
-        let e = edits(&[
-            ("network.supply_shift_k", "-10"),
-            ("sites.q9.qubits", "10"),
-        ]);
+        let e = edits(&[("network.supply_shift_k", "-10"), ("sites.q9.qubits", "10")]);
         let code = encode(&base, &e).unwrap();
         match open(&base, &code).unwrap_err() {
             ProposalError::Edit {
@@ -1028,7 +1056,10 @@ mod tests {
     #[test]
     fn a_qr_code_of_a_typical_link_is_small_enough_for_a_poster() {
         let base = riverside();
-        let url = link("https://example.org/qtwin/", &encode(&base, &typical()).unwrap());
+        let url = link(
+            "https://example.org/qtwin/",
+            &encode(&base, &typical()).unwrap(),
+        );
         let (svg, n) = qr_svg(&url).unwrap();
         // 89 characters at level M: version 6, 41 × 41 modules.
         assert_eq!(url.len(), 89);
@@ -1036,7 +1067,10 @@ mod tests {
         assert!(svg.starts_with("<svg ") && svg.contains("viewBox=\"0 0 49 49\""));
         assert_eq!(qr_svg(&url).unwrap().0, svg);
         // The longest code a link may hold still fits a QR code.
-        let longest = link("https://example.org/qtwin/", &"A".repeat(MAX_PROPOSAL_CHARS));
+        let longest = link(
+            "https://example.org/qtwin/",
+            &"A".repeat(MAX_PROPOSAL_CHARS),
+        );
         assert!(qr_svg(&longest).is_ok());
     }
 }
