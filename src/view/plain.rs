@@ -132,6 +132,33 @@ pub fn whole(v: f64, lang: Lang) -> String {
     out
 }
 
+/// A simulated span in words: minutes under an hour, hours under two days, then days.
+pub fn span(hours: f64, lang: Lang) -> String {
+    let (n, unit) = if hours < 1.0 {
+        ((hours * 60.0).round().max(1.0), 0)
+    } else if hours < 48.0 {
+        (hours.round(), 1)
+    } else {
+        ((hours / 24.0).round(), 2)
+    };
+    let one = n == 1.0;
+    let word = match (lang, unit, one) {
+        (Lang::En, 0, true) => "minute",
+        (Lang::En, 0, false) => "minutes",
+        (Lang::En, 1, true) => "hour",
+        (Lang::En, 1, false) => "hours",
+        (Lang::En, _, true) => "day",
+        (Lang::En, _, false) => "days",
+        (Lang::De, 0, true) => "Minute",
+        (Lang::De, 0, false) => "Minuten",
+        (Lang::De, 1, true) => "Stunde",
+        (Lang::De, 1, false) => "Stunden",
+        (Lang::De, _, true) => "Tag",
+        (Lang::De, _, false) => "Tagen",
+    };
+    format!("{} {word}", whole(n, lang))
+}
+
 /// The panel's heading, its toggle and the note on the factors.
 pub struct PlainChrome {
     pub heading: &'static str,
@@ -168,7 +195,7 @@ pub fn plain_lines(v: &PlainValues, lang: Lang) -> Vec<PlainLine> {
     let kg = whole(v.co2_avoided_kg, lang);
     let showers = whole(v.showers, lang);
     let jobs = whole(v.jobs_completed as f64, lang);
-    let hours = whole(v.hours, lang);
+    let span = span(v.hours, lang);
     let safe = format!("{:.0} %", 100.0 * v.quantum_safe_share);
     match lang {
         Lang::En => vec![
@@ -176,7 +203,7 @@ pub fn plain_lines(v: &PlainValues, lang: Lang) -> Vec<PlainLine> {
                 number: homes,
                 text: format!(
                     "homes' worth of heat came from the quantum computers' waste heat in the last \
-                     {hours} hours"
+                     {span}"
                 ),
             },
             PlainLine {
@@ -216,7 +243,7 @@ pub fn plain_lines(v: &PlainValues, lang: Lang) -> Vec<PlainLine> {
             PlainLine {
                 number: homes,
                 text: format!(
-                    "Wohnungen wurden in den letzten {hours} Stunden mit der Abwärme der \
+                    "Wohnungen wurden in den letzten {span} mit der Abwärme der \
                      Quantenrechner geheizt"
                 ),
             },
@@ -291,6 +318,12 @@ mod tests {
         assert_eq!(Lang::parse("de-DE"), Some(Lang::De));
         assert_eq!(Lang::parse(" EN "), Some(Lang::En));
         assert_eq!(Lang::parse("fr"), None);
+        assert_eq!(span(0.0, Lang::En), "1 minute");
+        assert_eq!(span(5.0 / 60.0, Lang::En), "5 minutes");
+        assert_eq!(span(1.2, Lang::De), "1 Stunde");
+        assert_eq!(span(10.0, Lang::En), "10 hours");
+        assert_eq!(span(72.0, Lang::De), "3 Tagen");
+        assert_eq!(span(24.0 * 365.0, Lang::En), "365 days");
     }
 
     /// Riverside after six hours of a January morning: the lines carry the run's numbers, in
