@@ -577,14 +577,15 @@ fn layout_of_ten_thousand_buildings() {
     assert_eq!(s.buildings.len(), 10_000);
     assert!(r.buildings_connected >= 9_900, "{}", r.buildings_connected);
     scene::validate(&s).unwrap();
-    // The fewest stations within their capacity: at least ⌈load / capacity⌉, a few more where
-    // the streets do not split evenly; each station's design load within its capacity.
+    // At least ⌈load / capacity⌉ stations, more where the streets do not split evenly or long
+    // paths are cut at the 3-bar pressure-drop limit (at most twice that); each station's design
+    // load within its capacity.
     let cap = r.station_capacity_w;
     assert!((3.6e7..3.9e7).contains(&cap), "capacity {cap}");
     let least = (r.design_load_w / cap).ceil() as usize;
     assert!(least >= 5, "design load {} W", r.design_load_w);
     assert!(
-        r.stations.len() >= least && r.stations.len() <= least + 3,
+        r.stations.len() >= least && r.stations.len() <= 2 * least,
         "{} stations for {least} × the capacity",
         r.stations.len()
     );
@@ -631,7 +632,12 @@ fn layout_of_ten_thousand_buildings() {
             );
         }
     }
-    assert!(r.pump_head_pa <= 2.5e6 && r.design_day_head_needed_pa < 2.5e6);
+    // With no path below a part's top dropping more than 3 bar at design, the pumps stay near
+    // 10 bar (measured: 3.5–12 bar, 9.6 bar needed on the design day).
+    assert!(
+        r.pump_head_pa <= 1.3e6 && r.design_day_head_needed_pa < 1.1e6,
+        "{r:?}"
+    );
     // A day at the design outdoor temperature (5-minute ticks, after the first hour) with the
     // pumps and boilers as sized: every station's network gets its flow and its heat.
     let mut day = s.clone();
@@ -715,7 +721,7 @@ fn layout_of_ten_thousand_buildings() {
         "plant at {:?}, given {corner:?}",
         rp.plant.pos
     );
-    assert!(rp.stations.len() >= least && rp.stations.len() <= least + 3);
+    assert!(rp.stations.len() >= least && rp.stations.len() <= 2 * least);
     assert!(rp.station_load_w.iter().all(|w| *w <= cap));
     assert!(rp.largest_dn <= 400);
 }

@@ -248,8 +248,26 @@ fn split_stations(
         .filter_map(|&v| first.parent[v].map(|(_, e)| e))
         .collect();
     let cap = crate::import::layout::station_capacity_w(fluid);
+    // The design pressure drop along an edge carrying `load_w`, as `lay_tree_pipes` sizes it.
+    let edge_dp = |e: usize, load_w: f64| {
+        let m = load_w / w_per_kg_s;
+        let dn = smallest_dn_for(m, fluid.density_kg_m3);
+        let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
+        let vel = m / (fluid.density_kg_m3 * std::f64::consts::PI * d * d / 4.0);
+        let re = fluid.density_kg_m3 * vel * d / fluid.viscosity_pa_s;
+        friction_factor(re, 4.5e-5 / d) * edges[e].2 / d * 0.5 * fluid.density_kg_m3 * vel * vel
+    };
     let part = crate::import::partition::partition_tree(
-        nv, &edges, &tree, root, &load, own_use, cap, true,
+        nv,
+        &edges,
+        &tree,
+        root,
+        &load,
+        own_use,
+        cap,
+        &edge_dp,
+        crate::import::layout::MAX_PATH_DP_PA,
+        true,
     );
     if part.stations.len() <= 1 {
         let total = load.iter().sum();

@@ -15,9 +15,10 @@
 //!   network** (its own boiler, pump set and pressure holding; no pipe joins two stations'
 //!   networks): the route below, a tree from the root (`--plant lon,lat` attached to the nearest
 //!   street point, else the street node nearest to the connected buildings' design-load-weighted
-//!   centre), is cut into the fewest connected parts of at most a station's capacity each
-//!   ([`super::partition`]: Kundu & Misra's bottom-up rule, the heaviest branch cut first), and
-//!   each part's station stands at its load-weighted median on the tree (no branch from it
+//!   centre), is cut into connected parts of at most a station's capacity each, every path below
+//!   a part's top within [`MAX_PATH_DP_PA`] = 3 bar of design pressure drop ([`super::partition`]: Kundu & Misra's bottom-up rule, the heaviest branch cut
+//!   first, then the one with the largest drop), and each part's station stands at its
+//!   load-weighted median on the tree (no branch from it
 //!   carries more than half the part's load: trunks of half the capacity, short paths). The part
 //!   holding the root keeps its station there when `--plant` was given (it is honoured as one of
 //!   the stations, the only one if the district fits). At most [`MAX_STATIONS`]. A central plant
@@ -383,6 +384,12 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         is_terminal[t] = true;
     }
     let capacity_w = station_capacity_w(&fluid);
+    let edge_dp = |e: usize, load_w: f64| {
+        let m = design_flow_kg_s(load_w, &fluid);
+        let dn = smallest_dn_within_gradient(m, &fluid);
+        let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
+        pressure_gradient_pa_m(m, d, &fluid) * wedges[e].2
+    };
     let part = super::partition::partition_tree(
         nv,
         &wedges,
@@ -391,6 +398,8 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         &vload,
         &is_terminal,
         capacity_w,
+        &edge_dp,
+        MAX_PATH_DP_PA,
         plant_given.is_some(),
     );
     if part.stations.len() > MAX_STATIONS {
@@ -971,6 +980,13 @@ fn add_bypasses(
 /// Most boiler stations an import lays out (256 × [`station_capacity_w`]: about 9.6 GW of design
 /// load; a larger district is refused with a clear message).
 pub const MAX_STATIONS: usize = 256;
+/// Largest design pressure drop (supply only, mains) from a station's part's top to any of its
+/// taps, Pa: 3 bar. A longer path is cut off into a part of its own (see the module page), so
+/// that the pumps stay near 10 bar (1.3 × (2 × 3 bar + the substation's 0.5 bar) + 0.5 bar =
+/// 9 bar by the rule of thumb, some 12 bar at the design day's morning peak) instead of
+/// approaching PN25 on long dead-end streets. Our planning assumption (Frederiksen & Werner 2013,
+/// ch. 5: distribution networks are planned for pump heads of some 6–16 bar).
+pub const MAX_PATH_DP_PA: f64 = 3.0e5;
 /// Largest pipe an import lays (the trunk of a station): DN400. Above it a district gets more
 /// stations (see the module page).
 pub const MAX_STATION_DN: u32 = 400;
