@@ -92,7 +92,7 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
     let site_vertex = connect_sites(&plan, &index, &station_of, root, &mut own_use);
 
     // The stations: the tree cut into parts of at most a station's capacity, each its own
-    // network ([`crate::import::partition`]); the main station keeps its place.
+    // network ([`crate::network::partition`]); the main station keeps its place.
     let (forest, stations, station_load) =
         split_stations(&plan, first, root, &own_flow, &own_use, &fluid, temps);
     if stations.len() == 1 {
@@ -217,8 +217,8 @@ pub(super) fn assemble(plan: Plan, hdr: Header, rng: &mut ChaCha8Rng) -> Scene {
 
 /// The stations and the forest they feed. The main station's shortest-path tree `first` (its
 /// vertices that serve something) is cut into the fewest parts of at most a station's capacity
-/// of design load ([`crate::import::layout::station_capacity_w`], the design flow of a DN400
-/// trunk), Kundu and Misra's rule ([`crate::import::partition`]); the main station keeps its
+/// of design load ([`crate::hydraulics::sizing::station_capacity_w`], the design flow of a DN400
+/// trunk), Kundu and Misra's rule ([`crate::network::partition`]); the main station keeps its
 /// part, every other part gets a station at its load-weighted median, and each part is its own
 /// network, re-rooted at its station (breadth first along the tree, parents before children).
 /// A city within one station's capacity keeps `first` as it is. Returns the forest, the
@@ -247,7 +247,7 @@ fn split_stations(
         .filter(|&&v| used[v])
         .filter_map(|&v| first.parent[v].map(|(_, e)| e))
         .collect();
-    let cap = crate::import::layout::station_capacity_w(fluid);
+    let cap = crate::hydraulics::sizing::station_capacity_w(fluid);
     // The design pressure drop along an edge carrying `load_w`, as `lay_tree_pipes` sizes it.
     let edge_dp = |e: usize, load_w: f64| {
         let m = load_w / w_per_kg_s;
@@ -257,7 +257,7 @@ fn split_stations(
         let re = fluid.density_kg_m3 * vel * d / fluid.viscosity_pa_s;
         friction_factor(re, 4.5e-5 / d) * edges[e].2 / d * 0.5 * fluid.density_kg_m3 * vel * vel
     };
-    let part = crate::import::partition::partition_tree(
+    let part = crate::network::partition::partition_tree(
         nv,
         &edges,
         &tree,
@@ -266,7 +266,7 @@ fn split_stations(
         own_use,
         cap,
         &edge_dp,
-        crate::import::layout::MAX_PATH_DP_PA,
+        crate::hydraulics::sizing::MAX_PATH_DP_PA,
         true,
     );
     if part.stations.len() <= 1 {

@@ -26,11 +26,11 @@
 //! as the shortest-path tree of the street graph from the main station at the edge (arterials
 //! counted 30 % shorter, so the trunks follow them), with the intersections that serve nothing
 //! and lead nowhere pruned. A city whose design load exceeds what one station's DN400 trunk
-//! carries ([`crate::import::layout::station_capacity_w`], about 37 MW at 90/40 °C) gets several
+//! carries ([`crate::hydraulics::sizing::station_capacity_w`], about 37 MW at 90/40 °C) gets several
 //! gas-boiler stations, the way large cities are fed by several heat-only boiler plants: the tree
 //! is cut into parts within that capacity whose paths drop at most 3 bar at design
-//! ([`crate::import::partition`], the heaviest branch first, then the one with the largest drop;
-//! [`crate::import::layout::MAX_PATH_DP_PA`]), the main station keeps its part, every other part gets a station at its
+//! ([`crate::network::partition`], the heaviest branch first, then the one with the largest drop;
+//! [`crate::hydraulics::sizing::MAX_PATH_DP_PA`]), the main station keeps its part, every other part gets a station at its
 //! load-weighted median, and **each part is its own network** (its own boiler, pump set and
 //! pressure holding; no pipe joins two stations' networks): 100,000 buildings get 148 stations
 //! with pumps of at most 12.5 bar instead of one network whose pumps would need hundreds of bar. The networks get
@@ -505,8 +505,8 @@ mod tests {
             .filter(|p| matches!(p, Plant::GasBoiler { .. }))
             .collect();
         // At least ⌈load / capacity⌉ stations, more where long paths are cut at the pressure-drop
-        // limit (`import::layout::MAX_PATH_DP_PA`), at most twice that.
-        let cap = crate::import::layout::station_capacity_w(&Fluid::default());
+        // limit (`hydraulics::sizing::MAX_PATH_DP_PA`), at most twice that.
+        let cap = crate::hydraulics::sizing::station_capacity_w(&Fluid::default());
         let load: f64 = s
             .buildings
             .iter()

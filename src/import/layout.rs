@@ -390,7 +390,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
         let d = dn_entry(dn).map(|x| x.1).unwrap_or(0.1);
         pressure_gradient_pa_m(m, d, &fluid) * wedges[e].2
     };
-    let part = super::partition::partition_tree(
+    let part = crate::network::partition::partition_tree(
         nv,
         &wedges,
         &tree.edges,
@@ -977,35 +977,11 @@ fn add_bypasses(
     (n, total)
 }
 
+pub use crate::hydraulics::sizing::{MAX_PATH_DP_PA, MAX_STATION_DN, station_capacity_w};
+
 /// Most boiler stations an import lays out (256 × [`station_capacity_w`]: about 9.6 GW of design
 /// load; a larger district is refused with a clear message).
 pub const MAX_STATIONS: usize = 256;
-/// Largest design pressure drop (supply only, mains) from a station's part's top to any of its
-/// taps, Pa: 3 bar. A longer path is cut off into a part of its own (see the module page), so
-/// that the pumps stay near 10 bar (1.3 × (2 × 3 bar + the substation's 0.5 bar) + 0.5 bar =
-/// 9 bar by the rule of thumb, some 12 bar at the design day's morning peak) instead of
-/// approaching PN25 on long dead-end streets. Our planning assumption (Frederiksen & Werner 2013,
-/// ch. 5: distribution networks are planned for pump heads of some 6–16 bar).
-pub const MAX_PATH_DP_PA: f64 = 3.0e5;
-/// Largest pipe an import lays (the trunk of a station): DN400. Above it a district gets more
-/// stations (see the module page).
-pub const MAX_STATION_DN: u32 = 400;
-
-/// The largest design heat load one station feeds, W: the design flow (90/40 °C) that a
-/// [`MAX_STATION_DN`] pipe carries within the sizing limits (1.5 m/s, 150 Pa/m), so that a
-/// station sending its whole load down one trunk still needs no larger pipe.
-pub fn station_capacity_w(fluid: &Fluid) -> f64 {
-    let (mut lo, mut hi) = (0.0_f64, 1.0e4_f64);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if smallest_dn_within_gradient(mid, fluid) <= MAX_STATION_DN {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo * fluid.cp_j_kg_k * (T_DESIGN - T_RETURN)
-}
 
 /// First guess of the number of stations for a design load: ⌈load / [`station_capacity_w`]⌉,
 /// within 1 … [`MAX_STATIONS`].

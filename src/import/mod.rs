@@ -21,7 +21,6 @@ pub mod geo;
 pub mod geojson;
 pub mod layout;
 pub mod osm;
-pub mod partition;
 pub mod pbf;
 pub mod read;
 pub mod steiner;

@@ -10,6 +10,8 @@
 //!
 //! Units: m, kg, kg/m³, Pa·s, J/(kg·K), W/(m·K).
 
+pub mod partition;
+
 use std::collections::BTreeMap;
 
 use bevy::prelude::*;
