@@ -68,6 +68,35 @@ pub fn smallest_dn_within_gradient(kg_s: f64, fluid: &Fluid) -> u32 {
         .0
 }
 
+/// Largest pipe an import or a generated city lays (the trunk of a station): DN400. Above it a
+/// district gets more stations (see the import's layout module).
+pub const MAX_STATION_DN: u32 = 400;
+
+/// The largest design heat load one station feeds, W: the design flow at 90/40 °C that a
+/// [`MAX_STATION_DN`] pipe carries within the sizing limits (1.5 m/s, 150 Pa/m), so that a
+/// station sending its whole load down one trunk still needs no larger pipe.
+pub fn station_capacity_w(fluid: &Fluid) -> f64 {
+    let (mut lo, mut hi) = (0.0_f64, 1.0e4_f64);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if smallest_dn_within_gradient(mid, fluid) <= MAX_STATION_DN {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo * fluid.cp_j_kg_k * (90.0 - 40.0)
+}
+
+/// Largest design pressure drop (supply only, mains) from a station's part's top to any of its
+/// taps, Pa: 3 bar. A longer path is cut off into a part of its own
+/// (`crate::network::partition`), so that the pumps stay near 10 bar (1.3 × (2 × 3 bar + the
+/// substation's 0.5 bar) + 0.5 bar = 9 bar by the rule of thumb, some 12 bar at the design day's
+/// morning peak) instead of approaching PN25 on long dead-end streets. Our planning assumption
+/// (Frederiksen & Werner 2013, ch. 5: distribution networks are planned for pump heads of some
+/// 6–16 bar).
+pub const MAX_PATH_DP_PA: f64 = 3.0e5;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,33 +153,3 @@ mod tests {
         assert!(smallest_dn_within_gradient(1.0, &f) > 32);
     }
 }
-
-/// Largest pipe an import or a generated city lays (the trunk of a station): DN400. Above it a
-/// district gets more stations (see the import's layout module).
-pub const MAX_STATION_DN: u32 = 400;
-
-/// The largest design heat load one station feeds, W: the design flow at 90/40 °C that a
-/// [`MAX_STATION_DN`] pipe carries within the sizing limits (1.5 m/s, 150 Pa/m), so that a
-/// station sending its whole load down one trunk still needs no larger pipe.
-pub fn station_capacity_w(fluid: &Fluid) -> f64 {
-    let (mut lo, mut hi) = (0.0_f64, 1.0e4_f64);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if smallest_dn_within_gradient(mid, fluid) <= MAX_STATION_DN {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo * fluid.cp_j_kg_k * (90.0 - 40.0)
-}
-
-
-/// Largest design pressure drop (supply only, mains) from a station's part's top to any of its
-/// taps, Pa: 3 bar. A longer path is cut off into a part of its own
-/// (`crate::network::partition`), so that the pumps stay near 10 bar (1.3 × (2 × 3 bar + the
-/// substation's 0.5 bar) + 0.5 bar = 9 bar by the rule of thumb, some 12 bar at the design day's
-/// morning peak) instead of approaching PN25 on long dead-end streets. Our planning assumption
-/// (Frederiksen & Werner 2013, ch. 5: distribution networks are planned for pump heads of some
-/// 6–16 bar).
-pub const MAX_PATH_DP_PA: f64 = 3.0e5;

@@ -16,7 +16,7 @@
 //!   networks): the route below, a tree from the root (`--plant lon,lat` attached to the nearest
 //!   street point, else the street node nearest to the connected buildings' design-load-weighted
 //!   centre), is cut into connected parts of at most a station's capacity each, every path below
-//!   a part's top within [`MAX_PATH_DP_PA`] = 3 bar of design pressure drop ([`super::partition`]: Kundu & Misra's bottom-up rule, the heaviest branch cut
+//!   a part's top within [`MAX_PATH_DP_PA`] = 3 bar of design pressure drop ([`crate::network::partition`]: Kundu & Misra's bottom-up rule, the heaviest branch cut
 //!   first, then the one with the largest drop), and each part's station stands at its
 //!   load-weighted median on the tree (no branch from it
 //!   carries more than half the part's load: trunks of half the capacity, short paths). The part
@@ -362,7 +362,7 @@ pub fn layout(d: District, opts: &LayoutOptions) -> Result<(Scene, LayoutReport)
     let n_connected = conn.len();
     // The route: a Steiner tree from the plant (given, or at the design-load centre) to every
     // tap and site, then cut into station parts of at most a station's capacity
-    // ([`super::partition`]), each its own network.
+    // ([`crate::network::partition`]), each its own network.
     let root = match plant_given {
         Some(v) => v,
         None => g
@@ -1006,7 +1006,7 @@ struct Mains {
 }
 
 /// The mains along the tree `tree` (street edges, every station's part of it: see
-/// [`super::partition`]), each vertex of it in the part `owner[v]` whose station is
+/// [`crate::network::partition`]), each vertex of it in the part `owner[v]` whose station is
 /// `stations[owner[v]]`: pipes sized on the design flows summed toward their station, and loops
 /// within a part if asked (see the module page). `terminals`: the taps and sites (scene nodes).
 /// `extra_ids`: how many more nodes the scene will get (for the width of the ids).
