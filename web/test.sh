@@ -54,9 +54,12 @@ ticks=1440
 # The simulation alone (no view: its build is long and the report does not need it), one thread
 # like the browser; the single-threaded speed over the same ticks is the browser budget's reference
 # (the first simulated day costs more per tick than later ones, so compare like with like).
-# QTWIN_WEB_NATIVE_FEATURES=default: the default features' binary instead (CI has it from its tests).
+# QTWIN_WEB_NATIVE_FEATURES=default: the default features' binary instead, as the test build makes
+# it (CI has it from its tests: `cargo test --release` builds the binary for the integration tests;
+# a plain `cargo build --release --bin qtwin` would build bevy a second time, without the
+# dev-dependencies' features, ~25 minutes on two cores).
 if [ "${QTWIN_WEB_NATIVE_FEATURES:-none}" = default ]; then
-  cargo build --release --bin qtwin
+  cargo test --release --no-run
 else
   cargo build --release --no-default-features --bin qtwin
 fi
