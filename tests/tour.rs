@@ -12,21 +12,32 @@ use qtwin::thermal::ThermalState;
 use qtwin::view::tour::{STEPS, TourValues, caption};
 use qtwin::weather::WeatherNow;
 
-#[test]
-fn captions_show_live_numbers() {
+/// Riverside after `ticks` one-minute ticks of its January day.
+fn riverside_after(ticks: u64) -> Simulation {
     let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
     let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
-    sim.run_ticks(6 * 60); // six hours of a January morning
-    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
-    let v = TourValues {
+    sim.run_ticks(ticks);
+    sim
+}
+
+/// What the tour's captions read from a running world.
+fn values(sim: &Simulation) -> TourValues<'_> {
+    TourValues {
         buildings: sim.res::<Buildings>(),
         consumers: sim.res::<Consumers>(),
         sites: sim.res::<Sites>(),
         stations: sim.res::<Stations>(),
         thermal: sim.res::<ThermalState>(),
         weather: sim.res::<WeatherNow>(),
-        kpis: kpis.clone(),
-    };
+        kpis: Kpis::from_ledger(sim.res::<Ledger>()),
+    }
+}
+
+#[test]
+fn captions_show_live_numbers() {
+    let sim = riverside_after(6 * 60); // six hours of a January morning
+    let v = values(&sim);
+    let kpis = v.kpis.clone();
     let caps: Vec<_> = (0..STEPS).map(|i| caption(i, &v)).collect();
     for (i, c) in caps.iter().enumerate() {
         assert!(
@@ -76,19 +87,9 @@ fn captions_show_live_numbers() {
 /// share of its job data quantum-safe and exposes grid balancing's data to q3 (Mosca).
 #[test]
 fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
-    let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
-    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
-    sim.run_ticks(6 * 60);
-    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
-    let v = TourValues {
-        buildings: sim.res::<Buildings>(),
-        consumers: sim.res::<Consumers>(),
-        sites: sim.res::<Sites>(),
-        stations: sim.res::<Stations>(),
-        thermal: sim.res::<ThermalState>(),
-        weather: sim.res::<WeatherNow>(),
-        kpis: kpis.clone(),
-    };
+    let sim = riverside_after(6 * 60);
+    let v = values(&sim);
+    let kpis = v.kpis.clone();
     assert_eq!(STEPS, 9);
     let c = caption(7, &v);
     assert!(kpis.link_quantum_safe_share > 0.0 && kpis.link_quantum_safe_share < 1.0);
@@ -96,15 +97,26 @@ fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
         c.number,
         format!("{:.0} %", 100.0 * kpis.link_quantum_safe_share)
     );
-    assert!(kpis.link_exposed_jobs > 0, "grid balancing to q3 is classical");
     assert!(
-        c.text.contains(&format!("in {} jobs", kpis.link_exposed_jobs)),
+        kpis.link_exposed_jobs > 0,
+        "grid balancing to q3 is classical"
+    );
+    assert!(
+        c.text
+            .contains(&format!("in {} jobs", kpis.link_exposed_jobs)),
         "{}",
         c.text
     );
-    assert!(c.text.contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6)));
+    assert!(
+        c.text
+            .contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6))
+    );
     // The last step is still the site outage.
-    assert!(caption(STEPS - 1, &v).title.starts_with("What if a site fails?"));
+    assert!(
+        caption(STEPS - 1, &v)
+            .title
+            .starts_with("What if a site fails?")
+    );
 }
 
 /// The German tour: every step has its own German title and text, from the same live values, and
@@ -113,19 +125,8 @@ fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
 fn german_captions_carry_the_same_numbers() {
     use qtwin::view::plain::Lang;
     use qtwin::view::tour::caption_in;
-    let scene = load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
-    let mut sim = Simulation::new(&scene, &RunOptions::default()).unwrap();
-    sim.run_ticks(3 * 60);
-    let kpis = Kpis::from_ledger(sim.res::<Ledger>());
-    let v = TourValues {
-        buildings: sim.res::<Buildings>(),
-        consumers: sim.res::<Consumers>(),
-        sites: sim.res::<Sites>(),
-        stations: sim.res::<Stations>(),
-        thermal: sim.res::<ThermalState>(),
-        weather: sim.res::<WeatherNow>(),
-        kpis,
-    };
+    let sim = riverside_after(3 * 60);
+    let v = values(&sim);
     for i in 0..STEPS {
         let en = caption(i, &v);
         let de = caption_in(i, &v, Lang::De);
@@ -135,5 +136,9 @@ fn german_captions_carry_the_same_numbers() {
         assert!(!de.text.contains("NaN"), "step {i}: {}", de.text);
         assert_eq!(caption_in(i, &v, Lang::En).text, en.text);
     }
-    assert!(caption_in(0, &v, Lang::De).text.starts_with("296 Gebäude teilen ein Wärmenetz"));
+    assert!(
+        caption_in(0, &v, Lang::De)
+            .text
+            .starts_with("296 Gebäude teilen ein Wärmenetz")
+    );
 }

@@ -134,7 +134,8 @@ impl LinkState {
     /// Whether a fault breaks the key exchange the link now uses (its jobs are dropped until an
     /// operator switches its scheme).
     pub fn kex_failing(&self, cfg: &DataLinks) -> bool {
-        self.kex_fault.is_some_and(|f| f == self.effective_scheme(cfg))
+        self.kex_fault
+            .is_some_and(|f| f == self.effective_scheme(cfg))
     }
     /// Whether the link's QKD dark fibre is cut.
     pub fn qkd_fibre_cut(&self) -> bool {

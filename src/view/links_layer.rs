@@ -79,10 +79,7 @@ impl LinkLook {
         Color::srgb_u8(r, g, b)
     }
     pub fn quantum_safe(self) -> bool {
-        matches!(
-            self,
-            LinkLook::Hybrid | LinkLook::PureMlKem | LinkLook::Qkd
-        )
+        matches!(self, LinkLook::Hybrid | LinkLook::PureMlKem | LinkLook::Qkd)
     }
 }
 
@@ -187,7 +184,8 @@ pub fn draw_links(
     let hubs = service_hubs(origins_centre(&sched));
     let blink = (time.elapsed_secs() * 3.0).sin() > 0.0;
     for (k, l) in st.links.iter().enumerate() {
-        let (Some(&site), Some(&hub)) = (sites.pos.get(l.site), hubs.get(l.service as usize)) else {
+        let (Some(&site), Some(&hub)) = (sites.pos.get(l.site), hubs.get(l.service as usize))
+        else {
             continue;
         };
         let look = link_look(&st, k);
@@ -259,12 +257,26 @@ mod tests {
         let st = sim.res::<DataLinkState>();
         assert_eq!(st.links.len(), 9);
         assert_eq!(look_counts(st), [2, 0, 1, 0, 1, 5, 0]);
-        let q3 = scene.quantum_sites.iter().position(|q| q.id == "q3").unwrap();
-        let q1 = scene.quantum_sites.iter().position(|q| q.id == "q1").unwrap();
+        let q3 = scene
+            .quantum_sites
+            .iter()
+            .position(|q| q.id == "q3")
+            .unwrap();
+        let q1 = scene
+            .quantum_sites
+            .iter()
+            .position(|q| q.id == "q1")
+            .unwrap();
         let grid_q3 = st.index(Service::GridBalancing, q3);
         assert_eq!(link_look(st, grid_q3), LinkLook::ClassicalExposed);
-        assert_eq!(link_look(st, st.index(Service::Traffic, q3)), LinkLook::Hybrid);
-        assert_eq!(link_look(st, st.index(Service::GridBalancing, q1)), LinkLook::Qkd);
+        assert_eq!(
+            link_look(st, st.index(Service::Traffic, q3)),
+            LinkLook::Hybrid
+        );
+        assert_eq!(
+            link_look(st, st.index(Service::GridBalancing, q1)),
+            LinkLook::Qkd
+        );
         // The fibre to q1 is cut: its QKD link falls back (to hybrid), the others do not change.
         sim.res_mut::<DataLinkState>().set_qkd_fibre_cut(q1, true);
         let st = sim.res::<DataLinkState>();

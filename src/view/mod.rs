@@ -127,7 +127,9 @@ impl CameraSpec {
     pub fn parse(s: &str) -> Result<CameraSpec, String> {
         let v: Vec<&str> = s.split(',').map(str::trim).collect();
         if !(2..=3).contains(&v.len()) {
-            return Err(format!("camera {s:?}: expected X,Y or X,Y,DISTANCE in metres"));
+            return Err(format!(
+                "camera {s:?}: expected X,Y or X,Y,DISTANCE in metres"
+            ));
         }
         let num = |t: &str| -> Result<f64, String> {
             t.parse::<f64>()
@@ -140,7 +142,9 @@ impl CameraSpec {
             Some(t) => {
                 let d = num(t)?;
                 if !(20.0..=20_000.0).contains(&d) {
-                    return Err(format!("camera {s:?}: distance {d} m is outside 20 m to 20 km"));
+                    return Err(format!(
+                        "camera {s:?}: distance {d} m is outside 20 m to 20 km"
+                    ));
                 }
                 Some(d)
             }
@@ -159,7 +163,9 @@ pub fn parse_day(s: &str) -> Result<f64, String> {
         .parse::<f64>()
         .ok()
         .filter(|d| (1.0..366.0).contains(d))
-        .ok_or_else(|| format!("at {s:?}: expected a day of the year from 1 to 365 (15.5: noon of day 15)"))
+        .ok_or_else(|| {
+            format!("at {s:?}: expected a day of the year from 1 to 365 (15.5: noon of day 15)")
+        })
 }
 
 /// Screenshot mode state.
@@ -347,8 +353,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                 )
                 .add_observer(on_click);
             // The embedded page runs the tour as a kiosk, unless it was asked for a fixed view.
-            let embed_tour =
-                cfg.audience.embed && cfg.camera.is_none() && cfg.layer.is_none();
+            let embed_tour = cfg.audience.embed && cfg.camera.is_none() && cfg.layer.is_none();
             tour::add_tour(&mut app, cfg.demo || embed_tour);
             links_layer::add_links_layer(&mut app);
             planner::add_planner(&mut app, &scene);
@@ -625,10 +630,16 @@ mod tests {
             })
         );
         assert_eq!(CameraSpec::parse("1,2").unwrap().distance_m, None);
-        for bad in ["", "1", "1,2,3,4", "a,2", "1,NaN", "1,2,5", "1,2,1e9", "inf,0"] {
+        for bad in [
+            "", "1", "1,2,3,4", "a,2", "1,NaN", "1,2,5", "1,2,1e9", "inf,0",
+        ] {
             assert!(CameraSpec::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert!(CameraSpec::parse("1,2,5").unwrap_err().contains("outside 20 m to 20 km"));
+        assert!(
+            CameraSpec::parse("1,2,5")
+                .unwrap_err()
+                .contains("outside 20 m to 20 km")
+        );
         assert_eq!(parse_day("15.5"), Ok(15.5));
         assert_eq!(parse_day(" 1 "), Ok(1.0));
         for bad in ["0", "366", "-3", "x", "NaN"] {
@@ -641,7 +652,10 @@ mod tests {
         let c = chosen_camera(&b, &CameraSpec::parse("100,50").unwrap());
         // Scene y is north: Bevy's −z.
         assert_eq!((c.focus, c.distance), (Vec3::new(100.0, 0.0, -50.0), 700.0));
-        assert_eq!(world3d::Layer::parse("links"), Some(world3d::Layer::DataLinks));
+        assert_eq!(
+            world3d::Layer::parse("links"),
+            Some(world3d::Layer::DataLinks)
+        );
         assert_eq!(world3d::Layer::parse("heat"), None);
     }
 }

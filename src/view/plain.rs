@@ -14,8 +14,9 @@
 //! - a **cold home** is a heated building below [`COLD_INDOOR_C`] (18 °C) inside now.
 
 use crate::demand::Buildings;
-use crate::ledger::GAS_CO2_KG_KWH;
 use crate::ledger::report::Kpis;
+use crate::ledger::{GAS_CO2_KG_KWH, Ledger};
+use crate::scene::Scene;
 
 /// Heated floor area of one home, m².
 pub const HOME_AREA_M2: f64 = 92.0;
@@ -112,6 +113,46 @@ impl PlainValues {
 pub struct PlainLine {
     pub number: String,
     pub text: String,
+}
+
+/// The panel's lines for the world as it is: the run's KPIs, its simulated span, the scene's
+/// connected buildings.
+pub fn lines_now(
+    l: &Ledger,
+    tick_s: f64,
+    scene: &Scene,
+    b: &Buildings,
+    lang: Lang,
+) -> Vec<PlainLine> {
+    let k = Kpis::from_ledger(l);
+    let connected: Vec<bool> = scene.buildings.iter().map(|x| x.node.is_some()).collect();
+    let hours = l.ticks as f64 * tick_s / 3600.0;
+    plain_lines(&PlainValues::new(&k, b, &connected, hours), lang)
+}
+
+/// [`lines_now`] for panels drawn every frame: recomputed only when the ledger has ticked or the
+/// language changed (the lines cost a pass over every building).
+#[derive(Debug, Default)]
+pub struct PlainCache {
+    key: Option<(u64, Lang)>,
+    lines: Vec<PlainLine>,
+}
+
+impl PlainCache {
+    pub fn lines(
+        &mut self,
+        l: &Ledger,
+        tick_s: f64,
+        scene: &Scene,
+        b: &Buildings,
+        lang: Lang,
+    ) -> &[PlainLine] {
+        if self.key != Some((l.ticks, lang)) {
+            self.lines = lines_now(l, tick_s, scene, b, lang);
+            self.key = Some((l.ticks, lang));
+        }
+        &self.lines
+    }
 }
 
 /// Whole numbers with thousands separators: `1,234` in English, `1.234` in German.
@@ -305,7 +346,11 @@ mod tests {
     #[test]
     fn a_shower_is_029_kg_of_co2() {
         // 40 kg · 4186 J/(kg·K) · 28 K = 4.688 MJ = 1.302 kWh; / 0.92 · 0.202 = 0.2859 kg.
-        assert!((shower_co2_kg() - 0.2859).abs() < 1e-4, "{}", shower_co2_kg());
+        assert!(
+            (shower_co2_kg() - 0.2859).abs() < 1e-4,
+            "{}",
+            shower_co2_kg()
+        );
     }
 
     #[test]
@@ -348,7 +393,11 @@ mod tests {
         assert!(k.waste_heat_share > 0.01);
         let homes = k.waste_heat_share * area / 92.0;
         assert!((v.homes_from_waste_heat - homes).abs() < 1e-9);
-        assert!(v.homes_from_waste_heat >= 1.0, "{}", v.homes_from_waste_heat);
+        assert!(
+            v.homes_from_waste_heat >= 1.0,
+            "{}",
+            v.homes_from_waste_heat
+        );
         assert_eq!(v.heated_buildings, connected.iter().filter(|&&c| c).count());
         let en = plain_lines(&v, Lang::En);
         let de = plain_lines(&v, Lang::De);
@@ -358,11 +407,23 @@ mod tests {
         assert!(de[0].text.contains("letzten 6 Stunden"));
         let kg = (k.co2_baseline_kg - k.co2_kg).max(0.0);
         assert_eq!(en[1].number, format!("{} kg", whole(kg, Lang::En)));
-        assert!(en[1].text.contains(&format!("{} hot showers", whole(kg / shower_co2_kg(), Lang::En))));
-        assert_eq!(en[3].number, whole(k.quantum_jobs_completed as f64, Lang::En));
-        assert_eq!(de[4].number, format!("{:.0} %", 100.0 * k.link_quantum_safe_share));
+        assert!(en[1].text.contains(&format!(
+            "{} hot showers",
+            whole(kg / shower_co2_kg(), Lang::En)
+        )));
+        assert_eq!(
+            en[3].number,
+            whole(k.quantum_jobs_completed as f64, Lang::En)
+        );
+        assert_eq!(
+            de[4].number,
+            format!("{:.0} %", 100.0 * k.link_quantum_safe_share)
+        );
         let alt = text_alternative(&en, None);
         assert_eq!(alt.lines().count(), 5);
-        assert!(alt.starts_with(&format!("{} homes' worth of heat", en[0].number)), "{alt}");
+        assert!(
+            alt.starts_with(&format!("{} homes' worth of heat", en[0].number)),
+            "{alt}"
+        );
     }
 }

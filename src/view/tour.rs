@@ -519,7 +519,10 @@ pub fn caption_in(step: usize, v: &TourValues, lang: super::plain::Lang) -> Capt
                 "Auf dem Weg verlieren die Rohre etwas Wärme an den Boden: bisher {} % der \
                  Wärme. Niedrigere Temperaturen verlieren weniger, und die Wärmepumpen arbeiten \
                  besser.",
-                dec(100.0 * k.heat_losses_kwh / k.heat_delivered_kwh.max(1e-9), 1)
+                dec(
+                    100.0 * k.heat_losses_kwh / k.heat_delivered_kwh.max(1e-9),
+                    1
+                )
             ),
         ),
         6 => (
@@ -549,7 +552,9 @@ pub fn caption_in(step: usize, v: &TourValues, lang: super::plain::Lang) -> Capt
         _ => {
             let online = site.is_none_or(|i| v.sites.online[i]);
             (
-                format!("Was, wenn ein Standort ausfällt? Wir haben {site_name} gerade den Strom abgestellt"),
+                format!(
+                    "Was, wenn ein Standort ausfällt? Wir haben {site_name} gerade den Strom abgestellt"
+                ),
                 "kommen jetzt aus Gaskesseln und füllen die Lücke".into(),
                 format!(
                     "{} Seine Quantenaufträge wandern zu den anderen Standorten: {} Aufträge liefen \
@@ -688,22 +693,14 @@ fn tour_panel(
                 && can_try
                 && let Some(planner) = planner.as_mut()
                 && ui
-                    .button(
-                        egui::RichText::new(try_label)
-                            .size(18.0 * s)
-                            .strong(),
-                    )
+                    .button(egui::RichText::new(try_label).size(18.0 * s).strong())
                     .clicked()
             {
                 try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
             }
             let p = ((time.elapsed_secs_f64() - tour.step_started_s) / STEP_S).clamp(0.0, 1.0);
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
-            ui.label(
-                egui::RichText::new(hint)
-                    .size(13.0 * s)
-                    .weak(),
-            );
+            ui.label(egui::RichText::new(hint).size(13.0 * s).weak());
         });
     Ok(())
 }

@@ -134,17 +134,20 @@ pub fn embed_panel(
     b: Res<Buildings>,
     tour: Option<Res<super::tour::Tour>>,
     mut over_ui: ResMut<PointerOverUi>,
+    mut plain: Local<super::plain::PlainCache>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
     if tour.is_some_and(|t| t.active) {
         return Ok(());
     }
-    let k = Kpis::from_ledger(&l);
-    let connected: Vec<bool> = spec.scene.buildings.iter().map(|x| x.node.is_some()).collect();
-    let hours = l.ticks as f64 * clock.tick_s / 3600.0;
-    let v = super::plain::PlainValues::new(&k, &b, &connected, hours);
-    let line = super::plain::plain_lines(&v, audience.lang).swap_remove(0);
+    let Some(line) = plain
+        .lines(&l, clock.tick_s, &spec.scene, &b, audience.lang)
+        .first()
+        .cloned()
+    else {
+        return Ok(());
+    };
     let w = (ctx.content_rect().width() * 0.9).min(520.0);
     egui::Area::new(egui::Id::new("embed_number"))
         .anchor(egui::Align2::LEFT_TOP, egui::vec2(12.0, 12.0))
@@ -251,7 +254,11 @@ pub fn site_link_text(st: &crate::links::DataLinkState, k: usize) -> String {
         "{} · {:.1} km fibre · {}",
         look.name(),
         l.fibre_m / 1e3,
-        if l.open() { "session open" } else { "no session" }
+        if l.open() {
+            "session open"
+        } else {
+            "no session"
+        }
     )
 }
 
@@ -332,6 +339,7 @@ pub fn panels(
     mut side_panels: Local<Option<bool>>,
     mut right_w: ResMut<super::camera::RightPanelWidth>,
     mut audience: ResMut<super::Audience>,
+    mut plain: Local<super::plain::PlainCache>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
@@ -519,11 +527,9 @@ pub fn panels(
             }
         });
         if audience.plain {
-            let connected: Vec<bool> =
-                world_refs.spec.scene.buildings.iter().map(|b| b.node.is_some()).collect();
-            let hours = l.ticks as f64 * clock.tick_s / 3600.0;
-            let v = super::plain::PlainValues::new(&k, &world_refs.b, &connected, hours);
-            for line in super::plain::plain_lines(&v, audience.lang) {
+            let lines =
+                plain.lines(&l, clock.tick_s, &world_refs.spec.scene, &world_refs.b, audience.lang);
+            for line in lines {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(
                         egui::RichText::new(&line.number)

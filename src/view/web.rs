@@ -367,11 +367,8 @@ pub fn main() {
         }
         got
     });
-    let camera = query_param("camera").and_then(|c| {
-        super::CameraSpec::parse(&c)
-            .map_err(|e| banner(&e))
-            .ok()
-    });
+    let camera = query_param("camera")
+        .and_then(|c| super::CameraSpec::parse(&c).map_err(|e| banner(&e)).ok());
     let at_day = query_param("at").and_then(|d| super::parse_day(&d).map_err(|e| banner(&e)).ok());
     let lang = query_param("lang").map(|l| {
         super::plain::Lang::parse(&l).unwrap_or_else(|| {
@@ -428,17 +425,26 @@ fn publish_numbers(
     if *last_ms > 0.0 && now - *last_ms < 3000.0 {
         return;
     }
-    let (Some(a), Some(l), Some(clock), Some(spec), Some(b), Some(c), Some(s), Some(st), Some(th), Some(w)) = (
+    let (
+        Some(a),
+        Some(l),
+        Some(clock),
+        Some(spec),
+        Some(b),
+        Some(c),
+        Some(s),
+        Some(st),
+        Some(th),
+        Some(w),
+    ) = (
         audience, ledger, clock, spec, buildings, consumers, sites, stations, thermal, weather,
-    ) else {
+    )
+    else {
         return;
     };
     *last_ms = now;
     let k = crate::ledger::report::Kpis::from_ledger(&l);
-    let connected: Vec<bool> = spec.scene.buildings.iter().map(|x| x.node.is_some()).collect();
-    let hours = l.ticks as f64 * clock.tick_s / 3600.0;
-    let v = super::plain::PlainValues::new(&k, &b, &connected, hours);
-    let lines = super::plain::plain_lines(&v, a.lang);
+    let lines = super::plain::lines_now(&l, clock.tick_s, &spec.scene, &b, a.lang);
     let caption = tour.filter(|t| t.active).map(|t| {
         super::tour::caption_in(
             t.step,
