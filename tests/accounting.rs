@@ -270,6 +270,8 @@ fn conservation_check_closes_and_catches_a_wrong_booking() {
             });
         }
         let mut w = sim(&s);
+        // Every tick a checkpoint (the default sums the water's state once an hour).
+        w.res_mut::<Ledger>().conservation_interval_ticks = 1;
         let mut before: Option<(f64, f64)> = None;
         let mut caught = 0;
         for tick in 0..12 * 60 {
@@ -324,4 +326,84 @@ fn conservation_check_closes_and_catches_a_wrong_booking() {
             assert!(l.leak_heat_j > 0.0 && l.makeup_water_kg > 0.0);
         }
     }
+}
+
+/// Issue 16: the conservation check sums the water's state once an interval (an hour of ticks) and
+/// the boundary flows every tick; over the interval the identities still close to rounding, a 1 %
+/// wrong booking summed over it is caught, and the report closes the interval a run ended in.
+#[test]
+fn conservation_check_over_an_interval() {
+    let mut s: Scene = load_scene(Path::new("scenes/riverside.ron")).unwrap();
+    s.sim.start_day_of_year = 15;
+    let mut w = sim(&s);
+    assert_eq!(
+        w.res::<Ledger>().conservation_interval_ticks,
+        qtwin::ledger::CONSERVATION_INTERVAL_TICKS
+    );
+    let energy = |w: &Simulation| {
+        let th = w.res::<ThermalState>();
+        (
+            th.water_energy_from_parcels_j(w.res::<Network>().cp_j_kg_k),
+            w.res::<Stations>().tank_energy_j(),
+        )
+    };
+    // The first tick sets the starting point.
+    w.step();
+    let start = energy(&w);
+    let mut flows = ConservationTerms::default();
+    for tick in 1..=60 {
+        w.step();
+        let t = ConservationTerms::from_state(
+            w.res::<Stations>(),
+            w.res::<Consumers>(),
+            w.res::<Network>(),
+            w.res::<ThermalState>(),
+            w.res::<qtwin::hydraulics::HydraulicState>().makeup_temp_c,
+            60.0,
+            (0.0, 0.0),
+            (0.0, 0.0),
+        );
+        flows.add_flows(&t);
+        let open = w.res::<Ledger>().conservation_ticks_open();
+        assert_eq!(open, tick % 60, "tick {tick}");
+    }
+    let end = energy(&w);
+    let t = ConservationTerms {
+        pipes_before_j: start.0,
+        tanks_before_j: start.1,
+        pipes_after_j: end.0,
+        tanks_after_j: end.1,
+        ..flows
+    };
+    let (res, rel) = conservation_check(&t);
+    let l = w.res::<Ledger>();
+    assert!(rel < 1e-9, "{rel:e}");
+    assert_eq!(res.to_bits(), l.last_conservation_residual_j.to_bits());
+    assert!(l.max_conservation_error_rel < 1e-9 && l.max_conservation_error_rel > 0.0);
+    // An hour of flows: the stations' heat is hundreds of kWh, the water's change far smaller.
+    assert!(t.stations_j > 1e8, "{}", t.stations_j);
+    for wrong in [
+        ConservationTerms {
+            plants_booked_j: t.plants_booked_j * 1.01,
+            ..t
+        },
+        ConservationTerms {
+            substations_j: t.substations_j * 1.01,
+            ..t
+        },
+    ] {
+        let (_, r) = conservation_check(&wrong);
+        assert!(r > 1e-3, "a 1 % error over an hour passed: {r:e}");
+    }
+    // 25 more ticks: the report closes the open interval against the water now.
+    w.run_ticks(25);
+    assert_eq!(w.res::<Ledger>().conservation_ticks_open(), 25);
+    let now = energy(&w);
+    let closed = w.res::<Ledger>().conservation_error_rel_now(now);
+    assert!(closed < 1e-9 && closed >= w.res::<Ledger>().max_conservation_error_rel);
+    let report = qtwin::ledger::report::Report::from_sim(&w);
+    assert_eq!(
+        report.kpis.max_conservation_error_rel.to_bits(),
+        closed.to_bits()
+    );
 }

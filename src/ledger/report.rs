@@ -379,6 +379,19 @@ impl Report {
     pub fn from_sim(sim: &impl SimWorld) -> Self {
         let spec = sim.res::<SceneSpec>();
         let clock = sim.res::<SimClock>();
+        let mut kpis = Kpis::from_ledger(sim.res::<Ledger>());
+        // The conservation check's interval the run ended in, closed against the water now.
+        let w = sim.world();
+        if let (Some(th), Some(st), Some(net)) = (
+            w.get_resource::<crate::thermal::ThermalState>(),
+            w.get_resource::<crate::plants::Stations>(),
+            w.get_resource::<crate::network::Network>(),
+        ) {
+            let water_now = (th.water_energy_from_parcels_j(net.cp_j_kg_k), st.tank_energy_j());
+            kpis.max_conservation_error_rel = sim
+                .res::<Ledger>()
+                .conservation_error_rel_now(water_now);
+        }
         Report {
             qtwin_version: env!("CARGO_PKG_VERSION").to_string(),
             scene: spec.scene.name.clone(),
@@ -388,7 +401,7 @@ impl Report {
             ticks: clock.tick,
             simulated_s: clock.time_s,
             start_day_of_year: clock.start_day_of_year,
-            kpis: Kpis::from_ledger(sim.res::<Ledger>()),
+            kpis,
             critical_substation: sim.res::<Ledger>().min_substation_dp.and_then(|(_, c)| {
                 // Substations are the buildings' (in scene order), then explicit consumers.
                 let (c, nb) = (c as usize, spec.scene.buildings.len());
