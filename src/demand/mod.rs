@@ -389,6 +389,18 @@ impl Plugin for DemandPlugin {
 const PARALLEL_THRESHOLD: usize = 50_000;
 const CHUNK: usize = 4096;
 
+/// From this many substations their passes ([`Consumers::update_requests`],
+/// [`Consumers::take_heat`]) run on rayon in fixed chunks of [`CONSUMER_CHUNK`] (pure maps; the
+/// heat delivered summed per chunk and the chunks in order on either path: the same bits for any
+/// number of threads).
+pub const PARALLEL_CONSUMERS_FROM: usize = 50_000;
+const CONSUMER_CHUNK: usize = 2048;
+
+/// Whether the passes may use rayon: not in the browser build, and only with several threads.
+fn parallel_ok() -> bool {
+    cfg!(not(target_arch = "wasm32")) && rayon::current_num_threads() > 1
+}
+
 /// This tick's per-use factors: everything in a building's demand that does not depend on the
 /// building itself.
 #[derive(Clone, Copy, Default)]
@@ -540,7 +552,6 @@ impl Consumers {
         dt: f64,
     ) -> f64 {
         let dhw_min = dhw_min_c;
-        let mut delivered_j = 0.0;
         let Consumers {
             kind,
             node,
@@ -573,57 +584,89 @@ impl Consumers {
             &mut return_out_c[..n],
             &mut space_delivered_w[..n],
         );
-        for i in 0..n {
-            let m = mass_flow_kg_s[i];
-            let node = match node[i] {
-                Some(n) if m > 0.0 => n as usize,
-                _ => {
-                    delivered_w[i] = 0.0;
-                    space_delivered_w[i] = 0.0;
-                    unmet_w[i] = demand_w[i];
-                    return_out_c[i] = return_temp_c[i];
-                    continue;
-                }
-            };
-            let t_s = supply_node_temp_c[node];
-            let (q, t_r) = match kind[i] {
-                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
-                    (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
-                }
-                ConsumerKind::Fixed(
-                    ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
-                    | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
-                ) => {
-                    let t_r = t_s - delta_t_k;
-                    (m * cp * (t_s - t_r), t_r)
-                }
-                _ => {
-                    // Demand plus reheat (`+ 0.0` at the set-point), less hot water it cannot make.
-                    let want =
-                        demand_w[i] + reheat_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
-                    let can = m * cp * (t_s - return_temp_c[i]);
-                    let q = want.min(can).max(0.0);
-                    space_delivered_w[i] = if q >= want {
-                        space_w[i]
-                    } else if want > 0.0 {
-                        space_w[i] * (q / want)
-                    } else {
-                        0.0
-                    };
-                    (q, t_s - q / (m * cp))
-                }
-            };
-            delivered_w[i] = q;
-            unmet_w[i] = match kind[i] {
-                ConsumerKind::Fixed(
-                    ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
-                ) => 0.0,
-                _ => (demand_w[i] - q).max(0.0),
-            };
-            return_out_c[i] = t_r;
-            delivered_j += q * dt;
-        }
-        delivered_j
+        // One chunk of substations: `o` its first index, the outputs its slices. The heat is summed
+        // per chunk of `CONSUMER_CHUNK` and the chunks' sums in order, on either path.
+        let kernel = |o: usize,
+                      delivered_w: &mut [f64],
+                      unmet_w: &mut [f64],
+                      return_out_c: &mut [f64],
+                      space_delivered_w: &mut [f64]|
+         -> f64 {
+            let mut delivered_j = 0.0;
+            for j in 0..delivered_w.len() {
+                let i = o + j;
+                let m = mass_flow_kg_s[i];
+                let node = match node[i] {
+                    Some(n) if m > 0.0 => n as usize,
+                    _ => {
+                        delivered_w[j] = 0.0;
+                        space_delivered_w[j] = 0.0;
+                        unmet_w[j] = demand_w[i];
+                        return_out_c[j] = return_temp_c[i];
+                        continue;
+                    }
+                };
+                let t_s = supply_node_temp_c[node];
+                let (q, t_r) = match kind[i] {
+                    ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => {
+                        (m * cp * (t_s - return_temp_c[i]), return_temp_c[i])
+                    }
+                    ConsumerKind::Fixed(
+                        ConsumerDemand::MassFlowDeltaT { delta_t_k, .. }
+                        | ConsumerDemand::HeatDeltaT { delta_t_k, .. },
+                    ) => {
+                        let t_r = t_s - delta_t_k;
+                        (m * cp * (t_s - t_r), t_r)
+                    }
+                    _ => {
+                        // Demand plus reheat (`+ 0.0` at the set-point), less hot water it cannot
+                        // make.
+                        let want =
+                            demand_w[i] + reheat_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
+                        let can = m * cp * (t_s - return_temp_c[i]);
+                        let q = want.min(can).max(0.0);
+                        space_delivered_w[j] = if q >= want {
+                            space_w[i]
+                        } else if want > 0.0 {
+                            space_w[i] * (q / want)
+                        } else {
+                            0.0
+                        };
+                        (q, t_s - q / (m * cp))
+                    }
+                };
+                delivered_w[j] = q;
+                unmet_w[j] = match kind[i] {
+                    ConsumerKind::Fixed(
+                        ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
+                    ) => 0.0,
+                    _ => (demand_w[i] - q).max(0.0),
+                };
+                return_out_c[j] = t_r;
+                delivered_j += q * dt;
+            }
+            delivered_j
+        };
+        let sums: Vec<f64> = if n >= PARALLEL_CONSUMERS_FROM && parallel_ok() {
+            delivered_w
+                .par_chunks_mut(CONSUMER_CHUNK)
+                .zip(unmet_w.par_chunks_mut(CONSUMER_CHUNK))
+                .zip(return_out_c.par_chunks_mut(CONSUMER_CHUNK))
+                .zip(space_delivered_w.par_chunks_mut(CONSUMER_CHUNK))
+                .enumerate()
+                .map(|(c, (((d, u), r), sd))| kernel(c * CONSUMER_CHUNK, d, u, r, sd))
+                .collect()
+        } else {
+            delivered_w
+                .chunks_mut(CONSUMER_CHUNK)
+                .zip(unmet_w.chunks_mut(CONSUMER_CHUNK))
+                .zip(return_out_c.chunks_mut(CONSUMER_CHUNK))
+                .zip(space_delivered_w.chunks_mut(CONSUMER_CHUNK))
+                .enumerate()
+                .map(|(c, (((d, u), r), sd))| kernel(c * CONSUMER_CHUNK, d, u, r, sd))
+                .collect()
+        };
+        sums.iter().sum()
     }
 
     /// Heat each substation took this tick, W.
@@ -698,65 +741,87 @@ impl Consumers {
             &mut space_w[..n],
             &mut reheat_w[..n],
         );
-        for i in 0..n {
-            let (demand, dhw, space, reheat) = match kind[i] {
-                ConsumerKind::Building(bi) => {
-                    let bi = bi as usize;
-                    let steady = b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi];
-                    // The reheat, up to what the largest flow carries at this supply temperature
-                    // (0 at the set-point: then the demand is the steady one, bit for bit).
-                    let reheat = match node[i] {
-                        Some(nd) if b.reheat_w[bi] > 0.0 => {
-                            let dt_k =
-                                (supply_node_temp_c[nd as usize] - return_temp_c[i]).max(0.0);
-                            b.reheat_w[bi]
-                                .min((max_mass_flow_kg_s[i] * cp * dt_k - steady).max(0.0))
-                        }
-                        _ => 0.0,
-                    };
-                    (steady, b.dhw_w[bi], b.space_heat_w[bi] + reheat, reheat)
-                }
-                ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0, 0.0, 0.0),
-                ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0, 0.0, 0.0),
-                ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
-                    mass_flow_kg_s,
-                    delta_t_k,
-                }) => (mass_flow_kg_s * cp * delta_t_k, 0.0, 0.0, 0.0),
-                ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, .. }) => {
-                    (heat_w, 0.0, 0.0, 0.0)
-                }
-            };
-            demand_w[i] = demand;
-            dhw_w[i] = dhw;
-            space_w[i] = space;
-            reheat_w[i] = reheat;
-            // What the substation asks for: its demand and its reheat (`+ 0.0` at the set-point).
-            let demand = demand + reheat;
-            let flow = match node[i] {
-                Some(node) if net.is_supplied(node) => match kind[i] {
-                    ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
+        // One chunk of substations: `o` its first index, the outputs its slices (a pure map).
+        let kernel = |o: usize,
+                      demand_w: &mut [f64],
+                      dhw_w: &mut [f64],
+                      mass_flow_kg_s: &mut [f64],
+                      space_w: &mut [f64],
+                      reheat_w: &mut [f64]| {
+            for j in 0..demand_w.len() {
+                let i = o + j;
+                let (demand, dhw, space, reheat) = match kind[i] {
+                    ConsumerKind::Building(bi) => {
+                        let bi = bi as usize;
+                        let steady = b.space_heat_w[bi] + b.dhw_w[bi] + b.cooling_heat_w[bi];
+                        // The reheat, up to what the largest flow carries at this supply temperature
+                        // (0 at the set-point: then the demand is the steady one, bit for bit).
+                        let reheat = match node[i] {
+                            Some(nd) if b.reheat_w[bi] > 0.0 => {
+                                let dt_k =
+                                    (supply_node_temp_c[nd as usize] - return_temp_c[i]).max(0.0);
+                                b.reheat_w[bi]
+                                    .min((max_mass_flow_kg_s[i] * cp * dt_k - steady).max(0.0))
+                            }
+                            _ => 0.0,
+                        };
+                        (steady, b.dhw_w[bi], b.space_heat_w[bi] + reheat, reheat)
+                    }
+                    ConsumerKind::Fixed(ConsumerDemand::HeatW(q)) => (q, 0.0, 0.0, 0.0),
+                    ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(_)) => (0.0, 0.0, 0.0, 0.0),
                     ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
-                        mass_flow_kg_s, ..
-                    }) => mass_flow_kg_s,
-                    // Whatever the supply temperature: the drop is fixed (validated: at most
-                    // 1e4 kg/s).
-                    ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, delta_t_k }) => {
-                        heat_w / (cp * delta_t_k)
+                        mass_flow_kg_s,
+                        delta_t_k,
+                    }) => (mass_flow_kg_s * cp * delta_t_k, 0.0, 0.0, 0.0),
+                    ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, .. }) => {
+                        (heat_w, 0.0, 0.0, 0.0)
                     }
-                    _ => {
-                        let dt = supply_node_temp_c[node as usize] - return_temp_c[i];
-                        if demand <= 0.0 {
-                            0.0
-                        } else if dt < 5.0 {
-                            max_mass_flow_kg_s[i]
-                        } else {
-                            (demand / (cp * dt)).min(max_mass_flow_kg_s[i])
+                };
+                demand_w[j] = demand;
+                dhw_w[j] = dhw;
+                space_w[j] = space;
+                reheat_w[j] = reheat;
+                // What the substation asks for: its demand and its reheat (`+ 0.0` at the set-point).
+                let demand = demand + reheat;
+                let flow = match node[i] {
+                    Some(node) if net.is_supplied(node) => match kind[i] {
+                        ConsumerKind::Fixed(ConsumerDemand::MassFlowKgS(m)) => m,
+                        ConsumerKind::Fixed(ConsumerDemand::MassFlowDeltaT {
+                            mass_flow_kg_s,
+                            ..
+                        }) => mass_flow_kg_s,
+                        // Whatever the supply temperature: the drop is fixed (validated: at most
+                        // 1e4 kg/s).
+                        ConsumerKind::Fixed(ConsumerDemand::HeatDeltaT { heat_w, delta_t_k }) => {
+                            heat_w / (cp * delta_t_k)
                         }
-                    }
-                },
-                _ => 0.0,
-            };
-            mass_flow_kg_s[i] = flow;
+                        _ => {
+                            let dt = supply_node_temp_c[node as usize] - return_temp_c[i];
+                            if demand <= 0.0 {
+                                0.0
+                            } else if dt < 5.0 {
+                                max_mass_flow_kg_s[i]
+                            } else {
+                                (demand / (cp * dt)).min(max_mass_flow_kg_s[i])
+                            }
+                        }
+                    },
+                    _ => 0.0,
+                };
+                mass_flow_kg_s[j] = flow;
+            }
+        };
+        if n >= PARALLEL_CONSUMERS_FROM && parallel_ok() {
+            demand_w
+                .par_chunks_mut(CONSUMER_CHUNK)
+                .zip(dhw_w.par_chunks_mut(CONSUMER_CHUNK))
+                .zip(mass_flow_kg_s.par_chunks_mut(CONSUMER_CHUNK))
+                .zip(space_w.par_chunks_mut(CONSUMER_CHUNK))
+                .zip(reheat_w.par_chunks_mut(CONSUMER_CHUNK))
+                .enumerate()
+                .for_each(|(c, ((((d, h), m), sp), r))| kernel(c * CONSUMER_CHUNK, d, h, m, sp, r));
+        } else {
+            kernel(0, demand_w, dhw_w, mass_flow_kg_s, space_w, reheat_w);
         }
     }
 }

@@ -10,9 +10,14 @@ pub fn friction_factor(re: f64, rel_rough: f64) -> f64 {
 
 /// The friction factor and its local exponent `d ln f / d ln Re` (for an exact Newton slope).
 fn friction_factor_and_exponent(re: f64, rel_rough: f64) -> (f64, f64) {
+    friction_factor_and_exponent_a(re, rel_rough / 3.7)
+}
+
+/// [`friction_factor_and_exponent`] with the relative roughness given over 3.7 (`a`).
+#[inline]
+fn friction_factor_and_exponent_a(re: f64, a: f64) -> (f64, f64) {
     // Swamee–Jain: f = 0.25 / L², L = log10(a + b·Re^-0.9).
     let turb = |re: f64| {
-        let a = rel_rough / 3.7;
         let bre = 5.74 * (-0.9 * re.ln_d()).exp_d();
         // log10 through ln: libm's log10 costs twice its ln (the same on every platform).
         let l = (a + bre).ln_d() * (1.0 / std::f64::consts::LN_10);
@@ -57,19 +62,56 @@ pub(crate) fn pressure_drop_and_slope(
     rho: f64,
     mu: f64,
 ) -> (f64, f64) {
-    let d = net.pipe_diameter_m[k];
-    let l = net.pipe_length_m[k];
-    let area = std::f64::consts::PI * 0.25 * d * d;
+    drop_and_slope(
+        &PipeGeom::of(net, k),
+        net.pipe_resistance_factor()[k],
+        q,
+        rho,
+        mu,
+    )
+}
+
+/// A pipe's geometry as the friction law uses it (constant while the network is; computed once
+/// per pipe, so that a pipe's drop costs two divisions instead of eight).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PipeGeom {
+    /// `128·L/(π·d⁴)`: the Hagen–Poiseuille resistance is `factor·μ/ρ` times this, Pa per kg/s.
+    lam: f64,
+    /// `d/A`: the Reynolds number is `|ṁ|/μ` times this.
+    re: f64,
+    /// `L/(2·d·A²)`: the turbulent drop is `factor·f/ρ·ṁ|ṁ|` times this.
+    k2: f64,
+    /// Relative roughness over 3.7 (Swamee–Jain's first term).
+    rough: f64,
+}
+
+impl PipeGeom {
+    pub(crate) fn of(net: &Network, k: usize) -> Self {
+        let d = net.pipe_diameter_m[k];
+        let l = net.pipe_length_m[k];
+        let area = std::f64::consts::PI * 0.25 * d * d;
+        Self {
+            lam: 128.0 * l / (std::f64::consts::PI * d.powi(4)),
+            re: d / area,
+            k2: l / (2.0 * d * area * area),
+            rough: net.pipe_roughness_m[k] / d / 3.7,
+        }
+    }
+}
+
+/// [`pressure_drop_and_slope`] from a pipe's [`PipeGeom`] and resistance factor.
+#[inline]
+fn drop_and_slope(g: &PipeGeom, factor: f64, q: f64, rho: f64, mu: f64) -> (f64, f64) {
+    let inv_rho = 1.0 / rho;
     // Hagen–Poiseuille resistance, Pa per kg/s: the laminar limit and the floor of the slope.
-    let factor = net.pipe_resistance_factor()[k];
-    let r_lam = factor * 128.0 * mu * l / (std::f64::consts::PI * rho * d.powi(4));
+    let r_lam = factor * g.lam * mu * inv_rho;
     let aq = q.abs();
-    let re = aq * d / (area * mu);
+    let re = aq * g.re / mu;
     if re < 2000.0 {
         return (r_lam * q, r_lam);
     }
-    let (f, e) = friction_factor_and_exponent(re, net.pipe_roughness_m[k] / d);
-    let k2 = factor * f * l / d / (2.0 * rho * area * area);
+    let (f, e) = friction_factor_and_exponent_a(re, g.rough);
+    let k2 = factor * f * g.k2 * inv_rho;
     let dp = k2 * aq * q;
     // d(f·q|q|)/dq = f|q|·(2 + d ln f/d ln Re); never below the laminar slope.
     (dp, ((2.0 + e) * k2 * aq).max(r_lam))
@@ -85,6 +127,8 @@ pub struct PipeProps {
     /// Whether both sides have the same properties (fixed ones): the return's drops are then the
     /// supply's, bit for bit, and are not computed twice.
     pub mirrored: bool,
+    /// Each pipe's geometry for the friction law.
+    geom: Vec<PipeGeom>,
 }
 
 impl PipeProps {
@@ -97,6 +141,7 @@ impl PipeProps {
             return_density_kg_m3: vec![net.density_kg_m3; n],
             return_viscosity_pa_s: vec![net.viscosity_pa_s; n],
             mirrored: true,
+            geom: (0..n).map(|k| PipeGeom::of(net, k)).collect(),
         }
     }
 
@@ -114,9 +159,11 @@ impl PipeProps {
     /// Supply and return pressure drops of pipe `k` at flow `q` (from→to), and their slopes.
     #[inline]
     pub(crate) fn drops(&self, net: &Network, k: usize, q: f64) -> PipeDrop {
-        let (ds, ss) = pressure_drop_and_slope(
-            net,
-            k,
+        let g = &self.geom[k];
+        let factor = net.pipe_resistance_factor()[k];
+        let (ds, ss) = drop_and_slope(
+            g,
+            factor,
             q,
             self.supply_density_kg_m3[k],
             self.supply_viscosity_pa_s[k],
@@ -124,9 +171,9 @@ impl PipeProps {
         let (dr, sr) = if self.mirrored {
             (ds, ss)
         } else {
-            pressure_drop_and_slope(
-                net,
-                k,
+            drop_and_slope(
+                g,
+                factor,
                 q,
                 self.return_density_kg_m3[k],
                 self.return_viscosity_pa_s[k],

@@ -387,10 +387,12 @@ impl Report {
             w.get_resource::<crate::plants::Stations>(),
             w.get_resource::<crate::network::Network>(),
         ) {
-            let water_now = (th.water_energy_from_parcels_j(net.cp_j_kg_k), st.tank_energy_j());
-            kpis.max_conservation_error_rel = sim
-                .res::<Ledger>()
-                .conservation_error_rel_now(water_now);
+            let water_now = (
+                th.water_energy_from_parcels_j(net.cp_j_kg_k),
+                st.tank_energy_j(),
+            );
+            kpis.max_conservation_error_rel =
+                sim.res::<Ledger>().conservation_error_rel_now(water_now);
         }
         Report {
             qtwin_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -144,26 +144,47 @@ struct Outflow {
     loss_mass_temp: f64,
 }
 
-/// e^{−x} for x ≥ 0; a 7-term series below 0.02 (truncation < x⁷/7! ≈ 2.5·10⁻¹⁶; pipes' Δt/τ is
-/// usually that small), the library's exp above.
+/// e^{−x} for x ≥ 0; below 0.02 its Taylor polynomial to x⁶ (truncation < x⁷/7! ≈ 2.5·10⁻¹⁶;
+/// pipes' Δt/τ is usually that small) with constant coefficients, evaluated by Estrin's scheme
+/// (no divisions, a short dependency chain: this and [`phi`] are most of a pipe's advance), the
+/// library's exp above.
 #[inline]
 fn exp_neg(x: f64) -> f64 {
     if x < 0.02 {
-        1.0 - x
-            * (1.0
-                - x / 2.0 * (1.0 - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0)))))
+        const C: [f64; 7] = [
+            1.0,
+            -1.0,
+            1.0 / 2.0,
+            -1.0 / 6.0,
+            1.0 / 24.0,
+            -1.0 / 120.0,
+            1.0 / 720.0,
+        ];
+        let x2 = x * x;
+        let x4 = x2 * x2;
+        (C[0] + C[1] * x) + x2 * (C[2] + C[3] * x) + x4 * ((C[4] + C[5] * x) + x2 * C[6])
     } else {
         (-x).exp_d()
     }
 }
 
-/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x] (x ≥ 0); the same series below 0.02.
+/// (1 − e^{−x})/x, the mean of e^{−s} over s ∈ [0, x] (x ≥ 0); below 0.02 its Taylor polynomial
+/// to x⁶ (truncation < x⁷/8! ≈ 3·10⁻¹⁷), as [`exp_neg`].
 #[inline]
 fn phi(x: f64) -> f64 {
     if x < 0.02 {
-        1.0 - x / 2.0
-            * (1.0
-                - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0 * (1.0 - x / 7.0)))))
+        const C: [f64; 7] = [
+            1.0,
+            -1.0 / 2.0,
+            1.0 / 6.0,
+            -1.0 / 24.0,
+            1.0 / 120.0,
+            -1.0 / 720.0,
+            1.0 / 5040.0,
+        ];
+        let x2 = x * x;
+        let x4 = x2 * x2;
+        (C[0] + C[1] * x) + x2 * (C[2] + C[3] * x) + x4 * ((C[4] + C[5] * x) + x2 * C[6])
     } else {
         -(-x).exp_m1_d() / x
     }
@@ -544,9 +565,6 @@ pub struct ThermalState {
     pipe_k: Vec<[f64; 4]>,
     pipe_k_ret: Vec<[f64; 4]>,
     decay_dt: f64,
-    /// Pipes in the order the supply pass and the return pass advance them (for prefetching).
-    supply_seq: Vec<u32>,
-    return_seq: Vec<u32>,
     order: Vec<u32>,
     order_signs: Vec<i8>,
     /// Per node (CSR): supply pipes leaving it along the flow, and supply pipes arriving (the
@@ -557,6 +575,16 @@ pub struct ThermalState {
     in_list: Vec<u32>,
     in_mass: Vec<f64>,
     in_mt: Vec<f64>,
+    /// The network's parts (its independent networks, [`Network::component`]) for the passes:
+    /// per part (CSR), its nodes in this tick's topological order, its pipes in the order the
+    /// supply pass and the return pass advance them, and its pipes without flow.
+    part_nodes_start: Vec<u32>,
+    part_nodes: Vec<u32>,
+    part_seq_start: Vec<u32>,
+    part_supply_seq: Vec<u32>,
+    part_return_seq: Vec<u32>,
+    part_still_start: Vec<u32>,
+    part_still: Vec<u32>,
 }
 
 /// Reference temperature of the water's energy content, °C.
@@ -642,8 +670,6 @@ impl ThermalState {
             pipe_k: vec![[0.0; 4]; np],
             pipe_k_ret: vec![[0.0; 4]; np],
             decay_dt: f64::NAN,
-            supply_seq: Vec::new(),
-            return_seq: Vec::new(),
             order: Vec::new(),
             order_signs: Vec::new(),
             out_start: Vec::new(),
@@ -652,6 +678,13 @@ impl ThermalState {
             in_list: Vec::new(),
             in_mass: vec![0.0; nn],
             in_mt: vec![0.0; nn],
+            part_nodes_start: Vec::new(),
+            part_nodes: Vec::new(),
+            part_seq_start: Vec::new(),
+            part_supply_seq: Vec::new(),
+            part_return_seq: Vec::new(),
+            part_still_start: Vec::new(),
+            part_still: Vec::new(),
         }
     }
 }
@@ -780,19 +813,66 @@ fn update_order(th: &mut ThermalState, net: &Network, flow: &[f64]) {
     th.in_start = in_start;
     th.in_list = in_list;
     th.order_signs = signs;
-    th.supply_seq.clear();
-    th.return_seq.clear();
+    // Per part (independent network): its nodes in topological order, its pipes in the order
+    // each pass advances them (for prefetching), its pipes without flow.
+    let nparts = net.component_root.len();
+    let part_of_node = |u: u32| net.component[u as usize] as usize;
+    let mut count = vec![0u32; nparts + 1];
     for &u in &th.order {
-        let u = u as usize;
-        th.supply_seq.extend_from_slice(
-            &th.out_list[th.out_start[u] as usize..th.out_start[u + 1] as usize],
-        );
+        count[part_of_node(u) + 1] += 1;
     }
-    for &u in th.order.iter().rev() {
-        let u = u as usize;
-        th.return_seq
-            .extend_from_slice(&th.in_list[th.in_start[u] as usize..th.in_start[u + 1] as usize]);
+    for c in 0..nparts {
+        count[c + 1] += count[c];
     }
+    let mut fill = count.clone();
+    let mut part_nodes = vec![0u32; nn];
+    for &u in &th.order {
+        let c = part_of_node(u);
+        part_nodes[fill[c] as usize] = u;
+        fill[c] += 1;
+    }
+    th.part_nodes_start = count;
+    th.part_nodes = part_nodes;
+    th.part_supply_seq.clear();
+    th.part_return_seq.clear();
+    th.part_seq_start = vec![0];
+    for c in 0..nparts {
+        let nodes =
+            &th.part_nodes[th.part_nodes_start[c] as usize..th.part_nodes_start[c + 1] as usize];
+        for &u in nodes {
+            let u = u as usize;
+            th.part_supply_seq.extend_from_slice(
+                &th.out_list[th.out_start[u] as usize..th.out_start[u + 1] as usize],
+            );
+        }
+        for &u in nodes.iter().rev() {
+            let u = u as usize;
+            th.part_return_seq.extend_from_slice(
+                &th.in_list[th.in_start[u] as usize..th.in_start[u + 1] as usize],
+            );
+        }
+        th.part_seq_start.push(th.part_supply_seq.len() as u32);
+    }
+    let mut still_count = vec![0u32; nparts + 1];
+    for (k, &sg) in th.order_signs.iter().enumerate() {
+        if sg == 0 {
+            still_count[part_of_node(net.pipe_from[k]) + 1] += 1;
+        }
+    }
+    for c in 0..nparts {
+        still_count[c + 1] += still_count[c];
+    }
+    let mut fill = still_count.clone();
+    let mut still = vec![0u32; still_count[nparts] as usize];
+    for (k, &sg) in th.order_signs.iter().enumerate() {
+        if sg == 0 {
+            let c = part_of_node(net.pipe_from[k]);
+            still[fill[c] as usize] = k as u32;
+            fill[c] += 1;
+        }
+    }
+    th.part_still_start = still_count;
+    th.part_still = still;
 }
 
 /// How many pipes ahead the passes prefetch a pipe's water (its parcels, constants and flow); its
@@ -811,34 +891,6 @@ fn prefetch<T>(p: *const T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
-}
-
-/// Prefetches what advancing pipe `k` of `water` reads: the parcels at both ends, its constants
-/// and its flow (its state, `water[k]`, should be in cache already: see [`prefetch_ahead`]).
-#[inline(always)]
-fn prefetch_pipe(water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64], k: usize) {
-    let w = &water[k];
-    let (a, b) = w.parcels.as_slices();
-    prefetch(a.as_ptr());
-    prefetch(if b.is_empty() {
-        a.as_ptr_range().end.wrapping_sub(1)
-    } else {
-        b.as_ptr_range().end.wrapping_sub(1)
-    });
-    prefetch(&pipe_k[k]);
-    prefetch(&flow[k]);
-}
-
-/// The prefetches due when a pass is at position `pos` of its pipe sequence `seq`: the state of
-/// the pipe `2·PREFETCH_AHEAD` ahead, the parcels (and the rest) of the one `PREFETCH_AHEAD` ahead.
-#[inline(always)]
-fn prefetch_ahead(seq: &[u32], pos: usize, water: &[PipeWater], pipe_k: &[[f64; 4]], flow: &[f64]) {
-    if let Some(&kf) = seq.get(pos + 2 * PREFETCH_AHEAD) {
-        prefetch(&water[kf as usize]);
-    }
-    if let Some(&ka) = seq.get(pos + PREFETCH_AHEAD) {
-        prefetch_pipe(water, pipe_k, flow, ka as usize);
-    }
 }
 
 /// The ground temperature pipe `k` loses heat to this tick, °C: the weather's at its burial depth
@@ -880,8 +932,6 @@ pub fn thermal_pass(
     let c = &mut *consumers;
     let dt = clock.tick_s;
     let cp = net.cp_j_kg_k;
-    // The ground at each pipe's burial depth (the weather's value at each distinct depth).
-    let t_g_of = |k: usize| pipe_ground_temp_c(&net, &weather, k);
     let dhw_min = spec.scene.heat_network.dhw_min_supply_temp_c;
     let flow = &hs.pipe_flow_kg_s;
     update_order(th, &net, flow);
@@ -904,21 +954,6 @@ pub fn thermal_pass(
     let mut loss_mt = 0.0;
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
 
-    // Consumers and stations by node (small lists; built per tick from the arrays).
-    let pipe_of = |pk: &[[f64; 4]], k: usize| {
-        let [mass_kg, inv_tau, full, stay_phi] = pk[k];
-        PipeConst {
-            dt,
-            cp,
-            t_g: t_g_of(k),
-            mass_kg,
-            inv_tau,
-            full,
-            stay_phi,
-        }
-    };
-    let pipe = |k: usize| pipe_of(&th.pipe_k, k);
-    let pipe_r = |k: usize| pipe_of(&th.pipe_k_ret, k);
     // ---- supply ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
     th.in_mt.iter_mut().for_each(|x| *x = 0.0);
@@ -928,47 +963,40 @@ pub fn thermal_pass(
         th.in_mass[n] += m;
         th.in_mt[n] += m * st.supply_out_c[s];
     }
-    let mut pos = 0;
-    for oi in 0..th.order.len() {
-        let ui = th.order[oi] as usize;
-        if th.in_mass[ui] > 0.0 {
-            th.supply_node_temp_c[ui] = th.in_mt[ui] / th.in_mass[ui];
-        }
-        let t_u = th.supply_node_temp_c[ui];
-        for j in th.out_start[ui]..th.out_start[ui + 1] {
-            let k = th.out_list[j as usize] as usize;
-            prefetch_ahead(&th.supply_seq, pos, &th.supply, &th.pipe_k, flow);
-            pos += 1;
-            let to = if flow[k] > 0.0 {
-                net.pipe_to[k]
-            } else {
-                net.pipe_from[k]
-            } as usize;
-            let ends = (&mut th.supply_in_c[k], &mut th.supply_out_c[k]);
-            loss_mt += flow_through(
-                &mut th.supply[k],
-                flow[k],
-                t_u,
-                to,
-                ends,
-                &mut th.in_mass,
-                &mut th.in_mt,
-                &mut th.pipe_loss_w[k],
-                &pipe(k),
-            );
-        }
-    }
-    // Pipes without flow still cool.
-    for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
-        let ends = (&mut th.supply_in_c[k], &mut th.supply_out_c[k]);
-        loss_mt += cool_still(
-            &mut th.supply[k],
-            false,
-            ends,
-            &mut th.pipe_loss_w[k],
-            &pipe(k),
-        );
-    }
+    let nparts = th.part_nodes_start.len() - 1;
+    let parallel = nparts > 1
+        && cfg!(not(target_arch = "wasm32"))
+        && rayon::current_num_threads() > 1
+        && np >= PARALLEL_PARTS_FROM_PIPES;
+    loss_mt += run_parts(nparts, parallel, {
+        let side = Side {
+            forward: true,
+            nodes_start: &th.part_nodes_start,
+            nodes: &th.part_nodes,
+            adj_start: &th.out_start,
+            adj: &th.out_list,
+            seq_start: &th.part_seq_start,
+            seq: &th.part_supply_seq,
+            still_start: &th.part_still_start,
+            still: &th.part_still,
+            pipe_k: &th.pipe_k,
+            water: Disjoint::new(&mut th.supply),
+            node_temp: Disjoint::new(&mut th.supply_node_temp_c),
+            in_mass: Disjoint::new(&mut th.in_mass),
+            in_mt: Disjoint::new(&mut th.in_mt),
+            in_c: Disjoint::new(&mut th.supply_in_c),
+            out_c: Disjoint::new(&mut th.supply_out_c),
+            loss_w: Disjoint::new(&mut th.pipe_loss_w),
+        };
+        let consts = PassConsts {
+            net: &net,
+            weather: &weather,
+            flow,
+            dt,
+            cp,
+        };
+        move |c| side.pass(c, &consts)
+    });
 
     // ---- consumers: the substations take their heat (the demand domain's substation model) ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
@@ -998,46 +1026,35 @@ pub fn thermal_pass(
     }
 
     // ---- return: flows run backwards, so the reverse order is topological ----
-    let mut pos = 0;
-    for oi in (0..th.order.len()).rev() {
-        let ui = th.order[oi] as usize;
-        if th.in_mass[ui] > 0.0 {
-            th.return_node_temp_c[ui] = th.in_mt[ui] / th.in_mass[ui];
-        }
-        let t_u = th.return_node_temp_c[ui];
-        for j in th.in_start[ui]..th.in_start[ui + 1] {
-            let k = th.in_list[j as usize] as usize;
-            prefetch_ahead(&th.return_seq, pos, &th.ret, &th.pipe_k_ret, flow);
-            pos += 1;
-            let to = if flow[k] > 0.0 {
-                net.pipe_from[k]
-            } else {
-                net.pipe_to[k]
-            } as usize;
-            let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
-            loss_mt += flow_through(
-                &mut th.ret[k],
-                -flow[k],
-                t_u,
-                to,
-                ends,
-                &mut th.in_mass,
-                &mut th.in_mt,
-                &mut th.pipe_loss_w[k],
-                &pipe_r(k),
-            );
-        }
-    }
-    for k in (0..np).filter(|&k| flow[k].abs() < NO_FLOW_KG_S) {
-        let ends = (&mut th.return_in_c[k], &mut th.return_out_c[k]);
-        loss_mt += cool_still(
-            &mut th.ret[k],
-            true,
-            ends,
-            &mut th.pipe_loss_w[k],
-            &pipe_r(k),
-        );
-    }
+    loss_mt += run_parts(nparts, parallel, {
+        let side = Side {
+            forward: false,
+            nodes_start: &th.part_nodes_start,
+            nodes: &th.part_nodes,
+            adj_start: &th.in_start,
+            adj: &th.in_list,
+            seq_start: &th.part_seq_start,
+            seq: &th.part_return_seq,
+            still_start: &th.part_still_start,
+            still: &th.part_still,
+            pipe_k: &th.pipe_k_ret,
+            water: Disjoint::new(&mut th.ret),
+            node_temp: Disjoint::new(&mut th.return_node_temp_c),
+            in_mass: Disjoint::new(&mut th.in_mass),
+            in_mt: Disjoint::new(&mut th.in_mt),
+            in_c: Disjoint::new(&mut th.return_in_c),
+            out_c: Disjoint::new(&mut th.return_out_c),
+            loss_w: Disjoint::new(&mut th.pipe_loss_w),
+        };
+        let consts = PassConsts {
+            net: &net,
+            weather: &weather,
+            flow,
+            dt,
+            cp,
+        };
+        move |c| side.pass(c, &consts)
+    });
     // Stations take their flow at the mixed return temperature of their node. A station's
     // plants heat the return that came back this tick: its supply is `min(T_set, T_r +
     // Q_max/(ṁ·c_p))` with this tick's `T_r`, not the dispatch's estimate from last tick's; the
@@ -1089,6 +1106,228 @@ pub fn thermal_pass(
             .sum::<f64>();
 }
 
+/// Networks of at least this many pipes run their parts' passes on rayon (when it has several
+/// threads); each part's pass is the same arithmetic on either path, so the bits do not depend on
+/// it.
+const PARALLEL_PARTS_FROM_PIPES: usize = 512;
+
+/// Runs `pass` on every part (on rayon when `parallel`) and sums the parts' results in part
+/// order: the same sum, bit for bit, whatever the number of threads.
+fn run_parts<F: Fn(usize) -> f64 + Sync>(nparts: usize, parallel: bool, pass: F) -> f64 {
+    if parallel {
+        use rayon::prelude::*;
+        let parts: Vec<f64> = (0..nparts).into_par_iter().map(&pass).collect();
+        parts.iter().sum()
+    } else {
+        (0..nparts).map(pass).collect::<Vec<f64>>().iter().sum()
+    }
+}
+
+/// A slice the parts' passes write at once, each part at its own indices only.
+///
+/// The network's parts ([`Network::component`]) partition its nodes, and every pipe joins two
+/// nodes of one part, so the passes over two parts never touch the same node or pipe: each
+/// pass's writes through [`Disjoint::at`] go to indices no other pass uses.
+struct Disjoint<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _slice: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: shared between the parts' passes, which access disjoint indices (see the type's doc);
+// `T: Send` because each element is used by one thread at a time.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+
+impl<'a, T> Disjoint<'a, T> {
+    fn new(s: &'a mut [T]) -> Self {
+        Self {
+            ptr: s.as_mut_ptr(),
+            len: s.len(),
+            _slice: std::marker::PhantomData,
+        }
+    }
+    /// The element at `i` (bounds-checked).
+    ///
+    /// # Safety
+    /// No other reference to element `i` may be alive while the returned one is: only the pass
+    /// over the part that holds index `i` calls this for it.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn at(&self, i: usize) -> &mut T {
+        assert!(i < self.len, "index {i} out of {}", self.len);
+        // SAFETY: in bounds (checked), and exclusive by the caller's contract.
+        unsafe { &mut *self.ptr.add(i) }
+    }
+    /// The address of element `i` (for a prefetch; never dereferenced).
+    #[inline]
+    fn addr(&self, i: usize) -> *const T {
+        self.ptr.wrapping_add(i.min(self.len.saturating_sub(1)))
+    }
+}
+
+/// What every part's pass reads: the network, the weather, this tick's flows, the tick, c_p.
+struct PassConsts<'a> {
+    net: &'a Network,
+    weather: &'a WeatherNow,
+    flow: &'a [f64],
+    dt: f64,
+    cp: f64,
+}
+
+/// One side (supply, or return) of the network for the parts' passes: the lists by part, and
+/// the arrays the passes write.
+struct Side<'a> {
+    /// Supply (water along the flow, nodes in topological order) or return (against it, nodes
+    /// in reverse order).
+    forward: bool,
+    nodes_start: &'a [u32],
+    nodes: &'a [u32],
+    /// Per node (CSR): the pipes that leave it along this side's flow.
+    adj_start: &'a [u32],
+    adj: &'a [u32],
+    seq_start: &'a [u32],
+    seq: &'a [u32],
+    still_start: &'a [u32],
+    still: &'a [u32],
+    pipe_k: &'a [[f64; 4]],
+    water: Disjoint<'a, PipeWater>,
+    node_temp: Disjoint<'a, f64>,
+    in_mass: Disjoint<'a, f64>,
+    in_mt: Disjoint<'a, f64>,
+    in_c: Disjoint<'a, f64>,
+    out_c: Disjoint<'a, f64>,
+    loss_w: Disjoint<'a, f64>,
+}
+
+impl Side<'_> {
+    /// Part `c`'s pass: its nodes in order (mixing what arrived), the pipes leaving each along
+    /// the flow, then its pipes without flow. Returns the part's loss, kg·K.
+    fn pass(&self, c: usize, k: &PassConsts) -> f64 {
+        let net = k.net;
+        let pipe = |p: usize| {
+            let [mass_kg, inv_tau, full, stay_phi] = self.pipe_k[p];
+            PipeConst {
+                dt: k.dt,
+                cp: k.cp,
+                t_g: pipe_ground_temp_c(net, k.weather, p),
+                mass_kg,
+                inv_tau,
+                full,
+                stay_phi,
+            }
+        };
+        let nodes = &self.nodes[self.nodes_start[c] as usize..self.nodes_start[c + 1] as usize];
+        let seq = &self.seq[self.seq_start[c] as usize..self.seq_start[c + 1] as usize];
+        let mut loss_mt = 0.0;
+        let mut pos = 0;
+        let mut visit = |ui: usize, loss_mt: &mut f64| {
+            // SAFETY (every `at` below): node `ui`, the pipes leaving it and the nodes they reach
+            // are part `c`'s, which only this pass touches (see `Disjoint`).
+            let (m_in, mt_in) = unsafe { (*self.in_mass.at(ui), *self.in_mt.at(ui)) };
+            let t_node = unsafe { self.node_temp.at(ui) };
+            if m_in > 0.0 {
+                *t_node = mt_in / m_in;
+            }
+            let t_u = *t_node;
+            for j in self.adj_start[ui]..self.adj_start[ui + 1] {
+                let p = self.adj[j as usize] as usize;
+                self.prefetch_ahead(seq, pos, k.flow);
+                pos += 1;
+                let q = k.flow[p];
+                let (to, q) = if self.forward {
+                    (
+                        if q > 0.0 {
+                            net.pipe_to[p]
+                        } else {
+                            net.pipe_from[p]
+                        },
+                        q,
+                    )
+                } else {
+                    (
+                        if q > 0.0 {
+                            net.pipe_from[p]
+                        } else {
+                            net.pipe_to[p]
+                        },
+                        -q,
+                    )
+                };
+                let to = to as usize;
+                let pc = pipe(p);
+                let o = unsafe { self.water.at(p) }.advance(
+                    q,
+                    t_u,
+                    pc.dt,
+                    pc.mass_kg,
+                    pc.inv_tau,
+                    pc.t_g,
+                    pc.full,
+                    pc.stay_phi,
+                );
+                unsafe {
+                    *self.in_mass.at(to) += o.mass_kg;
+                    *self.in_mt.at(to) += o.mass_temp;
+                    *self.in_c.at(p) = t_u;
+                    if o.mass_kg > 0.0 {
+                        *self.out_c.at(p) = o.mass_temp / o.mass_kg;
+                    }
+                    *self.loss_w.at(p) += o.loss_mass_temp * pc.cp / pc.dt;
+                }
+                *loss_mt += o.loss_mass_temp;
+            }
+        };
+        if self.forward {
+            for &u in nodes {
+                visit(u as usize, &mut loss_mt);
+            }
+        } else {
+            for &u in nodes.iter().rev() {
+                visit(u as usize, &mut loss_mt);
+            }
+        }
+        // Pipes without flow still cool.
+        for &p in &self.still[self.still_start[c] as usize..self.still_start[c + 1] as usize] {
+            let p = p as usize;
+            // SAFETY: pipe `p` is part `c`'s.
+            let (water, in_c, out_c, loss_w) = unsafe {
+                (
+                    self.water.at(p),
+                    self.in_c.at(p),
+                    self.out_c.at(p),
+                    self.loss_w.at(p),
+                )
+            };
+            loss_mt += cool_still(water, !self.forward, (in_c, out_c), loss_w, &pipe(p));
+        }
+        loss_mt
+    }
+
+    /// The prefetches due at position `pos` of the part's pipe sequence `seq`: the state of the
+    /// pipe `2·PREFETCH_AHEAD` ahead, the parcels (and the rest) of the one `PREFETCH_AHEAD` ahead.
+    #[inline(always)]
+    fn prefetch_ahead(&self, seq: &[u32], pos: usize, flow: &[f64]) {
+        if let Some(&kf) = seq.get(pos + 2 * PREFETCH_AHEAD) {
+            prefetch(self.water.addr(kf as usize));
+        }
+        if let Some(&ka) = seq.get(pos + PREFETCH_AHEAD) {
+            let ka = ka as usize;
+            // SAFETY: pipe `ka` is in this part's sequence: only this pass touches it, and the
+            // reference ends within this statement.
+            let w = unsafe { &*self.water.at(ka) };
+            let (a, b) = w.parcels.as_slices();
+            prefetch(a.as_ptr());
+            prefetch(if b.is_empty() {
+                a.as_ptr_range().end.wrapping_sub(1)
+            } else {
+                b.as_ptr_range().end.wrapping_sub(1)
+            });
+            prefetch(&self.pipe_k[ka]);
+            prefetch(&flow[ka]);
+        }
+    }
+}
+
 /// What one pipe's advance needs besides its water: the tick, c_p, the ground, its mass and 1/τ.
 struct PipeConst {
     dt: f64,
@@ -1098,34 +1337,6 @@ struct PipeConst {
     inv_tau: f64,
     full: f64,
     stay_phi: f64,
-}
-
-/// Advances a pipe carrying `flow` (in its from→to sense) with water entering at `t_in`, adds
-/// what leaves to node `to`'s inflow, records the inlet/outlet temperatures and the loss (W), and
-/// returns the loss in kg·K.
-#[allow(clippy::too_many_arguments)]
-fn flow_through(
-    water: &mut PipeWater,
-    flow: f64,
-    t_in: f64,
-    to: usize,
-    (in_c, out_c): (&mut f64, &mut f64),
-    in_mass: &mut [f64],
-    in_mt: &mut [f64],
-    loss_w: &mut f64,
-    p: &PipeConst,
-) -> f64 {
-    let o = water.advance(
-        flow, t_in, p.dt, p.mass_kg, p.inv_tau, p.t_g, p.full, p.stay_phi,
-    );
-    in_mass[to] += o.mass_kg;
-    in_mt[to] += o.mass_temp;
-    *in_c = t_in;
-    if o.mass_kg > 0.0 {
-        *out_c = o.mass_temp / o.mass_kg;
-    }
-    *loss_w += o.loss_mass_temp * p.cp / p.dt;
-    o.loss_mass_temp
 }
 
 /// Cools a pipe without flow for one tick; its end temperatures are read from its water (`inlet_at_to`:
