@@ -863,6 +863,10 @@ fn b(x: bool) -> f64 {
 
 /// Reads every sensor: the truth, then what the sensor reports.
 #[allow(clippy::too_many_arguments)]
+/// From this many sensors their readings are gathered on rayon, in chunks of [`SENSOR_CHUNK`].
+const PARALLEL_SENSORS_FROM: usize = 16_384;
+const SENSOR_CHUNK: usize = 4096;
+
 pub fn measure(
     clock: Res<SimClock>,
     th: Res<ThermalState>,
@@ -877,8 +881,8 @@ pub fn measure(
 ) {
     let s = &mut *s;
     let now = clock.time_s + clock.tick_s;
-    for (i, sn) in s.sensors.iter().enumerate() {
-        s.truth[i] = match sn.quantity {
+    let read = |q: &Quantity| -> f64 {
+        match *q {
             Quantity::NodeSupplyTempC(n) => th.supply_node_temp_c[n as usize],
             Quantity::NodeDiffPressurePa(n) => {
                 hs.supply_pressure_pa[n as usize] - hs.return_pressure_pa[n as usize]
@@ -916,7 +920,27 @@ pub fn measure(
             })),
             Quantity::BusEnergised(k) => b(grid.bus_energised[k as usize]),
             Quantity::FeederLoading(k) => grid.feeder_loading[k as usize],
-        };
+        }
+    };
+    // A gather per sensor: in fixed chunks on rayon for big cities (the same values either way).
+    let sensors = &s.sensors;
+    if sensors.len() >= PARALLEL_SENSORS_FROM
+        && cfg!(not(target_arch = "wasm32"))
+        && rayon::current_num_threads() > 1
+    {
+        use rayon::prelude::*;
+        s.truth[..sensors.len()]
+            .par_chunks_mut(SENSOR_CHUNK)
+            .zip(sensors.par_chunks(SENSOR_CHUNK))
+            .for_each(|(t, sn)| {
+                for (t, sn) in t.iter_mut().zip(sn) {
+                    *t = read(&sn.quantity);
+                }
+            });
+    } else {
+        for (t, sn) in s.truth.iter_mut().zip(sensors) {
+            *t = read(&sn.quantity);
+        }
     }
     // Sensor faults are rare: without one active, every sensor reads the truth.
     let sensor_faults = faults.active().any(|r| {

@@ -193,25 +193,48 @@ pub fn indoor_temperatures(
     let b = &mut *b;
     let n = b.len();
     let space_delivered = c.space_delivered_w();
-    for i in 0..n {
-        // Buildings are the first consumers, in scene order.
-        let on_network = c.node.get(i).is_some_and(|n| n.is_some());
-        let q_h = space_delivered.get(i).copied().unwrap_or(0.0);
-        let need = b.space_heat_w[i] + b.reheat_w[i];
-        b.indoor_temp_c[i] = if !on_network || q_h >= need * (1.0 - SATISFIED_REL) {
-            t_set
-        } else {
-            step_indoor(
-                b.indoor_temp_c[i],
-                t_out,
-                q_h + b.gains_w[i],
-                b.h_w_k[i],
-                b.heat_capacity_j_k[i],
-                dt,
-                b.mass_decay[i],
-            )
-            .min(t_set)
-        };
+    let Buildings {
+        indoor_temp_c,
+        space_heat_w,
+        reheat_w,
+        gains_w,
+        h_w_k,
+        heat_capacity_j_k,
+        mass_decay,
+        ..
+    } = b;
+    // One chunk of buildings from index `o` (a pure map per building).
+    let kernel = |o: usize, t_in: &mut [f64]| {
+        for (j, t) in t_in.iter_mut().enumerate() {
+            let i = o + j;
+            // Buildings are the first consumers, in scene order.
+            let on_network = c.node.get(i).is_some_and(|n| n.is_some());
+            let q_h = space_delivered.get(i).copied().unwrap_or(0.0);
+            let need = space_heat_w[i] + reheat_w[i];
+            *t = if !on_network || q_h >= need * (1.0 - SATISFIED_REL) {
+                t_set
+            } else {
+                step_indoor(
+                    *t,
+                    t_out,
+                    q_h + gains_w[i],
+                    h_w_k[i],
+                    heat_capacity_j_k[i],
+                    dt,
+                    mass_decay[i],
+                )
+                .min(t_set)
+            };
+        }
+    };
+    let t_in = &mut indoor_temp_c[..n];
+    if n >= super::PARALLEL_THRESHOLD && super::parallel_ok() {
+        use rayon::prelude::*;
+        t_in.par_chunks_mut(super::CHUNK)
+            .enumerate()
+            .for_each(|(k, ch)| kernel(k * super::CHUNK, ch));
+    } else {
+        kernel(0, t_in);
     }
 }
 

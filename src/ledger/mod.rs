@@ -481,13 +481,32 @@ impl ConservationTerms {
         let stations_j: f64 = (0..st.len())
             .map(|s| st.mass_flow_kg_s[s] * dt * cp * (st.supply_out_c[s] - st.return_in_c()[s]))
             .sum();
-        let substations_j: f64 = (0..c.len())
-            .filter_map(|i| {
+        // Summed per chunk of substations and the chunks in order (on rayon for big cities): the
+        // same bits for any number of threads.
+        let chunk = |r: std::ops::Range<usize>| -> f64 {
+            r.filter_map(|i| {
                 let m = c.mass_flow_kg_s[i];
                 let n = c.node[i]? as usize;
                 (m > 0.0).then(|| m * dt * cp * (th.supply_node_temp_c[n] - c.return_out_c()[i]))
             })
-            .sum();
+            .sum()
+        };
+        const CHUNK: usize = 4096;
+        let chunks = c.len().div_ceil(CHUNK);
+        let range = |k: usize| k * CHUNK..((k + 1) * CHUNK).min(c.len());
+        let sums: Vec<f64> = if c.len() >= crate::demand::PARALLEL_CONSUMERS_FROM
+            && cfg!(not(target_arch = "wasm32"))
+            && rayon::current_num_threads() > 1
+        {
+            use rayon::prelude::*;
+            (0..chunks)
+                .into_par_iter()
+                .map(|k| chunk(range(k)))
+                .collect()
+        } else {
+            (0..chunks).map(|k| chunk(range(k))).collect()
+        };
+        let substations_j: f64 = sums.iter().sum();
         let leaks_j: f64 = net
             .node_leak_kg_s()
             .iter()
