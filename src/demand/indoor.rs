@@ -205,23 +205,41 @@ pub fn indoor_temperatures(
     } = b;
     // One chunk of buildings from index `o` (a pure map per building).
     let kernel = |o: usize, t_in: &mut [f64]| {
+        // Every slice cut to the chunk up front: no bounds checks in the loop.
+        let r = o..o + t_in.len();
+        let (space_heat_w, reheat_w, gains_w, h_w_k, heat_capacity_j_k, mass_decay) = (
+            &space_heat_w[r.clone()],
+            &reheat_w[r.clone()],
+            &gains_w[r.clone()],
+            &h_w_k[r.clone()],
+            &heat_capacity_j_k[r.clone()],
+            &mass_decay[r],
+        );
         for (j, t) in t_in.iter_mut().enumerate() {
             let i = o + j;
             // Buildings are the first consumers, in scene order.
             let on_network = c.node.get(i).is_some_and(|n| n.is_some());
             let q_h = space_delivered.get(i).copied().unwrap_or(0.0);
-            let need = space_heat_w[i] + reheat_w[i];
+            let (space_heat_w, reheat_w, gains_w, h_w_k, heat_capacity_j_k, mass_decay) = (
+                space_heat_w[j],
+                reheat_w[j],
+                gains_w[j],
+                h_w_k[j],
+                heat_capacity_j_k[j],
+                mass_decay[j],
+            );
+            let need = space_heat_w + reheat_w;
             *t = if !on_network || q_h >= need * (1.0 - SATISFIED_REL) {
                 t_set
             } else {
                 step_indoor(
                     *t,
                     t_out,
-                    q_h + gains_w[i],
-                    h_w_k[i],
-                    heat_capacity_j_k[i],
+                    q_h + gains_w,
+                    h_w_k,
+                    heat_capacity_j_k,
                     dt,
-                    mass_decay[i],
+                    mass_decay,
                 )
                 .min(t_set)
             };

@@ -593,8 +593,26 @@ impl Consumers {
                       space_delivered_w: &mut [f64]|
          -> f64 {
             let mut delivered_j = 0.0;
-            for j in 0..delivered_w.len() {
-                let i = o + j;
+            // Every slice cut to the chunk up front: no bounds checks in the loop.
+            let r = o..o + delivered_w.len();
+            let len = r.len();
+            let (kind, node, return_temp_c, demand_w, dhw_w, mass_flow_kg_s, space_w, reheat_w) = (
+                &kind[r.clone()],
+                &node[r.clone()],
+                &return_temp_c[r.clone()],
+                &demand_w[r.clone()],
+                &dhw_w[r.clone()],
+                &mass_flow_kg_s[r.clone()],
+                &space_w[r.clone()],
+                &reheat_w[r],
+            );
+            let (unmet_w, return_out_c, space_delivered_w) = (
+                &mut unmet_w[..len],
+                &mut return_out_c[..len],
+                &mut space_delivered_w[..len],
+            );
+            for j in 0..len {
+                let i = j;
                 let m = mass_flow_kg_s[i];
                 let node = match node[i] {
                     Some(n) if m > 0.0 => n as usize,
@@ -748,8 +766,23 @@ impl Consumers {
                       mass_flow_kg_s: &mut [f64],
                       space_w: &mut [f64],
                       reheat_w: &mut [f64]| {
-            for j in 0..demand_w.len() {
-                let i = o + j;
+            // Every slice cut to the chunk up front: no bounds checks in the loop.
+            let r = o..o + demand_w.len();
+            let len = r.len();
+            let (kind, node, return_temp_c, max_mass_flow_kg_s) = (
+                &kind[r.clone()],
+                &node[r.clone()],
+                &return_temp_c[r.clone()],
+                &max_mass_flow_kg_s[r],
+            );
+            let (dhw_w, mass_flow_kg_s, space_w, reheat_w) = (
+                &mut dhw_w[..len],
+                &mut mass_flow_kg_s[..len],
+                &mut space_w[..len],
+                &mut reheat_w[..len],
+            );
+            for j in 0..len {
+                let i = j;
                 let (demand, dhw, space, reheat) = match kind[i] {
                     ConsumerKind::Building(bi) => {
                         let bi = bi as usize;

@@ -283,8 +283,12 @@ impl PipeWater {
     /// ticks), else joins it as one uniform parcel if all their ends are within
     /// `MERGE_TOLERANCE_K` of the mean and the two hold at most `MERGE_MAX_SHARE` of the pipe's
     /// water `pipe_mass`, else is queued. Energy is conserved exactly either way.
-    fn push(&mut self, forward: bool, np: Parcel, pipe_mass: f64) {
-        let mean_n = np.mean_theta();
+    ///
+    /// `np_phi` and `np_decay` are `φ` and `e^{−x}` of the new parcel's exponent `|rate|·m`
+    /// (the caller has them: for water that entered over the whole tick, the pipe's constants for
+    /// the tick).
+    fn push(&mut self, forward: bool, np: Parcel, pipe_mass: f64, np_phi: f64, np_decay: f64) {
+        let mean_n = np.base + np.amp * np_phi;
         self.sum_m += np.mass_kg;
         self.sum_m_theta += np.mass_kg * mean_n;
         let d = self.d;
@@ -305,7 +309,7 @@ impl PipeWater {
                 let exact = (p.rate >= 0.0) == (np.rate >= 0.0)
                     && (p.rate.abs() - k).abs() <= JOIN_RATE_TOLERANCE * k
                     && ((p.base - np.base) * d).abs() <= JOIN_TOLERANCE_K
-                    && ((np.amp * exp_neg(k * np.mass_kg) - p.amp) * d).abs() <= JOIN_TOLERANCE_K;
+                    && ((np.amp * np_decay - p.amp) * d).abs() <= JOIN_TOLERANCE_K;
                 if exact {
                     // The base takes up the rounding, so that the energy is exactly the sum.
                     let base = mean - np.amp * phi(k * m);
@@ -475,8 +479,16 @@ impl PipeWater {
                 (e_out, e_in, p.base + p.amp * mean_exp(e_out, e_in))
             };
             let t_now = self.d * mean_theta + self.c;
-            let ground_part =
-                (self.d * p.base + self.c - t_g) * mean_exp(beta * y, beta * (y + take));
+            // The first part to leave starts leaving at the tick's start (`y = 0`: no decay
+            // before); when it is all that leaves, its exponent is the tick's `Δt/τ`.
+            let ground_mean = if y > 0.0 {
+                mean_exp(beta * y, beta * (y + take))
+            } else if take == m_in {
+                stay_phi
+            } else {
+                phi(beta * take)
+            };
+            let ground_part = (self.d * p.base + self.c - t_g) * ground_mean;
             let profile_part = if p.amp == 0.0 {
                 0.0
             } else {
@@ -510,15 +522,16 @@ impl PipeWater {
         out.loss_mass_temp += self.decay_all(full, t_g);
         // New water: if more than the pipe holds enters, the surplus passes right through after
         // exactly the residence time M/ṁ.
-        let (m_stay, stay_decay) = if m_in > pipe_mass {
+        let (m_stay, stay_decay, end_decay) = if m_in > pipe_mass {
             let through = m_in - pipe_mass;
-            let t_exit = t_g + (t_in - t_g) * exp_neg(beta * pipe_mass);
+            let e = exp_neg(beta * pipe_mass);
+            let t_exit = t_g + (t_in - t_g) * e;
             out.mass_kg += through;
             out.mass_temp += through * t_exit;
             out.loss_mass_temp += through * (t_in - t_exit);
-            (pipe_mass, phi(beta * pipe_mass))
+            (pipe_mass, phi(beta * pipe_mass), e)
         } else {
-            (m_in, stay_phi)
+            (m_in, stay_phi, full)
         };
         // What stays entered over the last `m_stay/ṁ` s: `T_g + (T_in − T_g)·e^{−β·z}` from the
         // inlet, its mean `T_g + (T_in − T_g)·φ(β·m_stay)`.
@@ -530,7 +543,7 @@ impl PipeWater {
             amp: (t_in - t_g) / self.d,
             rate: if forward { beta } else { -beta },
         };
-        self.push(forward, np, pipe_mass);
+        self.push(forward, np, pipe_mass, stay_decay, end_decay);
         out
     }
 }
