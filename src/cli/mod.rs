@@ -256,6 +256,9 @@ pub enum BenchWhat {
         frames: usize,
         #[arg(long, default_value_t = 30)]
         warmup: usize,
+        /// Pause the simulation for the timed frames (nothing changes: what a still frame costs).
+        #[arg(long)]
+        paused: bool,
     },
 }
 
@@ -790,6 +793,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 size,
                 frames,
                 warmup,
+                paused,
             }) = what
             {
                 let size = parse_size(&size)
@@ -822,7 +826,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         }
                     }
                 };
-                let st = crate::view::bench::bench_render(&s, size.0, size.1, warmup, frames);
+                let st =
+                    crate::view::bench::bench_render(&s, size.0, size.1, warmup, frames, paused);
                 println!(
                     "{name}: {} buildings, {}x{}, {} frames: median {:.2} ms, p95 {:.2} ms, mean {:.2} ms ({:.0} fps) on {}",
                     s.buildings.len(),
@@ -836,11 +841,14 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     st.adapter
                 );
                 println!(
-                    "  main world (view systems, ticks, transforms, visibility): median {:.2} ms, p95 {:.2} ms; \
+                    "  {}main world (view systems, ticks, transforms, visibility): median {:.2} ms, p95 {:.2} ms, of it the view's systems median {:.2} ms, p95 {:.2} ms; \
                      app and world built in {:.1} s, first frame (spawn + render) {:.1} s, {} warm-up frames in {:.1} s; \
                      {} meshes ({} buildings, {} tube segments, {} particles); colouring: {} passes, {} buildings visited in the timed frames",
+                    if paused { "paused; " } else { "" },
                     st.main_median_ms,
                     st.main_p95_ms,
+                    st.view_median_ms,
+                    st.view_p95_ms,
                     st.build_s,
                     st.first_frame_s,
                     st.warmup_frames,

@@ -29,6 +29,10 @@ pub struct FrameStats {
     /// and 95th percentile, ms.
     pub main_median_ms: f64,
     pub main_p95_ms: f64,
+    /// The view's own `Update` systems (colouring, particles, glow, rotors, feeders), run one
+    /// after the other: median and 95th percentile, ms.
+    pub view_median_ms: f64,
+    pub view_p95_ms: f64,
     pub adapter: String,
     /// Building the app and the simulation's world from the scene, s.
     pub build_s: f64,
@@ -62,6 +66,7 @@ pub fn bench_render(
     height: u32,
     warmup: usize,
     frames: usize,
+    paused: bool,
 ) -> FrameStats {
     let t_build = Instant::now();
     let mut app = App::new();
@@ -87,6 +92,7 @@ pub fn bench_render(
     .init_resource::<MainWorldTime>()
     .add_systems(First, main_world_start)
     .add_systems(Last, main_world_end)
+    .init_resource::<ViewSystemsTime>()
     .add_systems(
         Startup,
         (setup_target, world3d::spawn_city, spawn_camera_and_light).chain(),
@@ -94,12 +100,17 @@ pub fn bench_render(
     .add_systems(
         Update,
         (
-            world3d::color_layers,
-            world3d::move_particles,
-            world3d::site_glow,
-            world3d::spin_rotors,
-            world3d::draw_grid,
-        ),
+            view_systems_start,
+            (
+                world3d::color_layers,
+                world3d::move_particles,
+                world3d::site_glow,
+                world3d::spin_rotors,
+                world3d::draw_grid,
+            ),
+            view_systems_end,
+        )
+            .chain(),
     );
     app.world_mut().insert_resource(BenchSize(width, height));
     spawn_scene(app.world_mut(), scene, &RunOptions::default());
@@ -129,15 +140,21 @@ pub fn bench_render(
         idle = if waiting == 0 { idle + 1 } else { 0 };
     }
     let warmup_s = t_warm.elapsed().as_secs_f64();
+    if paused {
+        // The simulation stands still: no tick, nothing moves, nothing to recolour.
+        app.world_mut().resource_mut::<Time<Virtual>>().pause();
+    }
 
     let paint0 = paint_counts(app.world());
     let mut times = Vec::with_capacity(frames);
     let mut main = Vec::with_capacity(frames);
+    let mut view = Vec::with_capacity(frames);
     for _ in 0..frames {
         let t = Instant::now();
         app.update();
         times.push(t.elapsed());
         main.push(app.world().resource::<MainWorldTime>().last);
+        view.push(app.world().resource::<ViewSystemsTime>().last);
     }
     let paint1 = paint_counts(app.world());
     let adapter = app
@@ -157,7 +174,7 @@ pub fn bench_render(
     let buildings = count(world, |w, e| w.get::<world3d::BuildingVis>(e).is_some());
     let tubes = count(world, |w, e| w.get::<world3d::PipeVis>(e).is_some());
     let particles = count(world, |w, e| w.get::<world3d::FlowParticle>(e).is_some());
-    let (t, m) = (summary(&times), summary(&main));
+    let (t, m, v) = (summary(&times), summary(&main), summary(&view));
     FrameStats {
         frames: times.len(),
         median_ms: t.0,
@@ -165,6 +182,8 @@ pub fn bench_render(
         mean_ms: t.2,
         main_median_ms: m.0,
         main_p95_ms: m.1,
+        view_median_ms: v.0,
+        view_p95_ms: v.1,
         adapter,
         build_s,
         first_frame_s,
@@ -198,6 +217,23 @@ fn main_world_start(mut t: ResMut<MainWorldTime>) {
 }
 
 fn main_world_end(mut t: ResMut<MainWorldTime>) {
+    if let Some(s) = t.start.take() {
+        t.last = s.elapsed();
+    }
+}
+
+/// The view's `Update` systems' time in the last frame.
+#[derive(Resource, Default)]
+struct ViewSystemsTime {
+    start: Option<Instant>,
+    last: Duration,
+}
+
+fn view_systems_start(mut t: ResMut<ViewSystemsTime>) {
+    t.start = Some(Instant::now());
+}
+
+fn view_systems_end(mut t: ResMut<ViewSystemsTime>) {
     if let Some(s) = t.start.take() {
         t.last = s.elapsed();
     }

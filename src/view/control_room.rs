@@ -16,7 +16,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
 use super::world3d::to3;
-use crate::alarms::{AlarmState, Alarms, Priority};
+use crate::alarms::{AlarmRow, AlarmState, Alarms, Priority};
 use crate::base::{Kind, SceneSpec, SimClock};
 use crate::faults::{FaultKind, FaultSpec, Faults, Repair};
 use crate::network::Network;
@@ -328,6 +328,7 @@ fn control_room_panel(
         Option<Res<RewindStore>>,
     ),
     (session, score, sensors, tour, right_w): SessionView<'_>,
+    mut listed: Local<(Option<bevy::ecs::change_detection::Tick>, Vec<AlarmRow>)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.
@@ -335,7 +336,11 @@ fn control_room_panel(
         return Ok(());
     }
     let room = &mut *room;
-    let rows = alarms.list();
+    // The list walks every configured alarm (thousands in a large city): only when they changed.
+    if listed.0 != Some(alarms.last_changed()) {
+        *listed = (Some(alarms.last_changed()), alarms.list());
+    }
+    let rows = &listed.1;
     let unacked = rows
         .iter()
         .filter(|r| {
@@ -401,7 +406,7 @@ fn control_room_panel(
                     ui.label(egui::RichText::new("values are as measured: sensors can drift or freeze").small().weak());
                 });
                 egui::Grid::new("alarms").striped(true).show(ui, |ui| {
-                    for r in &rows {
+                    for r in rows {
                         let col = priority_color(r.priority);
                         let flashing = matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged);
                         ui.colored_label(col, format!("{:?}", r.priority));
