@@ -126,3 +126,90 @@ pub fn update_hits(
         cache.rays.insert(ray_id, (ray, order, picks));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bevy::camera::primitives::Aabb;
+    use bevy::ecs::message::Messages;
+    use bevy::picking::mesh_picking::ray_cast::RayCastVisibility;
+    use bevy::picking::pointer::PointerId;
+
+    use super::*;
+
+    fn sent(world: &mut World) -> Vec<Entity> {
+        world
+            .resource_mut::<Messages<PointerHits>>()
+            .drain()
+            .flat_map(|h| h.picks.into_iter().map(|(e, _)| e))
+            .collect()
+    }
+
+    fn cast_and_reused(world: &World) -> (u64, u64) {
+        let c = world.resource::<PickCache>();
+        (c.casts, c.reused)
+    }
+
+    /// A ray that did not move is cast once and its hits sent again every frame; a moved ray, a
+    /// respawned city and changed map settings cast again; a miss is remembered as a miss.
+    #[test]
+    fn a_resting_ray_is_cast_once_and_its_hits_sent_every_frame() {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default()))
+            .init_asset::<Mesh>()
+            .add_message::<PointerHits>()
+            .init_resource::<RayMap>()
+            .insert_resource(MeshPickingSettings {
+                require_markers: false,
+                ray_cast_visibility: RayCastVisibility::Any,
+            })
+            .init_resource::<PickCache>()
+            .init_resource::<MapSettings>();
+        let world = app.world_mut();
+        let cube = world
+            .resource_mut::<Assets<Mesh>>()
+            .add(Cuboid::new(1.0, 1.0, 1.0));
+        let mut spawn_box = |x: f32| {
+            world
+                .spawn((
+                    Mesh3d(cube.clone()),
+                    Aabb::from_min_max(Vec3::splat(-0.5), Vec3::splat(0.5)),
+                    GlobalTransform::from_xyz(x, 0.0, 0.0),
+                    InheritedVisibility::VISIBLE,
+                    ViewVisibility::default(),
+                ))
+                .id()
+        };
+        let (a, b) = (spawn_box(0.0), spawn_box(10.0));
+        let camera = world.spawn(Camera::default()).id();
+        let id = RayId::new(camera, PointerId::Mouse);
+        let down = |x: f32| Ray3d::new(Vec3::new(x, 10.0, 0.0), Dir3::NEG_Y);
+        let mut frame = Schedule::default();
+        frame.add_systems(update_hits);
+        let mut aim = |world: &mut World, x: f32| {
+            world.resource_mut::<RayMap>().map.insert(id, down(x));
+            frame.run(world);
+            sent(world)
+        };
+
+        assert_eq!(aim(world, 0.0), vec![a]);
+        assert_eq!(cast_and_reused(world), (1, 0));
+        for _ in 0..3 {
+            assert_eq!(aim(world, 0.0), vec![a]);
+        }
+        assert_eq!(cast_and_reused(world), (1, 3));
+        assert_eq!(aim(world, 10.0), vec![b]);
+        assert_eq!(cast_and_reused(world), (2, 3));
+        // Pipes hidden (other map settings): the same ray is cast again.
+        world.resource_mut::<MapSettings>().show_pipes = false;
+        assert_eq!(aim(world, 10.0), vec![b]);
+        assert_eq!(cast_and_reused(world), (3, 3));
+        // Only borrowed mutably (the panel does that every frame): not cast again.
+        world.resource_mut::<MapSettings>().set_changed();
+        assert_eq!(aim(world, 10.0), vec![b]);
+        assert_eq!(cast_and_reused(world), (3, 4));
+        // A miss is cast once, and stays a miss.
+        assert!(aim(world, 5.0).is_empty());
+        assert!(aim(world, 5.0).is_empty());
+        assert_eq!(cast_and_reused(world), (4, 5));
+    }
+}
