@@ -800,9 +800,9 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
                 let (name, s) = match scene.as_deref() {
                     Some(g) if g.starts_with("generated:") => {
-                        let n: usize = g["generated:".len()..]
-                            .parse()
-                            .map_err(|_| format!("{g}: expected generated:N"))?;
+                        let Ok(n) = g["generated:".len()..].parse::<usize>() else {
+                            return usage(format!("{g}: expected generated:N"));
+                        };
                         if !(1..=MAX_GENERATED_BUILDINGS).contains(&n) {
                             return usage(format!(
                                 "{g}: from 1 to {MAX_GENERATED_BUILDINGS} buildings"
