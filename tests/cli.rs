@@ -215,3 +215,21 @@ fn run_writes_state_and_timeseries() {
     assert_eq!(csv.lines().count(), 91);
     assert!(csv.starts_with("time_s,outdoor_temp_c"));
 }
+
+/// `bench render generated:N` checks N before it builds a city or looks for a GPU.
+#[test]
+fn bench_render_rejects_impossible_city_sizes() {
+    for arg in [
+        "generated:0",
+        "generated:2000000",
+        "generated:x",
+        "generated:-5",
+    ] {
+        let out = qtwin().args(["bench", "render", arg]).output().unwrap();
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {msg}");
+        if cfg!(feature = "view") {
+            assert!(msg.contains(arg), "{arg}: {msg}");
+        }
+    }
+}

@@ -256,6 +256,9 @@ pub enum BenchWhat {
         frames: usize,
         #[arg(long, default_value_t = 30)]
         warmup: usize,
+        /// Pause the simulation for the timed frames (nothing changes: what a still frame costs).
+        #[arg(long)]
+        paused: bool,
     },
 }
 
@@ -790,15 +793,21 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 size,
                 frames,
                 warmup,
+                paused,
             }) = what
             {
                 let size = parse_size(&size)
                     .ok_or_else(|| format!("--size {size}: expected WIDTHxHEIGHT"))?;
                 let (name, s) = match scene.as_deref() {
                     Some(g) if g.starts_with("generated:") => {
-                        let n: usize = g["generated:".len()..]
-                            .parse()
-                            .map_err(|_| format!("{g}: expected generated:N"))?;
+                        let Ok(n) = g["generated:".len()..].parse::<usize>() else {
+                            return usage(format!("{g}: expected generated:N"));
+                        };
+                        if !(1..=MAX_GENERATED_BUILDINGS).contains(&n) {
+                            return usage(format!(
+                                "{g}: from 1 to {MAX_GENERATED_BUILDINGS} buildings"
+                            ));
+                        }
                         let s = crate::generate::generate_city(&crate::generate::GenerateOptions {
                             buildings: n,
                             sites: 5,
@@ -817,7 +826,8 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                         }
                     }
                 };
-                let st = crate::view::bench::bench_render(&s, size.0, size.1, warmup, frames);
+                let st =
+                    crate::view::bench::bench_render(&s, size.0, size.1, warmup, frames, paused);
                 println!(
                     "{name}: {} buildings, {}x{}, {} frames: median {:.2} ms, p95 {:.2} ms, mean {:.2} ms ({:.0} fps) on {}",
                     s.buildings.len(),
@@ -830,6 +840,28 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     1e3 / st.median_ms.max(1e-9),
                     st.adapter
                 );
+                println!(
+                    "  {}main world (view systems, ticks, transforms, visibility): median {:.2} ms, p95 {:.2} ms, of it the view's systems median {:.2} ms, p95 {:.2} ms; \
+                     app and world built in {:.1} s, first frame (spawn + render) {:.1} s, {} warm-up frames in {:.1} s; \
+                     {} meshes ({} buildings, {} tube segments, {} particles); colouring: {} passes, {} buildings visited in the timed frames",
+                    if paused { "paused; " } else { "" },
+                    st.main_median_ms,
+                    st.main_p95_ms,
+                    st.view_median_ms,
+                    st.view_p95_ms,
+                    st.build_s,
+                    st.first_frame_s,
+                    st.warmup_frames,
+                    st.warmup_s,
+                    st.meshes,
+                    st.buildings,
+                    st.tubes,
+                    st.particles,
+                    st.colour_passes,
+                    st.buildings_visited
+                );
+                let each: Vec<String> = st.frames_ms.iter().map(|t| format!("{t:.0}")).collect();
+                println!("  frames, ms: {}", each.join(" "));
                 return Ok(ExitCode::SUCCESS);
             }
             #[cfg(not(feature = "view"))]

@@ -94,11 +94,15 @@ impl Palette {
     }
     /// The material for a value in [0, 1].
     pub fn at(&self, x: f32) -> Handle<StandardMaterial> {
+        self.get(x).clone()
+    }
+    /// The material for a value in [0, 1], borrowed (no handle is cloned to compare it).
+    pub fn get(&self, x: f32) -> &Handle<StandardMaterial> {
         let x = if x.is_finite() {
             x.clamp(0.0, 1.0)
         } else {
             0.0
         };
-        self.materials[(x * (STEPS - 1) as f32).round() as usize].clone()
+        &self.materials[(x * (STEPS - 1) as f32).round() as usize]
     }
 }

@@ -16,7 +16,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
 use super::world3d::to3;
-use crate::alarms::{AlarmState, Alarms, Priority};
+use crate::alarms::{AlarmRow, AlarmState, Alarms, Priority};
 use crate::base::{Kind, SceneSpec, SimClock};
 use crate::faults::{FaultKind, FaultSpec, Faults, Repair};
 use crate::network::Network;
@@ -208,31 +208,73 @@ pub fn object_position(scene: &Scene, net: &Network, id: &str) -> Option<Vec3> {
     None
 }
 
+/// [`flash_alarmed_objects`]'s memory: where the unacknowledged alarms' objects stand, found again
+/// only when the alarms or the scene changed (not every frame), with the buildings by id.
+#[derive(Default)]
+pub struct FlashMemory {
+    buildings: std::collections::HashMap<String, Vec3>,
+    marks: Vec<(Vec3, Color)>,
+    seen: Option<bevy::ecs::change_detection::Tick>,
+}
+
 /// Objects with an unacknowledged alarm flash on the map (red for high and critical).
 fn flash_alarmed_objects(
     time: Res<Time<Real>>,
     alarms: Option<Res<Alarms>>,
     spec: Res<SceneSpec>,
     net: Res<Network>,
+    mut memory: Local<FlashMemory>,
     mut gizmos: Gizmos,
 ) {
     let Some(alarms) = alarms else { return };
+    if spec.is_changed() {
+        memory.buildings = spec
+            .scene
+            .buildings
+            .iter()
+            .map(|b| (b.id.clone(), to3(b.centre(), 6.0)))
+            .collect();
+        memory.seen = None;
+    }
+    if net.is_changed() {
+        memory.seen = None;
+    }
+    if memory.seen != Some(alarms.last_changed()) {
+        memory.seen = Some(alarms.last_changed());
+        let FlashMemory {
+            buildings, marks, ..
+        } = &mut *memory;
+        marks.clear();
+        for row in alarms.list() {
+            if !matches!(
+                row.state,
+                AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged
+            ) {
+                continue;
+            }
+            let at = if spec.scene.quantum_sites.iter().any(|s| s.id == row.object) {
+                object_position(&spec.scene, &net, &row.object)
+            } else {
+                // Buildings and nodes (most alarms) without a search; the rest as the panel does.
+                buildings
+                    .get(&row.object)
+                    .copied()
+                    .or_else(|| {
+                        net.node(&row.object)
+                            .map(|n| to3(net.node_pos[n as usize], 2.0))
+                    })
+                    .or_else(|| object_position(&spec.scene, &net, &row.object))
+            };
+            let Some(p) = at else { continue };
+            let col = priority_color(row.priority);
+            marks.push((p, Color::srgb_u8(col.r(), col.g(), col.b())));
+        }
+    }
     let on = (time.elapsed_secs() * 2.5).fract() < 0.6;
     if !on {
         return;
     }
-    for row in alarms.list() {
-        if !matches!(
-            row.state,
-            AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged
-        ) {
-            continue;
-        }
-        let Some(p) = object_position(&spec.scene, &net, &row.object) else {
-            continue;
-        };
-        let col = priority_color(row.priority);
-        let c = Color::srgb_u8(col.r(), col.g(), col.b());
+    for &(p, c) in &memory.marks {
         gizmos.sphere(Isometry3d::from_translation(p), 18.0, c);
         gizmos.circle(
             Isometry3d::new(p, Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2)),
@@ -286,6 +328,7 @@ fn control_room_panel(
         Option<Res<RewindStore>>,
     ),
     (session, score, sensors, tour, right_w): SessionView<'_>,
+    mut listed: Local<(Option<bevy::ecs::change_detection::Tick>, Vec<AlarmRow>)>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.
@@ -293,7 +336,11 @@ fn control_room_panel(
         return Ok(());
     }
     let room = &mut *room;
-    let rows = alarms.list();
+    // The list walks every configured alarm (thousands in a large city): only when they changed.
+    if listed.0 != Some(alarms.last_changed()) {
+        *listed = (Some(alarms.last_changed()), alarms.list());
+    }
+    let rows = &listed.1;
     let unacked = rows
         .iter()
         .filter(|r| {
@@ -359,7 +406,7 @@ fn control_room_panel(
                     ui.label(egui::RichText::new("values are as measured: sensors can drift or freeze").small().weak());
                 });
                 egui::Grid::new("alarms").striped(true).show(ui, |ui| {
-                    for r in &rows {
+                    for r in rows {
                         let col = priority_color(r.priority);
                         let flashing = matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged);
                         ui.colored_label(col, format!("{:?}", r.priority));

@@ -18,6 +18,7 @@ pub mod colormap;
 pub mod control_room;
 pub mod fonts;
 pub mod links_layer;
+pub mod picking;
 pub mod plain;
 pub mod planner;
 pub mod tour;
@@ -291,7 +292,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
     }))
     .add_plugins((
         EguiPlugin::default(),
-        MeshPickingPlugin,
+        picking::CachedMeshPickingPlugin,
         FrameTimeDiagnosticsPlugin::default(),
     ))
     .insert_resource(ClearColor(Color::srgb(0.62, 0.76, 0.90)))
@@ -327,6 +328,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             app.add_plugins((SimulationPlugin, crate::training::TrainingPlugin))
                 .init_resource::<SceneErrors>()
                 .init_resource::<KpiHistory>()
+                .init_resource::<world3d::LayerPaint>()
                 .add_systems(
                     Startup,
                     (world3d::spawn_city, spawn_camera_and_light).chain(),

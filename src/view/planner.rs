@@ -72,6 +72,8 @@ pub struct CompareResult {
     pub supply_c: [Vec<f64>; 2],
     pub unmet_kwh: [Vec<f64>; 2],
     pub error: Option<String>,
+    /// Which finished comparison this is (1, 2, …; 0 while none has finished).
+    pub generation: u64,
 }
 
 /// The planner's state.
@@ -405,34 +407,51 @@ fn draw_suitability(planner: Res<Planner>, mut gizmos: Gizmos) {
     }
 }
 
-/// Colours buildings by the comparison's difference of supply temperature while its layer is on.
+/// Colours buildings by the comparison's difference of supply temperature while its layer is on:
+/// when it is turned on, when a new comparison arrives and when the map layer painted over the
+/// buildings; a frame where none of that happened touches no building. Turned off, it hands the
+/// buildings back to the map layer.
 pub fn color_compare_layer(
     planner: Res<Planner>,
     assets: Option<Res<world3d::ViewAssets>>,
+    mut paint: ResMut<world3d::LayerPaint>,
+    mut shown: Local<Option<u64>>,
     mut q: Query<(&world3d::BuildingVis, &mut MeshMaterial3d<StandardMaterial>)>,
 ) {
     if !planner.compare_layer {
+        if shown.take().is_some() {
+            paint.repaint = true;
+        }
         return;
     }
     let Some(assets) = assets else { return };
-    // Read in place: this runs every frame while the layer is on.
     let r = planner.compare.lock().expect("compare lock");
     if r.supply_c[0].is_empty() || r.supply_c[1].len() != r.supply_c[0].len() {
         return;
     }
+    if *shown == Some(r.generation) && !paint.painted_now && !assets.is_changed() {
+        return;
+    }
+    *shown = Some(r.generation);
+    let mut visited = 0u64;
     for (bv, mut mat) in &mut q {
-        let i = bv.0 as usize;
+        visited += 1;
+        let i = bv.index as usize;
         let Some((a, b)) = r.supply_c[0].get(i).zip(r.supply_c[1].get(i)) else {
             continue;
         };
         // −10 K … +10 K on the thermal palette: blue colder, red warmer than the baseline.
         let x = (((b - a) / 20.0) + 0.5).clamp(0.0, 1.0) as f32;
-        let h = assets.thermal.at(x);
-        if mat.0 != h {
-            mat.0 = h;
+        let h = assets.thermal.get(x);
+        if mat.0 != *h {
+            mat.0 = h.clone();
         }
     }
+    paint.buildings_visited += visited;
 }
+
+/// Numbers the comparisons run in this process (a finished one is painted once, not every frame).
+static COMPARE_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Runs base and variant over the same days (same seed, so the same weather), recording series.
 pub fn run_compare(base: Scene, variant: Scene, days: f64, out: Arc<Mutex<CompareResult>>) {
@@ -497,6 +516,7 @@ pub fn run_compare(base: Scene, variant: Scene, days: f64, out: Arc<Mutex<Compar
     res.supply_c = supply;
     res.unmet_kwh = unmet;
     res.progress = 1.0;
+    res.generation = 1 + COMPARE_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     *out.lock().expect("compare lock") = res;
 }
 

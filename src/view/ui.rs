@@ -340,6 +340,7 @@ pub fn panels(
     mut right_w: ResMut<super::camera::RightPanelWidth>,
     mut audience: ResMut<super::Audience>,
     mut plain: Local<super::plain::PlainCache>,
+    mut selected_sensors: Local<SelectedSensors>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
@@ -632,7 +633,7 @@ pub fn panels(
         egui::Window::new("Inspect")
             .default_pos(egui::pos2(if show_side { 240.0 } else { 10.0 }, 80.0))
             .show(ctx, |ui| {
-                inspect(ui, p, &world_refs, &sel.history);
+                inspect(ui, p, &world_refs, &sel.history, &mut selected_sensors);
             });
     }
     over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
@@ -693,7 +694,21 @@ fn row(ui: &mut egui::Ui, k: &str, v: String) {
     ui.end_row();
 }
 
-fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)]) {
+/// The selected object's sensors, found once per selection (not by a pass over every sensor of
+/// the city each frame).
+#[derive(Default)]
+pub struct SelectedSensors {
+    key: Option<(Pick, bevy::ecs::change_detection::Tick, usize)>,
+    rows: Vec<usize>,
+}
+
+fn inspect(
+    ui: &mut egui::Ui,
+    p: Pick,
+    w: &WorldRefs,
+    history: &[(f64, f64, f64)],
+    found: &mut SelectedSensors,
+) {
     let i = p.index as usize;
     let scene = &w.spec.scene;
     let (a_name, b_name) = match p.kind {
@@ -918,9 +933,14 @@ fn inspect(ui: &mut egui::Ui, p: Pick, w: &WorldRefs, history: &[(f64, f64, f64)
         _ => None,
     };
     if let (Some(id), Some(sensors)) = (id, w.sensors.as_ref()) {
-        let mine: Vec<usize> = (0..sensors.sensors.len())
-            .filter(|&k| sensors.sensors[k].object == id)
-            .collect();
+        let key = (p, w.spec.last_changed(), sensors.sensors.len());
+        if found.key != Some(key) {
+            found.rows = (0..sensors.sensors.len())
+                .filter(|&k| sensors.sensors[k].object == id)
+                .collect();
+            found.key = Some(key);
+        }
+        let mine = found.rows.clone();
         if !mine.is_empty() {
             ui.label(egui::RichText::new("instruments (as measured)").strong());
             egui::Grid::new("ins_sensors")

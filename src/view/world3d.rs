@@ -33,8 +33,13 @@ pub struct Pick {
     pub index: u32,
 }
 
-#[derive(Component)]
-pub struct BuildingVis(pub u32);
+/// A building's box: its index in the scene and its network node, resolved once at spawn (so the
+/// layer colouring does no name look-up per building).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct BuildingVis {
+    pub index: u32,
+    pub node: Option<u32>,
+}
 #[derive(Component)]
 pub struct PipeVis {
     pub index: u32,
@@ -132,7 +137,7 @@ impl Layer {
 }
 
 /// Settings of the map.
-#[derive(Resource, Debug, Clone)]
+#[derive(Resource, Debug, Clone, PartialEq)]
 pub struct MapSettings {
     pub layer: Layer,
     pub show_pipes: bool,
@@ -392,7 +397,11 @@ pub fn spawn_city(
     let scene: &Scene = &spec.scene;
     let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
     let cyl = meshes.add(Cylinder::new(1.0, 1.0));
-    let sphere = meshes.add(Sphere::new(1.0).mesh().ico(2).expect("small ico sphere"));
+    // Tubes and flow particles are many and thin (a few metres across at city scale): coarser
+    // meshes than the stations' (12 sides instead of 32, an 80-face sphere instead of 320), since
+    // a software rasteriser's frame time follows the triangles of a large city.
+    let tube = meshes.add(Cylinder::new(1.0, 1.0).mesh().resolution(12));
+    let sphere = meshes.add(Sphere::new(1.0).mesh().ico(1).expect("small ico sphere"));
 
     let assets = ViewAssets {
         thermal: Palette::new(THERMAL, &mut mats, 0.0, 0.85),
@@ -515,7 +524,10 @@ pub fn spawn_city(
                 rotation: Quat::from_rotation_y(th as f32),
                 scale: Vec3::new(l.max(2.0) as f32, h, w.max(2.0) as f32),
             },
-            BuildingVis(i as u32),
+            BuildingVis {
+                index: i as u32,
+                node: b.node.as_ref().and_then(|n| net.node(n)),
+            },
             Pick {
                 kind: Kind::Building,
                 index: i as u32,
@@ -530,12 +542,11 @@ pub fn spawn_city(
         ..default()
     });
     if let Some(g) = &scene.grid {
+        // By id, once: a search through the buildings per panel is quadratic in a large city.
+        let by_id: std::collections::HashMap<&str, &crate::scene::Building> =
+            scene.buildings.iter().map(|b| (b.id.as_str(), b)).collect();
         for pv in &g.pv {
-            let Some(b) = pv
-                .building
-                .as_ref()
-                .and_then(|id| scene.buildings.iter().find(|b| &b.id == id))
-            else {
+            let Some(&b) = pv.building.as_ref().and_then(|id| by_id.get(id.as_str())) else {
                 continue;
             };
             let (c, th, l, w) = footprint_box(&b.footprint);
@@ -621,7 +632,7 @@ pub fn spawn_city(
             for supply in [true, false] {
                 let off = side * (r + 0.4) * if supply { 1.0 } else { -1.0 };
                 commands.spawn((
-                    Mesh3d(cyl.clone()),
+                    Mesh3d(tube.clone()),
                     MeshMaterial3d(assets.tubes.at(0.5)),
                     Transform {
                         translation: (pa + pb) * 0.5 + off + Vec3::Y * (r + 0.3),
@@ -652,6 +663,8 @@ pub fn spawn_city(
                     s: j as f32 / n as f32,
                 },
                 bevy::picking::Pickable::IGNORE,
+                // Glowing dots (unlit): their shadows are not seen, only paid for.
+                bevy::light::NotShadowCaster,
             ));
         }
     }
@@ -793,6 +806,7 @@ pub fn spawn_city(
     }
 
     commands.insert_resource(assets);
+    commands.init_resource::<LayerPaint>();
 }
 
 /// Fraction of each node's supply water that came from heat-pump stations (quantum waste heat
@@ -839,21 +853,77 @@ pub fn quantum_share_by_node(net: &Network, hs: &HydraulicState, st: &Stations) 
     share
 }
 
-/// Recolours buildings, tubes and sites for the current layer (a few times a second).
-#[allow(clippy::too_many_arguments)]
+/// What the map layer last painted, and the work that took (read by the tests and the bench).
+///
+/// The colouring walks the buildings and pipes only when something they show changed: the
+/// simulation's state (a tick, a rewind, a live edit), the map settings, or the city itself (a
+/// respawn); a frame where nothing changed touches no building.
+#[derive(Resource, Debug, Default)]
+pub struct LayerPaint {
+    /// Another system painted over the buildings (the planner's comparison layer, now off):
+    /// repaint them at the next frame whatever the throttle says.
+    pub repaint: bool,
+    /// The last frame's [`color_layers`] repainted the buildings (a layer drawn over them, the
+    /// planner's comparison, then paints again).
+    pub painted_now: bool,
+    /// Passes over the buildings and pipes so far, and the entities they visited and recoloured.
+    pub passes: u64,
+    pub buildings_visited: u64,
+    pub pipes_visited: u64,
+    pub recoloured: u64,
+}
+
+/// [`color_layers`]'s memory: the settings it last painted with, when, and whether the
+/// simulation changed since.
+#[derive(Default)]
+pub struct PaintMemory {
+    settings: Option<MapSettings>,
+    last_s: Option<f32>,
+    pending: bool,
+}
+
+/// The simulation's state the layers show (read only).
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct LayerInputs<'w> {
+    pub spec: Res<'w, SceneSpec>,
+    pub clock: Res<'w, crate::base::SimClock>,
+    pub net: Res<'w, Network>,
+    pub hs: Res<'w, HydraulicState>,
+    pub th: Res<'w, ThermalState>,
+    pub st: Res<'w, Stations>,
+    pub c: Res<'w, Consumers>,
+    pub b: Res<'w, Buildings>,
+    pub grid: Res<'w, GridState>,
+}
+
+impl LayerInputs<'_> {
+    /// Whether anything the layers show changed since the system last ran.
+    fn changed(&self) -> bool {
+        self.spec.is_changed()
+            || self.clock.is_changed()
+            || self.net.is_changed()
+            || self.hs.is_changed()
+            || self.th.is_changed()
+            || self.st.is_changed()
+            || self.c.is_changed()
+            || self.b.is_changed()
+            || self.grid.is_changed()
+    }
+}
+
+/// Shortest time between two recolourings while the simulation runs, s of real time.
+pub const RECOLOUR_EVERY_S: f32 = 0.25;
+
+/// Recolours buildings and tubes for the current layer: at once when the settings or the city
+/// changed, else at most every [`RECOLOUR_EVERY_S`] while the simulation's state changes, and not
+/// at all while it stands still.
 pub fn color_layers(
     time: Res<Time<Real>>,
-    mut last: Local<f32>,
+    mut memory: Local<PaintMemory>,
     settings: Res<MapSettings>,
     assets: Option<Res<ViewAssets>>,
-    spec: Res<SceneSpec>,
-    net: Res<Network>,
-    hs: Res<HydraulicState>,
-    th: Res<ThermalState>,
-    st: Res<Stations>,
-    c: Res<Consumers>,
-    b: Res<Buildings>,
-    grid: Res<GridState>,
+    input: LayerInputs,
+    mut paint: ResMut<LayerPaint>,
     mut q_b: Query<(&BuildingVis, &mut MeshMaterial3d<StandardMaterial>), Without<PipeVis>>,
     mut q_p: Query<
         (
@@ -864,16 +934,41 @@ pub fn color_layers(
         Without<BuildingVis>,
     >,
 ) {
+    if paint.painted_now {
+        paint.painted_now = false;
+    }
     let Some(assets) = assets else { return };
+    if input.changed() {
+        memory.pending = true;
+    }
     let now = time.elapsed_secs();
-    if now - *last < 0.25 && !settings.is_changed() {
+    let forced =
+        assets.is_changed() || paint.repaint || memory.settings.as_ref() != Some(&*settings);
+    let due = memory.last_s.is_none_or(|t| now - t >= RECOLOUR_EVERY_S);
+    if !(forced || (memory.pending && due)) {
         return;
     }
-    *last = now;
+    memory.pending = false;
+    memory.last_s = Some(now);
+    memory.settings = Some(settings.clone());
+    paint.repaint = false;
+    paint.painted_now = true;
+    paint.passes += 1;
+
+    let LayerInputs {
+        net,
+        hs,
+        th,
+        st,
+        c,
+        b,
+        grid,
+        ..
+    } = &input;
     let (_, lo, hi, _) = settings.layer.legend();
     let norm = |v: f64| ((v as f32 - lo) / (hi - lo)).clamp(0.0, 1.0);
     let share = if matches!(settings.layer, Layer::QuantumHeatShare | Layer::Carbon) {
-        quantum_share_by_node(&net, &hs, &st)
+        quantum_share_by_node(net, hs, st)
     } else {
         Vec::new()
     };
@@ -881,35 +976,37 @@ pub fn color_layers(
     // intensity over a COP of about 3.
     let gas_g = 202.0 / 0.92;
     let hp_g = grid.carbon_now_g_kwh / 3.0;
-    let scene = &spec.scene;
+    let indoor = b.indoor_temp_c();
+    let unmet = c.unmet_w();
+    let mut visited = 0u64;
+    let mut recoloured = 0u64;
     for (bv, mut mat) in &mut q_b {
-        let i = bv.0 as usize;
-        let node = scene
-            .buildings
-            .get(i)
-            .and_then(|bd| bd.node.as_ref())
-            .and_then(|n| net.node(n));
-        let handle = match settings.layer {
+        visited += 1;
+        let i = bv.index as usize;
+        let node = bv.node.map(|n| n as usize);
+        let handle: &Handle<StandardMaterial> = match settings.layer {
             Layer::SupplyTemperature => match node {
-                Some(n) => assets.thermal.at(norm(th.supply_node_temp_c[n as usize])),
-                None => assets.neutral.clone(),
+                Some(n) => assets.thermal.get(norm(th.supply_node_temp_c[n])),
+                None => &assets.neutral,
             },
             Layer::HeatDemand => {
                 let w = b.space_heat_w[i] + b.dhw_w[i] + b.cooling_heat_w[i];
-                assets.sequential.at(norm(w / b.heated_area_m2[i].max(1.0)))
+                assets
+                    .sequential
+                    .get(norm(w / b.heated_area_m2[i].max(1.0)))
             }
             Layer::QuantumHeatShare => match node {
-                Some(n) => assets.quantum.at(norm(100.0 * share[n as usize])),
-                None => assets.neutral.clone(),
+                Some(n) => assets.quantum.get(norm(100.0 * share[n])),
+                None => &assets.neutral,
             },
             Layer::UnmetHeat => {
                 let d = c.demand_w[i];
-                let u = if d > 0.0 { c.unmet_w()[i] / d } else { 0.0 };
-                assets.alarm.at(norm(100.0 * u))
+                let u = if d > 0.0 { unmet[i] / d } else { 0.0 };
+                assets.alarm.get(norm(100.0 * u))
             }
             Layer::IndoorTemperature => match node {
-                Some(_) => assets.thermal.at(norm(b.indoor_temp_c()[i])),
-                None => assets.neutral.clone(),
+                Some(_) => assets.thermal.get(norm(indoor[i])),
+                None => &assets.neutral,
             },
             Layer::FeederLoading => {
                 let bus = b.bus[i].map(|x| x as usize);
@@ -918,44 +1015,55 @@ pub fn color_layers(
                     .filter(|&f| f != u32::MAX)
                     .map(|f| grid.feeder_loading[f as usize])
                     .unwrap_or(0.0);
-                assets.sequential.at(norm(100.0 * load))
+                assets.sequential.get(norm(100.0 * load))
             }
             Layer::Carbon => match node {
                 Some(n) => {
-                    let s = share[n as usize];
-                    assets.alarm.at(norm(s * hp_g + (1.0 - s) * gas_g))
+                    let s = share[n];
+                    assets.alarm.get(norm(s * hp_g + (1.0 - s) * gas_g))
                 }
-                None => assets.neutral.clone(),
+                None => &assets.neutral,
             },
-            Layer::JobLoad | Layer::DataLinks => assets.neutral.clone(),
+            Layer::JobLoad | Layer::DataLinks => &assets.neutral,
         };
-        if mat.0 != handle {
-            mat.0 = handle;
+        // Only a changed bucket is written: an unchanged material is not re-extracted.
+        if mat.0 != *handle {
+            mat.0 = handle.clone();
+            recoloured += 1;
         }
     }
+    paint.buildings_visited += visited;
+    let want = if settings.show_pipes {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    };
+    let mut pipes = 0u64;
     for (pv, mut mat, mut vis) in &mut q_p {
+        pipes += 1;
         let k = pv.index as usize;
         let t = if pv.supply {
             0.5 * (th.supply_in_c[k] + th.supply_out_c[k])
         } else {
             0.5 * (th.return_in_c[k] + th.return_out_c[k])
         };
-        let h = assets.tubes.at(((t as f32 - 40.0) / 55.0).clamp(0.0, 1.0));
-        if mat.0 != h {
-            mat.0 = h;
+        let h = assets.tubes.get(((t as f32 - 40.0) / 55.0).clamp(0.0, 1.0));
+        if mat.0 != *h {
+            mat.0 = h.clone();
+            recoloured += 1;
         }
-        let want = if settings.show_pipes {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        };
         if *vis != want {
             *vis = want;
         }
     }
+    paint.pipes_visited += pipes;
+    paint.recoloured += recoloured;
 }
 
 /// Moves flow particles along their pipes at the water's speed (× 60, so a walk becomes visible).
+/// While time stands still (paused) or the particles are hidden, and neither the flow nor the
+/// settings changed, nothing moves and no particle is visited.
+#[allow(clippy::too_many_arguments)]
 pub fn move_particles(
     time: Res<Time<Real>>,
     virt: Res<Time<Virtual>>,
@@ -963,6 +1071,7 @@ pub fn move_particles(
     net: Res<Network>,
     hs: Res<HydraulicState>,
     routes: Option<Res<PipeRoutes>>,
+    mut shown_before: Local<Option<(bool, bool)>>,
     mut q: Query<(&mut FlowParticle, &mut Transform, &mut Visibility)>,
 ) {
     let Some(routes) = routes else { return };
@@ -971,10 +1080,16 @@ pub fn move_particles(
     } else {
         time.delta_secs().min(0.1)
     };
+    let shown = (settings.show_particles, settings.show_pipes);
+    let may_change = *shown_before != Some(shown) || hs.is_changed() || routes.is_changed();
+    *shown_before = Some(shown);
+    if !may_change && (dt == 0.0 || !(shown.0 && shown.1)) {
+        return;
+    }
     for (mut p, mut tf, mut vis) in &mut q {
         let k = p.pipe as usize;
         let v = hs.velocity_m_s(&net, k) as f32;
-        let show = settings.show_particles && settings.show_pipes && v.abs() > 1e-4;
+        let show = shown.0 && shown.1 && v.abs() > 1e-4;
         let want = if show {
             Visibility::Inherited
         } else {
@@ -983,7 +1098,7 @@ pub fn move_particles(
         if *vis != want {
             *vis = want;
         }
-        if !show {
+        if !show || dt == 0.0 && !may_change {
             continue;
         }
         if k >= routes.points.len() {
@@ -1055,53 +1170,225 @@ pub fn spin_rotors(
     grid: Res<GridState>,
     mut q: Query<(&mut Rotor, &mut Transform)>,
 ) {
-    let dt = if virt.is_paused() {
-        0.0
-    } else {
-        time.delta_secs()
-    };
+    if virt.is_paused() {
+        return;
+    }
+    let dt = time.delta_secs();
+    let rated: f64 = grid.wind.iter().map(|x| x.1).sum::<f64>().max(1.0);
     for (mut r, mut tf) in &mut q {
         let k = r.turbine as usize;
         let frac = grid
             .wind
             .get(k)
-            .map(|w| {
-                (grid.wind_w / grid.wind.iter().map(|x| x.1).sum::<f64>().max(1.0)) as f32
-                    * (w.1 > 0.0) as u8 as f32
-            })
+            .map(|w| (grid.wind_w / rated) as f32 * (w.1 > 0.0) as u8 as f32)
             .unwrap_or(0.0);
         r.angle += dt * 2.0 * frac;
         tf.rotation = Quat::from_rotation_z(r.angle);
     }
 }
 
-/// Feeders as lines between buses, coloured by loading.
+/// [`draw_grid`]'s memory: the feeders' ends (resolved once per scene), the retained gizmo and
+/// what it was last drawn with.
+#[derive(Default)]
+pub struct GridLines {
+    ends: Vec<Option<(Vec3, Vec3)>>,
+    buses: Vec<Vec3>,
+    entity: Option<Entity>,
+    shown: Option<bool>,
+    last_s: Option<f32>,
+    pending: bool,
+}
+
+/// Feeders as lines between buses, coloured by loading: a retained gizmo, rebuilt when the
+/// loading changed (at most every [`RECOLOUR_EVERY_S`]) or the settings did, not drawn anew
+/// every frame.
+#[allow(clippy::too_many_arguments)]
 pub fn draw_grid(
-    mut gizmos: Gizmos,
+    mut commands: Commands,
+    mut gizmo_assets: ResMut<Assets<GizmoAsset>>,
+    time: Res<Time<Real>>,
     settings: Res<MapSettings>,
     spec: Res<SceneSpec>,
     grid: Res<GridState>,
+    mut lines: Local<GridLines>,
 ) {
-    if !settings.show_grid {
+    if spec.is_changed() {
+        lines.ends.clear();
+        lines.buses.clear();
+        if let Some(g) = &spec.scene.grid {
+            let at: std::collections::HashMap<&str, Vec3> = g
+                .buses
+                .iter()
+                .map(|b| (b.id.as_str(), to3(b.pos, 30.0)))
+                .collect();
+            lines.ends = g
+                .feeders
+                .iter()
+                .map(|f| {
+                    at.get(f.from.as_str())
+                        .copied()
+                        .zip(at.get(f.to.as_str()).copied())
+                })
+                .collect();
+            lines.buses = g.buses.iter().map(|b| to3(b.pos, 30.0)).collect();
+        }
+        lines.pending = true;
+    }
+    if grid.is_changed() {
+        lines.pending = true;
+    }
+    let now = time.elapsed_secs();
+    let forced = lines.shown != Some(settings.show_grid) || lines.entity.is_none();
+    let due = lines.last_s.is_none_or(|t| now - t >= RECOLOUR_EVERY_S);
+    if !(forced || (lines.pending && due)) {
         return;
     }
-    let Some(g) = &spec.scene.grid else { return };
-    for (k, f) in g.feeders.iter().enumerate() {
-        let (Some(a), Some(b)) = (
-            g.buses.iter().find(|x| x.id == f.from),
-            g.buses.iter().find(|x| x.id == f.to),
-        ) else {
-            continue;
-        };
-        let load = grid.feeder_loading.get(k).copied().unwrap_or(0.0) as f32;
-        let c = SEQUENTIAL.color((load / 1.2).clamp(0.0, 1.0));
-        gizmos.line(to3(a.pos, 30.0), to3(b.pos, 30.0), c);
+    lines.pending = false;
+    lines.last_s = Some(now);
+    lines.shown = Some(settings.show_grid);
+    let mut gizmo = GizmoAsset::default();
+    if settings.show_grid {
+        for (k, e) in lines.ends.iter().enumerate() {
+            let Some((a, b)) = *e else { continue };
+            let load = grid.feeder_loading.get(k).copied().unwrap_or(0.0) as f32;
+            gizmo.line(a, b, SEQUENTIAL.color((load / 1.2).clamp(0.0, 1.0)));
+        }
+        for &p in &lines.buses {
+            gizmo.sphere(
+                Isometry3d::from_translation(p),
+                4.0,
+                Color::srgb(0.95, 0.85, 0.2),
+            );
+        }
     }
-    for bus in &g.buses {
-        gizmos.sphere(
-            Isometry3d::from_translation(to3(bus.pos, 30.0)),
-            4.0,
-            Color::srgb(0.95, 0.85, 0.2),
-        );
+    let component = Gizmo {
+        handle: gizmo_assets.add(gizmo),
+        ..default()
+    };
+    match lines.entity {
+        Some(e) => {
+            commands.entity(e).insert(component);
+        }
+        None => lines.entity = Some(commands.spawn(component).id()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bevy::ecs::system::RunSystemOnce;
+
+    use super::*;
+    use crate::sim::{RunOptions, Simulation};
+
+    /// Riverside's world with the city's meshes spawned as the view spawns them (no renderer).
+    fn riverside_city() -> Simulation {
+        let scene = crate::scene::load_scene(std::path::Path::new("scenes/riverside.ron")).unwrap();
+        let mut sim = Simulation::new_with(&scene, &RunOptions::default(), |app| {
+            app.add_plugins(bevy::asset::AssetPlugin::default())
+                .init_asset::<Mesh>()
+                .init_asset::<StandardMaterial>()
+                .init_resource::<MapSettings>()
+                // The renderer's plugins give every mesh a visibility; none runs here.
+                .register_required_components::<Mesh3d, Visibility>();
+        })
+        .unwrap();
+        sim.world_mut().run_system_once(spawn_city).unwrap();
+        sim
+    }
+
+    fn later(w: &mut World, s: f32) {
+        w.resource_mut::<Time<Real>>()
+            .update_with_duration(Duration::from_secs_f32(s));
+    }
+
+    fn counts(w: &World) -> (u64, u64, u64) {
+        let p = w.resource::<LayerPaint>();
+        (p.passes, p.buildings_visited, p.pipes_visited)
+    }
+
+    /// The layer colouring walks the buildings only when something it shows changed: a frame with
+    /// no tick and no settings change touches none; a tick makes it recolour (throttled), a layer
+    /// change at once; the colours are the simulation's, through the node cached at spawn.
+    #[test]
+    fn colouring_touches_no_building_unless_something_changed() {
+        let mut sim = riverside_city();
+        let w = sim.world_mut();
+        let nb = w.query::<&BuildingVis>().iter(w).count() as u64;
+        let np = w.query::<&PipeVis>().iter(w).count() as u64;
+        assert!(nb > 100 && np > 100, "{nb} buildings, {np} tubes");
+        let mut frame = Schedule::default();
+        frame.add_systems(color_layers);
+
+        // The first frame paints everything.
+        frame.run(w);
+        assert_eq!(counts(w), (1, nb, np));
+        // Frames later, nothing changed: no building, no pipe visited; neither when the settings
+        // were only borrowed mutably (as the panel's checkboxes do every frame).
+        for _ in 0..3 {
+            later(w, 1.0);
+            w.resource_mut::<MapSettings>().set_changed();
+            frame.run(w);
+        }
+        assert_eq!(counts(w), (1, nb, np));
+
+        // A tick: recoloured at the next frame past the throttle, once.
+        w.run_schedule(FixedUpdate);
+        later(w, 1.0);
+        frame.run(w);
+        assert_eq!(counts(w), (2, 2 * nb, 2 * np));
+        later(w, 1.0);
+        frame.run(w);
+        assert_eq!(counts(w), (2, 2 * nb, 2 * np));
+
+        // A tick right after a recolouring waits for the throttle, then is shown without any
+        // further change.
+        w.run_schedule(FixedUpdate);
+        later(w, 1.0);
+        frame.run(w);
+        assert_eq!(counts(w).0, 3);
+        w.run_schedule(FixedUpdate);
+        later(w, 0.5 * RECOLOUR_EVERY_S);
+        frame.run(w);
+        assert_eq!(counts(w).0, 3);
+        later(w, RECOLOUR_EVERY_S);
+        frame.run(w);
+        assert_eq!(counts(w).0, 4);
+
+        // Every building shows its node's supply temperature (the node resolved at spawn).
+        {
+            let spec = w.resource::<SceneSpec>().scene.clone();
+            let net = w.resource::<Network>().clone();
+            let th = w.resource::<ThermalState>().supply_node_temp_c.clone();
+            let assets = w.resource::<ViewAssets>();
+            let (thermal, neutral) = (assets.thermal.clone(), assets.neutral.clone());
+            let (_, lo, hi, _) = Layer::SupplyTemperature.legend();
+            let mut coloured = 0;
+            let mut q = w.query::<(&BuildingVis, &MeshMaterial3d<StandardMaterial>)>();
+            for (bv, mat) in q.iter(w) {
+                let want_node = spec.buildings[bv.index as usize]
+                    .node
+                    .as_ref()
+                    .and_then(|n| net.node(n));
+                assert_eq!(bv.node, want_node);
+                let want = match want_node {
+                    Some(n) => {
+                        coloured += 1;
+                        thermal.at(((th[n as usize] as f32 - lo) / (hi - lo)).clamp(0.0, 1.0))
+                    }
+                    None => neutral.clone(),
+                };
+                assert_eq!(mat.0, want, "building {}", bv.index);
+            }
+            assert!(coloured > 100, "{coloured} buildings on the network");
+        }
+
+        // Another layer: at once, without waiting for the throttle.
+        w.resource_mut::<MapSettings>().layer = Layer::HeatDemand;
+        frame.run(w);
+        assert_eq!(counts(w).0, 5);
+        frame.run(w);
+        assert_eq!(counts(w).0, 5);
     }
 }
