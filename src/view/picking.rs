@@ -34,10 +34,13 @@ impl Plugin for CachedMeshPickingPlugin {
     }
 }
 
+/// A ray as last cast (its ray and its length) and the hits it found.
+type CachedRay = (Ray3d, f32, Vec<(Entity, HitData)>);
+
 /// Each ray's last hits, and how often a ray was cast or its hits reused (tests, diagnostics).
 #[derive(Resource, Debug, Default)]
 pub struct PickCache {
-    rays: HashMap<RayId, (Ray3d, f32, Vec<(Entity, HitData)>)>,
+    rays: HashMap<RayId, CachedRay>,
     settings: Option<MapSettings>,
     pub casts: u64,
     pub reused: u64,
