@@ -1,6 +1,6 @@
 //! Issue 16: a city large enough for every parallel path of the tick (the parts' thermal passes,
 //! the pipes' pressure drops, the buildings' demand and the substations' passes on rayon) gives
-//! bit-identical reports in pools of 1, 2 and 4 threads (more threads than this machine's cores:
+//! bit-identical reports in pools of 1, 2, 4 and 16 threads (more threads than this machine's cores:
 //! the chunks, not the threads, fix the arithmetic).
 
 use qtwin::generate::{GenerateOptions, generate_city};
@@ -8,7 +8,7 @@ use qtwin::ledger::report::Report;
 use qtwin::sim::{RunOptions, Simulation};
 
 #[test]
-fn a_city_of_many_networks_is_bit_identical_for_1_2_and_4_threads() {
+fn a_city_of_many_networks_is_bit_identical_for_1_2_4_and_16_threads() {
     let buildings = qtwin::demand::PARALLEL_CONSUMERS_FROM.max(50_000);
     let scene = generate_city(&GenerateOptions {
         buildings,
@@ -47,7 +47,7 @@ fn a_city_of_many_networks_is_bit_identical_for_1_2_and_4_threads() {
     let report: serde_json::Value = serde_json::from_str(&r1).unwrap();
     let delivered = report["kpis"]["heat_delivered_kwh"].as_f64().unwrap();
     assert!(delivered > 1e3, "{delivered} kWh in 40 minutes");
-    for threads in [2, 4] {
+    for threads in [2, 4, 16] {
         let (r, t, _, _) = run(threads);
         assert_eq!(r, r1, "report with {threads} threads");
         assert!(t == t1, "node temperatures with {threads} threads");
