@@ -611,16 +611,15 @@ impl Consumers {
                 &mut return_out_c[..len],
                 &mut space_delivered_w[..len],
             );
-            for j in 0..len {
-                let i = j;
+            for i in 0..len {
                 let m = mass_flow_kg_s[i];
                 let node = match node[i] {
                     Some(n) if m > 0.0 => n as usize,
                     _ => {
-                        delivered_w[j] = 0.0;
-                        space_delivered_w[j] = 0.0;
-                        unmet_w[j] = demand_w[i];
-                        return_out_c[j] = return_temp_c[i];
+                        delivered_w[i] = 0.0;
+                        space_delivered_w[i] = 0.0;
+                        unmet_w[i] = demand_w[i];
+                        return_out_c[i] = return_temp_c[i];
                         continue;
                     }
                 };
@@ -643,7 +642,7 @@ impl Consumers {
                             demand_w[i] + reheat_w[i] - if t_s < dhw_min { dhw_w[i] } else { 0.0 };
                         let can = m * cp * (t_s - return_temp_c[i]);
                         let q = want.min(can).max(0.0);
-                        space_delivered_w[j] = if q >= want {
+                        space_delivered_w[i] = if q >= want {
                             space_w[i]
                         } else if want > 0.0 {
                             space_w[i] * (q / want)
@@ -653,14 +652,14 @@ impl Consumers {
                         (q, t_s - q / (m * cp))
                     }
                 };
-                delivered_w[j] = q;
-                unmet_w[j] = match kind[i] {
+                delivered_w[i] = q;
+                unmet_w[i] = match kind[i] {
                     ConsumerKind::Fixed(
                         ConsumerDemand::MassFlowKgS(_) | ConsumerDemand::MassFlowDeltaT { .. },
                     ) => 0.0,
                     _ => (demand_w[i] - q).max(0.0),
                 };
-                return_out_c[j] = t_r;
+                return_out_c[i] = t_r;
                 delivered_j += q * dt;
             }
             delivered_j
@@ -781,8 +780,7 @@ impl Consumers {
                 &mut space_w[..len],
                 &mut reheat_w[..len],
             );
-            for j in 0..len {
-                let i = j;
+            for i in 0..len {
                 let (demand, dhw, space, reheat) = match kind[i] {
                     ConsumerKind::Building(bi) => {
                         let bi = bi as usize;
@@ -810,10 +808,10 @@ impl Consumers {
                         (heat_w, 0.0, 0.0, 0.0)
                     }
                 };
-                demand_w[j] = demand;
-                dhw_w[j] = dhw;
-                space_w[j] = space;
-                reheat_w[j] = reheat;
+                demand_w[i] = demand;
+                dhw_w[i] = dhw;
+                space_w[i] = space;
+                reheat_w[i] = reheat;
                 // What the substation asks for: its demand and its reheat (`+ 0.0` at the set-point).
                 let demand = demand + reheat;
                 let flow = match node[i] {
@@ -841,7 +839,7 @@ impl Consumers {
                     },
                     _ => 0.0,
                 };
-                mass_flow_kg_s[j] = flow;
+                mass_flow_kg_s[i] = flow;
             }
         };
         if n >= PARALLEL_CONSUMERS_FROM && parallel_ok() {

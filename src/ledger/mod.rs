@@ -201,13 +201,7 @@ impl Ledger {
     pub fn conservation_error_rel_now(&self, water_now: (f64, f64)) -> f64 {
         match self.prev_water_j {
             Some(before) if self.conservation_acc_ticks > 0 => {
-                let t = ConservationTerms {
-                    pipes_before_j: before.0,
-                    tanks_before_j: before.1,
-                    pipes_after_j: water_now.0,
-                    tanks_after_j: water_now.1,
-                    ..self.conservation_acc
-                };
+                let t = self.conservation_acc.between(before, water_now);
                 self.max_conservation_error_rel
                     .max(conservation_check(&t).1)
             }
@@ -321,13 +315,7 @@ fn account(
             l.conservation_acc_ticks += 1;
             if l.conservation_acc_ticks >= l.conservation_interval_ticks.max(1) {
                 let now = water_now();
-                let terms = ConservationTerms {
-                    pipes_before_j: water_before.0,
-                    tanks_before_j: water_before.1,
-                    pipes_after_j: now.0,
-                    tanks_after_j: now.1,
-                    ..l.conservation_acc
-                };
+                let terms = l.conservation_acc.between(water_before, now);
                 let (res, rel) = conservation_check(&terms);
                 l.last_conservation_residual_j = res;
                 l.max_conservation_error_rel = l.max_conservation_error_rel.max(rel);
@@ -535,6 +523,16 @@ impl ConservationTerms {
 }
 
 impl ConservationTerms {
+    /// These flows with the energy contents (pipes, tanks) `before` and `after` them, J.
+    pub fn between(&self, before: (f64, f64), after: (f64, f64)) -> Self {
+        Self {
+            pipes_before_j: before.0,
+            tanks_before_j: before.1,
+            pipes_after_j: after.0,
+            tanks_after_j: after.1,
+            ..*self
+        }
+    }
     /// Adds the flows across the boundary of `t` (not its energy contents) to these.
     pub fn add_flows(&mut self, t: &ConservationTerms) {
         self.stations_j += t.stations_j;

@@ -962,7 +962,6 @@ pub fn thermal_pass(
         }
         th.decay_dt = dt;
     }
-    // Adjacency by node: pipes leaving a node along the supply flow.
     let np = net.pipe_count();
     let mut loss_mt = 0.0;
     th.pipe_loss_w.iter_mut().for_each(|x| *x = 0.0);
@@ -981,35 +980,17 @@ pub fn thermal_pass(
         && cfg!(not(target_arch = "wasm32"))
         && rayon::current_num_threads() > 1
         && np >= PARALLEL_PARTS_FROM_PIPES;
-    loss_mt += run_parts(nparts, parallel, {
-        let side = Side {
-            forward: true,
-            nodes_start: &th.part_nodes_start,
-            nodes: &th.part_nodes,
-            adj_start: &th.out_start,
-            adj: &th.out_list,
-            seq_start: &th.part_seq_start,
-            seq: &th.part_supply_seq,
-            still_start: &th.part_still_start,
-            still: &th.part_still,
-            pipe_k: &th.pipe_k,
-            water: Disjoint::new(&mut th.supply),
-            node_temp: Disjoint::new(&mut th.supply_node_temp_c),
-            in_mass: Disjoint::new(&mut th.in_mass),
-            in_mt: Disjoint::new(&mut th.in_mt),
-            in_c: Disjoint::new(&mut th.supply_in_c),
-            out_c: Disjoint::new(&mut th.supply_out_c),
-            loss_w: Disjoint::new(&mut th.pipe_loss_w),
-        };
-        let consts = PassConsts {
-            net: &net,
-            weather: &weather,
-            flow,
-            dt,
-            cp,
-        };
-        move |c| side.pass(c, &consts)
-    });
+    let consts = PassConsts {
+        net: &net,
+        weather: &weather,
+        flow,
+        dt,
+        cp,
+    };
+    loss_mt += {
+        let side = th.side(true);
+        run_parts(nparts, parallel, |c| side.pass(c, &consts))
+    };
 
     // ---- consumers: the substations take their heat (the demand domain's substation model) ----
     th.in_mass.iter_mut().for_each(|x| *x = 0.0);
@@ -1039,35 +1020,10 @@ pub fn thermal_pass(
     }
 
     // ---- return: flows run backwards, so the reverse order is topological ----
-    loss_mt += run_parts(nparts, parallel, {
-        let side = Side {
-            forward: false,
-            nodes_start: &th.part_nodes_start,
-            nodes: &th.part_nodes,
-            adj_start: &th.in_start,
-            adj: &th.in_list,
-            seq_start: &th.part_seq_start,
-            seq: &th.part_return_seq,
-            still_start: &th.part_still_start,
-            still: &th.part_still,
-            pipe_k: &th.pipe_k_ret,
-            water: Disjoint::new(&mut th.ret),
-            node_temp: Disjoint::new(&mut th.return_node_temp_c),
-            in_mass: Disjoint::new(&mut th.in_mass),
-            in_mt: Disjoint::new(&mut th.in_mt),
-            in_c: Disjoint::new(&mut th.return_in_c),
-            out_c: Disjoint::new(&mut th.return_out_c),
-            loss_w: Disjoint::new(&mut th.pipe_loss_w),
-        };
-        let consts = PassConsts {
-            net: &net,
-            weather: &weather,
-            flow,
-            dt,
-            cp,
-        };
-        move |c| side.pass(c, &consts)
-    });
+    loss_mt += {
+        let side = th.side(false);
+        run_parts(nparts, parallel, |c| side.pass(c, &consts))
+    };
     // Stations take their flow at the mixed return temperature of their node. A station's
     // plants heat the return that came back this tick: its supply is `min(T_set, T_r +
     // Q_max/(ṁ·c_p))` with this tick's `T_r`, not the dispatch's estimate from last tick's; the
@@ -1132,7 +1088,7 @@ fn run_parts<F: Fn(usize) -> f64 + Sync>(nparts: usize, parallel: bool, pass: F)
         let parts: Vec<f64> = (0..nparts).into_par_iter().map(&pass).collect();
         parts.iter().sum()
     } else {
-        (0..nparts).map(pass).collect::<Vec<f64>>().iter().sum()
+        (0..nparts).map(pass).sum()
     }
 }
 
@@ -1210,6 +1166,62 @@ struct Side<'a> {
     in_c: Disjoint<'a, f64>,
     out_c: Disjoint<'a, f64>,
     loss_w: Disjoint<'a, f64>,
+}
+
+impl ThermalState {
+    /// The supply side (`forward`) or the return side for the parts' passes: its lists by part
+    /// and the arrays its passes write.
+    fn side(&mut self, forward: bool) -> Side<'_> {
+        let (adj_start, adj, seq, pipe_k) = if forward {
+            (
+                &self.out_start,
+                &self.out_list,
+                &self.part_supply_seq,
+                &self.pipe_k,
+            )
+        } else {
+            (
+                &self.in_start,
+                &self.in_list,
+                &self.part_return_seq,
+                &self.pipe_k_ret,
+            )
+        };
+        let (water, node_temp, in_c, out_c) = if forward {
+            (
+                &mut self.supply,
+                &mut self.supply_node_temp_c,
+                &mut self.supply_in_c,
+                &mut self.supply_out_c,
+            )
+        } else {
+            (
+                &mut self.ret,
+                &mut self.return_node_temp_c,
+                &mut self.return_in_c,
+                &mut self.return_out_c,
+            )
+        };
+        Side {
+            forward,
+            nodes_start: &self.part_nodes_start,
+            nodes: &self.part_nodes,
+            adj_start,
+            adj,
+            seq_start: &self.part_seq_start,
+            seq,
+            still_start: &self.part_still_start,
+            still: &self.part_still,
+            pipe_k,
+            water: Disjoint::new(water),
+            node_temp: Disjoint::new(node_temp),
+            in_mass: Disjoint::new(&mut self.in_mass),
+            in_mt: Disjoint::new(&mut self.in_mt),
+            in_c: Disjoint::new(in_c),
+            out_c: Disjoint::new(out_c),
+            loss_w: Disjoint::new(&mut self.pipe_loss_w),
+        }
+    }
 }
 
 impl Side<'_> {
