@@ -275,7 +275,7 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
         Err(_) => "qtwin — scene errors".to_string(),
     };
     let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+    let plugins = DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title,
             resolution: WindowResolution::new(cfg.size.0, cfg.size.1),
@@ -289,26 +289,30 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             ..default()
         }),
         ..default()
-    }))
-    .add_plugins((
-        EguiPlugin::default(),
-        picking::CachedMeshPickingPlugin,
-        FrameTimeDiagnosticsPlugin::default(),
-    ))
-    .insert_resource(ClearColor(Color::srgb(0.62, 0.76, 0.90)))
-    .insert_resource(bevy::light::GlobalAmbientLight {
-        color: Color::srgb(0.85, 0.9, 1.0),
-        brightness: 900.0,
-        ..default()
-    })
-    .init_resource::<PointerOverUi>()
-    .init_resource::<camera::RightPanelWidth>()
-    .insert_resource(cfg.audience)
-    .init_resource::<MapSettings>()
-    .init_resource::<SimControl>()
-    .init_resource::<Selection>()
-    .init_resource::<ShotDone>()
-    .add_systems(Update, camera::orbit_camera);
+    });
+    // The page logs through its own subscriber (`web::init_log`), without bevy's EnvFilter.
+    #[cfg(target_arch = "wasm32")]
+    let plugins = plugins.disable::<bevy::log::LogPlugin>();
+    app.add_plugins(plugins)
+        .add_plugins((
+            EguiPlugin::default(),
+            picking::CachedMeshPickingPlugin,
+            FrameTimeDiagnosticsPlugin::default(),
+        ))
+        .insert_resource(ClearColor(Color::srgb(0.62, 0.76, 0.90)))
+        .insert_resource(bevy::light::GlobalAmbientLight {
+            color: Color::srgb(0.85, 0.9, 1.0),
+            brightness: 900.0,
+            ..default()
+        })
+        .init_resource::<PointerOverUi>()
+        .init_resource::<camera::RightPanelWidth>()
+        .insert_resource(cfg.audience)
+        .init_resource::<MapSettings>()
+        .init_resource::<SimControl>()
+        .init_resource::<Selection>()
+        .init_resource::<ShotDone>()
+        .add_systems(Update, camera::orbit_camera);
     // egui's fonts plus a fallback for arrows; the browser build's are subsets (fonts.rs).
     app.add_observer(fonts::install_fonts);
 

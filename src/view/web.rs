@@ -319,6 +319,7 @@ fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
 
 /// The module's entry point (the binary's `main` on wasm32).
 pub fn main() {
+    init_log();
     // The page always fetches a scene first (web/index.html); nothing is compiled in.
     let text = global_string("QTWIN_SCENE").unwrap_or_default();
     let name = global_string("QTWIN_SCENE_NAME").unwrap_or_else(|| "riverside.ron".to_string());
@@ -402,6 +403,29 @@ pub fn main() {
         app.add_systems(Update, page_requests.before(super::planner::apply_requests));
     }
     app.run();
+}
+
+/// The page's log, in place of bevy's `LogPlugin` (disabled in [`build_app`] on wasm32): events go
+/// to the browser console through tracing-wasm, and `log` records (wgpu's) through `LogTracer`, as
+/// bevy's plugin sends them, with its default levels (info; wgpu errors only, naga warnings up) but
+/// filtered by target with `Targets` instead of an `EnvFilter`, whose directive parser and regex
+/// matchers the page never used (the browser has no `RUST_LOG`). Set first thing, so the scene's
+/// loading and `?bench` log too; a second call (none today) would keep the first.
+fn init_log() {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    let filter = Targets::new()
+        .with_default(Level::INFO)
+        .with_target("wgpu", Level::ERROR)
+        .with_target("naga", Level::WARN);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_wasm::WASMLayer::new(
+            tracing_wasm::WASMLayerConfig::default(),
+        ))
+        .with(filter);
+    let _ = tracing_log::LogTracer::init();
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 /// The numbers the canvas draws, as text in the page's `#numbers` region (`aria-live`), every
