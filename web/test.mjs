@@ -229,6 +229,41 @@ if (part('tour')) {
   await page.close();
 }
 
+// 2c. The tour hands the city over: ← on its first step goes to the last, whose "try it yourself"
+// button (clicked where the page says it is drawn) opens the what-if panel placing a new site, and
+// a click on the map places one: an edit with a path, so Share can put it in a link.
+if (part('tryit')) {
+  const r = result.try_it = {};
+  const { page, errors } = await open('?demo');
+  await page.waitForSelector('body[data-tour-step="0"]', { timeout: 120000 });
+  await page.focus('#qtwin');
+  await page.waitForTimeout(1000);
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForSelector('body[data-tour-step="8"]', { timeout: 30000 }).catch(() => {});
+  r.step = Number(await data(page, 'tourStep'));
+  await page.waitForFunction(() => (document.body.dataset.tourTry ?? '') !== '', null, { timeout: 30000 }).catch(() => {});
+  r.button = await data(page, 'tourTry');
+  const box = await page.locator('#qtwin').boundingBox();
+  const [x, y, w, h] = (r.button || '0,0,0,0').split(',').map(Number);
+  // Hover first (egui and bevy's picking see the pointer there), then press and release at once.
+  const clickAt = async (px, py) => { await page.mouse.move(px, py); await page.waitForTimeout(2000); await page.mouse.click(px, py); };
+  await clickAt(box.x + x + w / 2, box.y + y + h / 2);
+  await page.waitForSelector('body[data-planner-mode="new-site"]', { timeout: 30000 }).catch(() => {});
+  r.after_button = { step: Number(await data(page, 'tourStep')), mode: await data(page, 'plannerMode'), open: await data(page, 'plannerOpen') };
+  await page.screenshot({ path: `${out}/web-try-it.png`, timeout: 180000 });
+  await clickAt(box.x + box.width * 0.4, box.y + box.height * 0.45);
+  await page.waitForFunction(() => (document.body.dataset.proposalCode ?? '') !== '', null, { timeout: 60000 }).catch(() => {});
+  r.code = await data(page, 'proposalCode');
+  r.mode_after_map_click = await data(page, 'plannerMode');
+  await page.screenshot({ path: `${out}/web-try-it-placed.png`, timeout: 180000 });
+  check(r.step === 8 && /^\d+,\d+,\d+,\d+$/.test(r.button ?? ''), `← on the tour's first step goes to its last, which shows "try it yourself" at ${r.button}`);
+  check(r.after_button.step === -1 && r.after_button.mode === 'new-site' && r.after_button.open === '1',
+        `"try it yourself" ends the tour and opens the what-if panel placing a new site (${JSON.stringify(r.after_button)})`);
+  check((r.code ?? '').length > 0 && r.mode_after_map_click === 'off', `a click on the map places the site, an edit Share can link (code ${r.code})`);
+  check(errors.length === 0, `try it yourself: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
+  await page.close();
+}
+
 // 3. Hostile scenes by URL: each shows its message and the page runs (the broken scene's error
 // screen; the demo city instead of a scene it could not fetch or that is over the limit).
 result.by_url = {};

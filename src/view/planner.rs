@@ -577,6 +577,20 @@ fn start_suggest(p: &mut Planner) {
     p.status = "suggesting sites: 1-day runs of the best candidates…".into();
 }
 
+/// The request that places a suggested site: its `sites.<id>.pos=X:Y` edit, which builds the
+/// suggestion's site (both are `add_site` at the candidate with the scene's first site as template),
+/// so a proposal link can carry it (`{}` writes the position so that it parses back exactly). An
+/// edit of another kind (none today) is pushed as it is and cannot be shared.
+fn place_suggestion(edit: &crate::whatif::Edit, pos: [f64; 2]) -> PlanRequest {
+    match edit {
+        crate::whatif::Edit::AddSite { bundle, .. } => PlanRequest::Set(
+            format!("sites.{}.pos", bundle.site.1.id),
+            format!("{}:{}", pos[0], pos[1]),
+        ),
+        other => PlanRequest::Edit(other.clone()),
+    }
+}
+
 /// Takes a finished "suggest" run's result.
 fn poll_suggest(p: &mut Planner) {
     let Some(job) = &p.suggest_job else { return };
@@ -980,12 +994,12 @@ fn planner_panel(
                             d("waste_heat_recovered_kwh"), d("boiler_gas_kwh"), d("co2_kg")
                         ));
                         if ui.button("place").clicked() {
-                            place = Some(s.edit.clone());
+                            place = Some(place_suggestion(&s.edit, s.candidate.pos));
                         }
                     });
                 }
-                if let Some(e) = place {
-                    p.requests.push(PlanRequest::Edit(e));
+                if let Some(r) = place {
+                    p.requests.push(r);
                     p.suggestions.clear();
                 }
             });
@@ -1008,6 +1022,39 @@ mod tests {
     fn request(world: &mut World, r: PlanRequest) {
         world.resource_mut::<Planner>().requests.push(r);
         apply_requests(world);
+    }
+
+    /// A suggested site is placed by its path, builds the site the suggestion judged, and can be
+    /// shared: its link opens the same scene.
+    #[test]
+    fn a_suggested_site_is_placed_by_its_path_and_its_link_opens_it() {
+        let base = riverside();
+        let pos = [123.456_789_012_345, -45.25];
+        let template = crate::whatif::SiteTemplate::from_scene(&base);
+        let prepared = crate::whatif::add_site(&base, "q4", pos, &template).unwrap();
+        let mut direct = base.clone();
+        crate::whatif::EditStack::default()
+            .push(&mut direct, prepared.clone())
+            .unwrap();
+        let r = place_suggestion(&prepared, pos);
+        let PlanRequest::Set(path, value) = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            (path.as_str(), value.as_str()),
+            ("sites.q4.pos", "123.456789012345:-45.25")
+        );
+        let mut sim = Simulation::new(&base, &RunOptions::default()).unwrap();
+        let w = sim.world_mut();
+        w.insert_resource(Planner::new(&base));
+        request(w, r);
+        let p = w.resource::<Planner>();
+        assert_eq!(p.stack.done.len(), 1, "{}", p.status);
+        assert_eq!(p.scene, direct);
+        let site = p.scene.quantum_sites.iter().find(|s| s.id == "q4").unwrap();
+        assert_eq!(site.pos, pos);
+        let o = proposal::open(&base, &p.proposal_code().unwrap()).unwrap();
+        assert_eq!(o.variant, direct);
     }
 
     /// The planner keeps each edit's `PATH=VALUE` through undo and redo; its link opens the

@@ -45,6 +45,9 @@ pub struct Tour {
     pub steps_shown: u64,
     /// A key moved to another step: enter it at the next drive.
     pub jump: bool,
+    /// The "try it yourself" button's rectangle while it is shown, `[x, y, width, height]` in egui
+    /// points (the window's logical pixels: the page's CSS pixels), for the page and its test.
+    pub try_rect: Option<[f32; 4]>,
 }
 
 /// What a key does to a running tour: → and ← move between steps (the tour goes on from there),
@@ -96,6 +99,7 @@ pub fn add_tour(app: &mut App, demo: bool) {
         last_input_s: 0.0,
         steps_shown: 0,
         jump: false,
+        try_rect: None,
     })
     .add_systems(Update, (tour_input, tour_drive).chain())
     .add_systems(EguiPrimaryContextPass, tour_panel);
@@ -633,6 +637,9 @@ fn tour_panel(
         return Ok(());
     };
     if !tour.active {
+        if tour.try_rect.is_some() {
+            tour.try_rect = None;
+        }
         egui::Area::new(egui::Id::new("tour_button"))
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(12.0, -12.0))
             .show(ctx, |ui| {
@@ -660,6 +667,7 @@ fn tour_panel(
     // Scale with the screen so a phone reads it as well as a kiosk.
     let w = (screen.width() * 0.9).min(760.0);
     let s = (screen.width() / 900.0).clamp(0.75, 1.3);
+    let mut try_rect = None;
     egui::Window::new("tour")
         .title_bar(false)
         .resizable(false)
@@ -692,16 +700,21 @@ fn tour_panel(
             if tour.step == STEPS - 1
                 && can_try
                 && let Some(planner) = planner.as_mut()
-                && ui
-                    .button(egui::RichText::new(try_label).size(18.0 * s).strong())
-                    .clicked()
             {
-                try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
+                let b = ui.button(egui::RichText::new(try_label).size(18.0 * s).strong());
+                try_rect = Some([b.rect.min.x, b.rect.min.y, b.rect.width(), b.rect.height()]);
+                if b.clicked() {
+                    try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
+                }
             }
             let p = ((time.elapsed_secs_f64() - tour.step_started_s) / STEP_S).clamp(0.0, 1.0);
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
             ui.label(egui::RichText::new(hint).size(13.0 * s).weak());
         });
+    let try_rect = try_rect.filter(|_| tour.active);
+    if tour.try_rect != try_rect {
+        tour.try_rect = try_rect;
+    }
     Ok(())
 }
 
@@ -719,6 +732,7 @@ mod tests {
             last_input_s: 0.0,
             steps_shown: 1,
             jump: false,
+            try_rect: None,
         };
         tour_key(&mut t, TourKey::of(KeyCode::ArrowLeft), 3.0);
         assert_eq!((t.step, t.active, t.jump), (STEPS - 1, true, true));

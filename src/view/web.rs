@@ -14,7 +14,10 @@
 //! What the page and its test can read, on `<body>` as data attributes:
 //! - `data-frames` — frames rendered; `data-first-frame-ms` — `performance.now()` at the first one;
 //! - `data-sim-time-s`, `data-sim-ticks` — simulated time and ticks so far;
-//! - `data-tour-step` — the guided tour's step (or `-1`);
+//! - `data-tour-step` — the guided tour's step (or `-1`); `data-tour-try` — while the tour's last
+//!   step shows "try it yourself", its button as `x,y,width,height` in the canvas' CSS pixels;
+//! - `data-planner-open` (`1`/`0`) and `data-planner-mode` (`off`, `new-site`, `move-site`) — the
+//!   what-if panel, and what a click on the map does;
 //! - `data-scene-name`, `data-buildings` — the loaded scene's name and building count (or
 //!   `data-scene-error="1"`); for district data imported in the page also
 //!   `data-imported-buildings` (the import report's count) and `data-scene-sha256` (the hash of the
@@ -43,7 +46,7 @@ use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::planner::{PlanRequest, Planner};
+use super::planner::{PlaceMode, PlanRequest, Planner};
 use super::tour::Tour;
 use super::{AppConfig, build_app};
 use crate::base::SimClock;
@@ -502,6 +505,7 @@ fn publish_progress(
     mut last_ms: Local<f64>,
     clock: Option<Res<SimClock>>,
     tour: Option<Res<Tour>>,
+    planner: Option<Res<Planner>>,
 ) {
     *frames += 1;
     let now = now_ms();
@@ -519,6 +523,25 @@ fn publish_progress(
         set_data("sim-time-s", &format!("{:.0}", c.time_s));
         set_data("sim-ticks", &c.tick.to_string());
     }
-    let step = tour.filter(|t| t.active).map_or(-1, |t| t.step as i64);
+    let step = tour
+        .as_ref()
+        .filter(|t| t.active)
+        .map_or(-1, |t| t.step as i64);
     set_data("tour-step", &step.to_string());
+    let try_rect = tour
+        .as_ref()
+        .and_then(|t| t.try_rect)
+        .map_or(String::new(), |r| {
+            format!("{:.0},{:.0},{:.0},{:.0}", r[0], r[1], r[2], r[3])
+        });
+    set_data("tour-try", &try_rect);
+    if let Some(p) = planner {
+        let mode = match p.mode {
+            PlaceMode::Off => "off",
+            PlaceMode::NewSite => "new-site",
+            PlaceMode::MoveSite(_) => "move-site",
+        };
+        set_data("planner-mode", mode);
+        set_data("planner-open", if p.open { "1" } else { "0" });
+    }
 }
