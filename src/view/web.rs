@@ -410,7 +410,8 @@ pub fn main() {
 
 /// The page's log, in place of bevy's `LogPlugin` (disabled in [`build_app`] on wasm32): events go
 /// to the browser console through tracing-wasm, and `log` records (wgpu's) through `LogTracer`, as
-/// bevy's plugin sends them, with its default levels (info; wgpu errors only, naga warnings up) but
+/// bevy's plugin sends them, with its default levels (info; wgpu errors only, naga warnings up; a
+/// release build has compiled out everything below warnings, see `Cargo.toml`) but
 /// filtered by target with `Targets` instead of an `EnvFilter`, whose directive parser and regex
 /// matchers the page never used (the browser has no `RUST_LOG`). Set first thing, so the scene's
 /// loading and `?bench` log too; a second call (none today) would keep the first.
