@@ -29,7 +29,13 @@ fi
 
 # WebAssembly SIMD (every current browser has it: Chrome 91, Firefox 89, Safari 16.4): egui's text
 # rasteriser (vello_cpu via fearless_simd) compiles its SIMD path instead of a far larger scalar one.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:--C target-feature=+simd128}"
+# Source paths in panic messages as `/crates/…` and `/qtwin/…` instead of this machine's directories
+# (the same module from any checkout; a little smaller).
+remap="--remap-path-prefix=$PWD=/qtwin"
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  [ -d "$d" ] && remap="$remap --remap-path-prefix=${d%/}=/crates"
+done
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:--C target-feature=+simd128 $remap}"
 profile="${QTWIN_WEB_PROFILE:-web}"
 case "$profile" in web|web-ci) ;; *) echo "QTWIN_WEB_PROFILE must be web or web-ci, not $profile" >&2; exit 2 ;; esac
 cargo build --profile "$profile" --target wasm32-unknown-unknown --no-default-features --features web --bin qtwin

@@ -33,8 +33,8 @@ PY
 )
 text="U+0020-007E,U+00A0-017F,U+0370-03FF,U+2000-206F,U+2070-209F,U+20A0-20CF,U+2100-214F,U+2190-21FF,U+2200-22FF,U+2300-23FF,U+25A0-25FF,U+2600-27BF,U+FFFD"
 mono="U+0020-007E,U+00A0-00FF,U+0394,U+2013,U+2014,U+2026,U+2192,U+2212,U+2264,U+2265"
-pyftsubset "$src/Ubuntu-Light.ttf" --unicodes="$text,$symbols" --output-file=Ubuntu-Light.subset.ttf
-pyftsubset "$src/Hack-Regular.ttf" --unicodes="$mono" --output-file=Hack-Regular.subset.ttf
+pyftsubset "$src/Ubuntu-Light.ttf" --unicodes="$text,$symbols" --drop-tables+=hdmx,VDMX,LTSH --output-file=Ubuntu-Light.subset.ttf
+pyftsubset "$src/Hack-Regular.ttf" --unicodes="$mono" --drop-tables+=hdmx,VDMX,LTSH --output-file=Hack-Regular.subset.ttf
 pyftsubset "$src/NotoEmoji-Regular.ttf" --unicodes="$symbols" --output-file=NotoEmoji-Regular.subset.ttf
 pyftsubset "$src/emoji-icon-font.ttf" --unicodes="$symbols" --output-file=emoji-icon-font.subset.ttf
 cp "$src"/UFL.txt "$src"/OFL.txt "$src"/Hack-Regular.txt "$src"/emoji-icon-font-mit-license.txt .
