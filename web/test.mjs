@@ -229,9 +229,9 @@ if (part('tour')) {
   await page.close();
 }
 
-// 2c. The tour hands the city over: ← on its first step goes to the last, whose "try it yourself"
-// button (clicked where the page says it is drawn) opens the what-if panel placing a new site, and
-// a click on the map places one: an edit with a path, so Share can put it in a link.
+// 2c. The tour hands the city over: ← on its first step goes to the last, which shows the "try it
+// yourself" button (where the page says it is drawn); Enter presses it and opens the what-if panel
+// placing a new site, and a click on the map places one: an edit with a path, so Share can link it.
 if (part('tryit')) {
   const r = result.try_it = {};
   const { page, errors } = await open('?demo');
@@ -242,24 +242,47 @@ if (part('tryit')) {
   await page.waitForSelector('body[data-tour-step="8"]', { timeout: 30000 }).catch(() => {});
   r.step = Number(await data(page, 'tourStep'));
   await page.waitForFunction(() => (document.body.dataset.tourTry ?? '') !== '', null, { timeout: 30000 }).catch(() => {});
-  r.button = await data(page, 'tourTry');
   const box = await page.locator('#qtwin').boundingBox();
-  const [x, y, w, h] = (r.button || '0,0,0,0').split(',').map(Number);
-  // Hover first (egui and bevy's picking see the pointer there), then press and release at once.
-  const clickAt = async (px, py) => { await page.mouse.move(px, py); await page.waitForTimeout(2000); await page.mouse.click(px, py); };
-  await clickAt(box.x + x + w / 2, box.y + y + h / 2);
+  // egui lays a new window out over a frame or two (and software WebGL draws about a frame a
+  // second), so the button is clicked where it stayed for two readings 1.5 s apart, hovered first
+  // (egui and bevy's picking see the pointer there), then pressed and released at once.
+  const centre = s => { const [x, y, w, h] = (s || '0,0,0,0').split(',').map(Number); return [box.x + x + w / 2, box.y + y + h / 2]; };
+  const waitFrames = async n => {
+    const f = Number(await data(page, 'frames'));
+    await page.waitForFunction(([f, n]) => Number(document.body.dataset.frames) >= f + n, [f, n], { timeout: 30000 }).catch(() => {});
+  };
+  for (let i = 0; i < 10; i++) {
+    const before = await data(page, 'tourTry');
+    await page.mouse.move(...centre(before));
+    await waitFrames(2);
+    r.button = await data(page, 'tourTry');
+    if (r.button && r.button === before) break;
+  }
+  // Pressed with Enter (the tour's key for it): egui takes a click only when its press and release
+  // are under 0.8 s apart in its frame clock, which software WebGL's second-long frames break.
+  await page.keyboard.press('Enter');
   await page.waitForSelector('body[data-planner-mode="new-site"]', { timeout: 30000 }).catch(() => {});
   r.after_button = { step: Number(await data(page, 'tourStep')), mode: await data(page, 'plannerMode'), open: await data(page, 'plannerOpen') };
   // At once: ?demo is the kiosk, whose tour starts again after 45 s without a click.
-  await clickAt(box.x + box.width * 0.4, box.y + box.height * 0.45);
-  await page.waitForFunction(() => (document.body.dataset.proposalCode ?? '') !== '', null, { timeout: 60000 }).catch(() => {});
+  // The map (right of the what-if window, left of the KPI panel), hovered for two frames first so
+  // that bevy's picking knows what is under the pointer when it is pressed; at under a frame a
+  // second a click can still fall between frames, so up to three, a little apart.
+  r.map_clicks = 0;
+  for (let i = 0; i < 3 && !(await data(page, 'proposalCode')) && (await data(page, 'plannerMode')) === 'new-site'; i++) {
+    const [px, py] = [box.x + box.width * (0.62 + 0.03 * i), box.y + box.height * 0.35];
+    await page.mouse.move(px, py);
+    await waitFrames(2);
+    await page.mouse.click(px, py);
+    r.map_clicks++;
+    await page.waitForFunction(() => (document.body.dataset.proposalCode ?? '') !== '', null, { timeout: 15000 }).catch(() => {});
+  }
   r.code = await data(page, 'proposalCode');
   r.mode_after_map_click = await data(page, 'plannerMode');
   await page.screenshot({ path: `${out}/web-try-it-placed.png`, timeout: 180000 });
   check(r.step === 8 && /^\d+,\d+,\d+,\d+$/.test(r.button ?? ''), `← on the tour's first step goes to its last, which shows "try it yourself" at ${r.button}`);
   check(r.after_button.step === -1 && r.after_button.mode === 'new-site' && r.after_button.open === '1',
-        `"try it yourself" ends the tour and opens the what-if panel placing a new site (${JSON.stringify(r.after_button)})`);
-  check((r.code ?? '').length > 0 && r.mode_after_map_click === 'off', `a click on the map places the site, an edit Share can link (code ${r.code})`);
+        `"try it yourself" (Enter) ends the tour and opens the what-if panel placing a new site (${JSON.stringify(r.after_button)})`);
+  check((r.code ?? '').length > 0 && r.mode_after_map_click === 'off', `a click on the map places the site, an edit Share can link (code ${r.code}; ${r.map_clicks} click(s))`);
   check(errors.length === 0, `try it yourself: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
   await page.close();
 }

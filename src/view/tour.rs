@@ -48,6 +48,8 @@ pub struct Tour {
     /// The "try it yourself" button's rectangle while it is shown, `[x, y, width, height]` in egui
     /// points (the window's logical pixels: the page's CSS pixels), for the page and its test.
     pub try_rect: Option<[f32; 4]>,
+    /// Enter on the last step asked for "try it yourself" (done by the panel, like its button).
+    pub try_requested: bool,
 }
 
 /// What a key does to a running tour: → and ← move between steps (the tour goes on from there),
@@ -56,6 +58,8 @@ pub struct Tour {
 pub enum TourKey {
     Next,
     Previous,
+    /// Enter: the next step; on the last one, "try it yourself" where it is offered.
+    Enter,
     Leave,
 }
 
@@ -64,6 +68,7 @@ impl TourKey {
         match key {
             KeyCode::ArrowRight | KeyCode::PageDown => TourKey::Next,
             KeyCode::ArrowLeft | KeyCode::PageUp => TourKey::Previous,
+            KeyCode::Enter | KeyCode::NumpadEnter => TourKey::Enter,
             _ => TourKey::Leave,
         }
     }
@@ -72,7 +77,9 @@ impl TourKey {
 /// Applies a key to the tour at real time `now`, s.
 pub fn tour_key(tour: &mut Tour, key: TourKey, now: f64) {
     match key {
-        TourKey::Next => {
+        // The tour's panel carries it out (it has the what-if panel to hand over to).
+        TourKey::Enter if tour.step == STEPS - 1 => tour.try_requested = true,
+        TourKey::Next | TourKey::Enter => {
             tour.step = (tour.step + 1) % STEPS;
             tour.step_started_s = now;
             tour.jump = true;
@@ -100,6 +107,7 @@ pub fn add_tour(app: &mut App, demo: bool) {
         steps_shown: 0,
         jump: false,
         try_rect: None,
+        try_requested: false,
     })
     .add_systems(Update, (tour_input, tour_drive).chain())
     .add_systems(EguiPrimaryContextPass, tour_panel);
@@ -593,12 +601,12 @@ pub fn caption_in(step: usize, v: &TourValues, lang: super::plain::Lang) -> Capt
 pub fn tour_chrome(lang: super::plain::Lang) -> (&'static str, &'static str) {
     match lang {
         super::plain::Lang::En => (
-            "➕ Try it yourself: place a new site",
-            "arrow keys: previous or next step · touch, click or press any other key to explore on your own",
+            "➕ Try it yourself: place a new site (Enter)",
+            "arrow keys: previous or next step, Enter: next · touch, click or press any other key to explore on your own",
         ),
         super::plain::Lang::De => (
-            "➕ Selbst ausprobieren: einen neuen Standort setzen",
-            "Pfeiltasten: voriger oder nächster Schritt · tippen, klicken oder eine andere Taste drücken, um selbst zu erkunden",
+            "➕ Selbst ausprobieren: einen neuen Standort setzen (Eingabe)",
+            "Pfeiltasten: voriger oder nächster Schritt, Eingabe: nächster · tippen, klicken oder eine andere Taste drücken, um selbst zu erkunden",
         ),
     }
 }
@@ -703,7 +711,7 @@ fn tour_panel(
             {
                 let b = ui.button(egui::RichText::new(try_label).size(18.0 * s).strong());
                 try_rect = Some([b.rect.min.x, b.rect.min.y, b.rect.width(), b.rect.height()]);
-                if b.clicked() {
+                if b.clicked() || std::mem::take(&mut tour.try_requested) {
                     try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
                 }
             }
@@ -711,6 +719,10 @@ fn tour_panel(
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
             ui.label(egui::RichText::new(hint).size(13.0 * s).weak());
         });
+    // Enter asked for it where there is nothing to hand over to (the embedded page): forget it.
+    if tour.try_requested {
+        tour.try_requested = false;
+    }
     let try_rect = try_rect.filter(|_| tour.active);
     if tour.try_rect != try_rect {
         tour.try_rect = try_rect;
@@ -733,6 +745,7 @@ mod tests {
             steps_shown: 1,
             jump: false,
             try_rect: None,
+            try_requested: false,
         };
         tour_key(&mut t, TourKey::of(KeyCode::ArrowLeft), 3.0);
         assert_eq!((t.step, t.active, t.jump), (STEPS - 1, true, true));
@@ -740,6 +753,12 @@ mod tests {
         tour_key(&mut t, TourKey::of(KeyCode::ArrowRight), 4.0);
         tour_key(&mut t, TourKey::of(KeyCode::PageDown), 5.0);
         assert_eq!((t.step, t.active), (1, true));
+        // Enter is the next step, and on the last one asks for "try it yourself".
+        tour_key(&mut t, TourKey::of(KeyCode::Enter), 5.5);
+        assert_eq!((t.step, t.active, t.try_requested), (2, true, false));
+        t.step = STEPS - 1;
+        tour_key(&mut t, TourKey::of(KeyCode::NumpadEnter), 5.7);
+        assert_eq!((t.step, t.active, t.try_requested), (STEPS - 1, true, true));
         tour_key(&mut t, TourKey::of(KeyCode::Escape), 6.0);
         assert!(!t.active);
         assert_eq!(t.last_input_s, 6.0);
