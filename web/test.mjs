@@ -199,6 +199,8 @@ if (part('main')) {
   await page.waitForFunction(() => /Wohnungen/.test(document.getElementById('numbers')?.textContent ?? ''), null, { timeout: 60000 }).catch(() => {});
   result.embed_numbers_text = await page.textContent('#numbers');
   result.embed_html_lang = await page.evaluate(() => document.documentElement.lang);
+  result.embed_page_words = await page.evaluate(() => ['share', 'share-copy', 'drop'].map(id => document.getElementById(id).textContent)
+    .concat([document.getElementById('numbers').getAttribute('aria-label')]));
   await page.screenshot({ path: `${out}/web-embed-de.png`, timeout: 180000 });
   const ff = `embed page: first frame ${result.embed_first_frame_ms.toFixed(0)} ms after navigation`;
   if (fullBuild) check(result.embed_first_frame_ms > 0 && result.embed_first_frame_ms <= 5000, `${ff}, ≤ 5000 ms`);
@@ -206,6 +208,9 @@ if (part('main')) {
   check(/Wohnungen wurden/.test(result.embed_numbers_text ?? '') && /Gebäude am Wärmenetz|Gebäuden am Wärmenetz/.test(result.embed_numbers_text ?? ''),
         `German page: the numbers as German text: "${(result.embed_numbers_text ?? '').slice(0, 90)}…"`);
   check(result.embed_html_lang === 'de', `German page: <html lang="${result.embed_html_lang}">`);
+  check(JSON.stringify(result.embed_page_words) === JSON.stringify(['Teilen', 'Link kopieren',
+        'Eine Szene (.ron) oder Quartiersdaten (.osm, .geojson, .city.json) hier ablegen, um sie zu öffnen', 'Die Zahlen der Stadt']),
+        `German page: the page's own words in German (${result.embed_page_words.join(' · ').slice(0, 60)}…)`);
   check(errors.length === 0, `embed: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
   await page.close();
 }
