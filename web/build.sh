@@ -33,7 +33,7 @@ fi
 # (the same module from any checkout; a little smaller).
 remap="--remap-path-prefix=$PWD=/qtwin"
 for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
-  [ -d "$d" ] && remap="$remap --remap-path-prefix=${d%/}=/crates"
+  if [ -d "$d" ]; then remap="$remap --remap-path-prefix=${d%/}=/crates"; fi
 done
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:--C target-feature=+simd128 $remap}"
 profile="${QTWIN_WEB_PROFILE:-web}"

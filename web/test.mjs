@@ -248,21 +248,21 @@ if (part('tryit')) {
   r.step = Number(await data(page, 'tourStep'));
   await page.waitForFunction(() => (document.body.dataset.tourTry ?? '') !== '', null, { timeout: 30000 }).catch(() => {});
   r.button = await data(page, 'tourTry');
-  const box = await page.locator('#qtwin').boundingBox();
-  const waitFrames = async n => {
-    const f = Number(await data(page, 'frames'));
-    await page.waitForFunction(([f, n]) => Number(document.body.dataset.frames) >= f + n, [f, n], { timeout: 30000 }).catch(() => {});
-  };
   // Pressed with Enter (the tour's key for it) at once, within the step's 9 s: egui takes a click
   // only when its press and release are under 0.8 s apart in its frame clock, which software
   // WebGL's second-long frames break, so the button is not clicked with the mouse here.
   await page.keyboard.press('Enter');
   await page.waitForSelector('body[data-planner-mode="new-site"]', { timeout: 30000 }).catch(() => {});
   r.after_button = { step: Number(await data(page, 'tourStep')), mode: await data(page, 'plannerMode'), open: await data(page, 'plannerOpen') };
-  // At once: ?demo is the kiosk, whose tour starts again after 45 s without a click.
-  // The map (right of the what-if window, left of the KPI panel), hovered for two frames first so
-  // that bevy's picking knows what is under the pointer when it is pressed; at under a frame a
-  // second a click can still fall between frames, so up to three, a little apart.
+  // Then at once (?demo is the kiosk, whose tour starts again after 45 s without a click) the map,
+  // right of the what-if window and left of the KPI panel, hovered for two frames first so that
+  // bevy's picking knows what is under the pointer when it is pressed; at under a frame a second a
+  // click can still fall between frames, so up to three, a little apart.
+  const box = await page.locator('#qtwin').boundingBox();
+  const waitFrames = async n => {
+    const f = Number(await data(page, 'frames'));
+    await page.waitForFunction(([f, n]) => Number(document.body.dataset.frames) >= f + n, [f, n], { timeout: 30000 }).catch(() => {});
+  };
   r.map_clicks = 0;
   for (let i = 0; i < 3 && !(await data(page, 'proposalCode')) && (await data(page, 'plannerMode')) === 'new-site'; i++) {
     const [px, py] = [box.x + box.width * (0.62 + 0.03 * i), box.y + box.height * 0.35];

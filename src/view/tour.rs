@@ -676,6 +676,12 @@ fn tour_panel(
     let w = (screen.width() * 0.9).min(760.0);
     let s = (screen.width() / 900.0).clamp(0.75, 1.3);
     let mut try_rect = None;
+    // Enter on the last step (tour_key) presses the button; where there is none (the embedded
+    // page) it is forgotten.
+    let enter_pressed = tour.try_requested;
+    if enter_pressed {
+        tour.try_requested = false;
+    }
     egui::Window::new("tour")
         .title_bar(false)
         .resizable(false)
@@ -711,7 +717,7 @@ fn tour_panel(
             {
                 let b = ui.button(egui::RichText::new(try_label).size(18.0 * s).strong());
                 try_rect = Some([b.rect.min.x, b.rect.min.y, b.rect.width(), b.rect.height()]);
-                if b.clicked() || std::mem::take(&mut tour.try_requested) {
+                if b.clicked() || enter_pressed {
                     try_it_yourself(&mut tour, planner, time.elapsed_secs_f64());
                 }
             }
@@ -719,10 +725,6 @@ fn tour_panel(
             ui.add(egui::ProgressBar::new(p as f32).desired_height(4.0));
             ui.label(egui::RichText::new(hint).size(13.0 * s).weak());
         });
-    // Enter asked for it where there is nothing to hand over to (the embedded page): forget it.
-    if tour.try_requested {
-        tour.try_requested = false;
-    }
     let try_rect = try_rect.filter(|_| tour.active);
     if tour.try_rect != try_rect {
         tour.try_rect = try_rect;
