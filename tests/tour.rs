@@ -109,7 +109,7 @@ fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
     );
     assert!(
         c.text
-            .contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6))
+            .contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6, qtwin::view::plain::Lang::En))
     );
     // The last step is still the site outage.
     assert!(

@@ -483,6 +483,7 @@ if (part('proposal')) {
     ['too long', `#p=${'A'.repeat(2001)}`, m => m.includes('too long') && m.includes('2001 characters, over the limit of 2000')],
     ['newer version', `#p=${forge(2)}`, m => m.includes('made by a newer qtwin (link format 2')],
     ['another scene', `?scene=other.ron#p=${r.code}`, m => m.includes('made for another scene')],
+    ['damaged, German page', `?lang=de#p=${flipped}`, m => m.includes('Der Vorschlagslink ist beschädigt')],
   ]) {
     const { page, errors } = await open(path);
     await page.waitForSelector('body[data-proposal-status]', { timeout: 120000 });
@@ -495,7 +496,8 @@ if (part('proposal')) {
     const scene = await data(page, 'sceneName');
     if (key === 'damaged') await page.screenshot({ path: `${out}/web-proposal-damaged.png`, timeout: 180000 });
     r.bad[key] = { status, message: msg, frames: [live.from, live.to], console_errors: errors };
-    check(status === 'error' && expect(msg ?? '') && banner === msg && msg.endsWith('The city opens unchanged.'),
+    const unchanged = key.endsWith('German page') ? 'Die Stadt öffnet unverändert.' : 'The city opens unchanged.';
+    check(status === 'error' && expect(msg ?? '') && banner === msg && msg.endsWith(unchanged),
           `${key} link: ${(msg ?? '(no message)').slice(0, 150)}`);
     check(live.ok && compared === null && scene === 'Riverside', `${key} link: the unchanged city runs (frames ${live.from} → ${live.to}, no edits)`);
     check(fatal(errors).length === 0, `${key} link: no panic or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);

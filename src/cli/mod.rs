@@ -102,7 +102,7 @@ pub enum Command {
         /// Open the KPI panel for residents: what a household would notice, in plain words.
         #[arg(long)]
         plain: bool,
-        /// Language of the residents' panel and the tour: en or de.
+        /// Language of the panels, the tour and the residents' panel: en or de.
         #[arg(long, default_value = "en")]
         lang: String,
         /// The embeddable page: no panels or tool buttons; the guided tour, or with --camera or

@@ -13,6 +13,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use super::words::{tf, tr, tr_any};
 use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
 use super::world3d::to3;
@@ -147,6 +148,9 @@ fn do_rewind(world: &mut World) {
         .entries
         .clone();
     let until_tick = world.resource::<SimClock>().tick;
+    let lang = world
+        .get_resource::<super::Audience>()
+        .map_or(super::plain::Lang::En, |a| a.lang);
     let msg = match crate::snapshot::rewind(world, t) {
         Some(at) => {
             if replay {
@@ -161,16 +165,17 @@ fn do_rewind(world: &mut World) {
                     until_tick,
                     active: true,
                 };
-                format!(
+                tf(
+                    lang,
                     "replaying from {:.1} h at 3600×, the session's actions as they were made",
-                    at / 3600.0
+                    &[&(at / 3600.0)],
                 )
             } else {
                 world.resource_mut::<Replay>().active = false;
-                format!("rewound to {:.1} h", at / 3600.0)
+                tf(lang, "rewound to {:.1} h", &[&(at / 3600.0)])
             }
         }
-        None => "no snapshot at or before that time".to_string(),
+        None => tr(lang, "no snapshot at or before that time").to_string(),
     };
     world.resource_mut::<ControlRoom>().status = msg;
 }
@@ -309,6 +314,7 @@ type SessionView<'w> = (
     Option<Res<'w, crate::alarms::Sensors>>,
     Option<Res<'w, super::tour::Tour>>,
     Res<'w, super::camera::RightPanelWidth>,
+    Res<'w, super::Audience>,
 );
 
 #[allow(clippy::too_many_arguments)]
@@ -327,9 +333,10 @@ fn control_room_panel(
         Res<ActionLog>,
         Option<Res<RewindStore>>,
     ),
-    (session, score, sensors, tour, right_w): SessionView<'_>,
+    (session, score, sensors, tour, right_w, audience): SessionView<'_>,
     mut listed: Local<(Option<bevy::ecs::change_detection::Tick>, Vec<AlarmRow>)>,
 ) -> Result {
+    let lang = audience.lang;
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.
     if tour.is_some_and(|t| t.active) {
@@ -351,20 +358,23 @@ fn control_room_panel(
         })
         .count();
     // The toggles, bottom right beside the planner's.
+    let planner_w = ctx
+        .data(|d| d.get_temp::<f32>(egui::Id::new(super::planner::PLANNER_BUTTON_W)))
+        .unwrap_or(120.0);
     egui::Area::new(egui::Id::new("control_room_buttons"))
         .anchor(
             egui::Align2::RIGHT_BOTTOM,
-            egui::vec2(-140.0 - right_w.0, -12.0),
+            egui::vec2(-12.0 - planner_w - 8.0 - right_w.0, -12.0),
         )
         .show(&ctx, |ui| {
             super::ui::toolbar_frame().show(ui, |ui| {
                 ui.horizontal(|ui| {
                     let label = if unacked > 0 {
-                        egui::RichText::new(format!("🔔 Alarms ({unacked})"))
+                        egui::RichText::new(tf(lang, "🔔 Alarms ({})", &[&unacked]))
                             .size(16.0)
                             .color(egui::Color32::from_rgb(240, 80, 40))
                     } else {
-                        egui::RichText::new(format!("🔔 Alarms ({})", rows.len())).size(16.0)
+                        egui::RichText::new(tf(lang, "🔔 Alarms ({})", &[&(rows.len())])).size(16.0)
                     };
                     if ui.selectable_label(room.alarms_open, label).clicked() {
                         room.alarms_open = !room.alarms_open;
@@ -372,7 +382,7 @@ fn control_room_panel(
                     if ui
                         .selectable_label(
                             room.instructor_open,
-                            egui::RichText::new("🛠 Operate").size(16.0),
+                            egui::RichText::new(tr(lang, "🛠 Operate")).size(16.0),
                         )
                         .clicked()
                     {
@@ -384,7 +394,7 @@ fn control_room_panel(
 
     // ---- the alarm list
     if room.alarms_open && (!rows.is_empty() || alarms.flooding()) {
-        egui::Window::new(format!("Alarms — {} active, {unacked} unacknowledged", rows.len()))
+        egui::Window::new(tf(lang, "Alarms — {} active, {} unacknowledged", &[&rows.len(), &unacked]))
             .default_pos(egui::pos2(240.0, 60.0))
             .default_size(egui::vec2(700.0, 160.0))
             .vscroll(true)
@@ -392,41 +402,38 @@ fn control_room_panel(
                 if alarms.flooding() {
                     ui.colored_label(
                         egui::Color32::from_rgb(220, 30, 30),
-                        egui::RichText::new(format!(
-                            "ALARM FLOOD: {:.0} alarms in the last 10 minutes — deal with the critical ones first",
-                            alarms.recent_rate()
-                        ))
+                        egui::RichText::new(tf(lang, "ALARM FLOOD: {:.0} alarms in the last 10 minutes — deal with the critical ones first", &[&(alarms.recent_rate())]))
                         .strong(),
                     );
                 }
                 ui.horizontal(|ui| {
-                    if ui.button("acknowledge all").clicked() {
+                    if ui.button(tr(lang, "acknowledge all")).clicked() {
                         queue.operator(OperatorAction::AcknowledgeAll);
                     }
-                    ui.label(egui::RichText::new("values are as measured: sensors can drift or freeze").small().weak());
+                    ui.label(egui::RichText::new(tr(lang, "values are as measured: sensors can drift or freeze")).small().weak());
                 });
                 egui::Grid::new("alarms").striped(true).show(ui, |ui| {
                     for r in rows {
                         let col = priority_color(r.priority);
                         let flashing = matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged);
-                        ui.colored_label(col, format!("{:?}", r.priority));
+                        ui.colored_label(col, tr_any(lang, &format!("{:?}", r.priority)).to_string());
                         ui.label(r.raised_s.map_or("—".into(), hm));
                         let text = egui::RichText::new(format!("{} · {}", r.object, r.message));
                         ui.label(if flashing { text.strong() } else { text });
-                        ui.label(format!("{:.1}", r.value));
-                        ui.label(format!("{:?}", r.state));
+                        ui.label(tf(lang, "{:.1}", &[&r.value]));
+                        ui.label(tr_any(lang, &format!("{:?}", r.state)).to_string());
                         ui.horizontal(|ui| {
-                            if ui.small_button("ack").clicked() {
+                            if ui.small_button(tr(lang, "ack")).clicked() {
                                 queue.operator(OperatorAction::Acknowledge(r.id.clone()));
                             }
                             if r.state == AlarmState::Shelved {
-                                if ui.small_button("unshelve").clicked() {
+                                if ui.small_button(tr(lang, "unshelve")).clicked() {
                                     queue.operator(OperatorAction::Unshelve(r.id.clone()));
                                 }
-                            } else if ui.small_button("shelve").on_hover_text("30 minutes").clicked() {
+                            } else if ui.small_button(tr(lang, "shelve")).on_hover_text(tr(lang, "30 minutes")).clicked() {
                                 queue.operator(OperatorAction::Shelve { alarm: r.id.clone(), duration_s: 1800.0 });
                             }
-                            if ui.small_button("go to").clicked()
+                            if ui.small_button(tr(lang, "go to")).clicked()
                                 && let Some(p) = object_position(&spec.scene, &net, &r.object)
                             {
                                 for mut cam in &mut cams {
@@ -455,7 +462,7 @@ fn control_room_panel(
             }?;
             Some((p.kind, id))
         });
-        egui::Window::new("Operate")
+        egui::Window::new(tr(lang, "Operate"))
             .default_pos(egui::pos2(240.0, 420.0))
             .default_width(420.0)
             .vscroll(true)
@@ -463,30 +470,30 @@ fn control_room_panel(
                 if !room.status.is_empty() {
                     ui.label(egui::RichText::new(&room.status).italics());
                 }
-                ui.heading("Operator");
+                ui.heading(tr(lang, "Operator"));
                 match &picked_id {
                     None => {
-                        ui.label("select a pipe, site or plant on the map for its actions");
+                        ui.label(tr(lang, "select a pipe, site or plant on the map for its actions"));
                     }
                     Some((kind, id)) => {
-                        ui.label(egui::RichText::new(format!("{kind:?} {id}")).strong());
+                        ui.label(egui::RichText::new(format!("{} {id}", tr_any(lang, &format!("{kind:?}")))).strong());
                         ui.horizontal_wrapped(|ui| match kind {
                             Kind::Pipe => {
-                                if ui.button("close valves (isolate)").clicked() {
+                                if ui.button(tr(lang, "close valves (isolate)")).clicked() {
                                     queue.operator(OperatorAction::CloseValve(id.clone()));
                                 }
-                                if ui.button("open valves").clicked() {
+                                if ui.button(tr(lang, "open valves")).clicked() {
                                     queue.operator(OperatorAction::OpenValve(id.clone()));
                                 }
                             }
                             Kind::Site => {
                                 for (label, a) in [
-                                    ("drain jobs", OperatorAction::DrainSite(id.clone())),
-                                    ("resume jobs", OperatorAction::ResumeSite(id.clone())),
-                                    ("on battery", OperatorAction::SiteOnBattery(id.clone())),
-                                    ("off battery", OperatorAction::SiteOffBattery(id.clone())),
-                                    ("safe shutdown", OperatorAction::ShutDownSite(id.clone())),
-                                    ("start", OperatorAction::StartSite(id.clone())),
+                                    (tr(lang, "drain jobs"), OperatorAction::DrainSite(id.clone())),
+                                    (tr(lang, "resume jobs"), OperatorAction::ResumeSite(id.clone())),
+                                    (tr(lang, "on battery"), OperatorAction::SiteOnBattery(id.clone())),
+                                    (tr(lang, "off battery"), OperatorAction::SiteOffBattery(id.clone())),
+                                    (tr(lang, "safe shutdown"), OperatorAction::ShutDownSite(id.clone())),
+                                    (tr(lang, "start"), OperatorAction::StartSite(id.clone())),
                                 ] {
                                     if ui.button(label).clicked() {
                                         queue.operator(a);
@@ -500,66 +507,66 @@ fn control_room_panel(
                                 } else {
                                     (OperatorAction::StartPlant(id.clone()), OperatorAction::StopPlant(id.clone()))
                                 };
-                                if ui.button("start").clicked() {
+                                if ui.button(tr(lang, "start")).clicked() {
                                     queue.operator(start);
                                 }
-                                if ui.button("stop").clicked() {
+                                if ui.button(tr(lang, "stop")).clicked() {
                                     queue.operator(stop);
                                 }
                                 ui.add(egui::DragValue::new(&mut room.supply_setpoint_c).range(50.0..=110.0).suffix(" °C"));
-                                if ui.button("set supply temperature").clicked() {
+                                if ui.button(tr(lang, "set supply temperature")).clicked() {
                                     queue.operator(OperatorAction::SetSupplyTemp { plant: id.clone(), temp_c: room.supply_setpoint_c });
                                 }
-                                if ui.button("back to the curve").clicked() {
+                                if ui.button(tr(lang, "back to the curve")).clicked() {
                                     queue.operator(OperatorAction::ResetSupplyTemp(id.clone()));
                                 }
                             }
                             _ => {
-                                ui.label("no operator action on this object");
+                                ui.label(tr(lang, "no operator action on this object"));
                             }
                         });
                     }
                 }
                 ui.horizontal(|ui| {
                     ui.add(egui::DragValue::new(&mut room.pump_dp_kpa).range(30.0..=600.0).suffix(" kPa"));
-                    if ui.button("set pump Δp").clicked() {
+                    if ui.button(tr(lang, "set pump Δp")).clicked() {
                         queue.operator(OperatorAction::SetPumpDp(room.pump_dp_kpa * 1e3));
                     }
-                    if ui.button("reset").clicked() {
+                    if ui.button(tr(lang, "reset")).clicked() {
                         queue.operator(OperatorAction::ResetPumpDp);
                     }
                 });
                 ui.horizontal(|ui| {
-                    ui.add(egui::Slider::new(&mut room.shed_heat, 0.0..=0.5).text("shed heat"));
-                    if ui.button("shed").clicked() {
+                    ui.add(egui::Slider::new(&mut room.shed_heat, 0.0..=0.5).text(tr(lang, "shed heat")));
+                    if ui.button(tr(lang, "shed")).clicked() {
                         queue.operator(OperatorAction::ShedHeat(room.shed_heat));
                     }
                 });
                 let active: Vec<_> = faults.active().cloned().collect();
                 if !active.is_empty() {
-                    ui.label(egui::RichText::new("Failures").strong());
+                    ui.label(egui::RichText::new(tr(lang, "Failures")).strong());
                 }
                 for f in &active {
                     ui.horizontal_wrapped(|ui| {
-                        ui.label(format!("{} on {} since {}", f.spec.id, f.spec.kind.object(), hm(f.started_s)));
+                        ui.label(tf(lang, "{} on {} since {}", &[&f.spec.id, &(f.spec.kind.object()), &(hm(f.started_s))]));
                         match f.repair_due_s() {
                             Some(t) => {
-                                ui.label(format!("repair due {}", hm(t)));
+                                ui.label(tf(lang, "repair due {}", &[&(hm(t))]));
                             }
                             None => {
-                                if ui.button("dispatch a crew").clicked() {
+                                if ui.button(tr(lang, "dispatch a crew")).clicked() {
                                     queue.operator(OperatorAction::DispatchRepair(f.spec.id.clone()));
                                 }
                             }
                         }
                     });
                 }
-                ui.collapsing(format!("action log ({})", log.entries.len()), |ui| {
+                ui.collapsing(tf(lang, "action log ({})", &[&(log.entries.len())]), |ui| {
                     for e in log.entries.iter().rev().take(30) {
                         ui.horizontal_wrapped(|ui| {
-                            ui.label(format!("{} {:?}{}", hm(e.time_s), e.command, if e.done { "" } else { " (not done)" }));
+                            ui.label(format!("{} {:?}{}", hm(e.time_s), e.command, if e.done { "" } else { tr(lang, " (not done)") }));
                             if let Some(u) = &e.undo
-                                && ui.small_button("undo").clicked()
+                                && ui.small_button(tr(lang, "undo")).clicked()
                             {
                                 queue.operator(u.clone());
                             }
@@ -568,12 +575,12 @@ fn control_room_panel(
                 });
 
                 ui.separator();
-                ui.heading("Instructor");
+                ui.heading(tr(lang, "Instructor"));
                 ui.horizontal(|ui| {
-                    if ui.button(if ctl.paused { "▶ run" } else { "❄ freeze" }).clicked() {
+                    if ui.button(if ctl.paused { tr(lang, "▶ run") } else { tr(lang, "❄ freeze") }).clicked() {
                         ctl.paused = !ctl.paused;
                     }
-                    ui.add(egui::DragValue::new(&mut room.repair_s).range(60.0..=86_400.0).suffix(" s repair"));
+                    ui.add(egui::DragValue::new(&mut room.repair_s).range(60.0..=86_400.0).suffix(tr(lang, " s repair")));
                 });
                 if let Some((kind, id)) = &picked_id {
                     let mut kinds: Vec<(&str, FaultKind)> = Vec::new();
@@ -604,12 +611,13 @@ fn control_room_panel(
                         }
                     }
                     ui.horizontal_wrapped(|ui| {
-                        ui.label(format!("inject on {id}:"));
+                        ui.label(tf(lang, "inject on {}:", &[id]));
                         for (label, k) in kinds {
                             let tip = match &k {
                                 FaultKind::SensorFreeze { sensor } | FaultKind::SensorDrift { sensor, .. } => sensor.clone(),
                                 _ => String::new(),
                             };
+                            let label = tr(lang, label);
                             if ui.button(label).on_hover_text(tip).clicked() {
                                 let fid = format!("f{}", room.fault_seq);
                                 room.fault_seq += 1;
@@ -620,14 +628,14 @@ fn control_room_panel(
                                     repair_s: room.repair_s,
                                     repair: Repair::Crew,
                                 }));
-                                room.status = format!("injected {fid}: {label} on {id}");
+                                room.status = tf(lang, "injected {}: {} on {}", &[&fid, &label, id]);
                             }
                         }
                     });
                 }
                 if let Some(g) = &spec.scene.grid {
                     ui.horizontal_wrapped(|ui| {
-                        ui.label("feeder outage:");
+                        ui.label(tr(lang, "feeder outage:"));
                         for f in g.feeders.iter().take(12) {
                             if ui.small_button(&f.id).clicked() {
                                 let fid = format!("f{}", room.fault_seq);
@@ -639,13 +647,13 @@ fn control_room_panel(
                                     repair_s: room.repair_s,
                                     repair: Repair::Crew,
                                 }));
-                                room.status = format!("injected {fid}: outage of feeder {}", f.id);
+                                room.status = tf(lang, "injected {}: outage of feeder {}", &[&fid, &f.id]);
                             }
                         }
                     });
                 }
                 for f in &active {
-                    if ui.small_button(format!("clear {} now", f.spec.id)).clicked() {
+                    if ui.small_button(tf(lang, "clear {} now", &[&f.spec.id])).clicked() {
                         queue.instructor(InstructorCommand::Clear(f.spec.id.clone()));
                     }
                 }
@@ -657,19 +665,19 @@ fn control_room_panel(
                             ui.add(
                                 egui::Slider::new(&mut room.rewind_to_s, *first..=*last)
                                     .custom_formatter(|v, _| hm(v))
-                                    .text("rewind to"),
+                                    .text(tr(lang, "rewind to")),
                             );
-                            if ui.button("⏮ rewind").on_hover_text("go back and take over from there").clicked() {
+                            if ui.button(tr(lang, "⏮ rewind")).on_hover_text(tr(lang, "go back and take over from there")).clicked() {
                                 rewind.0 = Some((room.rewind_to_s, false));
                                 ctl.paused = true;
                             }
-                            if ui.button("⏩ replay").on_hover_text("go back and replay the session at 3600×, with its actions, up to now").clicked() {
+                            if ui.button(tr(lang, "⏩ replay")).on_hover_text(tr(lang, "go back and replay the session at 3600×, with its actions, up to now")).clicked() {
                                 rewind.0 = Some((room.rewind_to_s, true));
                                 ctl.paused = false;
                                 ctl.speed = 3600.0;
                             }
                         });
-                        ui.label(egui::RichText::new(format!("{} snapshots, every {:.0} simulated minutes", times.len(), store.every_s / 60.0)).small());
+                        ui.label(egui::RichText::new(tf(lang, "{} snapshots, every {:.0} simulated minutes", &[&(times.len()), &(store.every_s / 60.0)])).small());
                     }
                 }
             });
@@ -684,7 +692,7 @@ fn control_room_panel(
             room.debrief_open = true;
             ctl.paused = true;
         }
-        egui::Window::new(format!("Training: {}", s.scenario))
+        egui::Window::new(tf(lang, "Training: {}", &[&s.scenario]))
             .default_pos(egui::pos2(
                 240.0,
                 (ctx.content_rect().height() - 330.0).max(240.0),
@@ -692,47 +700,26 @@ fn control_room_panel(
             .default_width(360.0)
             .show(&ctx, |ui| {
                 if t < 0.0 {
-                    ui.label(format!(
-                        "warming up the city… the session starts in {:.0} min",
-                        -t / 60.0
-                    ));
+                    ui.label(tf(lang, "warming up the city… the session starts in {:.0} min", &[&(-t / 60.0)]));
                     return;
                 }
-                ui.label(format!(
-                    "session time {} of {}",
-                    hm(t.max(0.0)),
-                    hm(s.end_s - s.start_s)
-                ));
-                ui.label(format!(
-                    "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}",
-                    s.objectives.min_supply_temp_c,
-                    s.objectives.restore_within_s / 60.0,
-                    if s.objectives.no_job_lost {
-                        " · no quantum job lost"
+                ui.label(tf(lang, "session time {} of {}", &[&(hm(t.max(0.0))), &(hm(s.end_s - s.start_s))]));
+                ui.label(tf(lang, "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}", &[&s.objectives.min_supply_temp_c, &(s.objectives.restore_within_s / 60.0), &(if s.objectives.no_job_lost {
+                        tr(lang, " · no quantum job lost")
                     } else {
                         ""
-                    }
-                ));
+                    })]));
                 let Some(r) = &score.0 else { return };
                 ui.label(
-                    egui::RichText::new(format!("score so far {:.1}", r.score))
+                    egui::RichText::new(tf(lang, "score so far {:.1}", &[&r.score]))
                         .size(20.0)
                         .strong(),
                 );
-                ui.label(format!(
-                    "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints",
-                    r.metrics.minutes_out_of_limits,
-                    r.metrics.unmet_heat_kwh,
-                    r.metrics.jobs_missed,
-                    r.metrics.hints_used
-                ));
+                ui.label(tf(lang, "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints", &[&r.metrics.minutes_out_of_limits, &r.metrics.unmet_heat_kwh, &r.metrics.jobs_missed, &r.metrics.hints_used]));
                 let available: Vec<_> = s.hints.iter().filter(|h| h.after_s <= t).collect();
                 if room.hints_shown < available.len()
                     && ui
-                        .button(format!(
-                            "💡 hint ({} available, costs points)",
-                            available.len() - room.hints_shown
-                        ))
+                        .button(tf(lang, "💡 hint ({} available, costs points)", &[&(available.len() - room.hints_shown)]))
                         .clicked()
                 {
                     room.hints_shown += 1;
@@ -741,7 +728,7 @@ fn control_room_panel(
                 for h in available.iter().take(room.hints_shown) {
                     ui.label(egui::RichText::new(format!("💡 {}", h.text)).italics());
                 }
-                if ui.button("debrief").clicked() {
+                if ui.button(tr(lang, "debrief")).clicked() {
                     room.debrief_open = true;
                 }
             });
@@ -749,56 +736,45 @@ fn control_room_panel(
             && let Some(r) = score.0.clone()
         {
             let mut open = room.debrief_open;
-            egui::Window::new("Debrief")
+            egui::Window::new(tr(lang, "Debrief"))
                 .open(&mut open)
                 .default_width(620.0)
                 .vscroll(true)
                 .show(&ctx, |ui| {
-                    ui.label(egui::RichText::new(format!("{} — score {:.1}", s.scenario, r.score)).size(22.0).strong());
+                    ui.label(egui::RichText::new(tf(lang, "{} — score {:.1}", &[&s.scenario, &r.score])).size(22.0).strong());
                     let ok = |b: bool| if b { "✔" } else { "✖" };
-                    ui.label(format!(
-                        "{} supply kept above {:.0} °C · {} no job lost · {} restored within {:.0} min",
-                        ok(r.objectives_met.supply_kept_above_min),
-                        s.objectives.min_supply_temp_c,
-                        ok(r.objectives_met.no_job_lost),
-                        ok(r.objectives_met.restored_in_time),
-                        s.objectives.restore_within_s / 60.0
-                    ));
+                    ui.label(tf(lang, "{} supply kept above {:.0} °C · {} no job lost · {} restored within {:.0} min", &[&(ok(r.objectives_met.supply_kept_above_min)), &s.objectives.min_supply_temp_c, &(ok(r.objectives_met.no_job_lost)), &(ok(r.objectives_met.restored_in_time)), &(s.objectives.restore_within_s / 60.0)]));
                     let p = &r.penalties;
                     egui::Grid::new("penalties").striped(true).show(ui, |ui| {
                         for (name, v) in [
-                            ("time out of limits", p.out_of_limits),
-                            ("unmet heat", p.unmet_heat),
-                            ("jobs missed", p.jobs_missed),
-                            ("response time to alarms", p.response_time),
-                            ("hints used", p.hints),
-                            ("late restore", p.late_restore),
+                            (tr(lang, "time out of limits"), p.out_of_limits),
+                            (tr(lang, "unmet heat"), p.unmet_heat),
+                            (tr(lang, "jobs missed"), p.jobs_missed),
+                            (tr(lang, "response time to alarms"), p.response_time),
+                            (tr(lang, "hints used"), p.hints),
+                            (tr(lang, "late restore"), p.late_restore),
                         ] {
                             ui.label(name);
-                            ui.label(format!("−{v:.1}"));
+                            ui.label(tf(lang, "−{:.1}", &[&v]));
                             ui.end_row();
                         }
                     });
                     let m = &r.metrics;
-                    ui.label(format!(
-                        "restored after {} · mean alarm response {:.0} s ({} of {} important alarms acknowledged) · {} floods · leak {:.0} kg of water",
-                        m.restore_time_s.map_or("— (not restored)".into(), |x| format!("{:.0} min", x / 60.0)),
-                        m.mean_response_s, m.important_alarms_acknowledged, m.important_alarms, m.floods, m.leak_water_kg
-                    ));
+                    ui.label(tf(lang, "restored after {} · mean alarm response {:.0} s ({} of {} important alarms acknowledged) · {} floods · leak {:.0} kg of water", &[&(m.restore_time_s.map_or(tr(lang, "— (not restored)").into(), |x| tf(lang, "{:.0} min", &[&(x / 60.0)]))), &m.mean_response_s, &m.important_alarms_acknowledged, &m.important_alarms, &m.floods, &m.leak_water_kg]));
                     ui.separator();
-                    ui.label(egui::RichText::new("Timeline").strong());
+                    ui.label(egui::RichText::new(tr(lang, "Timeline")).strong());
                     let mut lines: Vec<(f64, String)> = Vec::new();
                     for f in &faults.records {
-                        lines.push((f.started_s, format!("FAILURE {} ({:?})", f.spec.id, f.spec.kind)));
+                        lines.push((f.started_s, tf(lang, "FAILURE {} ({})", &[&f.spec.id, &format!("{:?}", f.spec.kind)])));
                         if let Some(t) = f.repaired_s {
-                            lines.push((t, format!("repaired {}", f.spec.id)));
+                            lines.push((t, tf(lang, "repaired {}", &[&f.spec.id])));
                         }
                     }
                     for e in alarms.events.iter().filter(|e| e.priority >= Priority::High).take(200) {
-                        lines.push((e.time_s, format!("alarm {:?} {} {:?}", e.kind, e.alarm, e.priority)));
+                        lines.push((e.time_s, tf(lang, "alarm {} {} {}", &[&format!("{:?}", e.kind), &e.alarm, &tr_any(lang, &format!("{:?}", e.priority))])));
                     }
                     for e in &log.entries {
-                        lines.push((e.time_s, format!("ACTION {:?}", e.command)));
+                        lines.push((e.time_s, tf(lang, "ACTION {}", &[&format!("{:?}", e.command)])));
                     }
                     lines.sort_by(|a, b| a.0.total_cmp(&b.0));
                     egui::ScrollArea::vertical().max_height(180.0).show(ui, |ui| {
@@ -810,21 +786,21 @@ fn control_room_panel(
                     let th = |f: &dyn Fn(&crate::training::SeriesRow) -> f64| -> Vec<[f64; 2]> {
                         s.series.iter().map(|x| [(x.time_s - s.start_s) / 60.0, f(x)]).collect()
                     };
-                    ui.label("lowest supply temperature at a consumer (°C): true and as measured; minutes");
+                    ui.label(tr(lang, "lowest supply temperature at a consumer (°C): true and as measured; minutes"));
                     Plot::new("deb_supply").height(120.0).legend(Legend::default()).show(ui, |pl| {
-                        pl.line(series_line("true", th(&|x| x.min_supply_temp_c_true)));
-                        pl.line(series_line("measured", th(&|x| x.min_supply_temp_c_measured)));
+                        pl.line(series_line(tr(lang, "true"), th(&|x| x.min_supply_temp_c_true)));
+                        pl.line(series_line(tr(lang, "measured"), th(&|x| x.min_supply_temp_c_measured)));
                     });
-                    ui.label("unmet heat (kW) and network flow (kg/s)");
+                    ui.label(tr(lang, "unmet heat (kW) and network flow (kg/s)"));
                     Plot::new("deb_unmet").height(110.0).legend(Legend::default()).show(ui, |pl| {
-                        pl.line(series_line("unmet kW", th(&|x| x.unmet_heat_w / 1e3)));
-                        pl.line(series_line("flow kg/s", th(&|x| x.network_flow_kg_s)));
+                        pl.line(series_line(tr(lang, "unmet kW"), th(&|x| x.unmet_heat_w / 1e3)));
+                        pl.line(series_line(tr(lang, "flow kg/s"), th(&|x| x.network_flow_kg_s)));
                     });
-                    ui.label("static pressure (bar): true and measured; alarms unacknowledged");
+                    ui.label(tr(lang, "static pressure (bar): true and measured; alarms unacknowledged"));
                     Plot::new("deb_p").height(110.0).legend(Legend::default()).show(ui, |pl| {
-                        pl.line(series_line("true", th(&|x| x.static_pressure_pa_true / 1e5)));
-                        pl.line(series_line("measured", th(&|x| x.static_pressure_pa_measured / 1e5)));
-                        pl.line(series_line("unacked alarms", th(&|x| x.alarms_unacknowledged as f64)));
+                        pl.line(series_line(tr(lang, "true"), th(&|x| x.static_pressure_pa_true / 1e5)));
+                        pl.line(series_line(tr(lang, "measured"), th(&|x| x.static_pressure_pa_measured / 1e5)));
+                        pl.line(series_line(tr(lang, "unacked alarms"), th(&|x| x.alarms_unacknowledged as f64)));
                     });
                 });
             room.debrief_open = open;

@@ -25,6 +25,7 @@ pub mod tour;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+pub mod words;
 pub mod world3d;
 
 use std::path::PathBuf;

@@ -19,6 +19,8 @@ use bevy_egui::{EguiContexts, egui};
 use egui_plot::{Legend, Plot};
 
 use super::camera::PointerOverUi;
+use super::plain::Lang;
+use super::words::{tf, tr};
 use super::ui::Selection;
 use super::world3d::{self, to3};
 use crate::base::{Kind, SceneSpec, SimClock};
@@ -212,6 +214,7 @@ pub fn add_planner(app: &mut App, scene: &Scene) {
 /// Carries out the panel's requests on the world.
 pub fn apply_requests(world: &mut World) {
     let requests = std::mem::take(&mut world.resource_mut::<Planner>().requests);
+    let lang = page_lang(world);
     for r in requests {
         let (done0, undone0) = {
             let p = world.resource::<Planner>();
@@ -227,11 +230,11 @@ pub fn apply_requests(world: &mut World) {
             PlanRequest::Set(path, value) => {
                 let scene = world.resource::<Planner>().scene.clone();
                 match edit_for(&scene, &path, &value) {
-                    Ok(edit) => push_live(world, edit),
+                    Ok(edit) => push_live(world, edit, lang),
                     Err(e) => format!("{path}={value}: {e}"),
                 }
             }
-            PlanRequest::Edit(edit) => push_live(world, edit),
+            PlanRequest::Edit(edit) => push_live(world, edit, lang),
             PlanRequest::Undo | PlanRequest::Redo => {
                 let undo = matches!(r, PlanRequest::Undo);
                 let mut p = world.resource_mut::<Planner>();
@@ -250,7 +253,7 @@ pub fn apply_requests(world: &mut World) {
                         let scene = p.scene.clone();
                         rebuild_keeping_clock(world, &scene);
                         let clock = world.resource::<SimClock>().clone();
-                        let what = format!("{} {desc}", if undo { "undo:" } else { "redo:" });
+                        let what = format!("{} {desc}", if undo { tr(lang, "undo:") } else { tr(lang, "redo:") });
                         let mut log = world.get_resource_or_insert_with(LiveEdits::default);
                         log.generation += 1;
                         log.log.push(LiveEdit {
@@ -261,7 +264,7 @@ pub fn apply_requests(world: &mut World) {
                         });
                         what
                     }
-                    Ok(None) => "nothing to undo or redo".into(),
+                    Ok(None) => tr(lang, "nothing to undo or redo").into(),
                     Err(e) => format!("{e}"),
                 }
             }
@@ -299,7 +302,14 @@ pub fn apply_requests(world: &mut World) {
 }
 
 /// Applies `edit` to the running world and, if that worked, pushes it on the stack.
-fn push_live(world: &mut World, edit: crate::whatif::Edit) -> String {
+/// The page's language, for the planner's status line.
+fn page_lang(world: &World) -> Lang {
+    world
+        .get_resource::<super::Audience>()
+        .map_or(Lang::En, |a| a.lang)
+}
+
+fn push_live(world: &mut World, edit: crate::whatif::Edit, lang: Lang) -> String {
     match apply_live(world, &edit) {
         Ok(outcome) => {
             let mut p = world.resource_mut::<Planner>();
@@ -309,15 +319,15 @@ fn push_live(world: &mut World, edit: crate::whatif::Edit) -> String {
                     "{} ({})",
                     r.description,
                     match outcome {
-                        LiveOutcome::InPlace => "applied to the running city",
+                        LiveOutcome::InPlace => tr(lang, "applied to the running city"),
                         LiveOutcome::Rebuilt =>
-                            "the network changed: the city was rebuilt, clock kept",
+                            tr(lang, "the network changed: the city was rebuilt, clock kept"),
                     }
                 ),
                 Err(e) => format!("{e}"),
             }
         }
-        Err(e) => format!("not applied: {e}"),
+        Err(e) => tf(lang, "not applied: {}", &[&e]),
     }
 }
 
@@ -557,7 +567,7 @@ fn id_hash(id: &str) -> u64 {
 
 /// Starts "suggest 3 sites": each candidate is judged by a 1-day run against the base, which takes
 /// seconds, so it runs in the background.
-fn start_suggest(p: &mut Planner) {
+fn start_suggest(p: &mut Planner, lang: Lang) {
     let scene = p.scene.clone();
     let job = Arc::new(Mutex::new(None));
     let out = job.clone();
@@ -574,7 +584,7 @@ fn start_suggest(p: &mut Planner) {
     };
     in_background(work);
     p.suggest_job = Some(job);
-    p.status = "suggesting sites: 1-day runs of the best candidates…".into();
+    p.status = tr(lang, "suggesting sites: 1-day runs of the best candidates…").into();
 }
 
 /// The request that places a suggested site: its `sites.<id>.pos=X:Y` edit, which builds the
@@ -592,7 +602,7 @@ fn place_suggestion(edit: &crate::whatif::Edit, pos: [f64; 2]) -> PlanRequest {
 }
 
 /// Takes a finished "suggest" run's result.
-fn poll_suggest(p: &mut Planner) {
+fn poll_suggest(p: &mut Planner, lang: Lang) {
     let Some(job) = &p.suggest_job else { return };
     let Some(r) = job.lock().expect("suggest lock").take() else {
         return;
@@ -600,13 +610,16 @@ fn poll_suggest(p: &mut Planner) {
     p.suggest_job = None;
     match r {
         Ok(s) => {
-            p.status = format!("{} suggestions from 1-day runs", s.len());
+            p.status = tf(lang, "{} suggestions from 1-day runs", &[&s.len()]);
             p.suggestions = s;
             p.show_suitability = true;
         }
         Err(e) => p.status = e,
     }
 }
+
+/// Where the planner's button leaves its width for the control room's toggles (egui's memory).
+pub const PLANNER_BUTTON_W: &str = "planner_button_width";
 
 const INSULATION: [&str; 3] = ["Series1", "Series2", "Series3"];
 
@@ -622,14 +635,16 @@ fn planner_panel(
     mut over_ui: ResMut<PointerOverUi>,
     tour: Option<Res<super::tour::Tour>>,
     right_w: Res<super::camera::RightPanelWidth>,
+    audience: Res<super::Audience>,
 ) -> Result {
+    let lang = audience.lang;
     let ctx = contexts.ctx_mut()?.clone();
     // The guided tour has the screen to itself.
     if tour.is_some_and(|t| t.active) {
         return Ok(());
     }
     let p = &mut *planner;
-    egui::Area::new(egui::Id::new("planner_button"))
+    let button = egui::Area::new(egui::Id::new("planner_button"))
         .anchor(
             egui::Align2::RIGHT_BOTTOM,
             egui::vec2(-12.0 - right_w.0, -12.0),
@@ -637,14 +652,16 @@ fn planner_panel(
         .show(&ctx, |ui| {
             super::ui::toolbar_frame().show(ui, |ui| {
                 if ui
-                    .selectable_label(p.open, egui::RichText::new("✏ What if…").size(16.0))
+                    .selectable_label(p.open, egui::RichText::new(tr(lang, "✏ What if…")).size(16.0))
                     .clicked()
                 {
                     p.open = !p.open;
                 }
             });
         });
-    poll_suggest(p);
+    // The control room's toggles sit left of this button, whose width depends on the language.
+    ctx.data_mut(|d| d.insert_temp(egui::Id::new(PLANNER_BUTTON_W), button.response.rect.width()));
+    poll_suggest(p, lang);
     if !p.open {
         return Ok(());
     }
@@ -652,7 +669,7 @@ fn planner_panel(
         p.compare_running = false;
     }
     let mut open = p.open;
-    egui::Window::new("What if")
+    egui::Window::new(tr(lang, "What if"))
         .open(&mut open)
         .default_pos(egui::pos2(240.0, 420.0))
         .default_width(420.0)
@@ -662,40 +679,33 @@ fn planner_panel(
             if let Some((t, what)) = live.as_ref().and_then(|l| l.mixed_since()) {
                 ui.colored_label(
                     egui::Color32::from_rgb(230, 140, 30),
-                    format!(
-                        "⚠ KPIs since the start mix results from before and after “{}” (made at {:.1} h): compare for clean numbers",
-                        what,
-                        t / 3600.0
-                    ),
+                    tf(lang, "⚠ KPIs since the start mix results from before and after “{}” (made at {:.1} h): compare for clean numbers", &[&what, &(t / 3600.0)]),
                 );
             }
             if !p.status.is_empty() {
                 ui.label(egui::RichText::new(&p.status).italics());
             }
             ui.horizontal(|ui| {
-                if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new("undo")).clicked() {
+                if ui.add_enabled(!p.stack.done.is_empty(), egui::Button::new(tr(lang, "undo"))).clicked() {
                     p.requests.push(PlanRequest::Undo);
                 }
-                if ui.add_enabled(!p.stack.undone.is_empty(), egui::Button::new("redo")).clicked() {
+                if ui.add_enabled(!p.stack.undone.is_empty(), egui::Button::new(tr(lang, "redo"))).clicked() {
                     p.requests.push(PlanRequest::Redo);
                 }
-                ui.label(format!("{} edit(s)", p.stack.done.len()));
+                ui.label(tf(lang, "{} edit(s)", &[&(p.stack.done.len())]));
                 if ui
-                    .add_enabled(!p.stack.done.is_empty(), egui::Button::new("share link"))
-                    .on_hover_text("copy a link that opens these edits on this scene")
+                    .add_enabled(!p.stack.done.is_empty(), egui::Button::new(tr(lang, "share link")))
+                    .on_hover_text(tr(lang, "copy a link that opens these edits on this scene"))
                     .clicked()
                 {
                     match p.proposal_code() {
                         Ok(code) => {
                             let link = proposal_link(&code);
                             ui.ctx().copy_text(link.clone());
-                            p.status = format!(
-                                "link copied ({} characters): open it in the page, or with `qtwin view SCENE --proposal LINK`",
-                                link.len()
-                            );
+                            p.status = tf(lang, "link copied ({} characters): open it in the page, or with `qtwin view SCENE --proposal LINK`", &[&(link.len())]);
                             p.share_link = Some(link);
                         }
-                        Err(e) => p.status = format!("cannot share: {e}"),
+                        Err(e) => p.status = tf(lang, "cannot share: {}", &[&e]),
                     }
                 }
             });
@@ -707,9 +717,9 @@ fn planner_panel(
             }
             if !p.stack.done.is_empty() {
                 ui.horizontal(|ui| {
-                    ui.label("name the last edit");
+                    ui.label(tr(lang, "name the last edit"));
                     ui.add(egui::TextEdit::singleline(&mut p.edit_name).desired_width(180.0));
-                    if ui.button("rename").clicked() && !p.edit_name.trim().is_empty() {
+                    if ui.button(tr(lang, "rename")).clicked() && !p.edit_name.trim().is_empty() {
                         let name = p.edit_name.trim().to_string();
                         if let Some(r) = p.stack.done.last_mut() {
                             r.description = name;
@@ -720,12 +730,12 @@ fn planner_panel(
             }
             #[cfg(not(target_arch = "wasm32"))]
             ui.horizontal(|ui| {
-                ui.label("save as");
+                ui.label(tr(lang, "save as"));
                 ui.text_edit_singleline(&mut p.save_path);
-                if ui.button("save").clicked() {
+                if ui.button(tr(lang, "save")).clicked() {
                     let text = p.stack.save_ron(&p.scene);
                     p.status = match std::fs::write(&p.save_path, text) {
-                        Ok(()) => format!("saved {} with {} edit(s)", p.save_path, p.stack.done.len()),
+                        Ok(()) => tf(lang, "saved {} with {} edit(s)", &[&p.save_path, &(p.stack.done.len())]),
                         Err(e) => format!("{}: {e}", p.save_path),
                     };
                 }
@@ -733,31 +743,26 @@ fn planner_panel(
 
             ui.separator();
             // --- network
-            egui::CollapsingHeader::new("Network temperatures").default_open(true).show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "Network temperatures")).default_open(true).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.add(egui::Slider::new(&mut p.supply_shift_k, -25.0..=15.0).text("supply shift, K"));
-                    if ui.button("apply").clicked() {
+                    ui.add(egui::Slider::new(&mut p.supply_shift_k, -25.0..=15.0).text(tr(lang, "supply shift, K")));
+                    if ui.button(tr(lang, "apply")).clicked() {
                         p.requests.push(PlanRequest::Set("network.supply_shift_k".into(), format!("{}", p.supply_shift_k)));
                     }
                 });
                 ui.horizontal(|ui| {
-                    ui.add(egui::Slider::new(&mut p.return_temp_c, 20.0..=60.0).text("return, °C"));
-                    if ui.button("apply").clicked() {
+                    ui.add(egui::Slider::new(&mut p.return_temp_c, 20.0..=60.0).text(tr(lang, "return, °C")));
+                    if ui.button(tr(lang, "apply")).clicked() {
                         p.requests.push(PlanRequest::Set("network.return_temp_c".into(), format!("{}", p.return_temp_c)));
                     }
                 });
-                ui.label(format!(
-                    "now: supply {:.0} °C at mild weather{}, return {:.0} °C",
-                    spec.scene.heat_network.supply_temp_c,
-                    spec.scene
+                ui.label(tf(lang, "now: supply {:.0} °C at mild weather{}, return {:.0} °C", &[&spec.scene.heat_network.supply_temp_c, &(spec.scene
                         .heat_network
                         .supply_temp_at_design_c
-                        .map_or(String::new(), |t| format!(", {t:.0} °C at design")),
-                    spec.scene.heat_network.return_temp_c
-                ));
+                        .map_or(String::new(), |t| tf(lang, ", {:.0} °C at design", &[&t]))), &spec.scene.heat_network.return_temp_c]));
             });
             // --- pipes
-            egui::CollapsingHeader::new("Pipe insulation").show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "Pipe insulation")).show(ui, |ui| {
                 ui.horizontal(|ui| {
                     for (i, n) in INSULATION.iter().enumerate() {
                         ui.radio_value(&mut p.insulation, i, *n);
@@ -766,39 +771,39 @@ fn planner_panel(
                 let ins = INSULATION[p.insulation];
                 let picked_pipe = sel.pick.filter(|k| k.kind == Kind::Pipe).and_then(|k| net.pipe_ids.get(k.index as usize).cloned());
                 if let Some(id) = picked_pipe {
-                    if ui.button(format!("apply to the selected pipe {id}")).clicked() {
+                    if ui.button(tf(lang, "apply to the selected pipe {}", &[&id])).clicked() {
                         p.requests.push(PlanRequest::Set(format!("pipes.{id}.insulation"), ins.into()));
                     }
                 } else {
-                    ui.label(egui::RichText::new("select a pipe on the map to insulate it alone").small());
+                    ui.label(egui::RichText::new(tr(lang, "select a pipe on the map to insulate it alone")).small());
                 }
                 ui.horizontal(|ui| {
-                    ui.label("stretch from node");
+                    ui.label(tr(lang, "stretch from node"));
                     ui.add(egui::TextEdit::singleline(&mut p.stretch.0).desired_width(60.0));
-                    ui.label("to");
+                    ui.label(tr(lang, "to"));
                     ui.add(egui::TextEdit::singleline(&mut p.stretch.1).desired_width(60.0));
-                    if ui.button("apply").clicked() {
+                    if ui.button(tr(lang, "apply")).clicked() {
                         p.requests.push(PlanRequest::Set(format!("pipes.{}..{}.insulation", p.stretch.0.trim(), p.stretch.1.trim()), ins.into()));
                     }
                 });
-                if ui.button(format!("apply to every pipe ({ins})")).clicked() {
+                if ui.button(tf(lang, "apply to every pipe ({})", &[&ins])).clicked() {
                     p.requests.push(PlanRequest::Set("pipes.*.insulation".into(), ins.into()));
                 }
             });
             // --- sites
-            egui::CollapsingHeader::new("Quantum sites").default_open(true).show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "Quantum sites")).default_open(true).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    if ui.selectable_label(p.mode == PlaceMode::NewSite, "➕ place a new site").clicked() {
+                    if ui.selectable_label(p.mode == PlaceMode::NewSite, tr(lang, "➕ place a new site")).clicked() {
                         p.mode = if p.mode == PlaceMode::NewSite { PlaceMode::Off } else { PlaceMode::NewSite };
                     }
                     if p.mode != PlaceMode::Off {
-                        ui.colored_label(egui::Color32::from_rgb(255, 200, 60), "click on the map");
+                        ui.colored_label(egui::Color32::from_rgb(255, 200, 60), tr(lang, "click on the map"));
                     }
                 });
                 let picked_site = sel.pick.filter(|k| k.kind == Kind::Site).and_then(|k| spec.scene.quantum_sites.get(k.index as usize).cloned());
                 match picked_site {
                     None => {
-                        ui.label(egui::RichText::new("select a site on the map to resize, move or remove it").small());
+                        ui.label(egui::RichText::new(tr(lang, "select a site on the map to resize, move or remove it")).small());
                     }
                     Some(s) => {
                         if p.site_fields.as_ref().is_none_or(|(id, _)| *id != s.id) {
@@ -809,12 +814,12 @@ fn planner_panel(
                         }
                         let (id, f) = p.site_fields.as_mut().expect("just set");
                         let id = id.clone();
-                        ui.label(egui::RichText::new(format!("site {id}")).strong());
-                        ui.add(egui::Slider::new(&mut f[0], 5.0..=2000.0).text("qubits").integer());
-                        ui.add(egui::Slider::new(&mut f[1], 5e3..=100e3).text("compressor, W"));
-                        ui.add(egui::Slider::new(&mut f[2], 0.0..=200e3).text("servers, W"));
-                        ui.add(egui::Slider::new(&mut f[3], 0.0..=0.95).text("recoverable heat share"));
-                        ui.add(egui::Slider::new(&mut f[4], 15.0..=60.0).text("water, °C"));
+                        ui.label(egui::RichText::new(tf(lang, "site {}", &[&id])).strong());
+                        ui.add(egui::Slider::new(&mut f[0], 5.0..=2000.0).text(tr(lang, "qubits")).integer());
+                        ui.add(egui::Slider::new(&mut f[1], 5e3..=100e3).text(tr(lang, "compressor, W")));
+                        ui.add(egui::Slider::new(&mut f[2], 0.0..=200e3).text(tr(lang, "servers, W")));
+                        ui.add(egui::Slider::new(&mut f[3], 0.0..=0.95).text(tr(lang, "recoverable heat share")));
+                        ui.add(egui::Slider::new(&mut f[4], 15.0..=60.0).text(tr(lang, "water, °C")));
                         let f = *f;
                         // Its heat pump.
                         let hp = crate::whatif::heat_pumps_of_site(&spec.scene, &id)
@@ -828,10 +833,10 @@ fn planner_panel(
                                 p.heat_pump_fields = Some((id_hash(&id), cap, carnot));
                             }
                             if let Some((_, c, k)) = p.heat_pump_fields.as_mut() {
-                                ui.add(egui::Slider::new(c, 50e3..=3e6).text("heat pump capacity, W"));
-                                ui.add(egui::Slider::new(k, 0.3..=0.7).text("heat pump Carnot fraction"));
+                                ui.add(egui::Slider::new(c, 50e3..=3e6).text(tr(lang, "heat pump capacity, W")));
+                                ui.add(egui::Slider::new(k, 0.3..=0.7).text(tr(lang, "heat pump Carnot fraction")));
                                 let (c, k) = (*c, *k);
-                                if ui.button("apply heat pump").clicked() {
+                                if ui.button(tr(lang, "apply heat pump")).clicked() {
                                     if c != cap {
                                         p.requests.push(PlanRequest::Set(format!("sites.{id}.heat_pump.capacity_w"), format!("{c}")));
                                     }
@@ -842,7 +847,7 @@ fn planner_panel(
                             }
                         }
                         ui.horizontal(|ui| {
-                            if ui.button("apply size").clicked() {
+                            if ui.button(tr(lang, "apply size")).clicked() {
                                 let fields = ["qubits", "compressor_power_w", "servers_power_w", "recoverable_heat_share", "recovered_water_temp_c"];
                                 let olds = [s.qubits as f64, s.compressor_power_w, s.servers_power_w, s.recoverable_heat_share, s.recovered_water_temp_c];
                                 for ((name, new), old) in fields.iter().zip(f).zip(olds) {
@@ -852,10 +857,10 @@ fn planner_panel(
                                     }
                                 }
                             }
-                            if ui.button("move").clicked() {
+                            if ui.button(tr(lang, "move")).clicked() {
                                 p.mode = PlaceMode::MoveSite(id.clone());
                             }
-                            if ui.button("remove").clicked() {
+                            if ui.button(tr(lang, "remove")).clicked() {
                                 p.requests.push(PlanRequest::Set(format!("sites.{id}.remove"), "true".into()));
                             }
                         });
@@ -863,38 +868,38 @@ fn planner_panel(
                 }
             });
             // --- PV, weather, carbon
-            egui::CollapsingHeader::new("PV, weather year, grid carbon").show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "PV, weather year, grid carbon")).show(ui, |ui| {
                 let picked_b = sel.pick.filter(|k| k.kind == Kind::Building).and_then(|k| spec.scene.buildings.get(k.index as usize).map(|b| b.id.clone()));
                 match picked_b {
                     Some(b) => {
                         ui.horizontal(|ui| {
-                            if ui.button(format!("PV on the roof of {b}")).clicked() {
+                            if ui.button(tf(lang, "PV on the roof of {}", &[&b])).clicked() {
                                 p.requests.push(PlanRequest::Set(format!("pv.{b}.peak_w"), "auto".into()));
                             }
-                            if ui.button("remove its PV").clicked() {
+                            if ui.button(tr(lang, "remove its PV")).clicked() {
                                 p.requests.push(PlanRequest::Set(format!("pv.{b}.peak_w"), "0".into()));
                             }
                         });
                     }
                     None => {
-                        ui.label(egui::RichText::new("select a building to put PV on its roof").small());
+                        ui.label(egui::RichText::new(tr(lang, "select a building to put PV on its roof")).small());
                     }
                 }
                 ui.horizontal(|ui| {
-                    ui.label("weather year");
-                    for y in ["mild", "typical", "cold"] {
-                        if ui.button(y).clicked() {
+                    ui.label(tr(lang, "weather year"));
+                    for (y, label) in [("mild", tr(lang, "mild")), ("typical", tr(lang, "typical")), ("cold", tr(lang, "cold"))] {
+                        if ui.button(label).clicked() {
                             p.requests.push(PlanRequest::Set("weather.year".into(), y.into()));
                         }
                     }
-                    if ui.button("another draw").on_hover_text("the same climate with another seed of its weather noise").clicked() {
+                    if ui.button(tr(lang, "another draw")).on_hover_text(tr(lang, "the same climate with another seed of its weather noise")).clicked() {
                         p.weather_seed += 1;
                         p.requests.push(PlanRequest::Set("weather.seed".into(), format!("{}", p.weather_seed)));
                     }
                 });
                 ui.horizontal(|ui| {
-                    ui.add(egui::Slider::new(&mut p.carbon_scale, 0.0..=2.0).text("grid carbon ×"));
-                    if ui.button("apply").clicked() {
+                    ui.add(egui::Slider::new(&mut p.carbon_scale, 0.0..=2.0).text(tr(lang, "grid carbon ×")));
+                    if ui.button(tr(lang, "apply")).clicked() {
                         p.requests.push(PlanRequest::Set("grid.carbon_scale".into(), format!("{}", p.carbon_scale)));
                     }
                 });
@@ -902,58 +907,58 @@ fn planner_panel(
 
             ui.separator();
             // --- compare
-            egui::CollapsingHeader::new("Compare with the baseline").default_open(true).show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "Compare with the baseline")).default_open(true).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.add(egui::Slider::new(&mut p.compare_days, 0.5..=14.0).text("days"));
-                    if ui.add_enabled(!p.compare_running && !p.stack.done.is_empty(), egui::Button::new("run")).clicked() {
+                    ui.add(egui::Slider::new(&mut p.compare_days, 0.5..=14.0).text(tr(lang, "days")));
+                    if ui.add_enabled(!p.compare_running && !p.stack.done.is_empty(), egui::Button::new(tr(lang, "run"))).clicked() {
                         start_compare(p);
                     }
                 });
                 let cmp = p.compare.clone();
                 let r = cmp.lock().expect("compare lock");
                 if p.compare_running {
-                    ui.add(egui::ProgressBar::new(r.progress as f32).text("running both worlds…"));
+                    ui.add(egui::ProgressBar::new(r.progress as f32).text(tr(lang, "running both worlds…")));
                 }
                 if let Some(e) = &r.error {
                     ui.colored_label(egui::Color32::RED, e);
                 }
                 if let (Some(a), Some(b)) = (&r.base, &r.variant) {
-                    ui.checkbox(&mut p.compare_layer, "map: Δ supply temperature (blue colder, red warmer)");
+                    ui.checkbox(&mut p.compare_layer, tr(lang, "map: Δ supply temperature (blue colder, red warmer)"));
                     let rows: [(&str, f64, f64, &str); 9] = [
-                        ("heat delivered", a.heat_delivered_kwh / 1e3, b.heat_delivered_kwh / 1e3, "MWh"),
-                        ("unmet heat", a.unmet_heat_kwh, b.unmet_heat_kwh, "kWh"),
-                        ("waste heat recovered", a.waste_heat_recovered_kwh / 1e3, b.waste_heat_recovered_kwh / 1e3, "MWh"),
-                        ("heat from quantum sites", 100.0 * a.waste_heat_share, 100.0 * b.waste_heat_share, "%"),
-                        ("boiler gas", a.boiler_gas_kwh / 1e3, b.boiler_gas_kwh / 1e3, "MWh"),
-                        ("heat losses", a.heat_losses_kwh / 1e3, b.heat_losses_kwh / 1e3, "MWh"),
-                        ("heat-pump electricity", a.heat_pump_electricity_kwh / 1e3, b.heat_pump_electricity_kwh / 1e3, "MWh"),
+                        (tr(lang, "heat delivered"), a.heat_delivered_kwh / 1e3, b.heat_delivered_kwh / 1e3, "MWh"),
+                        (tr(lang, "unmet heat"), a.unmet_heat_kwh, b.unmet_heat_kwh, "kWh"),
+                        (tr(lang, "waste heat recovered"), a.waste_heat_recovered_kwh / 1e3, b.waste_heat_recovered_kwh / 1e3, "MWh"),
+                        (tr(lang, "heat from quantum sites"), 100.0 * a.waste_heat_share, 100.0 * b.waste_heat_share, "%"),
+                        (tr(lang, "boiler gas"), a.boiler_gas_kwh / 1e3, b.boiler_gas_kwh / 1e3, "MWh"),
+                        (tr(lang, "heat losses"), a.heat_losses_kwh / 1e3, b.heat_losses_kwh / 1e3, "MWh"),
+                        (tr(lang, "heat-pump electricity"), a.heat_pump_electricity_kwh / 1e3, b.heat_pump_electricity_kwh / 1e3, "MWh"),
                         ("CO₂", a.co2_kg / 1e3, b.co2_kg / 1e3, "t"),
-                        ("renewable share", 100.0 * a.renewable_share, 100.0 * b.renewable_share, "%"),
+                        (tr(lang, "renewable share"), 100.0 * a.renewable_share, 100.0 * b.renewable_share, "%"),
                     ];
                     egui::Grid::new("cmp").striped(true).show(ui, |ui| {
-                        ui.strong("KPI");
-                        ui.strong("base");
-                        ui.strong("variant");
-                        ui.strong("Δ");
-                        ui.strong("Δ %");
+                        ui.strong(tr(lang, "KPI"));
+                        ui.strong(tr(lang, "base"));
+                        ui.strong(tr(lang, "variant"));
+                        ui.strong(tr(lang, "Δ"));
+                        ui.strong(tr(lang, "Δ %"));
                         ui.end_row();
                         for (name, x, y, unit) in rows {
                             ui.label(format!("{name} ({unit})"));
-                            ui.label(format!("{x:.2}"));
-                            ui.label(format!("{y:.2}"));
-                            ui.label(format!("{:+.2}", y - x));
-                            ui.label(if x != 0.0 { format!("{:+.1}", 100.0 * (y - x) / x.abs()) } else { "—".into() });
+                            ui.label(tf(lang, "{:.2}", &[&x]));
+                            ui.label(tf(lang, "{:.2}", &[&y]));
+                            ui.label(tf(lang, "{:+.2}", &[&(y - x)]));
+                            ui.label(if x != 0.0 { tf(lang, "{:+.1}", &[&(100.0 * (y - x) / x.abs())]) } else { "—".into() });
                             ui.end_row();
                         }
                     });
                     let worse = r.unmet_kwh[0].iter().zip(&r.unmet_kwh[1]).filter(|(a, b)| **b > **a + 0.1).count();
                     let better = r.unmet_kwh[0].iter().zip(&r.unmet_kwh[1]).filter(|(a, b)| **b + 0.1 < **a).count();
-                    ui.label(format!("{better} buildings with less unmet heat, {worse} with more (over {:.1} days)", r.days));
-                    for (k, name) in ["heat delivered (MW)", "unmet heat (kW)", "waste heat recovered (MW)"].iter().enumerate() {
+                    ui.label(tf(lang, "{} buildings with less unmet heat, {} with more (over {:.1} days)", &[&better, &worse, &r.days]));
+                    for (k, name) in [tr(lang, "heat delivered (MW)"), tr(lang, "unmet heat (kW)"), tr(lang, "waste heat recovered (MW)")].iter().enumerate() {
                         ui.label(*name);
                         Plot::new(format!("cmp{k}")).height(90.0).legend(Legend::default()).show(ui, |pl| {
-                            pl.line(super::ui::line("base", &r.t_h, &r.series[0][k]));
-                            pl.line(super::ui::line("variant", &r.t_h, &r.series[1][k]));
+                            pl.line(super::ui::line(tr(lang, "base"), &r.t_h, &r.series[0][k]));
+                            pl.line(super::ui::line(tr(lang, "variant"), &r.t_h, &r.series[1][k]));
                         });
                     }
                 }
@@ -961,24 +966,21 @@ fn planner_panel(
 
             ui.separator();
             // --- siting
-            egui::CollapsingHeader::new("Where to put a new site").show(ui, |ui| {
+            egui::CollapsingHeader::new(tr(lang, "Where to put a new site")).show(ui, |ui| {
                 let w = SuitabilityOptions::default().weights;
-                ui.label(egui::RichText::new(format!(
-                    "score = weighted mean of heat demand density ({:.2}), distance to the network ({:.2}), spare pipe capacity ({:.2}), feeder headroom ({:.2}), fibre latency ({:.2})",
-                    w.heat_demand_density, w.network_distance, w.network_spare_capacity, w.feeder_headroom, w.fibre_latency
-                )).small());
+                ui.label(egui::RichText::new(tf(lang, "score = weighted mean of heat demand density ({:.2}), distance to the network ({:.2}), spare pipe capacity ({:.2}), feeder headroom ({:.2}), fibre latency ({:.2})", &[&w.heat_demand_density, &w.network_distance, &w.network_spare_capacity, &w.feeder_headroom, &w.fibre_latency])).small());
                 ui.horizontal(|ui| {
-                    if ui.button("show suitability").clicked() {
+                    if ui.button(tr(lang, "show suitability")).clicked() {
                         let t = SiteTemplate::from_scene(&p.scene);
                         p.suitability = Some(siting::suitability(&p.scene, &t, None, &SuitabilityOptions::default()));
                         p.show_suitability = true;
                     }
-                    ui.checkbox(&mut p.show_suitability, "layer");
+                    ui.checkbox(&mut p.show_suitability, tr(lang, "layer"));
                     if ui
-                        .add_enabled(p.suggest_job.is_none(), egui::Button::new("suggest 3 sites (1-day runs)"))
+                        .add_enabled(p.suggest_job.is_none(), egui::Button::new(tr(lang, "suggest 3 sites (1-day runs)")))
                         .clicked()
                     {
-                        start_suggest(p);
+                        start_suggest(p, lang);
                     }
                     if p.suggest_job.is_some() {
                         ui.spinner();
@@ -988,12 +990,8 @@ fn planner_panel(
                 for s in &p.suggestions {
                     let d = |k: &str| s.diff.get(k).and_then(|v| v.get("abs")).and_then(|v| v.as_f64()).unwrap_or(0.0);
                     ui.horizontal_wrapped(|ui| {
-                        ui.label(format!(
-                            "#{} at ({:.0}, {:.0}) score {:.2}: waste heat {:+.0} kWh, gas {:+.0} kWh, CO₂ {:+.0} kg",
-                            s.rank, s.candidate.pos[0], s.candidate.pos[1], s.candidate.score,
-                            d("waste_heat_recovered_kwh"), d("boiler_gas_kwh"), d("co2_kg")
-                        ));
-                        if ui.button("place").clicked() {
+                        ui.label(tf(lang, "#{} at ({:.0}, {:.0}) score {:.2}: waste heat {:+.0} kWh, gas {:+.0} kWh, CO₂ {:+.0} kg", &[&s.rank, &s.candidate.pos[0], &s.candidate.pos[1], &s.candidate.score, &(d("waste_heat_recovered_kwh")), &(d("boiler_gas_kwh")), &(d("co2_kg"))]));
+                        if ui.button(tr(lang, "place")).clicked() {
                             place = Some(place_suggestion(&s.edit, s.candidate.pos));
                         }
                     });
@@ -1003,7 +1001,7 @@ fn planner_panel(
                     p.suggestions.clear();
                 }
             });
-            ui.label(egui::RichText::new(format!("simulated day {:.2}", clock.time_s / 86_400.0)).small().weak());
+            ui.label(egui::RichText::new(tf(lang, "simulated day {:.2}", &[&(clock.time_s / 86_400.0)])).small().weak());
         });
     p.open = open;
     over_ui.0 |= ctx.is_pointer_over_egui();

@@ -407,7 +407,7 @@ pub fn caption(step: usize, v: &TourValues) -> Caption {
                      years later. Green and blue links already use new quantum-safe keys, violet \
                      ones keys sent as single photons over fibre. Red links carry data that must \
                      stay secret for decades over the old kind: {} of it so far, in {} jobs.{}",
-                    super::ui::human_bytes(k.link_exposed_mb * 1e6),
+                    super::ui::human_bytes(k.link_exposed_mb * 1e6, super::plain::Lang::En),
                     k.link_exposed_jobs,
                     if k.link_added_latency_ms_hybrid > 0.0 {
                         format!(
@@ -557,7 +557,7 @@ pub fn caption_in(step: usize, v: &TourValues, lang: super::plain::Lang) -> Capt
                  schon neue, quantensichere Schlüssel, violette Schlüssel aus einzelnen \
                  Lichtteilchen in der Glasfaser. Rote Verbindungen tragen Daten, die jahrzehntelang \
                  geheim bleiben müssen, auf die alte Art: bisher {} in {} Aufträgen.",
-                super::ui::human_bytes(k.link_exposed_mb * 1e6).replace('.', ","),
+                super::ui::human_bytes(k.link_exposed_mb * 1e6, super::plain::Lang::De),
                 k.link_exposed_jobs
             ),
         ),
@@ -611,6 +611,14 @@ pub fn tour_chrome(lang: super::plain::Lang) -> (&'static str, &'static str) {
     }
 }
 
+/// The button that starts the tour, in `lang`.
+pub fn tour_button(lang: super::plain::Lang) -> &'static str {
+    match lang {
+        super::plain::Lang::En => "▶ Guided tour",
+        super::plain::Lang::De => "▶ Rundgang",
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn tour_panel(
     mut contexts: EguiContexts,
@@ -628,6 +636,7 @@ fn tour_panel(
 ) -> Result {
     // The embedded page has no what-if panel to hand over to.
     let can_try = !audience.as_ref().is_some_and(|a| a.embed);
+    let lang = audience.as_ref().map_or(super::plain::Lang::En, |a| a.lang);
     let ctx = contexts.ctx_mut()?;
     let screen = ctx.content_rect();
     let (
@@ -652,7 +661,7 @@ fn tour_panel(
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(12.0, -12.0))
             .show(ctx, |ui| {
                 if ui
-                    .button(egui::RichText::new("▶ Guided tour").size(18.0))
+                    .button(egui::RichText::new(tour_button(lang)).size(18.0))
                     .clicked()
                 {
                     start(&mut tour, time.elapsed_secs_f64());
@@ -669,7 +678,6 @@ fn tour_panel(
         weather: &weather,
         kpis: Kpis::from_ledger(&ledger),
     };
-    let lang = audience.as_ref().map_or(super::plain::Lang::En, |a| a.lang);
     let c = caption_in(tour.step, &v, lang);
     let (try_label, hint) = tour_chrome(lang);
     // Scale with the screen so a phone reads it as well as a kiosk.

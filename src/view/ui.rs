@@ -6,6 +6,8 @@ use bevy_egui::{EguiContexts, egui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::camera::PointerOverUi;
+use super::plain::Lang;
+use super::words::{tf, tr};
 use super::world3d::{Layer, MapSettings, Pick};
 use crate::base::{Kind, SceneSpec, SimClock};
 use crate::demand::{Buildings, Consumers};
@@ -212,58 +214,64 @@ pub fn time_keys(
 /// The data-link figures of the KPI panel (issue 17), from the run's KPIs: the share of job data
 /// on quantum-safe links, the "harvest now, decrypt later" exposure, and one line with the added
 /// latency per job by scheme (schemes that carried no job are left out), failures and fallbacks.
-pub fn link_panel_text(k: &Kpis) -> (String, String, String) {
-    let share = format!("{:.1} %", 100.0 * k.link_quantum_safe_share);
-    let exposure = format!(
+pub fn link_panel_text(k: &Kpis, lang: Lang) -> (String, String, String) {
+    let share = tf(lang, "{:.1} %", &[&(100.0 * k.link_quantum_safe_share)]);
+    let exposure = tf(
+        lang,
         "{} · {} jobs",
-        human_bytes(k.link_exposed_mb * 1e6),
-        k.link_exposed_jobs
+        &[&human_bytes(k.link_exposed_mb * 1e6, lang), &k.link_exposed_jobs],
     );
     let schemes = [
-        ("classical", k.link_added_latency_ms_classical),
-        ("hybrid", k.link_added_latency_ms_hybrid),
+        (tr(lang, "classical"), k.link_added_latency_ms_classical),
+        (tr(lang, "hybrid"), k.link_added_latency_ms_hybrid),
         ("ML-KEM", k.link_added_latency_ms_pure_mlkem),
         ("QKD", k.link_added_latency_ms_qkd),
     ];
     let by_scheme: Vec<String> = schemes
         .iter()
         .filter(|(_, ms)| *ms > 0.0)
-        .map(|(name, ms)| format!("{name} {ms:.2}"))
+        .map(|(name, ms)| tf(lang, "{} {:.2}", &[name, ms]))
         .collect();
-    let line = format!(
+    let line = tf(
+        lang,
         "key exchange + encryption add {:.2} ms a job ({}) · {} handshakes, {} failed, {} QKD sessions fell back to classical",
-        k.link_added_latency_ms_mean,
-        if by_scheme.is_empty() {
-            "no jobs yet".to_string()
-        } else {
-            format!("{} ms", by_scheme.join(", "))
-        },
-        k.link_handshakes,
-        k.link_kex_failures,
-        k.link_classical_fallback_sessions
+        &[
+            &k.link_added_latency_ms_mean,
+            &if by_scheme.is_empty() {
+                tr(lang, "no jobs yet").to_string()
+            } else {
+                tf(lang, "{} ms", &[&by_scheme.join(", ")])
+            },
+            &k.link_handshakes,
+            &k.link_kex_failures,
+            &k.link_classical_fallback_sessions,
+        ],
     );
     (share, exposure, line)
 }
 
 /// One link as the site inspector lists it: how it looks on the map, its fibre, and whether a
 /// session is open.
-pub fn site_link_text(st: &crate::links::DataLinkState, k: usize) -> String {
+pub fn site_link_text(st: &crate::links::DataLinkState, k: usize, lang: Lang) -> String {
     let l = &st.links[k];
     let look = super::links_layer::link_look(st, k);
-    format!(
+    tf(
+        lang,
         "{} · {:.1} km fibre · {}",
-        look.name(),
-        l.fibre_m / 1e3,
-        if l.open() {
-            "session open"
-        } else {
-            "no session"
-        }
+        &[
+            &tr(lang, look.name()),
+            &(l.fibre_m / 1e3),
+            &if l.open() {
+                tr(lang, "session open")
+            } else {
+                tr(lang, "no session")
+            },
+        ],
     )
 }
 
 /// Bytes in B, kB, MB or GB (decimal), three significant figures.
-pub fn human_bytes(b: f64) -> String {
+pub fn human_bytes(b: f64, lang: Lang) -> String {
     let (v, unit) = if b >= 1e9 {
         (b / 1e9, "GB")
     } else if b >= 1e6 {
@@ -271,7 +279,7 @@ pub fn human_bytes(b: f64) -> String {
     } else if b >= 1e3 {
         (b / 1e3, "kB")
     } else {
-        return format!("{b:.0} B");
+        return tf(lang, "{:.0} B", &[&b]);
     };
     let digits = if v >= 100.0 {
         0
@@ -280,14 +288,16 @@ pub fn human_bytes(b: f64) -> String {
     } else {
         2
     };
-    format!("{v:.digits$} {unit}")
+    let v = format!("{v:.digits$}");
+    let v = if lang == Lang::De { v.replace('.', ",") } else { v };
+    format!("{v} {unit}")
 }
 
 /// The links layer's legend: a swatch and a count per look, the hubs' shapes.
-fn links_legend(ui: &mut egui::Ui, links: Option<&crate::links::DataLinkState>) {
+fn links_legend(ui: &mut egui::Ui, links: Option<&crate::links::DataLinkState>, lang: Lang) {
     use super::links_layer::{LinkLook, look_counts};
     let Some(st) = links else {
-        ui.label("no data links in this scene");
+        ui.label(tr(lang, "no data links in this scene"));
         return;
     };
     let n = look_counts(st);
@@ -297,7 +307,7 @@ fn links_legend(ui: &mut egui::Ui, links: Option<&crate::links::DataLinkState>) 
             let [r, g, b] = look.rgb();
             ui.painter()
                 .rect_filled(rect, 1.0, egui::Color32::from_rgb(r, g, b));
-            let text = format!("{} ({count})", look.name());
+            let text = format!("{} ({count})", tr(lang, look.name()));
             ui.label(if count > 0 {
                 egui::RichText::new(text)
             } else {
@@ -306,11 +316,12 @@ fn links_legend(ui: &mut egui::Ui, links: Option<&crate::links::DataLinkState>) 
         });
     }
     ui.label(
-        egui::RichText::new(
+        egui::RichText::new(tr(
+            lang,
             "Arcs run from each city service's hub (a circle for traffic, a square for grid \
              balancing, a triangle for sensing, drawn around the centre of the job origins) to each site. \"At risk\": secret longer than \
              the quantum horizon minus the migration time (Mosca).",
-        )
+        ))
         .small(),
     );
 }
@@ -344,6 +355,7 @@ pub fn panels(
 ) -> Result {
     let ctx = contexts.ctx_mut()?.clone();
     let ctx = &ctx;
+    let lang = audience.lang;
     // Side panels: open on a wide screen, closed on a phone (a button opens them), hidden during
     // the guided tour so the city and the captions have the screen.
     let narrow = ctx.content_rect().width() < 900.0;
@@ -369,26 +381,29 @@ pub fn panels(
             let day = (clock.start_day_of_year as f64 - 1.0) + clock.time_s / 86_400.0;
             let h = (clock.time_s / 3600.0 + 0.0).rem_euclid(24.0);
             ui.label(
-                egui::RichText::new(format!(
+                egui::RichText::new(tf(
+                    lang,
                     "day {} {:02}:{:02}",
-                    day.floor() as i64 + 1,
-                    h.floor() as i64,
-                    ((h.fract()) * 60.0).floor() as i64
+                    &[
+                        &(day.floor() as i64 + 1),
+                        &(h.floor() as i64),
+                        &((h.fract() * 60.0).floor() as i64),
+                    ],
                 ))
                 .monospace()
                 .size(16.0),
             );
             ui.separator();
             if ui
-                .button(if ctl.paused { "▶ play" } else { "⏸ pause" })
-                .on_hover_text("Space")
+                .button(if ctl.paused { tr(lang, "▶ play") } else { tr(lang, "⏸ pause") })
+                .on_hover_text(tr(lang, "Space"))
                 .clicked()
             {
                 ctl.paused = !ctl.paused;
             }
             if ui
-                .add_enabled(ctl.paused, egui::Button::new("step"))
-                .on_hover_text("key .")
+                .add_enabled(ctl.paused, egui::Button::new(tr(lang, "step")))
+                .on_hover_text(tr(lang, "key ."))
                 .clicked()
             {
                 ctl.step_requested = true;
@@ -396,7 +411,7 @@ pub fn panels(
             for (i, s) in SPEEDS.into_iter().enumerate() {
                 if ui
                     .selectable_label(ctl.speed == s, format!("{}×", s as u32))
-                    .on_hover_text(format!("key {}", i + 1))
+                    .on_hover_text(tf(lang, "key {}", &[&(i + 1)]))
                     .clicked()
                 {
                     ctl.speed = s;
@@ -404,22 +419,23 @@ pub fn panels(
                 }
             }
             ui.separator();
-            ui.label("jump to day");
+            ui.label(tr(lang, "jump to day"));
             ui.add(
                 egui::DragValue::new(&mut ctl.jump_day)
                     .range(1.0..=365.0)
                     .speed(0.1),
             );
-            if ui.button("go").clicked() {
+            if ui.button(tr(lang, "go")).clicked() {
                 let target = (ctl.jump_day - clock.start_day_of_year as f64).max(0.0) * 86_400.0;
                 if target > clock.time_s {
                     ctl.jump_to_s = Some(target);
                 }
             }
             if let Some(t) = ctl.jump_to_s {
-                ui.label(format!(
+                ui.label(tf(
+                    lang,
                     "running ahead… {:.0} %",
-                    100.0 * clock.time_s / t.max(1.0)
+                    &[&(100.0 * clock.time_s / t.max(1.0))],
                 ));
             }
             ui.separator();
@@ -428,13 +444,14 @@ pub fn panels(
             if behind {
                 ui.colored_label(
                     egui::Color32::from_rgb(230, 120, 40),
-                    format!(
+                    tf(
+                        lang,
                         "falling behind: {:.0}× of {:.0}×",
-                        ctl.achieved_speed, ctl.speed
+                        &[&ctl.achieved_speed, &ctl.speed],
                     ),
                 );
             } else {
-                ui.label(format!("{:.0}× real time", ctl.achieved_speed));
+                ui.label(tf(lang, "{:.0}× real time", &[&ctl.achieved_speed]));
             }
             ui.label(format!("{fps:.0} fps"));
             // The network solve: a warning while it does not converge, and how often it did not.
@@ -447,26 +464,30 @@ pub fn panels(
                 };
                 ui.colored_label(
                     colour,
-                    format!(
+                    tf(
+                        lang,
                         "⚠ network solve not converged in {} ticks",
-                        l.nonconverged_ticks
+                        &[&l.nonconverged_ticks],
                     ),
                 )
-                .on_hover_text(format!(
+                .on_hover_text(tf(
+                    lang,
                     "the loop equations stopped at the iteration limit: flows and pressures are \
-                     not a solution (this tick: {}, loop residual {:.1} Pa; worst {:.3e} Pa)",
-                    if hs.converged {
-                        "converged"
-                    } else {
-                        "NOT converged"
-                    },
-                    hs.max_loop_residual_pa,
-                    l.max_loop_residual_pa
+                     not a solution (this tick: {}, loop residual {:.1} Pa; worst {} Pa)",
+                    &[
+                        &if hs.converged {
+                            tr(lang, "converged")
+                        } else {
+                            tr(lang, "NOT converged")
+                        },
+                        &hs.max_loop_residual_pa,
+                        &format!("{:.3e}", l.max_loop_residual_pa),
+                    ],
                 ));
             }
             if ui
-                .selectable_label(panels_open, "☰ panels")
-                .on_hover_text("show or hide the layer and KPI panels")
+                .selectable_label(panels_open, tr(lang, "☰ panels"))
+                .on_hover_text(tr(lang, "show or hide the layer and KPI panels"))
                 .clicked()
             {
                 *side_panels = Some(!panels_open);
@@ -476,15 +497,15 @@ pub fn panels(
     right_w.0 = 0.0;
     if show_side {
         egui::Panel::left("layers").default_size(200.0).min_size(200.0).show(&mut root, |ui| {
-        ui.heading("Layers");
+        ui.heading(tr(lang, "Layers"));
         for layer in Layer::ALL {
-            ui.radio_value(&mut settings.layer, layer, layer.name());
+            ui.radio_value(&mut settings.layer, layer, tr(lang, layer.name()));
         }
         ui.separator();
         let (map, lo, hi, unit) = settings.layer.legend();
-        ui.label(egui::RichText::new(settings.layer.name()).strong());
+        ui.label(egui::RichText::new(tr(lang, settings.layer.name())).strong());
         if settings.layer == Layer::DataLinks {
-            links_legend(ui, world_refs.links.as_deref());
+            links_legend(ui, world_refs.links.as_deref(), lang);
         } else {
         let (rect, _) = ui.allocate_exact_size(egui::vec2(170.0, 16.0), egui::Sense::hover());
         let painter = ui.painter();
@@ -500,25 +521,25 @@ pub fn panels(
             );
         }
         ui.horizontal(|ui| {
-            ui.label(format!("{lo:.0}"));
+            ui.label(tf(lang, "{:.0}", &[&lo]));
             ui.add_space(100.0);
-            ui.label(format!("{hi:.0} {unit}"));
+            ui.label(tf(lang, "{:.0} {}", &[&hi, &tr(lang, unit)]));
         });
         }
-        ui.label(egui::RichText::new("Pipes: supply (outer) and return tubes, coloured by water temperature 40–95 °C; dots move with the water (60× speed).").small());
+        ui.label(egui::RichText::new(tr(lang, "Pipes: supply (outer) and return tubes, coloured by water temperature 40–95 °C; dots move with the water (60× speed).")).small());
         ui.separator();
-        ui.checkbox(&mut settings.show_pipes, "heat network");
-        ui.checkbox(&mut settings.show_particles, "flow particles");
-        ui.checkbox(&mut settings.show_grid, "electrical feeders");
+        ui.checkbox(&mut settings.show_pipes, tr(lang, "heat network"));
+        ui.checkbox(&mut settings.show_particles, tr(lang, "flow particles"));
+        ui.checkbox(&mut settings.show_grid, tr(lang, "electrical feeders"));
         ui.separator();
-        ui.label(egui::RichText::new("Drag: orbit · right drag: pan · wheel: zoom · double-click: focus · R: reset").small());
+        ui.label(egui::RichText::new(tr(lang, "Drag: orbit · right drag: pan · wheel: zoom · double-click: focus · R: reset")).small());
     });
 
         let k = Kpis::from_ledger(&l);
         right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
         let chrome = super::plain::chrome(audience.lang);
         ui.horizontal(|ui| {
-            ui.heading(if audience.plain { chrome.heading } else { "City KPIs" });
+            ui.heading(if audience.plain { chrome.heading } else { tr(lang, "City KPIs") });
             ui.selectable_value(&mut audience.plain, true, chrome.for_residents);
             ui.selectable_value(&mut audience.plain, false, chrome.details);
             if audience.plain {
@@ -548,92 +569,95 @@ pub fn panels(
         }
         let saved = if k.co2_baseline_kg > 0.0 { 1.0 - k.co2_kg / k.co2_baseline_kg } else { 0.0 };
         ui.horizontal(|ui| {
-            big_number(ui, "waste heat recovered", format!("{:.1} MWh", k.waste_heat_recovered_kwh / 1e3), "heat the heat pumps took from the quantum sites");
-            big_number(ui, "heat from quantum sites", format!("{:.1} %", 100.0 * k.waste_heat_share), "recovered waste heat / delivered heat");
+            big_number(ui, tr(lang, "waste heat recovered"), tf(lang, "{:.1} MWh", &[&(k.waste_heat_recovered_kwh / 1e3)]), tr(lang, "heat the heat pumps took from the quantum sites"));
+            big_number(ui, tr(lang, "heat from quantum sites"), tf(lang, "{:.1} %", &[&(100.0 * k.waste_heat_share)]), tr(lang, "recovered waste heat / delivered heat"));
         });
         ui.horizontal(|ui| {
-            big_number(ui, "unmet heat", format!("{:.2} MWh", k.unmet_heat_kwh / 1e3), "demand the network could not meet");
-            big_number(ui, "CO₂ vs baseline", format!("{:+.1} %", -100.0 * saved), "against gas boilers for the heat delivered + a remote data centre; the unmet heat's gas CO₂ is shown apart");
+            big_number(ui, tr(lang, "unmet heat"), tf(lang, "{:.2} MWh", &[&(k.unmet_heat_kwh / 1e3)]), tr(lang, "demand the network could not meet"));
+            big_number(ui, tr(lang, "CO₂ vs baseline"), tf(lang, "{:+.1} %", &[&(-100.0 * saved)]), tr(lang, "against gas boilers for the heat delivered + a remote data centre; the unmet heat's gas CO₂ is shown apart"));
         });
         ui.horizontal(|ui| {
-            big_number(ui, "renewable share", format!("{:.0} %", 100.0 * k.renewable_share), "electricity load met by local PV and wind");
-            big_number(ui, "heat delivered", format!("{:.0} MWh", k.heat_delivered_kwh / 1e3), "");
+            big_number(ui, tr(lang, "renewable share"), tf(lang, "{:.0} %", &[&(100.0 * k.renewable_share)]), tr(lang, "electricity load met by local PV and wind"));
+            big_number(ui, tr(lang, "heat delivered"), tf(lang, "{:.0} MWh", &[&(k.heat_delivered_kwh / 1e3)]), "");
         });
         ui.horizontal(|ui| {
             big_number(
                 ui,
-                "quantum jobs done / missed",
+                tr(lang, "quantum jobs done / missed"),
                 format!("{} / {}", k.quantum_jobs_completed, k.quantum_jobs_missed_deadline),
-                "jobs from city services (traffic, grid balancing, sensing); rejected jobs are counted in the report",
+                tr(lang, "jobs from city services (traffic, grid balancing, sensing); rejected jobs are counted in the report"),
             );
             big_number(
                 ui,
-                "job success · wait",
-                format!("{:.0} % · {:.1} s", 100.0 * k.mean_job_success_probability, k.mean_job_wait_s),
-                "mean estimated success probability on the sites' current calibration, and mean queue wait",
+                tr(lang, "job success · wait"),
+                tf(lang, "{:.0} % · {:.1} s", &[&(100.0 * k.mean_job_success_probability), &k.mean_job_wait_s]),
+                tr(lang, "mean estimated success probability on the sites' current calibration, and mean queue wait"),
             );
         });
         {
-            let (share, exposure, line) = link_panel_text(&k);
+            let (share, exposure, line) = link_panel_text(&k, lang);
             ui.horizontal(|ui| {
-                big_number(ui, "job data on quantum-safe links", share, "hybrid X25519+ML-KEM-768, pure ML-KEM-768 or QKD key exchange, really performed for every session");
-                big_number(ui, "harvest-now exposure", exposure, "job data sent over classical key exchange whose secrecy lifetime plus migration time outlasts the horizon for a cryptographically relevant quantum computer (Mosca's inequality)");
+                big_number(ui, tr(lang, "job data on quantum-safe links"), share, tr(lang, "hybrid X25519+ML-KEM-768, pure ML-KEM-768 or QKD key exchange, really performed for every session"));
+                big_number(ui, tr(lang, "harvest-now exposure"), exposure, tr(lang, "job data sent over classical key exchange whose secrecy lifetime plus migration time outlasts the horizon for a cryptographically relevant quantum computer (Mosca's inequality)"));
             });
             ui.label(egui::RichText::new(line).small());
         }
-        ui.label(format!(
+        ui.label(tf(
+            lang,
             "sites' PUE {:.2} with their cooling vs {:.2} remote · unmet heat's gas CO₂ {:.0} kg",
-            k.local_pue,
-            crate::ledger::REMOTE_DC_PUE,
-            k.co2_unmet_heat_kg
+            &[&k.local_pue, &crate::ledger::REMOTE_DC_PUE, &k.co2_unmet_heat_kg],
         ));
-        ui.label(format!(
+        ui.label(tf(
+            lang,
             "QAOA approximation ratio {:.3} · latency {:.2} ms local vs {:.1} ms remote · {} rejected",
-            k.mean_qaoa_approximation_ratio, k.mean_latency_ms_local, k.mean_latency_ms_remote, k.quantum_jobs_rejected
+            &[&k.mean_qaoa_approximation_ratio, &k.mean_latency_ms_local, &k.mean_latency_ms_remote, &k.quantum_jobs_rejected],
         ));
         {
             let s = &world_refs.sites;
             let busy: f64 = s.utilisation.iter().sum::<f64>() / s.len().max(1) as f64;
-            ui.label(format!(
+            ui.label(tf(
+                lang,
                 "{} quantum sites · mean load {:.0} % · {:.0} kW electricity · {:.0} kW heat recovered",
-                s.len(),
-                100.0 * busy,
-                s.electricity_w.iter().sum::<f64>() / 1e3,
-                s.recovered_w.iter().sum::<f64>() / 1e3
+                &[
+                    &s.len(),
+                    &(100.0 * busy),
+                    &(s.electricity_w.iter().sum::<f64>() / 1e3),
+                    &(s.recovered_w.iter().sum::<f64>() / 1e3),
+                ],
             ));
         }
         ui.separator();
         let h = &*hist;
-        ui.label("heat produced and from heat pumps (MW)");
+        ui.label(tr(lang, "heat produced and from heat pumps (MW)"));
         Plot::new("heat").height(110.0).legend(Legend::default()).show(ui, |p| {
-            p.line(line("network heat", &h.t_h, &h.heat_mw));
-            p.line(line("heat pumps", &h.t_h, &h.hp_mw));
+            p.line(line(tr(lang, "network heat"), &h.t_h, &h.heat_mw));
+            p.line(line(tr(lang, "heat pumps"), &h.t_h, &h.hp_mw));
         });
-        ui.label("share of heat from quantum waste heat (%) · renewable share (%)");
+        ui.label(tr(lang, "share of heat from quantum waste heat (%) · renewable share (%)"));
         Plot::new("share").height(110.0).legend(Legend::default()).show(ui, |p| {
-            p.line(line("waste heat", &h.t_h, &h.waste_share));
-            p.line(line("renewable", &h.t_h, &h.renewable));
+            p.line(line(tr(lang, "waste heat"), &h.t_h, &h.waste_share));
+            p.line(line(tr(lang, "renewable"), &h.t_h, &h.renewable));
         });
-        ui.label("CO₂ so far (t): twin vs baseline");
+        ui.label(tr(lang, "CO₂ so far (t): twin vs baseline"));
         Plot::new("co2").height(110.0).legend(Legend::default()).show(ui, |p| {
             let t: Vec<f64> = h.co2_kg.iter().map(|x| x / 1e3).collect();
             let b: Vec<f64> = h.co2_base_kg.iter().map(|x| x / 1e3).collect();
-            p.line(line("twin", &h.t_h, &t));
-            p.line(line("baseline", &h.t_h, &b));
+            p.line(line(tr(lang, "twin"), &h.t_h, &t));
+            p.line(line(tr(lang, "baseline"), &h.t_h, &b));
         });
-        ui.label("unmet heat (kW)");
+        ui.label(tr(lang, "unmet heat (kW)"));
         Plot::new("unmet").height(90.0).show(ui, |p| {
-            p.line(line("unmet", &h.t_h, &h.unmet_kw));
+            p.line(line(tr(lang, "unmet"), &h.t_h, &h.unmet_kw));
         });
-        ui.label(egui::RichText::new(format!("energy balance error ≤ {:.1e}", k.max_energy_balance_error_rel)).small());
+        ui.label(egui::RichText::new(tf(lang, "energy balance error ≤ {}", &[&format!("{:.1e}", k.max_energy_balance_error_rel)])).small());
     }).response.rect.width();
     }
 
     if let Some(p) = sel.pick {
-        egui::Window::new("Inspect")
+        egui::Window::new(tr(lang, "Inspect"))
             .default_pos(egui::pos2(if show_side { 240.0 } else { 10.0 }, 80.0))
             .show(ctx, |ui| {
-                inspect(ui, p, &world_refs, &sel.history, &mut selected_sensors);
+                inspect(ui, p, &world_refs, &sel.history, &mut selected_sensors, lang);
             });
     }
     over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
@@ -645,7 +669,9 @@ pub fn error_panel(
     mut contexts: EguiContexts,
     errors: Res<SceneErrors>,
     mut over_ui: ResMut<PointerOverUi>,
+    audience: Option<Res<super::Audience>>,
 ) -> Result {
+    let lang = audience.map_or(Lang::En, |a| a.lang);
     let ctx = contexts.ctx_mut()?.clone();
     let msg = errors.0.clone().unwrap_or_default();
     let mut root = egui::Ui::new(
@@ -656,7 +682,7 @@ pub fn error_panel(
             .max_rect(ctx.viewport_rect()),
     );
     egui::CentralPanel::default().show(&mut root, |ui| {
-        ui.heading("This scene cannot be loaded");
+        ui.heading(tr(lang, "This scene cannot be loaded"));
         ui.add_space(8.0);
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.label(
@@ -666,7 +692,7 @@ pub fn error_panel(
             );
         });
         ui.add_space(8.0);
-        ui.label("Fix the file and open it again (`qtwin check FILE` prints the same list).");
+        ui.label(tr(lang, "Fix the file and open it again (`qtwin check FILE` prints the same list)."));
     });
     over_ui.0 = true;
     Ok(())
@@ -686,6 +712,19 @@ pub struct WorldRefs<'w> {
     pub grid: Res<'w, GridState>,
     pub sensors: Option<Res<'w, crate::alarms::Sensors>>,
     pub links: Option<Res<'w, crate::links::DataLinkState>>,
+}
+
+/// A building's use as the inspector names it (the German is in [`super::words`]).
+pub fn use_name(u: crate::scene::BuildingUse) -> &'static str {
+    use crate::scene::BuildingUse as U;
+    match u {
+        U::Residential => "Residential",
+        U::Office => "Office",
+        U::Retail => "Retail",
+        U::School => "School",
+        U::Hospital => "Hospital",
+        U::Industrial => "Industrial",
+    }
 }
 
 fn row(ui: &mut egui::Ui, k: &str, v: String) {
@@ -708,216 +747,193 @@ fn inspect(
     w: &WorldRefs,
     history: &[(f64, f64, f64)],
     found: &mut SelectedSensors,
+    lang: Lang,
 ) {
     let i = p.index as usize;
     let scene = &w.spec.scene;
     let (a_name, b_name) = match p.kind {
         Kind::Building => {
             let bd = &scene.buildings[i];
-            ui.heading(format!("Building {}", bd.id));
+            ui.heading(tf(lang, "Building {}", &[&bd.id]));
             egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
-                row(ui, "use", format!("{:?}, {} floors", bd.use_, bd.floors));
+                let use_ = tr(lang, use_name(bd.use_));
+                row(ui, tr(lang, "use"), tf(lang, "{}, {} floors", &[&use_, &bd.floors]));
                 row(
                     ui,
-                    "heated area",
-                    format!("{:.0} m²", w.b.heated_area_m2[i]),
+                    tr(lang, "heated area"),
+                    tf(lang, "{:.0} m²", &[&w.b.heated_area_m2[i]]),
                 );
                 row(
                     ui,
-                    "heat-loss coefficient",
-                    format!("{:.0} W/K", w.b.h_w_k[i]),
+                    tr(lang, "heat-loss coefficient"),
+                    tf(lang, "{:.0} W/K", &[&w.b.h_w_k[i]]),
                 );
                 row(
                     ui,
-                    "space heating",
-                    format!("{:.1} kW", w.b.space_heat_w[i] / 1e3),
+                    tr(lang, "space heating"),
+                    tf(lang, "{:.1} kW", &[&(w.b.space_heat_w[i] / 1e3)]),
                 );
-                row(ui, "hot water", format!("{:.1} kW", w.b.dhw_w[i] / 1e3));
+                row(ui, tr(lang, "hot water"), tf(lang, "{:.1} kW", &[&(w.b.dhw_w[i] / 1e3)]));
                 row(
                     ui,
-                    "indoor temperature",
-                    format!(
-                        "{:.1} °C (τ = {:.0} h)",
-                        w.b.indoor_temp_c()[i],
-                        w.b.time_constant_s(i) / 3600.0
-                    ),
+                    tr(lang, "indoor temperature"),
+                    tf(lang, "{:.1} °C (τ = {:.0} h)", &[&(w.b.indoor_temp_c()[i]), &(w.b.time_constant_s(i) / 3600.0)]),
                 );
                 row(
                     ui,
-                    "delivered",
-                    format!("{:.1} kW", w.c.delivered_w()[i] / 1e3),
+                    tr(lang, "delivered"),
+                    tf(lang, "{:.1} kW", &[&(w.c.delivered_w()[i] / 1e3)]),
                 );
-                row(ui, "unmet", format!("{:.2} kW", w.c.unmet_w()[i] / 1e3));
+                row(ui, tr(lang, "unmet"), tf(lang, "{:.2} kW", &[&(w.c.unmet_w()[i] / 1e3)]));
                 row(
                     ui,
-                    "mass flow",
-                    format!("{:.3} kg/s", w.c.mass_flow_kg_s[i]),
+                    tr(lang, "mass flow"),
+                    tf(lang, "{:.3} kg/s", &[&w.c.mass_flow_kg_s[i]]),
                 );
                 if let Some(n) = bd.node.as_ref().and_then(|n| w.net.node(n)) {
                     row(
                         ui,
-                        "supply temperature",
-                        format!("{:.1} °C", w.th.supply_node_temp_c[n as usize]),
+                        tr(lang, "supply temperature"),
+                        tf(lang, "{:.1} °C", &[&(w.th.supply_node_temp_c[n as usize])]),
                     );
                     row(
                         ui,
-                        "differential pressure",
-                        format!(
-                            "{:.0} kPa",
-                            (w.hs.supply_pressure_pa[n as usize]
+                        tr(lang, "differential pressure"),
+                        tf(lang, "{:.0} kPa", &[&((w.hs.supply_pressure_pa[n as usize]
                                 - w.hs.return_pressure_pa[n as usize])
-                                / 1e3
-                        ),
+                                / 1e3)]),
                     );
                 }
                 row(
                     ui,
-                    "return temperature",
-                    format!("{:.1} °C", w.c.return_out_c()[i]),
+                    tr(lang, "return temperature"),
+                    tf(lang, "{:.1} °C", &[&(w.c.return_out_c()[i])]),
                 );
                 row(
                     ui,
-                    "electricity",
-                    format!("{:.1} kW", w.b.electricity_w[i] / 1e3),
+                    tr(lang, "electricity"),
+                    tf(lang, "{:.1} kW", &[&(w.b.electricity_w[i] / 1e3)]),
                 );
             });
-            ("delivered kW", "unmet kW")
+            (tr(lang, "delivered kW"), tr(lang, "unmet kW"))
         }
         Kind::Pipe => {
-            ui.heading(format!("Pipe {}", w.net.pipe_ids[i]));
+            ui.heading(tf(lang, "Pipe {}", &[&w.net.pipe_ids[i]]));
             egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
                 row(
                     ui,
-                    "length / inner diameter",
-                    format!(
-                        "{:.0} m / {:.0} mm",
-                        w.net.pipe_length_m[i],
-                        1e3 * w.net.pipe_diameter_m[i]
-                    ),
+                    tr(lang, "length / inner diameter"),
+                    tf(lang, "{:.0} m / {:.0} mm", &[&w.net.pipe_length_m[i], &(1e3 * w.net.pipe_diameter_m[i])]),
                 );
                 row(
                     ui,
-                    "mass flow",
-                    format!("{:.2} kg/s", w.hs.pipe_flow_kg_s[i]),
+                    tr(lang, "mass flow"),
+                    tf(lang, "{:.2} kg/s", &[&w.hs.pipe_flow_kg_s[i]]),
                 );
                 row(
                     ui,
-                    "velocity",
-                    format!("{:.2} m/s", w.hs.velocity_m_s(&w.net, i)),
+                    tr(lang, "velocity"),
+                    tf(lang, "{:.2} m/s", &[&(w.hs.velocity_m_s(&w.net, i))]),
                 );
                 row(
                     ui,
-                    "supply in → out",
-                    format!(
-                        "{:.2} → {:.2} °C",
-                        w.th.supply_in_c[i], w.th.supply_out_c[i]
-                    ),
+                    tr(lang, "supply in → out"),
+                    tf(lang, "{:.2} → {:.2} °C", &[&w.th.supply_in_c[i], &w.th.supply_out_c[i]]),
                 );
                 row(
                     ui,
-                    "return in → out",
-                    format!(
-                        "{:.2} → {:.2} °C",
-                        w.th.return_in_c[i], w.th.return_out_c[i]
-                    ),
+                    tr(lang, "return in → out"),
+                    tf(lang, "{:.2} → {:.2} °C", &[&w.th.return_in_c[i], &w.th.return_out_c[i]]),
                 );
                 row(
                     ui,
-                    "heat loss",
-                    format!("{:.2} kW", w.th.pipe_loss_w[i] / 1e3),
+                    tr(lang, "heat loss"),
+                    tf(lang, "{:.2} kW", &[&(w.th.pipe_loss_w[i] / 1e3)]),
                 );
                 row(
                     ui,
-                    "loss coefficient",
-                    format!("{:.3} W/(m·K)", w.net.pipe_loss_w_mk[i]),
+                    tr(lang, "loss coefficient"),
+                    tf(lang, "{:.3} W/(m·K)", &[&w.net.pipe_loss_w_mk[i]]),
                 );
             });
-            ("mass flow kg/s", "supply outlet °C")
+            (tr(lang, "mass flow kg/s"), tr(lang, "supply outlet °C"))
         }
         Kind::Site => {
             let s = &w.sites;
-            ui.heading(format!("Quantum site {}", s.ids[i]));
+            ui.heading(tf(lang, "Quantum site {}", &[&s.ids[i]]));
             egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
-                row(ui, "qubits", format!("{}", s.qubits[i]));
-                row(ui, "online", format!("{}", s.online[i]));
+                row(ui, tr(lang, "qubits"), tf(lang, "{}", &[&s.qubits[i]]));
+                row(ui, tr(lang, "online"), tr(lang, if s.online[i] { "yes" } else { "no" }).to_string());
                 row(
                     ui,
-                    "utilisation",
-                    format!("{:.0} %", 100.0 * s.utilisation[i]),
+                    tr(lang, "utilisation"),
+                    tf(lang, "{:.0} %", &[&(100.0 * s.utilisation[i])]),
                 );
                 row(
                     ui,
-                    "electricity",
-                    format!("{:.0} kW", s.electricity_w[i] / 1e3),
+                    tr(lang, "electricity"),
+                    tf(lang, "{:.0} kW", &[&(s.electricity_w[i] / 1e3)]),
                 );
                 row(
                     ui,
-                    "recoverable heat",
-                    format!(
-                        "{:.0} kW at {:.0} °C",
-                        s.recoverable_w[i] / 1e3,
-                        s.water_temp_c[i]
-                    ),
+                    tr(lang, "recoverable heat"),
+                    tf(lang, "{:.0} kW at {:.0} °C", &[&(s.recoverable_w[i] / 1e3), &s.water_temp_c[i]]),
                 );
                 row(
                     ui,
-                    "recovered by heat pump",
-                    format!("{:.0} kW", s.recovered_w[i] / 1e3),
+                    tr(lang, "recovered by heat pump"),
+                    tf(lang, "{:.0} kW", &[&(s.recovered_w[i] / 1e3)]),
                 );
                 if let Some(st) = &w.links {
                     for (k, l) in st.links.iter().enumerate().filter(|(_, l)| l.site == i) {
                         row(
                             ui,
-                            &format!("link from {}", l.service.name()),
-                            site_link_text(st, k),
+                            &tf(lang, "link from {}", &[&tr(lang, l.service.name())]),
+                            site_link_text(st, k, lang),
                         );
                     }
                 }
             });
-            ("electricity kW", "recovered kW")
+            (tr(lang, "electricity kW"), tr(lang, "recovered kW"))
         }
         Kind::Plant => {
             let pl = &scene.plants[i];
-            ui.heading(format!("Plant {}", pl.id()));
+            ui.heading(tf(lang, "Plant {}", &[&(pl.id())]));
             if let Some(node) = w.net.node(pl.node())
                 && let Some(s) = w.st.node.iter().position(|&n| n == node)
             {
                 let st = &w.st;
                 egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
-                    row(ui, "station heat", format!("{:.2} MW", st.heat_w[s] / 1e6));
-                    row(ui, "mass flow", format!("{:.1} kg/s", st.mass_flow_kg_s[s]));
+                    row(ui, tr(lang, "station heat"), tf(lang, "{:.2} MW", &[&(st.heat_w[s] / 1e6)]));
+                    row(ui, tr(lang, "mass flow"), tf(lang, "{:.1} kg/s", &[&st.mass_flow_kg_s[s]]));
                     row(
                         ui,
-                        "supply / return",
-                        format!("{:.1} / {:.1} °C", st.supply_out_c[s], st.return_in_c()[s]),
+                        tr(lang, "supply / return"),
+                        tf(lang, "{:.1} / {:.1} °C", &[&st.supply_out_c[s], &(st.return_in_c()[s])]),
                     );
                     row(
                         ui,
-                        "heat pumps",
-                        format!("{:.2} MW at COP {:.2}", st.hp_heat_w[s] / 1e6, st.hp_cop[s]),
+                        tr(lang, "heat pumps"),
+                        tf(lang, "{:.2} MW at COP {:.2}", &[&(st.hp_heat_w[s] / 1e6), &st.hp_cop[s]]),
                     );
                     row(
                         ui,
-                        "boilers",
-                        format!("{:.2} MW", st.boiler_heat_w[s] / 1e6),
+                        tr(lang, "boilers"),
+                        tf(lang, "{:.2} MW", &[&(st.boiler_heat_w[s] / 1e6)]),
                     );
-                    row(ui, "tank", format!("{:+.2} MW", st.tank_charge_w[s] / 1e6));
+                    row(ui, tr(lang, "tank"), tf(lang, "{:+.2} MW", &[&(st.tank_charge_w[s] / 1e6)]));
                     row(
                         ui,
-                        "pump head / power",
-                        format!(
-                            "{:.0} kPa / {:.1} kW",
-                            w.hs.station_head_pa[s] / 1e3,
-                            w.hs.station_pump_power_w[s] / 1e3
-                        ),
+                        tr(lang, "pump head / power"),
+                        tf(lang, "{:.0} kPa / {:.1} kW", &[&(w.hs.station_head_pa[s] / 1e3), &(w.hs.station_pump_power_w[s] / 1e3)]),
                     );
                 });
             }
             ("", "")
         }
         Kind::Wind => {
-            ui.heading("Wind turbine");
-            ui.label(format!("all turbines: {:.2} MW", w.grid.wind_w / 1e6));
+            ui.heading(tr(lang, "Wind turbine"));
+            ui.label(tf(lang, "all turbines: {:.2} MW", &[&(w.grid.wind_w / 1e6)]));
             ("", "")
         }
         _ => ("", ""),
@@ -942,21 +958,21 @@ fn inspect(
         }
         let mine = found.rows.clone();
         if !mine.is_empty() {
-            ui.label(egui::RichText::new("instruments (as measured)").strong());
+            ui.label(egui::RichText::new(tr(lang, "instruments (as measured)")).strong());
             egui::Grid::new("ins_sensors")
                 .num_columns(2)
                 .show(ui, |ui| {
                     for k in mine {
                         let sn = &sensors.sensors[k];
                         let frozen = if sensors.frozen[k].is_some() {
-                            " (frozen)"
+                            tr(lang, " (frozen)")
                         } else {
                             ""
                         };
                         row(
                             ui,
                             &format!("{:?}", sn.quantity),
-                            format!("{:.2} {}{frozen}", sensors.measured[k], sn.unit),
+                            tf(lang, "{:.2} {}{}", &[&sensors.measured[k], &sn.unit, &frozen]),
                         );
                     }
                 });
@@ -1006,7 +1022,7 @@ mod tests {
             link_added_latency_ms_pure_mlkem: 0.0,
             ..base.clone()
         };
-        let (share, exposure, line) = link_panel_text(&k);
+        let (share, exposure, line) = link_panel_text(&k, Lang::En);
         assert_eq!(share, "16.1 %");
         // 574,321 B.
         assert_eq!(exposure, "574 kB · 41 jobs");
@@ -1014,7 +1030,14 @@ mod tests {
             line,
             "key exchange + encryption add 0.31 ms a job (classical 0.28, hybrid 0.46 ms) · 216 handshakes, 3 failed, 1 QKD sessions fell back to classical"
         );
-        let none = link_panel_text(&base);
+        let de = link_panel_text(&k, Lang::De);
+        assert_eq!(de.0, "16,1 %");
+        assert_eq!(de.1, "574 kB · 41 Aufträge");
+        assert_eq!(
+            de.2,
+            "Schlüsselaustausch + Verschlüsselung kosten 0,31 ms je Auftrag (klassisch 0,28, hybrid 0,46 ms) · 216 Handshakes, 3 gescheitert, 1 QKD-Sitzungen fielen auf klassisch zurück"
+        );
+        let none = link_panel_text(&base, Lang::En);
         assert_eq!(none.0, "0.0 %");
         assert_eq!(none.1, "0 B · 0 jobs");
         assert!(none.2.starts_with(
@@ -1043,11 +1066,12 @@ mod tests {
 
     #[test]
     fn bytes_in_human_units() {
-        assert_eq!(human_bytes(999.0), "999 B");
-        assert_eq!(human_bytes(1_000.0), "1.00 kB");
-        assert_eq!(human_bytes(57_400.0), "57.4 kB");
-        assert_eq!(human_bytes(574_321.0), "574 kB");
-        assert_eq!(human_bytes(2.5e6), "2.50 MB");
-        assert_eq!(human_bytes(3.21e9), "3.21 GB");
+        assert_eq!(human_bytes(999.0, Lang::En), "999 B");
+        assert_eq!(human_bytes(1_000.0, Lang::En), "1.00 kB");
+        assert_eq!(human_bytes(57_400.0, Lang::En), "57.4 kB");
+        assert_eq!(human_bytes(574_321.0, Lang::En), "574 kB");
+        assert_eq!(human_bytes(2.5e6, Lang::En), "2.50 MB");
+        assert_eq!(human_bytes(3.21e9, Lang::En), "3.21 GB");
+        assert_eq!(human_bytes(57_400.0, Lang::De), "57,4 kB");
     }
 }

@@ -279,7 +279,7 @@ fn publish_proposal(
 
 /// A proposal link in the page's fragment, opened on `scene`: its edits, or `None` (no link, or
 /// a bad one: said on the page, and the city opens unchanged).
-fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
+fn proposal_from_fragment(scene: &Scene, lang: super::plain::Lang) -> Option<Vec<(String, String)>> {
     let hash = window().location().hash().ok()?;
     let fragment = hash.trim_start_matches('#');
     if !fragment.split('&').any(|p| p.starts_with("p=")) {
@@ -299,18 +299,12 @@ fn proposal_from_fragment(scene: &Scene) -> Option<Vec<(String, String)>> {
             let n = o.proposal.edits.len();
             set_data("proposal-status", "applied");
             set_data("proposal-edits", &n.to_string());
-            banner(
-                &format!(
-                    "A proposal: {n} edit{} applied to this city (the “What if” panel lists them). Its comparison with the city as it is runs now; the map then shows where the supply got warmer (red) or colder (blue).",
-                    if n == 1 { "" } else { "s" }
-                ),
-                "shown ok",
-            );
+            banner(&super::words::proposal_opened(lang, n), "shown ok");
             info!("proposal link: {n} edit(s)");
             Some(o.proposal.edits)
         }
         Err(e) => {
-            let msg = format!("{e}. The city opens unchanged.");
+            let msg = super::words::proposal_failed(lang, &e);
             set_data("proposal-status", "error");
             set_data("proposal-error", &msg);
             banner(&msg, "shown");
@@ -354,10 +348,16 @@ pub fn main() {
             }
         }
     }
+    let lang = query_param("lang").map(|l| {
+        super::plain::Lang::parse(&l).unwrap_or_else(|| {
+            banner(&format!("lang {l:?}: not shipped (en, de); English it is"));
+            super::plain::Lang::En
+        })
+    });
     let edits = loaded
         .as_ref()
         .ok()
-        .and_then(proposal_from_fragment)
+        .and_then(|s| proposal_from_fragment(s, lang.unwrap_or_default()))
         .unwrap_or_default();
     let compare_at_start = !edits.is_empty();
     let demo = query_param("demo").is_some();
@@ -374,12 +374,6 @@ pub fn main() {
     let camera = query_param("camera")
         .and_then(|c| super::CameraSpec::parse(&c).map_err(|e| banner(&e)).ok());
     let at_day = query_param("at").and_then(|d| super::parse_day(&d).map_err(|e| banner(&e)).ok());
-    let lang = query_param("lang").map(|l| {
-        super::plain::Lang::parse(&l).unwrap_or_else(|| {
-            banner(&format!("lang {l:?}: not shipped (en, de); English it is"));
-            super::plain::Lang::En
-        })
-    });
     let mut app = build_app(
         loaded,
         &AppConfig {
