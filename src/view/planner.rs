@@ -208,7 +208,9 @@ pub fn add_planner(app: &mut App, scene: &Scene) {
             bevy_egui::EguiPrimaryContextPass,
             planner_panel.run_if(super::not_embedded),
         )
-        .add_observer(place_on_click);
+        .init_resource::<MapPress>()
+        .add_observer(press_on_map)
+        .add_observer(place_on_release);
 }
 
 /// Carries out the panel's requests on the world.
@@ -355,16 +357,48 @@ pub fn respawn_city_after_rebuild(world: &mut World, mut seen: Local<u64>) {
     let _ = world.run_system_once(world3d::spawn_city);
 }
 
-/// A click on the map while placing a site puts it there.
-fn place_on_click(
-    click: On<Pointer<Click>>,
+/// Where the primary button went down on the map (screen px), for [`place_on_release`].
+#[derive(Resource, Default)]
+pub struct MapPress(Option<Vec2>);
+
+/// How far the pointer may move between press and release for a click on the map, px.
+pub const CLICK_SLOP_PX: f32 = 6.0;
+
+fn press_on_map(press: On<Pointer<Press>>, over_ui: Res<PointerOverUi>, mut at: ResMut<MapPress>) {
+    if press.button == PointerButton::Primary && !over_ui.0 {
+        at.0 = Some(press.pointer_location.position);
+    }
+}
+
+/// A click on the map while placing or moving a site puts it where the pointer is released. Not
+/// bevy's `Click`, which needs the press and the release on the same entity: while the camera
+/// still glides (after the tour) or on a slow machine's second-long frames, the ray moves between
+/// the two and the first click on the map did nothing. A press and release within
+/// [`CLICK_SLOP_PX`] of each other are a click, whatever is hit; more is a drag (the camera's).
+fn place_on_release(
+    release: On<Pointer<Release>>,
     over_ui: Res<PointerOverUi>,
+    mut at: ResMut<MapPress>,
     mut planner: ResMut<Planner>,
 ) {
-    if over_ui.0 || planner.mode == PlaceMode::Off {
+    // Taken once: the release bubbles up the entity's parents and triggers this again.
+    let Some(start) = at.0.take() else { return };
+    if release.button != PointerButton::Primary
+        || over_ui.0
+        || planner.mode == PlaceMode::Off
+        || start.distance(release.pointer_location.position) > CLICK_SLOP_PX
+    {
         return;
     }
-    let Some(p) = click.hit.position else { return };
+    let Some(p) = release.hit.position else { return };
+    if let Some(r) = placement(&mut planner, p) {
+        planner.requests.push(r);
+    }
+}
+
+/// The edit that puts the site being placed or moved at the map point `p` (bevy's coordinates:
+/// scene `x`, height, `−y`), ending the placing mode; `None` when not placing.
+fn placement(planner: &mut Planner, p: Vec3) -> Option<PlanRequest> {
     let pos = format!("{:.0}:{:.0}", p.x, -p.z);
     let id = match std::mem::take(&mut planner.mode) {
         PlaceMode::MoveSite(id) => id,
@@ -380,11 +414,9 @@ fn place_on_click(
             }
             format!("q{n}")
         }
-        PlaceMode::Off => return,
+        PlaceMode::Off => return None,
     };
-    planner
-        .requests
-        .push(PlanRequest::Set(format!("sites.{id}.pos"), pos));
+    Some(PlanRequest::Set(format!("sites.{id}.pos"), pos))
 }
 
 /// The suitability layer: a square per candidate, coloured by score.
@@ -1020,6 +1052,30 @@ mod tests {
     fn request(world: &mut World, r: PlanRequest) {
         world.resource_mut::<Planner>().requests.push(r);
         apply_requests(world);
+    }
+
+    /// A click on the map gives the new site the next free id, or moves the chosen one, at the
+    /// point clicked (bevy's −z is the scene's y), and ends the placing mode.
+    #[test]
+    fn a_click_on_the_map_places_or_moves_a_site() {
+        let base = riverside();
+        let mut p = Planner::new(&base);
+        assert!(placement(&mut p, Vec3::new(1.0, 0.0, 2.0)).is_none(), "not placing");
+        p.mode = PlaceMode::NewSite;
+        let n = base.quantum_sites.len() + 1;
+        let Some(PlanRequest::Set(path, value)) = placement(&mut p, Vec3::new(135.4, 0.06, -46.5))
+        else {
+            panic!()
+        };
+        assert_eq!((path, value), (format!("sites.q{n}.pos"), "135:46".to_string()));
+        assert_eq!(p.mode, PlaceMode::Off);
+        p.mode = PlaceMode::MoveSite("q1".into());
+        let Some(PlanRequest::Set(path, value)) = placement(&mut p, Vec3::new(-10.0, 3.0, 20.2))
+        else {
+            panic!()
+        };
+        assert_eq!((path.as_str(), value.as_str()), ("sites.q1.pos", "-10:-20"));
+        assert_eq!(p.mode, PlaceMode::Off);
     }
 
     /// A suggested site is placed by its path, builds the site the suggestion judged, and can be
