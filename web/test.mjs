@@ -278,11 +278,21 @@ if (part('tryit')) {
   }
   r.code = await data(page, 'proposalCode');
   r.mode_after_map_click = await data(page, 'plannerMode');
+  // One more click there selects what is under the pointer for the inspector (the same
+  // press-and-release click as the placing one; the new site or a building beside it).
+  if (r.code) {
+    const [px, py] = [box.x + box.width * 0.62, box.y + box.height * 0.35];
+    await waitFrames(3);
+    await page.mouse.click(px, py);
+    await page.waitForFunction(() => /^(Site|Building|Pipe|Plant|Node):\d+$/.test(document.body.dataset.selected ?? ''), null, { timeout: 20000 }).catch(() => {});
+    r.selected = await data(page, 'selected');
+  }
   await page.screenshot({ path: `${out}/web-try-it-placed.png`, timeout: 180000 });
   check(r.step === 8 && /^\d+,\d+,\d+,\d+$/.test(r.button ?? ''), `← on the tour's first step goes to its last, which shows "try it yourself" at ${r.button}`);
   check(r.after_button.step === -1 && r.after_button.mode === 'new-site' && r.after_button.open === '1',
         `"try it yourself" (Enter) ends the tour and opens the what-if panel placing a new site (${JSON.stringify(r.after_button)})`);
   check((r.code ?? '').length > 0 && r.mode_after_map_click === 'off' && r.map_clicks === 1, `one click on the map places the site, an edit Share can link (code ${r.code}; ${r.map_clicks} click(s))`);
+  check(/^(Site|Building|Pipe|Plant|Node):\d+$/.test(r.selected ?? ''), `a click on the map then selects what is under it for the inspector (${r.selected})`);
   check(errors.length === 0, `try it yourself: no console errors${errors.length ? ': ' + errors.join(' | ') : ''}`);
   await page.close();
 }

@@ -365,9 +365,8 @@ pub struct MapPress(Option<Vec2>);
 pub const CLICK_SLOP_PX: f32 = 6.0;
 
 fn press_on_map(press: On<Pointer<Press>>, over_ui: Res<PointerOverUi>, mut at: ResMut<MapPress>) {
-    if press.button == PointerButton::Primary && !over_ui.0 {
-        at.0 = Some(press.pointer_location.position);
-    }
+    at.0 = (press.button == PointerButton::Primary && !over_ui.0)
+        .then_some(press.pointer_location.position);
 }
 
 /// A click on the map while placing or moving a site puts it where the pointer is released. Not

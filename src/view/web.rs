@@ -501,6 +501,7 @@ fn publish_progress(
     clock: Option<Res<SimClock>>,
     tour: Option<Res<Tour>>,
     planner: Option<Res<Planner>>,
+    selection: Option<Res<super::ui::Selection>>,
 ) {
     *frames += 1;
     let now = now_ms();
@@ -530,6 +531,11 @@ fn publish_progress(
             format!("{:.0},{:.0},{:.0},{:.0}", r[0], r[1], r[2], r[3])
         });
     set_data("tour-try", &try_rect);
+    // What the inspector shows: `kind:index`, empty when nothing is selected.
+    let picked = selection
+        .and_then(|s| s.pick)
+        .map_or(String::new(), |p| format!("{:?}:{}", p.kind, p.index));
+    set_data("selected", &picked);
     if let Some(p) = planner {
         let mode = match p.mode {
             PlaceMode::Off => "off",
