@@ -538,14 +538,13 @@ pub fn panels(
         let k = Kpis::from_ledger(&l);
         right_w.0 = egui::Panel::right("kpis").default_size(330.0).min_size(330.0).show(&mut root, |ui| {
         let chrome = super::plain::chrome(audience.lang);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading(if audience.plain { chrome.heading } else { tr(lang, "City KPIs") });
             ui.selectable_value(&mut audience.plain, true, chrome.for_residents);
             ui.selectable_value(&mut audience.plain, false, chrome.details);
-            if audience.plain {
-                for lang in super::plain::Lang::ALL {
-                    ui.selectable_value(&mut audience.lang, lang, lang.code());
-                }
+            // The language of every panel (and the tour), in either mode.
+            for lang in super::plain::Lang::ALL {
+                ui.selectable_value(&mut audience.lang, lang, lang.code());
             }
         });
         if audience.plain {
