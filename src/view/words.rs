@@ -14,10 +14,13 @@
 //! the view's sources for `tr(lang, "…")` and `tf(lang, "…"` and fails on any key missing here
 //! (templates made only of numbers and units need none), or whose German has other placeholders.
 //!
-//! What stays English: the scene checker's and the importer's diagnostics (the same text as
-//! `qtwin check` prints, made by the simulation, which knows nothing of the page's language),
-//! object IDs and the scene's own names, and the fault and scenario texts that come from the
-//! scenario files.
+//! The banner of a proposal link opened in the page ([`proposal_opened`], [`proposal_failed`])
+//! is here too, one arm per language.
+//!
+//! What stays English: what the simulation writes, which knows nothing of the page's language —
+//! the scene checker's and the importer's diagnostics (the same text as `qtwin check` prints),
+//! the what-if edits' descriptions, alarm messages and instrument tags — object IDs and the
+//! scene's own names, and the fault and scenario texts that come from the scenario files.
 
 use std::collections::HashMap;
 use std::fmt::{Display, Write};
