@@ -107,10 +107,10 @@ fn data_links_step_shows_the_quantum_safe_share_and_the_exposure() {
         "{}",
         c.text
     );
-    assert!(
-        c.text
-            .contains(&qtwin::view::ui::human_bytes(kpis.link_exposed_mb * 1e6, qtwin::view::plain::Lang::En))
-    );
+    assert!(c.text.contains(&qtwin::view::ui::human_bytes(
+        kpis.link_exposed_mb * 1e6,
+        qtwin::view::plain::Lang::En
+    )));
     // The last step is still the site outage.
     assert!(
         caption(STEPS - 1, &v)

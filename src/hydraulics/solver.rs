@@ -579,7 +579,14 @@ mod tests {
         let mut worst_f = 0.0_f64;
         let mut worst_e = 0.0_f64;
         let mut n = 0;
-        for rel in [4.5e-5, 1e-5 / 0.02, 4.5e-5 / 0.025, 4.5e-5 / 0.3, 2e-4, 1e-3] {
+        for rel in [
+            4.5e-5,
+            1e-5 / 0.02,
+            4.5e-5 / 0.025,
+            4.5e-5 / 0.3,
+            2e-4,
+            1e-3,
+        ] {
             let a = rel / 3.7;
             let t = FrictionTable::new(a);
             // 20,000 Reynolds numbers spread geometrically from just below the table to past it,
@@ -594,12 +601,16 @@ mod tests {
                 n += 1;
             }
             // At a node the table gives the law's own value, bit for bit.
-            let node = f64::from_bits(FrictionTable::RE_MIN.to_bits() + (37 << FrictionTable::SHIFT));
+            let node =
+                f64::from_bits(FrictionTable::RE_MIN.to_bits() + (37 << FrictionTable::SHIFT));
             assert_eq!(t.turbulent(node).0, turbulent_friction(node, a).0);
         }
         assert!(n > 100_000);
         eprintln!("friction factor within {worst_f:e}, exponent within {worst_e:e} (relative)");
-        assert!(worst_f < 1e-9, "friction factor off by {worst_f:e} (relative)");
+        assert!(
+            worst_f < 1e-9,
+            "friction factor off by {worst_f:e} (relative)"
+        );
         assert!(worst_e < 1e-6, "exponent off by {worst_e:e} (relative)");
     }
 
@@ -611,15 +622,26 @@ mod tests {
         let net = Network::from_scene(&scene);
         let props = PipeProps::fixed(&net);
         assert!(!props.tables.is_empty() && props.tables.len() <= MAX_FRICTION_TABLES);
-        assert!(props.tables.len() < net.pipe_count(), "{} tables", props.tables.len());
+        assert!(
+            props.tables.len() < net.pipe_count(),
+            "{} tables",
+            props.tables.len()
+        );
         for k in 0..net.pipe_count() {
             for q in [0.01, 0.5, 3.0, 40.0, -12.0] {
                 let d = props.drops(&net, k, q);
                 let (law, slope) =
                     pressure_drop_and_slope(&net, k, q, net.density_kg_m3, net.viscosity_pa_s);
-                assert!((d.dp[0] - law).abs() <= 1e-9 * law.abs(), "pipe {k} q {q}: {} vs {law}", d.dp[0]);
+                assert!(
+                    (d.dp[0] - law).abs() <= 1e-9 * law.abs(),
+                    "pipe {k} q {q}: {} vs {law}",
+                    d.dp[0]
+                );
                 assert_eq!(d.dp[0].signum(), q.signum());
-                assert!((d.slope[0] - slope).abs() <= 1e-5 * slope.abs(), "pipe {k} q {q}");
+                assert!(
+                    (d.slope[0] - slope).abs() <= 1e-5 * slope.abs(),
+                    "pipe {k} q {q}"
+                );
             }
         }
     }

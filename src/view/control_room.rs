@@ -13,9 +13,9 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::words::{tf, tr, tr_any};
 use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
+use super::words::{tf, tr, tr_any};
 use super::world3d::to3;
 use crate::alarms::{AlarmRow, AlarmState, Alarms, Priority};
 use crate::base::{Kind, SceneSpec, SimClock};
@@ -700,26 +700,55 @@ fn control_room_panel(
             .default_width(360.0)
             .show(&ctx, |ui| {
                 if t < 0.0 {
-                    ui.label(tf(lang, "warming up the city… the session starts in {:.0} min", &[&(-t / 60.0)]));
+                    ui.label(tf(
+                        lang,
+                        "warming up the city… the session starts in {:.0} min",
+                        &[&(-t / 60.0)],
+                    ));
                     return;
                 }
-                ui.label(tf(lang, "session time {} of {}", &[&(hm(t.max(0.0))), &(hm(s.end_s - s.start_s))]));
-                ui.label(tf(lang, "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}", &[&s.objectives.min_supply_temp_c, &(s.objectives.restore_within_s / 60.0), &(if s.objectives.no_job_lost {
-                        tr(lang, " · no quantum job lost")
-                    } else {
-                        ""
-                    })]));
+                ui.label(tf(
+                    lang,
+                    "session time {} of {}",
+                    &[&(hm(t.max(0.0))), &(hm(s.end_s - s.start_s))],
+                ));
+                ui.label(tf(
+                    lang,
+                    "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}",
+                    &[
+                        &s.objectives.min_supply_temp_c,
+                        &(s.objectives.restore_within_s / 60.0),
+                        &(if s.objectives.no_job_lost {
+                            tr(lang, " · no quantum job lost")
+                        } else {
+                            ""
+                        }),
+                    ],
+                ));
                 let Some(r) = &score.0 else { return };
                 ui.label(
                     egui::RichText::new(tf(lang, "score so far {:.1}", &[&r.score]))
                         .size(20.0)
                         .strong(),
                 );
-                ui.label(tf(lang, "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints", &[&r.metrics.minutes_out_of_limits, &r.metrics.unmet_heat_kwh, &r.metrics.jobs_missed, &r.metrics.hints_used]));
+                ui.label(tf(
+                    lang,
+                    "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints",
+                    &[
+                        &r.metrics.minutes_out_of_limits,
+                        &r.metrics.unmet_heat_kwh,
+                        &r.metrics.jobs_missed,
+                        &r.metrics.hints_used,
+                    ],
+                ));
                 let available: Vec<_> = s.hints.iter().filter(|h| h.after_s <= t).collect();
                 if room.hints_shown < available.len()
                     && ui
-                        .button(tf(lang, "💡 hint ({} available, costs points)", &[&(available.len() - room.hints_shown)]))
+                        .button(tf(
+                            lang,
+                            "💡 hint ({} available, costs points)",
+                            &[&(available.len() - room.hints_shown)],
+                        ))
                         .clicked()
                 {
                     room.hints_shown += 1;

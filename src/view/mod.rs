@@ -576,7 +576,11 @@ struct LastSimTime(f64);
 #[derive(Resource, Default)]
 struct SelectPress(Option<Vec2>);
 
-fn press_to_select(press: On<Pointer<Press>>, over_ui: Res<PointerOverUi>, mut at: ResMut<SelectPress>) {
+fn press_to_select(
+    press: On<Pointer<Press>>,
+    over_ui: Res<PointerOverUi>,
+    mut at: ResMut<SelectPress>,
+) {
     at.0 = (press.button == PointerButton::Primary && !over_ui.0)
         .then_some(press.pointer_location.position);
 }

@@ -20,8 +20,8 @@ use egui_plot::{Legend, Plot};
 
 use super::camera::PointerOverUi;
 use super::plain::Lang;
-use super::words::{tf, tr};
 use super::ui::Selection;
+use super::words::{tf, tr};
 use super::world3d::{self, to3};
 use crate::base::{Kind, SceneSpec, SimClock};
 use crate::ledger::Ledger;
@@ -255,7 +255,14 @@ pub fn apply_requests(world: &mut World) {
                         let scene = p.scene.clone();
                         rebuild_keeping_clock(world, &scene);
                         let clock = world.resource::<SimClock>().clone();
-                        let what = format!("{} {desc}", if undo { tr(lang, "undo:") } else { tr(lang, "redo:") });
+                        let what = format!(
+                            "{} {desc}",
+                            if undo {
+                                tr(lang, "undo:")
+                            } else {
+                                tr(lang, "redo:")
+                            }
+                        );
                         let mut log = world.get_resource_or_insert_with(LiveEdits::default);
                         log.generation += 1;
                         log.log.push(LiveEdit {
@@ -322,8 +329,10 @@ fn push_live(world: &mut World, edit: crate::whatif::Edit, lang: Lang) -> String
                     r.description,
                     match outcome {
                         LiveOutcome::InPlace => tr(lang, "applied to the running city"),
-                        LiveOutcome::Rebuilt =>
-                            tr(lang, "the network changed: the city was rebuilt, clock kept"),
+                        LiveOutcome::Rebuilt => tr(
+                            lang,
+                            "the network changed: the city was rebuilt, clock kept"
+                        ),
                     }
                 ),
                 Err(e) => format!("{e}"),
@@ -389,7 +398,9 @@ fn place_on_release(
     {
         return;
     }
-    let Some(p) = release.hit.position else { return };
+    let Some(p) = release.hit.position else {
+        return;
+    };
     if let Some(r) = placement(&mut planner, p) {
         planner.requests.push(r);
     }
@@ -683,7 +694,10 @@ fn planner_panel(
         .show(&ctx, |ui| {
             super::ui::toolbar_frame().show(ui, |ui| {
                 if ui
-                    .selectable_label(p.open, egui::RichText::new(tr(lang, "✏ What if…")).size(16.0))
+                    .selectable_label(
+                        p.open,
+                        egui::RichText::new(tr(lang, "✏ What if…")).size(16.0),
+                    )
                     .clicked()
                 {
                     p.open = !p.open;
@@ -691,7 +705,12 @@ fn planner_panel(
             });
         });
     // The control room's toggles sit left of this button, whose width depends on the language.
-    ctx.data_mut(|d| d.insert_temp(egui::Id::new(PLANNER_BUTTON_W), button.response.rect.width()));
+    ctx.data_mut(|d| {
+        d.insert_temp(
+            egui::Id::new(PLANNER_BUTTON_W),
+            button.response.rect.width(),
+        )
+    });
     poll_suggest(p, lang);
     if !p.open {
         return Ok(());
@@ -1059,14 +1078,20 @@ mod tests {
     fn a_click_on_the_map_places_or_moves_a_site() {
         let base = riverside();
         let mut p = Planner::new(&base);
-        assert!(placement(&mut p, Vec3::new(1.0, 0.0, 2.0)).is_none(), "not placing");
+        assert!(
+            placement(&mut p, Vec3::new(1.0, 0.0, 2.0)).is_none(),
+            "not placing"
+        );
         p.mode = PlaceMode::NewSite;
         let n = base.quantum_sites.len() + 1;
         let Some(PlanRequest::Set(path, value)) = placement(&mut p, Vec3::new(135.4, 0.06, -46.5))
         else {
             panic!()
         };
-        assert_eq!((path, value), (format!("sites.q{n}.pos"), "135:46".to_string()));
+        assert_eq!(
+            (path, value),
+            (format!("sites.q{n}.pos"), "135:46".to_string())
+        );
         assert_eq!(p.mode, PlaceMode::Off);
         p.mode = PlaceMode::MoveSite("q1".into());
         let Some(PlanRequest::Set(path, value)) = placement(&mut p, Vec3::new(-10.0, 3.0, 20.2))

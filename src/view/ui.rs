@@ -219,7 +219,10 @@ pub fn link_panel_text(k: &Kpis, lang: Lang) -> (String, String, String) {
     let exposure = tf(
         lang,
         "{} · {} jobs",
-        &[&human_bytes(k.link_exposed_mb * 1e6, lang), &k.link_exposed_jobs],
+        &[
+            &human_bytes(k.link_exposed_mb * 1e6, lang),
+            &k.link_exposed_jobs,
+        ],
     );
     let schemes = [
         (tr(lang, "classical"), k.link_added_latency_ms_classical),
@@ -289,7 +292,11 @@ pub fn human_bytes(b: f64, lang: Lang) -> String {
         2
     };
     let v = format!("{v:.digits$}");
-    let v = if lang == Lang::De { v.replace('.', ",") } else { v };
+    let v = if lang == Lang::De {
+        v.replace('.', ",")
+    } else {
+        v
+    };
     format!("{v} {unit}")
 }
 
@@ -395,7 +402,11 @@ pub fn panels(
             );
             ui.separator();
             if ui
-                .button(if ctl.paused { tr(lang, "▶ play") } else { tr(lang, "⏸ pause") })
+                .button(if ctl.paused {
+                    tr(lang, "▶ play")
+                } else {
+                    tr(lang, "⏸ pause")
+                })
                 .on_hover_text(tr(lang, "Space"))
                 .clicked()
             {
@@ -656,7 +667,14 @@ pub fn panels(
         egui::Window::new(tr(lang, "Inspect"))
             .default_pos(egui::pos2(if show_side { 240.0 } else { 10.0 }, 80.0))
             .show(ctx, |ui| {
-                inspect(ui, p, &world_refs, &sel.history, &mut selected_sensors, lang);
+                inspect(
+                    ui,
+                    p,
+                    &world_refs,
+                    &sel.history,
+                    &mut selected_sensors,
+                    lang,
+                );
             });
     }
     over_ui.0 = ctx.is_pointer_over_egui() || ctx.egui_wants_pointer_input();
@@ -691,7 +709,10 @@ pub fn error_panel(
             );
         });
         ui.add_space(8.0);
-        ui.label(tr(lang, "Fix the file and open it again (`qtwin check FILE` prints the same list)."));
+        ui.label(tr(
+            lang,
+            "Fix the file and open it again (`qtwin check FILE` prints the same list).",
+        ));
     });
     over_ui.0 = true;
     Ok(())
@@ -756,7 +777,11 @@ fn inspect(
             ui.heading(tf(lang, "Building {}", &[&bd.id]));
             egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
                 let use_ = tr(lang, use_name(bd.use_));
-                row(ui, tr(lang, "use"), tf(lang, "{}, {} floors", &[&use_, &bd.floors]));
+                row(
+                    ui,
+                    tr(lang, "use"),
+                    tf(lang, "{}, {} floors", &[&use_, &bd.floors]),
+                );
                 row(
                     ui,
                     tr(lang, "heated area"),
@@ -772,18 +797,33 @@ fn inspect(
                     tr(lang, "space heating"),
                     tf(lang, "{:.1} kW", &[&(w.b.space_heat_w[i] / 1e3)]),
                 );
-                row(ui, tr(lang, "hot water"), tf(lang, "{:.1} kW", &[&(w.b.dhw_w[i] / 1e3)]));
+                row(
+                    ui,
+                    tr(lang, "hot water"),
+                    tf(lang, "{:.1} kW", &[&(w.b.dhw_w[i] / 1e3)]),
+                );
                 row(
                     ui,
                     tr(lang, "indoor temperature"),
-                    tf(lang, "{:.1} °C (τ = {:.0} h)", &[&(w.b.indoor_temp_c()[i]), &(w.b.time_constant_s(i) / 3600.0)]),
+                    tf(
+                        lang,
+                        "{:.1} °C (τ = {:.0} h)",
+                        &[
+                            &(w.b.indoor_temp_c()[i]),
+                            &(w.b.time_constant_s(i) / 3600.0),
+                        ],
+                    ),
                 );
                 row(
                     ui,
                     tr(lang, "delivered"),
                     tf(lang, "{:.1} kW", &[&(w.c.delivered_w()[i] / 1e3)]),
                 );
-                row(ui, tr(lang, "unmet"), tf(lang, "{:.2} kW", &[&(w.c.unmet_w()[i] / 1e3)]));
+                row(
+                    ui,
+                    tr(lang, "unmet"),
+                    tf(lang, "{:.2} kW", &[&(w.c.unmet_w()[i] / 1e3)]),
+                );
                 row(
                     ui,
                     tr(lang, "mass flow"),
@@ -798,9 +838,13 @@ fn inspect(
                     row(
                         ui,
                         tr(lang, "differential pressure"),
-                        tf(lang, "{:.0} kPa", &[&((w.hs.supply_pressure_pa[n as usize]
+                        tf(
+                            lang,
+                            "{:.0} kPa",
+                            &[&((w.hs.supply_pressure_pa[n as usize]
                                 - w.hs.return_pressure_pa[n as usize])
-                                / 1e3)]),
+                                / 1e3)],
+                        ),
                     );
                 }
                 row(
@@ -822,7 +866,11 @@ fn inspect(
                 row(
                     ui,
                     tr(lang, "length / inner diameter"),
-                    tf(lang, "{:.0} m / {:.0} mm", &[&w.net.pipe_length_m[i], &(1e3 * w.net.pipe_diameter_m[i])]),
+                    tf(
+                        lang,
+                        "{:.0} m / {:.0} mm",
+                        &[&w.net.pipe_length_m[i], &(1e3 * w.net.pipe_diameter_m[i])],
+                    ),
                 );
                 row(
                     ui,
@@ -837,12 +885,20 @@ fn inspect(
                 row(
                     ui,
                     tr(lang, "supply in → out"),
-                    tf(lang, "{:.2} → {:.2} °C", &[&w.th.supply_in_c[i], &w.th.supply_out_c[i]]),
+                    tf(
+                        lang,
+                        "{:.2} → {:.2} °C",
+                        &[&w.th.supply_in_c[i], &w.th.supply_out_c[i]],
+                    ),
                 );
                 row(
                     ui,
                     tr(lang, "return in → out"),
-                    tf(lang, "{:.2} → {:.2} °C", &[&w.th.return_in_c[i], &w.th.return_out_c[i]]),
+                    tf(
+                        lang,
+                        "{:.2} → {:.2} °C",
+                        &[&w.th.return_in_c[i], &w.th.return_out_c[i]],
+                    ),
                 );
                 row(
                     ui,
@@ -862,7 +918,11 @@ fn inspect(
             ui.heading(tf(lang, "Quantum site {}", &[&s.ids[i]]));
             egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
                 row(ui, tr(lang, "qubits"), tf(lang, "{}", &[&s.qubits[i]]));
-                row(ui, tr(lang, "online"), tr(lang, if s.online[i] { "yes" } else { "no" }).to_string());
+                row(
+                    ui,
+                    tr(lang, "online"),
+                    tr(lang, if s.online[i] { "yes" } else { "no" }).to_string(),
+                );
                 row(
                     ui,
                     tr(lang, "utilisation"),
@@ -876,7 +936,11 @@ fn inspect(
                 row(
                     ui,
                     tr(lang, "recoverable heat"),
-                    tf(lang, "{:.0} kW at {:.0} °C", &[&(s.recoverable_w[i] / 1e3), &s.water_temp_c[i]]),
+                    tf(
+                        lang,
+                        "{:.0} kW at {:.0} °C",
+                        &[&(s.recoverable_w[i] / 1e3), &s.water_temp_c[i]],
+                    ),
                 );
                 row(
                     ui,
@@ -903,28 +967,55 @@ fn inspect(
             {
                 let st = &w.st;
                 egui::Grid::new("ins").num_columns(2).show(ui, |ui| {
-                    row(ui, tr(lang, "station heat"), tf(lang, "{:.2} MW", &[&(st.heat_w[s] / 1e6)]));
-                    row(ui, tr(lang, "mass flow"), tf(lang, "{:.1} kg/s", &[&st.mass_flow_kg_s[s]]));
+                    row(
+                        ui,
+                        tr(lang, "station heat"),
+                        tf(lang, "{:.2} MW", &[&(st.heat_w[s] / 1e6)]),
+                    );
+                    row(
+                        ui,
+                        tr(lang, "mass flow"),
+                        tf(lang, "{:.1} kg/s", &[&st.mass_flow_kg_s[s]]),
+                    );
                     row(
                         ui,
                         tr(lang, "supply / return"),
-                        tf(lang, "{:.1} / {:.1} °C", &[&st.supply_out_c[s], &(st.return_in_c()[s])]),
+                        tf(
+                            lang,
+                            "{:.1} / {:.1} °C",
+                            &[&st.supply_out_c[s], &(st.return_in_c()[s])],
+                        ),
                     );
                     row(
                         ui,
                         tr(lang, "heat pumps"),
-                        tf(lang, "{:.2} MW at COP {:.2}", &[&(st.hp_heat_w[s] / 1e6), &st.hp_cop[s]]),
+                        tf(
+                            lang,
+                            "{:.2} MW at COP {:.2}",
+                            &[&(st.hp_heat_w[s] / 1e6), &st.hp_cop[s]],
+                        ),
                     );
                     row(
                         ui,
                         tr(lang, "boilers"),
                         tf(lang, "{:.2} MW", &[&(st.boiler_heat_w[s] / 1e6)]),
                     );
-                    row(ui, tr(lang, "tank"), tf(lang, "{:+.2} MW", &[&(st.tank_charge_w[s] / 1e6)]));
+                    row(
+                        ui,
+                        tr(lang, "tank"),
+                        tf(lang, "{:+.2} MW", &[&(st.tank_charge_w[s] / 1e6)]),
+                    );
                     row(
                         ui,
                         tr(lang, "pump head / power"),
-                        tf(lang, "{:.0} kPa / {:.1} kW", &[&(w.hs.station_head_pa[s] / 1e3), &(w.hs.station_pump_power_w[s] / 1e3)]),
+                        tf(
+                            lang,
+                            "{:.0} kPa / {:.1} kW",
+                            &[
+                                &(w.hs.station_head_pa[s] / 1e3),
+                                &(w.hs.station_pump_power_w[s] / 1e3),
+                            ],
+                        ),
                     );
                 });
             }
@@ -932,7 +1023,11 @@ fn inspect(
         }
         Kind::Wind => {
             ui.heading(tr(lang, "Wind turbine"));
-            ui.label(tf(lang, "all turbines: {:.2} MW", &[&(w.grid.wind_w / 1e6)]));
+            ui.label(tf(
+                lang,
+                "all turbines: {:.2} MW",
+                &[&(w.grid.wind_w / 1e6)],
+            ));
             ("", "")
         }
         _ => ("", ""),
@@ -971,7 +1066,11 @@ fn inspect(
                         row(
                             ui,
                             &format!("{:?}", sn.quantity),
-                            tf(lang, "{:.2} {}{}", &[&sensors.measured[k], &sn.unit, &frozen]),
+                            tf(
+                                lang,
+                                "{:.2} {}{}",
+                                &[&sensors.measured[k], &sn.unit, &frozen],
+                            ),
                         );
                     }
                 });

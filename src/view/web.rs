@@ -279,7 +279,10 @@ fn publish_proposal(
 
 /// A proposal link in the page's fragment, opened on `scene`: its edits, or `None` (no link, or
 /// a bad one: said on the page, and the city opens unchanged).
-fn proposal_from_fragment(scene: &Scene, lang: super::plain::Lang) -> Option<Vec<(String, String)>> {
+fn proposal_from_fragment(
+    scene: &Scene,
+    lang: super::plain::Lang,
+) -> Option<Vec<(String, String)>> {
     let hash = window().location().hash().ok()?;
     let fragment = hash.trim_start_matches('#');
     if !fragment.split('&').any(|p| p.starts_with("p=")) {

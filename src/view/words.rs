@@ -128,7 +128,9 @@ pub fn proposal_failed(lang: Lang, e: &crate::whatif::proposal::ProposalError) -
                      Grenze von {limit}"
                 ),
                 E::Damaged(d) => {
-                    format!("Der Vorschlagslink ist beschädigt ({d}); bitte den ganzen Link neu kopieren")
+                    format!(
+                        "Der Vorschlagslink ist beschädigt ({d}); bitte den ganzen Link neu kopieren"
+                    )
                 }
                 E::NewerVersion { found } => format!(
                     "Der Vorschlagslink stammt von einem neueren qtwin (Linkformat {found}; dieses \
@@ -145,7 +147,12 @@ pub fn proposal_failed(lang: Lang, e: &crate::whatif::proposal::ProposalError) -
                 E::TooManyEdits { count, limit } => format!(
                     "Der Vorschlag enthält {count} Änderungen, mehr als die Grenze von {limit}"
                 ),
-                E::Edit { index, path, value, msg } => format!(
+                E::Edit {
+                    index,
+                    path,
+                    value,
+                    msg,
+                } => format!(
                     "Änderung {index} des Vorschlags ({path}={value}) passt nicht zu dieser Szene: {msg}"
                 ),
                 E::Invalid(m) => {
@@ -176,9 +183,15 @@ pub const DE: &[(&str, &str)] = &[
     ("jump to day", "springe zu Tag"),
     ("go", "los"),
     ("running ahead… {:.0} %", "läuft vor … {:.0} %"),
-    ("falling behind: {:.0}× of {:.0}×", "fällt zurück: {:.0}× von {:.0}×"),
+    (
+        "falling behind: {:.0}× of {:.0}×",
+        "fällt zurück: {:.0}× von {:.0}×",
+    ),
     ("{:.0}× real time", "{:.0}× Echtzeit"),
-    ("⚠ network solve not converged in {} ticks", "⚠ Netzberechnung in {} Takten nicht konvergiert"),
+    (
+        "⚠ network solve not converged in {} ticks",
+        "⚠ Netzberechnung in {} Takten nicht konvergiert",
+    ),
     (
         "the loop equations stopped at the iteration limit: flows and pressures are not a solution (this tick: {}, loop residual {:.1} Pa; worst {} Pa)",
         "die Maschengleichungen endeten an der Iterationsgrenze: Durchflüsse und Drücke sind keine Lösung (dieser Takt: {}, Maschenresiduum {:.1} Pa; schlechtestes {} Pa)",
@@ -186,10 +199,16 @@ pub const DE: &[(&str, &str)] = &[
     ("converged", "konvergiert"),
     ("NOT converged", "NICHT konvergiert"),
     ("☰ panels", "☰ Tafeln"),
-    ("show or hide the layer and KPI panels", "Ebenen- und Kennzahlentafeln zeigen oder verbergen"),
+    (
+        "show or hide the layer and KPI panels",
+        "Ebenen- und Kennzahlentafeln zeigen oder verbergen",
+    ),
     // The layers.
     ("Layers", "Ebenen"),
-    ("no data links in this scene", "keine Datenverbindungen in dieser Szene"),
+    (
+        "no data links in this scene",
+        "keine Datenverbindungen in dieser Szene",
+    ),
     (
         "Arcs run from each city service's hub (a circle for traffic, a square for grid balancing, a triangle for sensing, drawn around the centre of the job origins) to each site. \"At risk\": secret longer than the quantum horizon minus the migration time (Mosca).",
         "Bögen laufen vom Knoten jedes städtischen Dienstes (Kreis: Verkehr, Quadrat: Netzausgleich, Dreieck: Sensorik, um die Mitte der Auftragsherkünfte gezeichnet) zu jedem Standort. „Gefährdet“: länger geheim als der Quantenhorizont abzüglich der Umstellungszeit (Mosca).",
@@ -213,7 +232,10 @@ pub const DE: &[(&str, &str)] = &[
     ("Feeder loading", "Auslastung der Abgänge"),
     ("Carbon of heat", "CO₂ der Wärme"),
     ("Job load per site", "Auftragslast je Standort"),
-    ("Data links: key exchange", "Datenverbindungen: Schlüsselaustausch"),
+    (
+        "Data links: key exchange",
+        "Datenverbindungen: Schlüsselaustausch",
+    ),
     ("hybrid X25519 + ML-KEM-768", "hybrid X25519 + ML-KEM-768"),
     ("ML-KEM-768", "ML-KEM-768"),
     ("QKD on dark fibre", "QKD über dunkle Glasfaser"),
@@ -227,19 +249,34 @@ pub const DE: &[(&str, &str)] = &[
     // The KPI details.
     ("City KPIs", "Kennzahlen der Stadt"),
     ("waste heat recovered", "Abwärme genutzt"),
-    ("heat the heat pumps took from the quantum sites", "Wärme, die die Wärmepumpen den Quantenstandorten entnahmen"),
+    (
+        "heat the heat pumps took from the quantum sites",
+        "Wärme, die die Wärmepumpen den Quantenstandorten entnahmen",
+    ),
     ("heat from quantum sites", "Wärme aus Quantenstandorten"),
-    ("recovered waste heat / delivered heat", "genutzte Abwärme / gelieferte Wärme"),
-    ("demand the network could not meet", "Bedarf, den das Netz nicht decken konnte"),
+    (
+        "recovered waste heat / delivered heat",
+        "genutzte Abwärme / gelieferte Wärme",
+    ),
+    (
+        "demand the network could not meet",
+        "Bedarf, den das Netz nicht decken konnte",
+    ),
     ("CO₂ vs baseline", "CO₂ gegenüber Referenz"),
     (
         "against gas boilers for the heat delivered + a remote data centre; the unmet heat's gas CO₂ is shown apart",
         "gegenüber Gaskesseln für die gelieferte Wärme + einem fernen Rechenzentrum; das Gas-CO₂ der ungedeckten Wärme steht gesondert",
     ),
     ("renewable share", "Anteil erneuerbar"),
-    ("electricity load met by local PV and wind", "Stromlast, gedeckt durch lokale PV und Wind"),
+    (
+        "electricity load met by local PV and wind",
+        "Stromlast, gedeckt durch lokale PV und Wind",
+    ),
     ("heat delivered", "Wärme geliefert"),
-    ("quantum jobs done / missed", "Quantenaufträge erledigt / verpasst"),
+    (
+        "quantum jobs done / missed",
+        "Quantenaufträge erledigt / verpasst",
+    ),
     (
         "jobs from city services (traffic, grid balancing, sensing); rejected jobs are counted in the report",
         "Aufträge städtischer Dienste (Verkehr, Netzausgleich, Sensorik); abgelehnte Aufträge zählt der Bericht",
@@ -249,7 +286,10 @@ pub const DE: &[(&str, &str)] = &[
         "mean estimated success probability on the sites' current calibration, and mean queue wait",
         "mittlere geschätzte Erfolgswahrscheinlichkeit bei der aktuellen Kalibrierung der Standorte und mittlere Wartezeit",
     ),
-    ("job data on quantum-safe links", "Auftragsdaten über quantensichere Verbindungen"),
+    (
+        "job data on quantum-safe links",
+        "Auftragsdaten über quantensichere Verbindungen",
+    ),
     (
         "hybrid X25519+ML-KEM-768, pure ML-KEM-768 or QKD key exchange, really performed for every session",
         "Schlüsselaustausch hybrid X25519+ML-KEM-768, rein ML-KEM-768 oder QKD, für jede Sitzung wirklich ausgeführt",
@@ -268,7 +308,10 @@ pub const DE: &[(&str, &str)] = &[
         "key exchange + encryption add {:.2} ms a job ({}) · {} handshakes, {} failed, {} QKD sessions fell back to classical",
         "Schlüsselaustausch + Verschlüsselung kosten {:.2} ms je Auftrag ({}) · {} Handshakes, {} gescheitert, {} QKD-Sitzungen fielen auf klassisch zurück",
     ),
-    ("key exchange + encryption add {:.2} ms a job ({}) · {} handshakes", "Schlüsselaustausch + Verschlüsselung kosten {:.2} ms je Auftrag ({}) · {} Handshakes"),
+    (
+        "key exchange + encryption add {:.2} ms a job ({}) · {} handshakes",
+        "Schlüsselaustausch + Verschlüsselung kosten {:.2} ms je Auftrag ({}) · {} Handshakes",
+    ),
     (
         "sites' PUE {:.2} with their cooling vs {:.2} remote · unmet heat's gas CO₂ {:.0} kg",
         "PUE der Standorte {:.2} mit Kühlung gegenüber {:.2} fern · Gas-CO₂ der ungedeckten Wärme {:.0} kg",
@@ -281,7 +324,10 @@ pub const DE: &[(&str, &str)] = &[
         "{} quantum sites · mean load {:.0} % · {:.0} kW electricity · {:.0} kW heat recovered",
         "{} Quantenstandorte · mittlere Last {:.0} % · {:.0} kW Strom · {:.0} kW Wärme genutzt",
     ),
-    ("heat produced and from heat pumps (MW)", "erzeugte Wärme und davon aus Wärmepumpen (MW)"),
+    (
+        "heat produced and from heat pumps (MW)",
+        "erzeugte Wärme und davon aus Wärmepumpen (MW)",
+    ),
     ("network heat", "Netzwärme"),
     ("heat pumps", "Wärmepumpen"),
     (
@@ -290,14 +336,20 @@ pub const DE: &[(&str, &str)] = &[
     ),
     ("waste heat", "Abwärme"),
     ("renewable", "erneuerbar"),
-    ("CO₂ so far (t): twin vs baseline", "CO₂ bisher (t): Zwilling gegenüber Referenz"),
+    (
+        "CO₂ so far (t): twin vs baseline",
+        "CO₂ bisher (t): Zwilling gegenüber Referenz",
+    ),
     ("twin", "Zwilling"),
     ("baseline", "Referenz"),
     ("unmet heat (kW)", "ungedeckte Wärme (kW)"),
     ("unmet", "ungedeckt"),
     ("energy balance error ≤ {}", "Energiebilanzfehler ≤ {}"),
     // The scene's errors.
-    ("This scene cannot be loaded", "Diese Szene lässt sich nicht laden"),
+    (
+        "This scene cannot be loaded",
+        "Diese Szene lässt sich nicht laden",
+    ),
     (
         "Fix the file and open it again (`qtwin check FILE` prints the same list).",
         "Datei korrigieren und neu öffnen (`qtwin check DATEI` gibt dieselbe Liste aus).",
@@ -369,16 +421,31 @@ pub const DE: &[(&str, &str)] = &[
     // The planner ("What if").
     ("undo:", "rückgängig:"),
     ("redo:", "wiederholt:"),
-    ("nothing to undo or redo", "nichts rückgängig zu machen oder zu wiederholen"),
-    ("applied to the running city", "auf die laufende Stadt angewandt"),
-    ("the network changed: the city was rebuilt, clock kept", "das Netz hat sich geändert: die Stadt wurde neu aufgebaut, die Uhr behalten"),
-    ("suggesting sites: 1-day runs of the best candidates…", "Standorte werden vorgeschlagen: 1-Tages-Läufe der besten Kandidaten …"),
+    (
+        "nothing to undo or redo",
+        "nichts rückgängig zu machen oder zu wiederholen",
+    ),
+    (
+        "applied to the running city",
+        "auf die laufende Stadt angewandt",
+    ),
+    (
+        "the network changed: the city was rebuilt, clock kept",
+        "das Netz hat sich geändert: die Stadt wurde neu aufgebaut, die Uhr behalten",
+    ),
+    (
+        "suggesting sites: 1-day runs of the best candidates…",
+        "Standorte werden vorgeschlagen: 1-Tages-Läufe der besten Kandidaten …",
+    ),
     ("✏ What if…", "✏ Was wäre, wenn …"),
     ("What if", "Was wäre, wenn"),
     ("undo", "rückgängig"),
     ("redo", "wiederholen"),
     ("share link", "Link teilen"),
-    ("copy a link that opens these edits on this scene", "einen Link kopieren, der diese Änderungen an dieser Szene öffnet"),
+    (
+        "copy a link that opens these edits on this scene",
+        "einen Link kopieren, der diese Änderungen an dieser Szene öffnet",
+    ),
     ("name the last edit", "letzte Änderung benennen"),
     ("rename", "umbenennen"),
     ("save as", "speichern als"),
@@ -388,38 +455,62 @@ pub const DE: &[(&str, &str)] = &[
     ("apply", "anwenden"),
     ("return, °C", "Rücklauf, °C"),
     ("Pipe insulation", "Rohrdämmung"),
-    ("select a pipe on the map to insulate it alone", "ein Rohr auf der Karte wählen, um nur dieses zu dämmen"),
+    (
+        "select a pipe on the map to insulate it alone",
+        "ein Rohr auf der Karte wählen, um nur dieses zu dämmen",
+    ),
     ("stretch from node", "Strecke von Knoten"),
     ("to", "bis"),
     ("Quantum sites", "Quantenstandorte"),
     ("➕ place a new site", "➕ neuen Standort setzen"),
     ("click on the map", "auf die Karte klicken"),
-    ("select a site on the map to resize, move or remove it", "einen Standort auf der Karte wählen, um ihn zu ändern, zu verschieben oder zu entfernen"),
+    (
+        "select a site on the map to resize, move or remove it",
+        "einen Standort auf der Karte wählen, um ihn zu ändern, zu verschieben oder zu entfernen",
+    ),
     ("compressor, W", "Kompressor, W"),
     ("servers, W", "Server, W"),
     ("recoverable heat share", "nutzbarer Wärmeanteil"),
     ("water, °C", "Wasser, °C"),
     ("heat pump capacity, W", "Wärmepumpenleistung, W"),
-    ("heat pump Carnot fraction", "Carnot-Gütegrad der Wärmepumpe"),
+    (
+        "heat pump Carnot fraction",
+        "Carnot-Gütegrad der Wärmepumpe",
+    ),
     ("apply heat pump", "Wärmepumpe anwenden"),
     ("apply size", "Größe anwenden"),
     ("move", "verschieben"),
     ("remove", "entfernen"),
-    ("PV, weather year, grid carbon", "PV, Wetterjahr, CO₂ des Stromnetzes"),
+    (
+        "PV, weather year, grid carbon",
+        "PV, Wetterjahr, CO₂ des Stromnetzes",
+    ),
     ("remove its PV", "seine PV entfernen"),
-    ("select a building to put PV on its roof", "ein Gebäude wählen, um PV auf sein Dach zu setzen"),
+    (
+        "select a building to put PV on its roof",
+        "ein Gebäude wählen, um PV auf sein Dach zu setzen",
+    ),
     ("weather year", "Wetterjahr"),
     ("mild", "mild"),
     ("typical", "typisch"),
     ("cold", "kalt"),
     ("another draw", "neu würfeln"),
-    ("the same climate with another seed of its weather noise", "dasselbe Klima mit einem anderen Startwert seines Wetterrauschens"),
+    (
+        "the same climate with another seed of its weather noise",
+        "dasselbe Klima mit einem anderen Startwert seines Wetterrauschens",
+    ),
     ("grid carbon ×", "CO₂ des Stromnetzes ×"),
-    ("Compare with the baseline", "Vergleich mit der Ausgangslage"),
+    (
+        "Compare with the baseline",
+        "Vergleich mit der Ausgangslage",
+    ),
     ("days", "Tage"),
     ("run", "starten"),
     ("running both worlds…", "beide Welten laufen …"),
-    ("map: Δ supply temperature (blue colder, red warmer)", "Karte: Δ Vorlauftemperatur (blau kälter, rot wärmer)"),
+    (
+        "map: Δ supply temperature (blue colder, red warmer)",
+        "Karte: Δ Vorlauftemperatur (blau kälter, rot wärmer)",
+    ),
     ("boiler gas", "Kesselgas"),
     ("heat losses", "Wärmeverluste"),
     ("heat-pump electricity", "Wärmepumpenstrom"),
@@ -433,10 +524,16 @@ pub const DE: &[(&str, &str)] = &[
     ("Where to put a new site", "Wohin mit einem neuen Standort"),
     ("show suitability", "Eignung zeigen"),
     ("layer", "Ebene"),
-    ("suggest 3 sites (1-day runs)", "3 Standorte vorschlagen (1-Tages-Läufe)"),
+    (
+        "suggest 3 sites (1-day runs)",
+        "3 Standorte vorschlagen (1-Tages-Läufe)",
+    ),
     ("place", "setzen"),
     ("not applied: {}", "nicht angewandt: {}"),
-    ("{} suggestions from 1-day runs", "{} Vorschläge aus 1-Tages-Läufen"),
+    (
+        "{} suggestions from 1-day runs",
+        "{} Vorschläge aus 1-Tages-Läufen",
+    ),
     (
         "⚠ KPIs since the start mix results from before and after “{}” (made at {:.1} h): compare for clean numbers",
         "⚠ Kennzahlen seit dem Start mischen Ergebnisse vor und nach „{}“ (um {:.1} h): für saubere Zahlen vergleichen",
@@ -447,14 +544,26 @@ pub const DE: &[(&str, &str)] = &[
         "Link kopiert ({} Zeichen): in der Seite öffnen oder mit `qtwin view SZENE --proposal LINK`",
     ),
     ("cannot share: {}", "kann nicht geteilt werden: {}"),
-    ("saved {} with {} edit(s)", "{} mit {} Änderung(en) gespeichert"),
-    ("now: supply {:.0} °C at mild weather{}, return {:.0} °C", "jetzt: Vorlauf {:.0} °C bei mildem Wetter{}, Rücklauf {:.0} °C"),
+    (
+        "saved {} with {} edit(s)",
+        "{} mit {} Änderung(en) gespeichert",
+    ),
+    (
+        "now: supply {:.0} °C at mild weather{}, return {:.0} °C",
+        "jetzt: Vorlauf {:.0} °C bei mildem Wetter{}, Rücklauf {:.0} °C",
+    ),
     (", {:.0} °C at design", ", {:.0} °C im Auslegungsfall"),
-    ("apply to the selected pipe {}", "auf das gewählte Rohr {} anwenden"),
+    (
+        "apply to the selected pipe {}",
+        "auf das gewählte Rohr {} anwenden",
+    ),
     ("apply to every pipe ({})", "auf jedes Rohr anwenden ({})"),
     ("site {}", "Standort {}"),
     ("PV on the roof of {}", "PV auf das Dach von {}"),
-    ("{} buildings with less unmet heat, {} with more (over {:.1} days)", "{} Gebäude mit weniger ungedeckter Wärme, {} mit mehr (über {:.1} Tage)"),
+    (
+        "{} buildings with less unmet heat, {} with more (over {:.1} days)",
+        "{} Gebäude mit weniger ungedeckter Wärme, {} mit mehr (über {:.1} Tage)",
+    ),
     (
         "score = weighted mean of heat demand density ({:.2}), distance to the network ({:.2}), spare pipe capacity ({:.2}), feeder headroom ({:.2}), fibre latency ({:.2})",
         "Wert = gewichtetes Mittel aus Wärmebedarfsdichte ({:.2}), Abstand zum Netz ({:.2}), freier Rohrkapazität ({:.2}), Reserve der Abgänge ({:.2}), Glasfaserlatenz ({:.2})",
@@ -465,18 +574,30 @@ pub const DE: &[(&str, &str)] = &[
     ),
     ("simulated day {:.2}", "simulierter Tag {:.2}"),
     // The control room.
-    ("no snapshot at or before that time", "keine Momentaufnahme zu oder vor dieser Zeit"),
+    (
+        "no snapshot at or before that time",
+        "keine Momentaufnahme zu oder vor dieser Zeit",
+    ),
     ("rewound to {:.1} h", "zurückgespult auf {:.1} h"),
-    ("replaying from {:.1} h at 3600×, the session's actions as they were made", "Wiedergabe ab {:.1} h mit 3600×, die Handlungen der Sitzung wie sie gemacht wurden"),
+    (
+        "replaying from {:.1} h at 3600×, the session's actions as they were made",
+        "Wiedergabe ab {:.1} h mit 3600×, die Handlungen der Sitzung wie sie gemacht wurden",
+    ),
     ("🛠 Operate", "🛠 Bedienen"),
     ("🔔 Alarms ({})", "🔔 Alarme ({})"),
-    ("Alarms — {} active, {} unacknowledged", "Alarme — {} aktiv, {} unquittiert"),
+    (
+        "Alarms — {} active, {} unacknowledged",
+        "Alarme — {} aktiv, {} unquittiert",
+    ),
     (
         "ALARM FLOOD: {:.0} alarms in the last 10 minutes — deal with the critical ones first",
         "ALARMFLUT: {:.0} Alarme in den letzten 10 Minuten — zuerst die kritischen behandeln",
     ),
     ("acknowledge all", "alle quittieren"),
-    ("values are as measured: sensors can drift or freeze", "Werte wie gemessen: Sensoren können driften oder einfrieren"),
+    (
+        "values are as measured: sensors can drift or freeze",
+        "Werte wie gemessen: Sensoren können driften oder einfrieren",
+    ),
     ("ack", "quittieren"),
     ("unshelve", "zurückholen"),
     ("shelve", "zurückstellen"),
@@ -484,7 +605,10 @@ pub const DE: &[(&str, &str)] = &[
     ("go to", "hingehen"),
     ("Operate", "Bedienen"),
     ("Operator", "Bedienung"),
-    ("select a pipe, site or plant on the map for its actions", "ein Rohr, einen Standort oder eine Anlage auf der Karte für ihre Handlungen wählen"),
+    (
+        "select a pipe, site or plant on the map for its actions",
+        "ein Rohr, einen Standort oder eine Anlage auf der Karte für ihre Handlungen wählen",
+    ),
     ("close valves (isolate)", "Ventile schließen (absperren)"),
     ("open valves", "Ventile öffnen"),
     ("drain jobs", "Aufträge abziehen"),
@@ -496,7 +620,10 @@ pub const DE: &[(&str, &str)] = &[
     ("stop", "stoppen"),
     ("set supply temperature", "Vorlauftemperatur setzen"),
     ("back to the curve", "zurück zur Heizkurve"),
-    ("no operator action on this object", "keine Bedienhandlung für dieses Objekt"),
+    (
+        "no operator action on this object",
+        "keine Bedienhandlung für dieses Objekt",
+    ),
     ("set pump Δp", "Pumpen-Δp setzen"),
     ("reset", "zurücksetzen"),
     ("shed heat", "Wärme abwerfen"),
@@ -514,7 +641,10 @@ pub const DE: &[(&str, &str)] = &[
     ("inject on {}:", "einspielen an {}:"),
     ("injected {}: {} on {}", "eingespielt {}: {} an {}"),
     ("feeder outage:", "Ausfall eines Abgangs:"),
-    ("injected {}: outage of feeder {}", "eingespielt {}: Ausfall des Abgangs {}"),
+    (
+        "injected {}: outage of feeder {}",
+        "eingespielt {}: Ausfall des Abgangs {}",
+    ),
     ("clear {} now", "{} jetzt beheben"),
     ("leak", "Leck"),
     ("burst", "Rohrbruch"),
@@ -529,12 +659,24 @@ pub const DE: &[(&str, &str)] = &[
     ("sensor drift", "Sensordrift"),
     ("rewind to", "zurückspulen auf"),
     ("⏮ rewind", "⏮ zurückspulen"),
-    ("go back and take over from there", "zurückgehen und von dort übernehmen"),
+    (
+        "go back and take over from there",
+        "zurückgehen und von dort übernehmen",
+    ),
     ("⏩ replay", "⏩ Wiedergabe"),
-    ("go back and replay the session at 3600×, with its actions, up to now", "zurückgehen und die Sitzung mit 3600× samt ihren Handlungen bis jetzt wiedergeben"),
-    ("{} snapshots, every {:.0} simulated minutes", "{} Momentaufnahmen, alle {:.0} simulierten Minuten"),
+    (
+        "go back and replay the session at 3600×, with its actions, up to now",
+        "zurückgehen und die Sitzung mit 3600× samt ihren Handlungen bis jetzt wiedergeben",
+    ),
+    (
+        "{} snapshots, every {:.0} simulated minutes",
+        "{} Momentaufnahmen, alle {:.0} simulierten Minuten",
+    ),
     ("Training: {}", "Training: {}"),
-    ("warming up the city… the session starts in {:.0} min", "die Stadt wärmt sich auf … die Sitzung beginnt in {:.0} min"),
+    (
+        "warming up the city… the session starts in {:.0} min",
+        "die Stadt wärmt sich auf … die Sitzung beginnt in {:.0} min",
+    ),
     ("session time {} of {}", "Sitzungszeit {} von {}"),
     (
         "objectives: every consumer's supply ≥ {:.0} °C · restore within {:.0} min{}",
@@ -542,8 +684,14 @@ pub const DE: &[(&str, &str)] = &[
     ),
     (" · no quantum job lost", " · kein Quantenauftrag verloren"),
     ("score so far {:.1}", "Punkte bisher {:.1}"),
-    ("{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints", "{:.0} min außerhalb der Grenzen · {:.1} kWh ungedeckt · {} Aufträge verpasst · {} Hinweise"),
-    ("💡 hint ({} available, costs points)", "💡 Hinweis ({} verfügbar, kostet Punkte)"),
+    (
+        "{:.0} min out of limits · {:.1} kWh unmet · {} jobs missed · {} hints",
+        "{:.0} min außerhalb der Grenzen · {:.1} kWh ungedeckt · {} Aufträge verpasst · {} Hinweise",
+    ),
+    (
+        "💡 hint ({} available, costs points)",
+        "💡 Hinweis ({} verfügbar, kostet Punkte)",
+    ),
     ("debrief", "Auswertung"),
     ("Debrief", "Auswertung"),
     ("{} — score {:.1}", "{} — Punkte {:.1}"),
@@ -566,12 +714,21 @@ pub const DE: &[(&str, &str)] = &[
     ("repaired {}", "repariert {}"),
     ("alarm {} {} {}", "Alarm {} {} {}"),
     ("ACTION {}", "HANDLUNG {}"),
-    ("lowest supply temperature at a consumer (°C): true and as measured; minutes", "niedrigste Vorlauftemperatur an einem Verbraucher (°C): wahr und gemessen; Minuten"),
+    (
+        "lowest supply temperature at a consumer (°C): true and as measured; minutes",
+        "niedrigste Vorlauftemperatur an einem Verbraucher (°C): wahr und gemessen; Minuten",
+    ),
     ("true", "wahr"),
     ("measured", "gemessen"),
-    ("unmet heat (kW) and network flow (kg/s)", "ungedeckte Wärme (kW) und Netzdurchfluss (kg/s)"),
+    (
+        "unmet heat (kW) and network flow (kg/s)",
+        "ungedeckte Wärme (kW) und Netzdurchfluss (kg/s)",
+    ),
     ("flow kg/s", "Durchfluss kg/s"),
-    ("static pressure (bar): true and measured; alarms unacknowledged", "Ruhedruck (bar): wahr und gemessen; unquittierte Alarme"),
+    (
+        "static pressure (bar): true and measured; alarms unacknowledged",
+        "Ruhedruck (bar): wahr und gemessen; unquittierte Alarme",
+    ),
     ("unacked alarms", "unquittierte Alarme"),
     ("Low", "niedrig"),
     ("Medium", "mittel"),
@@ -600,9 +757,18 @@ mod tests {
             tf(Lang::En, "{:.1} MWh · {:+.2} % · {} jobs", &[&x, &-0.5, &7]),
             format!("{:.1} MWh · {:+.2} % · {} jobs", x, -0.5, 7)
         );
-        assert_eq!(tf(Lang::De, "{:.1} MWh · {:+.2} %", &[&x, &-0.5]), "12,3 MWh · -0,50 %");
-        assert_eq!(tf(Lang::En, "day {} {:02}:{:02}", &[&3, &7, &5]), "day 3 07:05");
-        assert_eq!(tf(Lang::De, "day {} {:02}:{:02}", &[&3, &7, &5]), "Tag 3 07:05");
+        assert_eq!(
+            tf(Lang::De, "{:.1} MWh · {:+.2} %", &[&x, &-0.5]),
+            "12,3 MWh · -0,50 %"
+        );
+        assert_eq!(
+            tf(Lang::En, "day {} {:02}:{:02}", &[&3, &7, &5]),
+            "day 3 07:05"
+        );
+        assert_eq!(
+            tf(Lang::De, "day {} {:02}:{:02}", &[&3, &7, &5]),
+            "Tag 3 07:05"
+        );
         // Integers and names keep their dots in German (IDs such as "b.12" are not numbers).
         assert_eq!(tf(Lang::De, "Building {}", &[&"b.12"]), "Gebäude b.12");
         assert_eq!(tr(Lang::De, "Layers"), "Ebenen");
@@ -652,8 +818,9 @@ mod tests {
 
     /// Words that are the same in German (units, names of schemes and models).
     const SAME: &[&str] = &[
-        "MWh", "kWh", "MW", "kW", "W", "K", "kg", "s", "m", "mm", "km", "h", "C", "Pa", "kPa", "ms",
-        "t", "B", "kB", "MB", "GB", "g", "bar", "min", "COP", "PUE", "QKD", "ML", "KEM", "CO", "ab", "τ",
+        "MWh", "kWh", "MW", "kW", "W", "K", "kg", "s", "m", "mm", "km", "h", "C", "Pa", "kPa",
+        "ms", "t", "B", "kB", "MB", "GB", "g", "bar", "min", "COP", "PUE", "QKD", "ML", "KEM",
+        "CO", "ab", "τ",
     ];
 
     #[test]
@@ -692,7 +859,10 @@ mod tests {
                 }
             }
         }
-        assert!(keys > 150, "only {keys} keys found: has the call syntax changed?");
+        assert!(
+            keys > 150,
+            "only {keys} keys found: has the call syntax changed?"
+        );
         assert!(missing.is_empty(), "no German for:\n{}", missing.join("\n"));
         for (en, de) in DE {
             assert_eq!(placeholders(en), placeholders(de), "{en:?}");
@@ -713,7 +883,10 @@ mod tests {
             proposal_failed(Lang::De, &e),
             "Der Vorschlagslink ist beschädigt (bad base64); bitte den ganzen Link neu kopieren. Die Stadt öffnet unverändert."
         );
-        let e = E::OtherScene { link: "ab12".into(), scene: "cd34".into() };
+        let e = E::OtherScene {
+            link: "ab12".into(),
+            scene: "cd34".into(),
+        };
         assert!(proposal_failed(Lang::De, &e).contains("andere Szene"));
     }
 
@@ -727,17 +900,41 @@ mod tests {
         }
         for layer in super::super::world3d::Layer::ALL {
             let unit = layer.legend().3;
-            let plain_unit = unit.split(|c: char| !c.is_alphabetic()).all(|w| w.is_empty() || SAME.contains(&w));
+            let plain_unit = unit
+                .split(|c: char| !c.is_alphabetic())
+                .all(|w| w.is_empty() || SAME.contains(&w));
             assert!(plain_unit || has_de(unit), "legend unit {unit:?}");
         }
         for s in crate::quantum::jobs::Service::ALL {
             assert!(has_de(s.name()), "service {:?}", s.name());
         }
         use crate::scene::BuildingUse as U;
-        for u in [U::Residential, U::Office, U::Retail, U::School, U::Hospital, U::Industrial] {
+        for u in [
+            U::Residential,
+            U::Office,
+            U::Retail,
+            U::School,
+            U::Hospital,
+            U::Industrial,
+        ] {
             assert!(has_de(super::super::ui::use_name(u)));
         }
-        for n in ["Low", "Medium", "High", "Critical", "Normal", "Unacknowledged", "Acknowledged", "ReturnedUnacknowledged", "Shelved", "Pipe", "Site", "Plant", "Building", "Node"] {
+        for n in [
+            "Low",
+            "Medium",
+            "High",
+            "Critical",
+            "Normal",
+            "Unacknowledged",
+            "Acknowledged",
+            "ReturnedUnacknowledged",
+            "Shelved",
+            "Pipe",
+            "Site",
+            "Plant",
+            "Building",
+            "Node",
+        ] {
             assert!(has_de(n), "{n}");
         }
     }
