@@ -45,6 +45,52 @@ impl OrbitCamera {
 #[derive(Resource, Default)]
 pub struct PointerOverUi(pub bool);
 
+/// The last press of the primary button over the city (screen px), numbered, for clicks on the
+/// map: placing a site ([`super::planner`]) and selecting an object for the inspector. A click is
+/// a press and a release within [`CLICK_SLOP_PX`] of each other, whatever each hit; more is a
+/// drag (the camera's). Not bevy's `Click`, which needs the press and the release on the same
+/// entity: while the camera still glides (after the tour) or on a slow machine's second-long
+/// frames, the ray moves between the two and the first click on the map did nothing.
+#[derive(Resource, Default)]
+pub struct MapPress {
+    at: Option<Vec2>,
+    seq: u64,
+}
+
+/// How far the pointer may move between press and release for a click on the map, px.
+pub const CLICK_SLOP_PX: f32 = 6.0;
+
+impl MapPress {
+    /// Whether `release` ends a click on the map begun by the last press, one that a handler
+    /// which last took press number `taken` has not taken yet (a release bubbles up the parents
+    /// of the entity hit and reaches each handler once per entity).
+    pub fn is_click(&self, release: &Pointer<Release>, taken: u64) -> bool {
+        self.seq != taken
+            && release.button == PointerButton::Primary
+            && self
+                .at
+                .is_some_and(|at| at.distance(release.pointer_location.position) <= CLICK_SLOP_PX)
+    }
+    /// The last press's number, for a handler to mark it taken.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// Records each press (once, at the entity hit: not again as it bubbles up its parents).
+pub fn record_map_press(
+    press: On<Pointer<Press>>,
+    over_ui: Res<PointerOverUi>,
+    mut map: ResMut<MapPress>,
+) {
+    if press.entity != press.original_event_target() {
+        return;
+    }
+    map.seq += 1;
+    map.at = (press.button == PointerButton::Primary && !over_ui.0)
+        .then_some(press.pointer_location.position);
+}
+
 /// Width of the right-hand KPI panel this frame, px (0 when folded), so floating buttons sit
 /// beside it.
 #[derive(Resource, Default)]

@@ -15,7 +15,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::camera::{OrbitCamera, PointerOverUi};
 use super::ui::{Selection, SimControl};
-use super::words::{tf, tr, tr_any};
+use super::words::{tf, tr};
 use super::world3d::to3;
 use crate::alarms::{AlarmRow, AlarmState, Alarms, Priority};
 use crate::base::{Kind, SceneSpec, SimClock};
@@ -416,12 +416,12 @@ fn control_room_panel(
                     for r in rows {
                         let col = priority_color(r.priority);
                         let flashing = matches!(r.state, AlarmState::Unacknowledged | AlarmState::ReturnedUnacknowledged);
-                        ui.colored_label(col, tr_any(lang, &format!("{:?}", r.priority)).to_string());
+                        ui.colored_label(col, tr(lang, &format!("{:?}", r.priority)).to_string());
                         ui.label(r.raised_s.map_or("—".into(), hm));
                         let text = egui::RichText::new(format!("{} · {}", r.object, r.message));
                         ui.label(if flashing { text.strong() } else { text });
                         ui.label(tf(lang, "{:.1}", &[&r.value]));
-                        ui.label(tr_any(lang, &format!("{:?}", r.state)).to_string());
+                        ui.label(tr(lang, &format!("{:?}", r.state)).to_string());
                         ui.horizontal(|ui| {
                             if ui.small_button(tr(lang, "ack")).clicked() {
                                 queue.operator(OperatorAction::Acknowledge(r.id.clone()));
@@ -476,7 +476,7 @@ fn control_room_panel(
                         ui.label(tr(lang, "select a pipe, site or plant on the map for its actions"));
                     }
                     Some((kind, id)) => {
-                        ui.label(egui::RichText::new(format!("{} {id}", tr_any(lang, &format!("{kind:?}")))).strong());
+                        ui.label(egui::RichText::new(format!("{} {id}", tr(lang, &format!("{kind:?}")))).strong());
                         ui.horizontal_wrapped(|ui| match kind {
                             Kind::Pipe => {
                                 if ui.button(tr(lang, "close valves (isolate)")).clicked() {
@@ -800,7 +800,7 @@ fn control_room_panel(
                         }
                     }
                     for e in alarms.events.iter().filter(|e| e.priority >= Priority::High).take(200) {
-                        lines.push((e.time_s, tf(lang, "alarm {} {} {}", &[&format!("{:?}", e.kind), &e.alarm, &tr_any(lang, &format!("{:?}", e.priority))])));
+                        lines.push((e.time_s, tf(lang, "alarm {} {} {}", &[&format!("{:?}", e.kind), &e.alarm, &tr(lang, &format!("{:?}", e.priority))])));
                     }
                     for e in &log.entries {
                         lines.push((e.time_s, tf(lang, "ACTION {}", &[&format!("{:?}", e.command)])));

@@ -307,6 +307,8 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
             ..default()
         })
         .init_resource::<PointerOverUi>()
+        .init_resource::<camera::MapPress>()
+        .add_observer(camera::record_map_press)
         .init_resource::<camera::RightPanelWidth>()
         .insert_resource(cfg.audience)
         .init_resource::<MapSettings>()
@@ -358,8 +360,6 @@ pub fn build_app(loaded: Result<Scene, String>, cfg: &AppConfig) -> App {
                         ui::embed_panel.run_if(embedded),
                     ),
                 )
-                .init_resource::<SelectPress>()
-                .add_observer(press_to_select)
                 .add_observer(on_click);
             // The embedded page runs the tour as a kiosk, unless it was asked for a fixed view.
             let embed_tour = cfg.audience.embed && cfg.camera.is_none() && cfg.layer.is_none();
@@ -572,45 +572,27 @@ fn drive_time(world: &mut World) {
 #[derive(Resource)]
 struct LastSimTime(f64);
 
-/// Where the primary button went down over the city (screen px), for [`on_click`].
-#[derive(Resource, Default)]
-struct SelectPress(Option<Vec2>);
-
-fn press_to_select(
-    press: On<Pointer<Press>>,
-    over_ui: Res<PointerOverUi>,
-    mut at: ResMut<SelectPress>,
-) {
-    at.0 = (press.button == PointerButton::Primary && !over_ui.0)
-        .then_some(press.pointer_location.position);
-}
-
-/// A click selects the object under the pointer for the inspector; a double click also flies the
-/// camera to it. A click is a press and a release within [`planner::CLICK_SLOP_PX`], not bevy's
-/// `Click` (press and release on one object), which a gliding camera or second-long frames break
-/// (see [`planner`]); the object is the one under the release.
+/// A click on the map ([`camera::MapPress`]) selects the object under the release for the
+/// inspector; a double click also flies the camera to it.
 #[allow(clippy::too_many_arguments)]
 fn on_click(
     release: On<Pointer<Release>>,
     picks: Query<(&Pick, &GlobalTransform)>,
     time: Res<Time<Real>>,
     over_ui: Res<PointerOverUi>,
-    mut at: ResMut<SelectPress>,
+    press: Res<camera::MapPress>,
+    mut taken: Local<u64>,
     mut sel: ResMut<Selection>,
     mut cams: Query<&mut OrbitCamera>,
     mut last: Local<(Option<Entity>, f32)>,
 ) {
-    let Some(start) = at.0 else { return };
-    if over_ui.0
-        || release.button != PointerButton::Primary
-        || start.distance(release.pointer_location.position) > planner::CLICK_SLOP_PX
-    {
+    if over_ui.0 || !press.is_click(&release, *taken) {
         return;
     }
     // The release bubbles from the object hit up its parents: the first with a pick is selected.
     let e = release.entity;
     let Ok((pick, gt)) = picks.get(e) else { return };
-    at.0 = None;
+    *taken = press.seq();
     if sel.pick != Some(*pick) {
         sel.history.clear();
     }

@@ -18,7 +18,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 use egui_plot::{Legend, Plot};
 
-use super::camera::PointerOverUi;
+use super::camera::{MapPress, PointerOverUi};
 use super::plain::Lang;
 use super::ui::Selection;
 use super::words::{tf, tr};
@@ -208,8 +208,6 @@ pub fn add_planner(app: &mut App, scene: &Scene) {
             bevy_egui::EguiPrimaryContextPass,
             planner_panel.run_if(super::not_embedded),
         )
-        .init_resource::<MapPress>()
-        .add_observer(press_on_map)
         .add_observer(place_on_release);
 }
 
@@ -366,36 +364,20 @@ pub fn respawn_city_after_rebuild(world: &mut World, mut seen: Local<u64>) {
     let _ = world.run_system_once(world3d::spawn_city);
 }
 
-/// Where the primary button went down on the map (screen px), for [`place_on_release`].
-#[derive(Resource, Default)]
-pub struct MapPress(Option<Vec2>);
-
-/// How far the pointer may move between press and release for a click on the map, px.
-pub const CLICK_SLOP_PX: f32 = 6.0;
-
-fn press_on_map(press: On<Pointer<Press>>, over_ui: Res<PointerOverUi>, mut at: ResMut<MapPress>) {
-    at.0 = (press.button == PointerButton::Primary && !over_ui.0)
-        .then_some(press.pointer_location.position);
-}
-
-/// A click on the map while placing or moving a site puts it where the pointer is released. Not
-/// bevy's `Click`, which needs the press and the release on the same entity: while the camera
-/// still glides (after the tour) or on a slow machine's second-long frames, the ray moves between
-/// the two and the first click on the map did nothing. A press and release within
-/// [`CLICK_SLOP_PX`] of each other are a click, whatever is hit; more is a drag (the camera's).
+/// A click on the map ([`MapPress`]) while placing or moving a site puts it where the pointer is
+/// released.
 fn place_on_release(
     release: On<Pointer<Release>>,
     over_ui: Res<PointerOverUi>,
-    mut at: ResMut<MapPress>,
+    press: Res<MapPress>,
+    mut taken: Local<u64>,
     mut planner: ResMut<Planner>,
 ) {
-    // Taken once: the release bubbles up the entity's parents and triggers this again.
-    let Some(start) = at.0.take() else { return };
-    if release.button != PointerButton::Primary
-        || over_ui.0
-        || planner.mode == PlaceMode::Off
-        || start.distance(release.pointer_location.position) > CLICK_SLOP_PX
-    {
+    if !press.is_click(&release, *taken) {
+        return;
+    }
+    *taken = press.seq();
+    if over_ui.0 || planner.mode == PlaceMode::Off {
         return;
     }
     let Some(p) = release.hit.position else {

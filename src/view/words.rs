@@ -28,16 +28,9 @@ use std::sync::OnceLock;
 
 use super::plain::Lang;
 
-/// A fixed string in `lang`.
-pub fn tr(lang: Lang, en: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::De => de_table().get(en).copied().unwrap_or(en),
-    }
-}
-
-/// A name made at run time (an enum's `Debug` name): its German if the table has one.
-pub fn tr_any(lang: Lang, en: &str) -> &str {
+/// A string in `lang`: a literal, or a name made at run time (an enum's `Debug` name); itself
+/// where the table has no entry.
+pub fn tr(lang: Lang, en: &str) -> &str {
     match lang {
         Lang::En => en,
         Lang::De => de_table().get(en).copied().unwrap_or(en),
