@@ -72,6 +72,31 @@ pub enum SimSet {
     Record,
 }
 
+impl SimSet {
+    /// Every set in the tick's order (the chain `crate::sim` configures; `sim::timing`'s stamps,
+    /// ordered by this list, would form a cycle if the two disagreed).
+    pub const ALL: [SimSet; 18] = [
+        SimSet::Commands,
+        SimSet::Faults,
+        SimSet::Weather,
+        SimSet::Demand,
+        SimSet::Curtail,
+        SimSet::Links,
+        SimSet::Quantum,
+        SimSet::Transfers,
+        SimSet::Plants,
+        SimSet::Limits,
+        SimSet::Hydraulics,
+        SimSet::Thermal,
+        SimSet::Settle,
+        SimSet::Grid,
+        SimSet::Pressurise,
+        SimSet::Monitor,
+        SimSet::Ledger,
+        SimSet::Record,
+    ];
+}
+
 /// Simulated time.
 #[derive(Resource, Debug, Clone)]
 pub struct SimClock {

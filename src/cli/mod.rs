@@ -241,6 +241,10 @@ pub enum Command {
         days: f64,
         #[arg(long)]
         threads: Option<usize>,
+        /// Also print where the tick's time goes: wall-clock time per step of the tick (the
+        /// `SimSet`s, in tick order), µs a tick and share.
+        #[arg(long)]
+        sets: bool,
     },
 }
 
@@ -786,6 +790,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             generated_buildings,
             days,
             threads,
+            sets,
         } => {
             #[cfg(feature = "view")]
             if let Some(BenchWhat::Render {
@@ -888,7 +893,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     return Ok(code);
                 }
             };
-            println!("{}", bench_line(&s.name, &s, days));
+            println!("{}", bench_line(&s.name, &s, days, sets));
             if generated_buildings > 0 {
                 let g = crate::generate::generate_city(&crate::generate::GenerateOptions {
                     buildings: generated_buildings,
@@ -897,7 +902,7 @@ fn run_cli(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 });
                 println!(
                     "{}",
-                    bench_line(&format!("generated {generated_buildings}"), &g, days)
+                    bench_line(&format!("generated {generated_buildings}"), &g, days, sets)
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -916,10 +921,11 @@ fn parse_layer(s: &str) -> Option<crate::view::world3d::Layer> {
     crate::view::world3d::Layer::parse(s)
 }
 
-/// Times a whole run (world build included) and formats the result.
-pub fn bench_line(name: &str, s: &Scene, days: f64) -> String {
-    let r = bench_scene(s, days);
-    format!(
+/// Times a whole run (world build included) and formats the result; with `sets`, the time per
+/// step of the tick follows on further lines.
+pub fn bench_line(name: &str, s: &Scene, days: f64, sets: bool) -> String {
+    let r = bench_scene(s, days, sets);
+    let line = format!(
         "{name:<20} {:>6} buildings {:>6} pipes {:>4} loops ({:.1} Newton it./tick, {:.1} parcels/pipe)  {:>7} ticks in {:>7.3} s  = {:>9.0} ticks/s  (build {:.3} s)",
         s.buildings.len(),
         s.heat_network.pipes.len(),
@@ -930,7 +936,11 @@ pub fn bench_line(name: &str, s: &Scene, days: f64) -> String {
         r.run_s,
         r.ticks as f64 / r.run_s,
         r.build_s
-    )
+    );
+    match r.sets {
+        Some(t) => format!("{line}\n{}", t.table().trim_end()),
+        None => line,
+    }
 }
 
 /// Result of a timing.
@@ -941,11 +951,16 @@ pub struct BenchResult {
     pub loops: usize,
     pub newton_per_tick: f64,
     pub parcels_per_pipe: f64,
+    /// Time per step of the tick, when asked for (the stamps add ~20 ns each between steps).
+    pub sets: Option<crate::sim::timing::SetTimes>,
 }
 
-pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
+pub fn bench_scene(s: &Scene, days: f64, sets: bool) -> BenchResult {
     let t0 = Instant::now();
     let mut sim = Simulation::new_unchecked(s, &RunOptions::default());
+    if sets {
+        crate::sim::timing::SetTimes::install(&mut sim.app);
+    }
     let build_s = t0.elapsed().as_secs_f64();
     let ticks = (days * 86_400.0 / sim.clock().tick_s).round() as u64;
     let t1 = Instant::now();
@@ -970,6 +985,7 @@ pub fn bench_scene(s: &Scene, days: f64) -> BenchResult {
                 .sum::<usize>() as f64
                 / n.max(1) as f64
         },
+        sets: sets.then(|| sim.res::<crate::sim::timing::SetTimes>().clone()),
     }
 }
 
