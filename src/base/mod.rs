@@ -73,8 +73,8 @@ pub enum SimSet {
 }
 
 impl SimSet {
-    /// Every set in the tick's order (the chain `crate::sim` configures; `sim::timing`'s stamps,
-    /// ordered by this list, would form a cycle if the two disagreed).
+    /// Every set in the tick's order: `crate::sim` chains the tick by this list and
+    /// `sim::timing` puts its stamps between its neighbours.
     pub const ALL: [SimSet; 18] = [
         SimSet::Commands,
         SimSet::Faults,

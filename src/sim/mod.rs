@@ -22,31 +22,11 @@ impl Plugin for SimulationPlugin {
         app.edit_schedule(FixedUpdate, |s| {
             s.set_executor(bevy::ecs::schedule::SingleThreadedExecutor::new());
         });
-        app.configure_sets(
-            FixedUpdate,
-            (
-                SimSet::Commands,
-                SimSet::Faults,
-                SimSet::Weather,
-                SimSet::Demand,
-                SimSet::Curtail,
-                SimSet::Links,
-                SimSet::Quantum,
-                SimSet::Transfers,
-                SimSet::Plants,
-                SimSet::Limits,
-                SimSet::Hydraulics,
-                SimSet::Thermal,
-                SimSet::Settle,
-                SimSet::Grid,
-                SimSet::Pressurise,
-                SimSet::Monitor,
-                SimSet::Ledger,
-                SimSet::Record,
-            )
-                .chain(),
-        )
-        .add_plugins((
+        // The chain of the tick, in `SimSet::ALL`'s order (each set after the one before it).
+        for w in SimSet::ALL.windows(2) {
+            app.configure_sets(FixedUpdate, w[1].after(w[0]));
+        }
+        app.add_plugins((
             crate::weather::WeatherPlugin,
             crate::demand::DemandPlugin,
             crate::quantum::QuantumPlugin,
