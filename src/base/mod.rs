@@ -73,8 +73,8 @@ pub enum SimSet {
 }
 
 impl SimSet {
-    /// Every set in the tick's order: `crate::sim` chains the tick by this list and
-    /// `sim::timing` puts its stamps between its neighbours.
+    /// Every set in the tick's order: the composition (the `sim` module) chains the tick by this
+    /// list and its `timing` puts its stamps between neighbours.
     pub const ALL: [SimSet; 18] = [
         SimSet::Commands,
         SimSet::Faults,
