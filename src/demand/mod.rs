@@ -222,11 +222,9 @@ impl Buildings {
             crate::scene::Climate::Monthly(m) => Some(m.mean_temp_c),
             crate::scene::Climate::Fixed(f) => Some([f.outdoor_temp_c; 12]),
         };
-        let bus_index = |b: &Option<String>| -> Option<u32> {
-            let g = scene.grid.as_ref()?;
-            let b = b.as_ref()?;
-            g.buses.iter().position(|x| &x.id == b).map(|i| i as u32)
-        };
+        let buses = scene.grid.as_ref().map(|g| g.bus_indices());
+        let bus_index =
+            |b: &Option<String>| -> Option<u32> { buses.as_ref()?.get(b.as_deref()?).copied() };
         let mut s = Buildings {
             indoor_temp_c: vec![t_set; n],
             space_heat_w: vec![0.0; n],

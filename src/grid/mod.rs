@@ -117,7 +117,8 @@ impl GridState {
                 ..Default::default()
             };
         };
-        let idx = |id: &str| g.buses.iter().position(|b| b.id == id).unwrap_or(0) as u32;
+        let buses = g.bus_indices();
+        let idx = |id: &str| buses.get(id).copied().unwrap_or(0);
         let nb = g.buses.len();
         let root = idx(&g.connection.bus);
         let mut adj: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nb];

@@ -105,11 +105,9 @@ impl Sites {
             || crate::scene::Cryostat::default().base_temp_k,
             |q| q.cryostat.base_temp_k,
         );
-        let bus_index = |b: &Option<String>| -> Option<u32> {
-            let g = scene.grid.as_ref()?;
-            let b = b.as_ref()?;
-            g.buses.iter().position(|x| &x.id == b).map(|i| i as u32)
-        };
+        let buses = scene.grid.as_ref().map(|g| g.bus_indices());
+        let bus_index =
+            |b: &Option<String>| -> Option<u32> { buses.as_ref()?.get(b.as_deref()?).copied() };
         for q in &scene.quantum_sites {
             s.ids.push(q.id.clone());
             s.qubits.push(q.qubits);
