@@ -1,5 +1,6 @@
 //! Issue 16: a city large enough for every parallel path of the tick (the parts' thermal passes,
-//! the pipes' pressure drops, the buildings' demand and the substations' passes on rayon) gives
+//! the parts' hydraulic tree passes, the pipes' pressure drops and water properties, the
+//! buildings' demand and the substations' passes on rayon) gives
 //! bit-identical reports in pools of 1, 2, 4 and 16 threads (more threads than this machine's cores:
 //! the chunks, not the threads, fix the arithmetic).
 
@@ -27,10 +28,14 @@ fn a_city_of_many_networks_is_bit_identical_for_1_2_4_and_16_threads() {
             // Several independent networks (parts), each with its own station.
             let parts = net.component_root.iter().filter(|r| r.is_some()).count();
             let th = sim.res::<qtwin::thermal::ThermalState>();
+            let hs = sim.res::<qtwin::hydraulics::HydraulicState>();
             let bits: Vec<u64> = th
                 .supply_node_temp_c
                 .iter()
                 .chain(&th.return_node_temp_c)
+                .chain(&hs.pipe_flow_kg_s)
+                .chain(&hs.supply_pressure_pa)
+                .chain(&hs.return_pressure_pa)
                 .map(|t| t.to_bits())
                 .collect();
             (
@@ -50,6 +55,9 @@ fn a_city_of_many_networks_is_bit_identical_for_1_2_4_and_16_threads() {
     for threads in [2, 4, 16] {
         let (r, t, _, _) = run(threads);
         assert_eq!(r, r1, "report with {threads} threads");
-        assert!(t == t1, "node temperatures with {threads} threads");
+        assert!(
+            t == t1,
+            "node temperatures, flows and pressures with {threads} threads"
+        );
     }
 }

@@ -45,6 +45,9 @@
 //! the scene's seed (or the run's override). Systems run on Bevy's single-threaded executor;
 //! per-building work may fan out on rayon as a pure map, so results do not depend on thread count.
 
+mod disjoint;
+pub use disjoint::Disjoint;
+
 use bevy::prelude::*;
 
 use crate::scene::Scene;

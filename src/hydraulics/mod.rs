@@ -56,6 +56,8 @@ pub mod solver;
 
 use bevy::prelude::*;
 
+use crate::base::Disjoint;
+
 use crate::base::SimSet;
 use crate::demand::Consumers;
 pub use crate::network::Network;
@@ -441,33 +443,48 @@ fn solve_round(
     // Pressures down each tree from the reference: supply falls along the flow, return rises.
     // Every pipe's drop first (in parallel on large networks; loop pipes keep the solver's).
     hs.scratch.fill_drops(net, &hs.pipe_flow_kg_s, false);
-    let props = &hs.scratch.props;
+    // Each part down its own tree (on rayon for large networks; the same arithmetic in the same
+    // order on either path).
+    let scratch = &hs.scratch;
+    let props = &scratch.props;
+    let flow = &hs.pipe_flow_kg_s;
     let mut worst_need = vec![0.0f64; net.component_root.len()];
-    for &u in &net.bfs_order {
-        let ui = u as usize;
-        let par = net.parent[ui];
-        if par == u32::MAX {
-            hs.supply_pressure_pa[ui] = 0.0;
-            hs.return_pressure_pa[ui] = 0.0;
-            continue;
+    let supply_p = Disjoint::new(&mut hs.supply_pressure_pa);
+    let return_p = Disjoint::new(&mut hs.return_pressure_pa);
+    let need_of = Disjoint::new(&mut worst_need);
+    solver::for_each_part(net, |c| {
+        let mut worst = 0.0f64;
+        for &u in solver::part_nodes(net, c) {
+            let ui = u as usize;
+            let par = net.parent[ui];
+            // SAFETY (every `at` here): node `ui` and its parent are part `c`'s, which only this
+            // pass touches (see `Disjoint`).
+            let (ps, pr) = unsafe { (supply_p.at(ui), return_p.at(ui)) };
+            if par == u32::MAX {
+                *ps = 0.0;
+                *pr = 0.0;
+                continue;
+            }
+            let k = net.parent_pipe[ui] as usize;
+            // Pressure drop from parent to node along the pipe (positive when flow goes that way).
+            // The drop is odd in the flow (exactly, in floating point too) and the sign is ±1, so the
+            // drop from parent to node is the pipe's from→to drop times the sign; loop pipes reuse the
+            // solver's value at the converged flow.
+            // Supply and return each with their own drop and static head (the same with fixed
+            // properties).
+            let [dp_s, dp_r] = scratch.pressure_drops_pa(net, k, flow[k]);
+            let (dp_s, dp_r) = (dp_s * net.parent_sign[ui], dp_r * net.parent_sign[ui]);
+            let dz = net.node_elevation_m[ui] - net.node_elevation_m[par as usize];
+            let (rho_s, rho_r) = (props.supply_density_kg_m3[k], props.return_density_kg_m3[k]);
+            let (par_s, par_r) =
+                unsafe { (*supply_p.at(par as usize), *return_p.at(par as usize)) };
+            *ps = par_s - dp_s - rho_s * G * dz;
+            *pr = par_r + dp_r - rho_r * G * dz;
+            worst = worst.max(*pr - *ps);
         }
-        let k = net.parent_pipe[ui] as usize;
-        // Pressure drop from parent to node along the pipe (positive when flow goes that way).
-        // The drop is odd in the flow (exactly, in floating point too) and the sign is ±1, so the
-        // drop from parent to node is the pipe's from→to drop times the sign; loop pipes reuse the
-        // solver's value at the converged flow.
-        // Supply and return each with their own drop and static head (the same with fixed
-        // properties).
-        let [dp_s, dp_r] = hs.scratch.pressure_drops_pa(net, k, hs.pipe_flow_kg_s[k]);
-        let (dp_s, dp_r) = (dp_s * net.parent_sign[ui], dp_r * net.parent_sign[ui]);
-        let dz = net.node_elevation_m[ui] - net.node_elevation_m[par as usize];
-        let (rho_s, rho_r) = (props.supply_density_kg_m3[k], props.return_density_kg_m3[k]);
-        hs.supply_pressure_pa[ui] = hs.supply_pressure_pa[par as usize] - dp_s - rho_s * G * dz;
-        hs.return_pressure_pa[ui] = hs.return_pressure_pa[par as usize] + dp_r - rho_r * G * dz;
-        let c = net.component[ui] as usize;
-        let need = hs.return_pressure_pa[ui] - hs.supply_pressure_pa[ui];
-        worst_need[c] = worst_need[c].max(need);
-    }
+        // SAFETY: entry `c` is this part's.
+        unsafe { *need_of.at(c) = worst };
+    });
     worst_need
 }
 

@@ -1,5 +1,6 @@
 //! The loop-flow Newton solver and the pipe friction law (see the parent module's doc).
 
+use crate::base::Disjoint;
 use crate::math::Det;
 use crate::network::Network;
 
@@ -267,14 +268,45 @@ impl PipeProps {
     }
 
     /// Each side of each pipe at its water's temperature (°C): [`crate::water`]'s fits.
+    /// A pure map per pipe side: on rayon in fixed chunks for networks of at least
+    /// [`PARALLEL_DROPS_FROM`] pipes.
     pub fn set_temperatures(&mut self, supply_c: &[f64], return_c: &[f64]) {
         self.mirrored = false;
-        for (k, (&ts, &tr)) in supply_c.iter().zip(return_c).enumerate() {
-            self.supply_density_kg_m3[k] = crate::water::density_kg_m3(ts);
-            self.supply_viscosity_pa_s[k] = crate::water::viscosity_pa_s(ts);
-            self.return_density_kg_m3[k] = crate::water::density_kg_m3(tr);
-            self.return_viscosity_pa_s[k] = crate::water::viscosity_pa_s(tr);
-        }
+        let n = supply_c.len().min(return_c.len());
+        let parallel = n >= PARALLEL_DROPS_FROM
+            && cfg!(not(target_arch = "wasm32"))
+            && rayon::current_num_threads() > 1;
+        let map = |out: &mut [f64], temp_c: &[f64], f: fn(f64) -> f64| {
+            let (out, temp_c) = (&mut out[..n], &temp_c[..n]);
+            if parallel {
+                use rayon::prelude::*;
+                out.par_chunks_mut(DROP_CHUNK)
+                    .zip(temp_c.par_chunks(DROP_CHUNK))
+                    .for_each(|(o, t)| o.iter_mut().zip(t).for_each(|(o, &t)| *o = f(t)));
+            } else {
+                out.iter_mut().zip(temp_c).for_each(|(o, &t)| *o = f(t));
+            }
+        };
+        map(
+            &mut self.supply_density_kg_m3,
+            supply_c,
+            crate::water::density_kg_m3,
+        );
+        map(
+            &mut self.supply_viscosity_pa_s,
+            supply_c,
+            crate::water::viscosity_pa_s,
+        );
+        map(
+            &mut self.return_density_kg_m3,
+            return_c,
+            crate::water::density_kg_m3,
+        );
+        map(
+            &mut self.return_viscosity_pa_s,
+            return_c,
+            crate::water::viscosity_pa_s,
+        );
     }
 
     /// Supply and return pressure drops of pipe `k` at flow `q` (from→to), and their slopes.
@@ -351,14 +383,22 @@ impl Scratch {
         let props = &self.props;
         let one = |k: usize, d: &mut PipeDrop| {
             let q = flow[k];
-            if (loop_pipes_only && net.pipe_loops[k].is_empty()) || d.flow.to_bits() == q.to_bits()
-            {
+            if d.flow.to_bits() == q.to_bits() {
                 return;
             }
             *d = props.drops(net, k, q);
         };
         let n = net.pipe_count();
         let drops = &mut self.drops[..n];
+        if loop_pipes_only {
+            // The loop pipes from their list (in index order, as a scan of every pipe would take
+            // them; each drop is a pure function of its pipe and flow either way).
+            for &k in &net.loop_pipes {
+                let k = k as usize;
+                one(k, &mut drops[k]);
+            }
+            return;
+        }
         if n >= PARALLEL_DROPS_FROM && rayon::current_num_threads() > 1 {
             use rayon::prelude::*;
             drops
@@ -426,6 +466,32 @@ impl Scratch {
     }
 }
 
+/// Part `c`'s nodes in breadth-first order from its root.
+#[inline]
+pub(crate) fn part_nodes(net: &Network, c: usize) -> &[u32] {
+    &net.bfs_order[net.bfs_part_start[c] as usize..net.bfs_part_start[c + 1] as usize]
+}
+
+/// Whether the passes per part run on rayon: several parts, a network of at least
+/// [`PARALLEL_DROPS_FROM`] pipes, and several threads (never in the browser).
+pub(crate) fn parts_in_parallel(net: &Network) -> bool {
+    net.component_root.len() > 1
+        && net.pipe_count() >= PARALLEL_DROPS_FROM
+        && cfg!(not(target_arch = "wasm32"))
+        && rayon::current_num_threads() > 1
+}
+
+/// Runs `pass` for every part of the network (on rayon where [`parts_in_parallel`]).
+pub(crate) fn for_each_part(net: &Network, pass: impl Fn(usize) + Sync + Send) {
+    let n = net.component_root.len();
+    if parts_in_parallel(net) {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().for_each(pass);
+    } else {
+        (0..n).for_each(pass);
+    }
+}
+
 /// Loops close when every loop's pressure residual is below this, Pa.
 pub const LOOP_TOLERANCE_PA: f64 = 1.0;
 /// Newton iterations a solve may take at most (unless the state sets fewer).
@@ -444,26 +510,43 @@ pub fn solve(
 ) -> (u32, f64) {
     // Nothing of an earlier solve is reused (the pipes' constants may have changed since).
     s.drops.iter_mut().for_each(|d| d.flow = f64::NAN);
-    // Tree flows forced by continuity: accumulate subtrees from the leaves up.
+    // Tree flows forced by continuity: accumulate subtrees from the leaves up, each part on its
+    // own (on rayon for large networks: a part's pass touches only its own nodes and pipes, and
+    // does the same arithmetic in the same order on either path).
     s.subtree.copy_from_slice(injection);
     s.tree_flow.iter_mut().for_each(|x| *x = 0.0);
-    for &u in net.bfs_order.iter().rev() {
-        let ui = u as usize;
-        let par = net.parent[ui];
-        if par == u32::MAX {
-            continue;
-        }
-        // Net injection of the subtree flows out through the parent pipe, towards the parent.
-        let k = net.parent_pipe[ui] as usize;
-        s.tree_flow[k] = -s.subtree[ui] * net.parent_sign[ui];
-        s.subtree[par as usize] += s.subtree[ui];
-    }
-    // Parts without a source carry nothing.
-    for &u in &net.bfs_order {
-        let c = net.component[u as usize] as usize;
-        if net.component_root[c].is_none() && net.parent[u as usize] != u32::MAX {
-            s.tree_flow[net.parent_pipe[u as usize] as usize] = 0.0;
-        }
+    {
+        let subtree = Disjoint::new(&mut s.subtree);
+        let tree_flow = Disjoint::new(&mut s.tree_flow);
+        for_each_part(net, |c| {
+            let nodes = part_nodes(net, c);
+            for &u in nodes.iter().rev() {
+                let ui = u as usize;
+                let par = net.parent[ui];
+                if par == u32::MAX {
+                    continue;
+                }
+                // Net injection of the subtree flows out through the parent pipe, towards the
+                // parent.
+                let k = net.parent_pipe[ui] as usize;
+                // SAFETY: node `ui`, its parent and its parent pipe are part `c`'s, which only
+                // this pass touches (see `Disjoint`).
+                unsafe {
+                    let sub = *subtree.at(ui);
+                    *tree_flow.at(k) = -sub * net.parent_sign[ui];
+                    *subtree.at(par as usize) += sub;
+                }
+            }
+            // Parts without a source carry nothing.
+            if net.component_root[c].is_none() {
+                for &u in nodes {
+                    if net.parent[u as usize] != u32::MAX {
+                        // SAFETY: as above.
+                        unsafe { *tree_flow.at(net.parent_pipe[u as usize] as usize) = 0.0 };
+                    }
+                }
+            }
+        });
     }
     let nl = net.loops.len();
     let apply = |flow: &mut [f64], tree: &[f64], loop_flow: &[f64]| {

@@ -74,6 +74,12 @@ pub struct Network {
     pub loops: Vec<Vec<(u32, f64)>>,
     /// For each pipe, the loops it belongs to, with its sign in each.
     pub pipe_loops: Vec<Vec<(u32, f64)>>,
+    /// Where each part's nodes begin in [`Network::bfs_order`] (one more entry than parts: part
+    /// `c` is `bfs_order[bfs_part_start[c]..bfs_part_start[c + 1]]`; the parts' breadth-first
+    /// searches run one after the other, in part order).
+    pub bfs_part_start: Vec<u32>,
+    /// The pipes on at least one loop, in index order.
+    pub loop_pipes: Vec<u32>,
     pub node_index: BTreeMap<String, u32>,
 }
 
@@ -165,6 +171,8 @@ impl Network {
             parent_sign: vec![0.0; n],
             loops: Vec::new(),
             pipe_loops: Vec::new(),
+            bfs_part_start: Vec::new(),
+            loop_pipes: Vec::new(),
             node_index,
         };
         let positions = scene.node_positions();
@@ -302,6 +310,24 @@ impl Network {
             }
             s.loops.push(lp);
         }
+        s.loop_pipes = (0..s.pipe_ids.len() as u32)
+            .filter(|&k| !s.pipe_loops[k as usize].is_empty())
+            .collect();
+        // Each root's search took exactly its part's nodes (a part is its root's connected set).
+        s.bfs_part_start = vec![0];
+        for c in 0..roots.len() {
+            let start = *s.bfs_part_start.last().unwrap() as usize;
+            let end = s.bfs_order[start..]
+                .iter()
+                .position(|&u| s.component[u as usize] as usize != c)
+                .map_or(s.bfs_order.len(), |i| start + i);
+            s.bfs_part_start.push(end as u32);
+        }
+        debug_assert_eq!(
+            *s.bfs_part_start.last().unwrap() as usize,
+            s.bfs_order.len(),
+            "every part's nodes follow the part before"
+        );
         s
     }
 
@@ -321,5 +347,48 @@ impl Network {
     /// Reference (slack) node of a node's part.
     pub fn root_of(&self, node: u32) -> Option<u32> {
         self.component_root[self.component[node as usize] as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parts' ranges of the breadth-first order hold exactly each part's nodes, root first,
+    /// and the loop pipes are the pipes with a loop, in index order (what the hydraulic passes per
+    /// part and the loop solve rely on).
+    #[test]
+    fn parts_ranges_and_loop_pipes_match_the_topology() {
+        let scene = crate::generate::generate_city(&crate::generate::GenerateOptions {
+            buildings: 10_000,
+            sites: 5,
+            seed: 1,
+        });
+        let net = Network::from_scene(&scene);
+        let nparts = net.component_root.len();
+        assert!(nparts >= 2, "{nparts} parts");
+        assert_eq!(net.bfs_part_start.len(), nparts + 1);
+        assert_eq!(net.bfs_part_start[nparts] as usize, net.node_count());
+        for c in 0..nparts {
+            let nodes =
+                &net.bfs_order[net.bfs_part_start[c] as usize..net.bfs_part_start[c + 1] as usize];
+            let in_part = net.component.iter().filter(|&&x| x as usize == c).count();
+            assert_eq!(nodes.len(), in_part, "part {c}");
+            assert!(
+                nodes
+                    .iter()
+                    .all(|&u| net.component[u as usize] as usize == c)
+            );
+            assert_eq!(
+                net.parent[nodes[0] as usize],
+                u32::MAX,
+                "part {c} starts at its root"
+            );
+        }
+        let with_loops: Vec<u32> = (0..net.pipe_count() as u32)
+            .filter(|&k| !net.pipe_loops[k as usize].is_empty())
+            .collect();
+        assert!(!with_loops.is_empty());
+        assert_eq!(net.loop_pipes, with_loops);
     }
 }

@@ -80,7 +80,7 @@ use std::collections::VecDeque;
 
 use bevy::prelude::*;
 
-use crate::base::{SceneSpec, SimClock, SimSet};
+use crate::base::{Disjoint, SceneSpec, SimClock, SimSet};
 use crate::demand::Consumers;
 use crate::hydraulics::HydraulicState;
 use crate::network::Network;
@@ -1089,48 +1089,6 @@ fn run_parts<F: Fn(usize) -> f64 + Sync>(nparts: usize, parallel: bool, pass: F)
         parts.iter().sum()
     } else {
         (0..nparts).map(pass).sum()
-    }
-}
-
-/// A slice the parts' passes write at once, each part at its own indices only.
-///
-/// The network's parts ([`Network::component`]) partition its nodes, and every pipe joins two
-/// nodes of one part, so the passes over two parts never touch the same node or pipe: each
-/// pass's writes through [`Disjoint::at`] go to indices no other pass uses.
-struct Disjoint<'a, T> {
-    ptr: *mut T,
-    len: usize,
-    _slice: std::marker::PhantomData<&'a mut [T]>,
-}
-
-// SAFETY: shared between the parts' passes, which access disjoint indices (see the type's doc);
-// `T: Send` because each element is used by one thread at a time.
-unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
-
-impl<'a, T> Disjoint<'a, T> {
-    fn new(s: &'a mut [T]) -> Self {
-        Self {
-            ptr: s.as_mut_ptr(),
-            len: s.len(),
-            _slice: std::marker::PhantomData,
-        }
-    }
-    /// The element at `i` (bounds-checked).
-    ///
-    /// # Safety
-    /// No other reference to element `i` may be alive while the returned one is: only the pass
-    /// over the part that holds index `i` calls this for it.
-    #[inline]
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn at(&self, i: usize) -> &mut T {
-        assert!(i < self.len, "index {i} out of {}", self.len);
-        // SAFETY: in bounds (checked), and exclusive by the caller's contract.
-        unsafe { &mut *self.ptr.add(i) }
-    }
-    /// The address of element `i` (for a prefetch; never dereferenced).
-    #[inline]
-    fn addr(&self, i: usize) -> *const T {
-        self.ptr.wrapping_add(i.min(self.len.saturating_sub(1)))
     }
 }
 
