@@ -269,13 +269,11 @@ impl PipeProps {
 
     /// Each side of each pipe at its water's temperature (°C): [`crate::water`]'s fits.
     /// A pure map per pipe side: on rayon in fixed chunks for networks of at least
-    /// [`PARALLEL_DROPS_FROM`] pipes.
+    /// [`PARALLEL_TREE_PASSES_FROM`] pipes (below, waking a worker costs more than the fits).
     pub fn set_temperatures(&mut self, supply_c: &[f64], return_c: &[f64]) {
         self.mirrored = false;
         let n = supply_c.len().min(return_c.len());
-        let parallel = n >= PARALLEL_DROPS_FROM
-            && cfg!(not(target_arch = "wasm32"))
-            && rayon::current_num_threads() > 1;
+        let parallel = n >= PARALLEL_TREE_PASSES_FROM && parallel_ok();
         let map = |out: &mut [f64], temp_c: &[f64], f: fn(f64) -> f64| {
             let (out, temp_c) = (&mut out[..n], &temp_c[..n]);
             if parallel {
@@ -391,11 +389,24 @@ impl Scratch {
         let n = net.pipe_count();
         let drops = &mut self.drops[..n];
         if loop_pipes_only {
-            // The loop pipes from their list (in index order, as a scan of every pipe would take
-            // them; each drop is a pure function of its pipe and flow either way).
-            for &k in &net.loop_pipes {
-                let k = k as usize;
-                one(k, &mut drops[k]);
+            // The loop pipes from their list (each drop is a pure function of its pipe and flow:
+            // on rayon in fixed chunks or in order, the same bits).
+            let lp = &net.loop_pipes;
+            if lp.len() >= DROP_CHUNK && n >= PARALLEL_DROPS_FROM && parallel_ok() {
+                use rayon::prelude::*;
+                let drops = Disjoint::new(drops);
+                lp.par_chunks(DROP_CHUNK).for_each(|chunk| {
+                    for &k in chunk {
+                        let k = k as usize;
+                        // SAFETY: each loop pipe is listed once, so each chunk writes its own.
+                        one(k, unsafe { drops.at(k) });
+                    }
+                });
+            } else {
+                for &k in lp {
+                    let k = k as usize;
+                    one(k, &mut drops[k]);
+                }
             }
             return;
         }
@@ -472,13 +483,21 @@ pub(crate) fn part_nodes(net: &Network, c: usize) -> &[u32] {
     &net.bfs_order[net.bfs_part_start[c] as usize..net.bfs_part_start[c + 1] as usize]
 }
 
+/// Networks of at least this many pipes run the tree passes per part on rayon (when it has
+/// several threads). A tree pass is ~10 flops a node: below this, waking a worker costs more than
+/// it saves (the 10k city, 1,799 pipes: its Hydraulics stage 194–200 → 220–257 µs at 2 threads
+/// with the passes on rayon).
+pub const PARALLEL_TREE_PASSES_FROM: usize = 8192;
+
 /// Whether the passes per part run on rayon: several parts, a network of at least
-/// [`PARALLEL_DROPS_FROM`] pipes, and several threads (never in the browser).
+/// [`PARALLEL_TREE_PASSES_FROM`] pipes, and several threads (never in the browser).
 pub(crate) fn parts_in_parallel(net: &Network) -> bool {
-    net.component_root.len() > 1
-        && net.pipe_count() >= PARALLEL_DROPS_FROM
-        && cfg!(not(target_arch = "wasm32"))
-        && rayon::current_num_threads() > 1
+    net.component_root.len() > 1 && net.pipe_count() >= PARALLEL_TREE_PASSES_FROM && parallel_ok()
+}
+
+/// Several rayon threads, and not in the browser.
+fn parallel_ok() -> bool {
+    cfg!(not(target_arch = "wasm32")) && rayon::current_num_threads() > 1
 }
 
 /// Runs `pass` for every part of the network (on rayon where [`parts_in_parallel`]).
