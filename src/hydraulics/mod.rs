@@ -116,6 +116,9 @@ pub struct HydraulicState {
     max_iterations: u32,
     /// Scratch space of the solver and the pipes' water properties.
     scratch: solver::Scratch,
+    /// Scratch: the substations' requested flows this tick, kg/s (kept between ticks so that a
+    /// big city's tick does not map fresh pages for them).
+    requested_kg_s: Vec<f64>,
 }
 
 impl HydraulicState {
@@ -223,6 +226,7 @@ impl HydraulicState {
             return_water_temp_c: vec![net.return_design_temp_c; net.pipe_count()],
             max_iterations: solver::MAX_ITERATIONS,
             scratch: solver::Scratch::new(net),
+            requested_kg_s: Vec::new(),
         }
     }
     /// Flow speed in a (supply) pipe, m/s (signed like the flow).
@@ -289,8 +293,9 @@ fn solve_hydraulics(
                 .unwrap_or(f64::INFINITY);
         }
     }
-    let requested = consumers.mass_flow_kg_s.clone();
-    let mut share = vec![1.0; requested.len()];
+    let mut requested = std::mem::take(&mut hs.requested_kg_s);
+    requested.clear();
+    requested.extend_from_slice(&consumers.mass_flow_kg_s);
     let mut worst_need = solve_round(&net, &consumers.node, &requested, &stations, hs);
     let head_needed: Vec<f64> = worst_need.iter().map(|w| w + dp_min).collect();
     let limited: Vec<bool> = (0..ncomp).map(|c| head_needed[c] > max_head[c]).collect();
@@ -323,6 +328,7 @@ fn solve_hydraulics(
         rounds = r;
         worst_need = solve_round(&net, &consumers.node, &flows, &stations, hs);
         hs.pressure_driven_residual = residual;
+        let mut share = vec![1.0; requested.len()];
         for (i, (&q, &m)) in flows.iter().zip(&requested).enumerate() {
             if m > 0.0 && q < m {
                 share[i] = q / m;
@@ -397,6 +403,7 @@ fn solve_hydraulics(
         hs.station_pump_power_w[s] = p;
         hs.pump_power_w += p;
     }
+    hs.requested_kg_s = requested;
 }
 
 /// One network solve with the substations' flows `consumer_flow_kg_s`: the nodes' injections,
