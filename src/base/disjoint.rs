@@ -1,4 +1,10 @@
-//! A slice that passes over disjoint index sets write at once (the network's parts on rayon).
+//! What the passes on rayon share: whether to use it, and a slice that passes over disjoint index
+//! sets write at once (the network's parts).
+
+/// Whether the passes may use rayon: not in the browser build, and only with several threads.
+pub fn parallel_ok() -> bool {
+    cfg!(not(target_arch = "wasm32")) && rayon::current_num_threads() > 1
+}
 
 /// A slice the parts' passes write at once, each part at its own indices only.
 ///

@@ -46,7 +46,7 @@
 //! per-building work may fan out on rayon as a pure map, so results do not depend on thread count.
 
 mod disjoint;
-pub use disjoint::Disjoint;
+pub use disjoint::{Disjoint, parallel_ok};
 
 use bevy::prelude::*;
 

@@ -40,7 +40,7 @@
 use bevy::prelude::*;
 use rayon::prelude::*;
 
-use crate::base::{SimClock, SimSet};
+use crate::base::{SimClock, SimSet, parallel_ok};
 use crate::network::Network;
 use crate::scene::{BuildingUse, ConsumerDemand, Envelope, Scene};
 use crate::weather::WeatherNow;
@@ -393,11 +393,6 @@ const CHUNK: usize = 4096;
 /// number of threads).
 pub const PARALLEL_CONSUMERS_FROM: usize = 50_000;
 const CONSUMER_CHUNK: usize = 2048;
-
-/// Whether the passes may use rayon: not in the browser build, and only with several threads.
-fn parallel_ok() -> bool {
-    cfg!(not(target_arch = "wasm32")) && rayon::current_num_threads() > 1
-}
 
 /// This tick's per-use factors: everything in a building's demand that does not depend on the
 /// building itself.

@@ -56,9 +56,7 @@ pub mod solver;
 
 use bevy::prelude::*;
 
-use crate::base::Disjoint;
-
-use crate::base::SimSet;
+use crate::base::{Disjoint, SimSet};
 use crate::demand::Consumers;
 pub use crate::network::Network;
 use crate::plants::Stations;

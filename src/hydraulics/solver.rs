@@ -1,6 +1,6 @@
 //! The loop-flow Newton solver and the pipe friction law (see the parent module's doc).
 
-use crate::base::Disjoint;
+use crate::base::{Disjoint, parallel_ok};
 use crate::math::Det;
 use crate::network::Network;
 
@@ -285,26 +285,11 @@ impl PipeProps {
                 out.iter_mut().zip(temp_c).for_each(|(o, &t)| *o = f(t));
             }
         };
-        map(
-            &mut self.supply_density_kg_m3,
-            supply_c,
-            crate::water::density_kg_m3,
-        );
-        map(
-            &mut self.supply_viscosity_pa_s,
-            supply_c,
-            crate::water::viscosity_pa_s,
-        );
-        map(
-            &mut self.return_density_kg_m3,
-            return_c,
-            crate::water::density_kg_m3,
-        );
-        map(
-            &mut self.return_viscosity_pa_s,
-            return_c,
-            crate::water::viscosity_pa_s,
-        );
+        use crate::water::{density_kg_m3, viscosity_pa_s};
+        map(&mut self.supply_density_kg_m3, supply_c, density_kg_m3);
+        map(&mut self.supply_viscosity_pa_s, supply_c, viscosity_pa_s);
+        map(&mut self.return_density_kg_m3, return_c, density_kg_m3);
+        map(&mut self.return_viscosity_pa_s, return_c, viscosity_pa_s);
     }
 
     /// Supply and return pressure drops of pipe `k` at flow `q` (from→to), and their slopes.
@@ -410,7 +395,7 @@ impl Scratch {
             }
             return;
         }
-        if n >= PARALLEL_DROPS_FROM && rayon::current_num_threads() > 1 {
+        if n >= PARALLEL_DROPS_FROM && parallel_ok() {
             use rayon::prelude::*;
             drops
                 .par_chunks_mut(DROP_CHUNK)
@@ -493,11 +478,6 @@ pub const PARALLEL_TREE_PASSES_FROM: usize = 8192;
 /// [`PARALLEL_TREE_PASSES_FROM`] pipes, and several threads (never in the browser).
 pub(crate) fn parts_in_parallel(net: &Network) -> bool {
     net.component_root.len() > 1 && net.pipe_count() >= PARALLEL_TREE_PASSES_FROM && parallel_ok()
-}
-
-/// Several rayon threads, and not in the browser.
-fn parallel_ok() -> bool {
-    cfg!(not(target_arch = "wasm32")) && rayon::current_num_threads() > 1
 }
 
 /// Runs `pass` for every part of the network (on rayon where [`parts_in_parallel`]).
